@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { StandardSchemaValidationPipe } from '@nestjs/common';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysController } from './controllers/api-keys.controller';
+import { HealthController } from './controllers/health.controller';
+import { MetersController } from './controllers/meters.controller';
+import { RegionsController } from './controllers/regions.controller';
+import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
+import { AnalyticsService } from './services/analytics.service';
+import { ApiKeyService } from './services/api-key.service';
+import { CatalogService } from './services/catalog.service';
+
+/** The analysts' and operators' REST API (/v1), health and metrics. */
+@Module({
+  controllers: [RegionsController, MetersController, ApiKeysController, HealthController],
+  providers: [
+    CatalogService,
+    AnalyticsService,
+    ApiKeyService,
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_FILTER, useClass: ProblemFilter },
+    {
+      provide: APP_PIPE,
+      useValue: new StandardSchemaValidationPipe({
+        exceptionFactory: (issues) =>
+          new ValidationProblem(issues.map((i) => ({ field: (i.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.') || '(body)', message: i.message }))),
+      }),
+    },
+  ],
+})
+export class ApiModule {}

@@ -1,0 +1,67 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CLOCK, type Clock } from '@wattline/platform';
+import { RequireRole } from '../auth/api-key.guard';
+import {
+  createRegionSchema,
+  listQuerySchema,
+  rangeQuerySchema,
+  resolveRange,
+  type CreateRegionBody,
+  type ListQuery,
+  type RangeQuery,
+} from '../dtos/schemas';
+import { aggregateView, regionView, tariffView } from '../dtos/views';
+import { AnalyticsService } from '../services/analytics.service';
+import { CatalogService } from '../services/catalog.service';
+import { sendPage } from './list-response';
+
+@Controller('v1/regions')
+export class RegionsController {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly analytics: AnalyticsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @RequireRole('admin')
+  async create(@Body({ schema: createRegionSchema }) body: CreateRegionBody) {
+    return regionView(await this.catalog.createRegion(body));
+  }
+
+  @Get()
+  @RequireRole('analyst')
+  async list(@Query({ schema: listQuerySchema }) query: ListQuery, @Req() req: Request, @Res() res: Response) {
+    const page = await this.catalog.listRegions(query.limit, query.cursor);
+    sendPage(req, res, { items: page.items.map(regionView), nextCursor: page.nextCursor });
+  }
+
+  @Get(':id')
+  @RequireRole('analyst')
+  async get(@Param('id') id: string) {
+    return regionView(await this.catalog.getRegion(id));
+  }
+
+  @Get(':id/tariffs/current')
+  @RequireRole('analyst')
+  async currentTariff(@Param('id') id: string) {
+    return tariffView(await this.analytics.currentTariff(id));
+  }
+
+  @Get(':id/tariffs')
+  @RequireRole('analyst')
+  async tariffs(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    const { from, to } = resolveRange(query, this.clock.now());
+    const page = await this.analytics.tariffsOf(id, from, to, query.limit, query.cursor);
+    sendPage(req, res, { items: page.items.map(tariffView), nextCursor: page.nextCursor });
+  }
+
+  @Get(':id/aggregates')
+  @RequireRole('analyst')
+  async aggregates(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    const { from, to } = resolveRange(query, this.clock.now());
+    const page = await this.analytics.aggregatesOf(id, from, to, query.limit, query.cursor);
+    sendPage(req, res, { items: page.items.map(aggregateView), nextCursor: page.nextCursor });
+  }
+}

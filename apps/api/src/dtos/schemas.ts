@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '@wattline/contracts';
+
+/** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
+const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
+const price = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5"');
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with offset' });
+
+export const pricingSchema = z.discriminatedUnion('model', [
+  z.object({
+    model: z.literal('critical-peak-5'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY'),
+    levelPrices: z.tuple([price, price, price, price, price]),
+    capacityKw: z.number().positive(),
+    thresholds: z
+      .tuple([z.number().min(0), z.number().min(0), z.number().min(0), z.number().min(0)])
+      .refine((t) => t.every((v, i) => i === 0 || v > t[i - 1]), 'must be ascending'),
+  }),
+  z.object({ model: z.literal('flat'), currency: z.string().regex(/^[A-Z]{3}$/), price }),
+]);
+
+export const createRegionSchema = z.object({
+  id,
+  name: z.string().min(1).max(200),
+  timezone: z.string().min(1).max(64).default('UTC'),
+  pricing: pricingSchema.optional(),
+});
+export type CreateRegionBody = z.output<typeof createRegionSchema>;
+
+export const createMeterSchema = z.object({
+  id: id.optional(),
+  regionId: id,
+  kind: z.enum(['meter', 'inverter']).default('meter'),
+});
+export type CreateMeterBody = z.output<typeof createMeterSchema>;
+
+export const createApiKeySchema = z.object({
+  name: z.string().min(1).max(200),
+  role: z.enum(['analyst', 'admin']).default('analyst'),
+});
+export type CreateApiKeyBody = z.output<typeof createApiKeySchema>;
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+export const rangeQuerySchema = listQuerySchema.extend({
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+});
+export type RangeQuery = z.output<typeof rangeQuerySchema>;
+export type ListQuery = z.output<typeof listQuerySchema>;
+
+/** Resolves `from` (inclusive) and `to` (exclusive); defaults to the last 24 hours. */
+export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: number): { from: number; to: number } {
+  const to = query.to ? Date.parse(query.to) : nowMs;
+  const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
+  return { from, to };
+}

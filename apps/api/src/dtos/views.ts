@@ -1,0 +1,43 @@
+import { pricePayload } from '@wattline/contracts';
+import type { IntervalAggregate, Meter, Region, StoredReading, Tariff } from '@wattline/domain';
+
+/** Response shapes: domain types with times as ISO-8601. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const regionView = (r: Region) => ({ id: r.id, name: r.name, timezone: r.timezone, currency: r.pricing.currency, pricing: r.pricing, createdAt: iso(r.createdAt) });
+
+export const meterView = (m: Meter) => ({
+  id: m.id,
+  regionId: m.regionId,
+  kind: m.kind,
+  online: m.online,
+  statusSince: iso(m.statusSince),
+  lastReadingAt: iso(m.lastReadingAt),
+  createdAt: iso(m.createdAt),
+  revokedAt: iso(m.revokedAt),
+});
+
+export const readingView = (r: StoredReading) => ({
+  ts: iso(r.ts),
+  periodS: r.periodS,
+  consumptionWh: r.consumptionWh,
+  generationWh: r.generationWh,
+  seq: r.seq,
+  receivedAt: iso(r.receivedAt),
+  late: r.late,
+});
+
+export const aggregateView = (a: IntervalAggregate) => ({
+  regionId: a.regionId,
+  intervalStart: iso(a.intervalStart),
+  intervalEnd: iso(a.intervalEnd),
+  demandWh: a.demandWh,
+  supplyWh: a.supplyWh,
+  readings: a.readings,
+  metersReporting: a.metersReporting,
+  lateReadings: a.lateReadings,
+  closed: a.closedAt !== null,
+  closedAt: iso(a.closedAt),
+});
+
+export const tariffView = (t: Tariff) => pricePayload(t);

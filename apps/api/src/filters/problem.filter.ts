@@ -1,0 +1,50 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from '@wattline/domain';
+import { STATUS_BY_CODE, problemType, type Problem } from './problem';
+
+/** Thrown by the validation pipe: carries field-level detail. */
+export class ValidationProblem extends Error {
+  constructor(readonly errors: { field: string; message: string }[]) {
+    super('The request is not valid');
+  }
+}
+
+/** The one place that turns errors into `application/problem+json` (RFC 9457). */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Api');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request>();
+    const problem = this.toProblem(exception);
+    problem.instance = req.originalUrl;
+    if (problem.status >= 500) this.logger.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? exception}`);
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof ValidationProblem) {
+      return { type: problemType('validation_failed'), title: 'Validation failed', status: 400, code: 'validation_failed', detail: exception.message, errors: exception.errors };
+    }
+    if (exception instanceof DomainError) {
+      return {
+        type: problemType(exception.code),
+        title: exception.code.replace(/_/g, ' '),
+        status: STATUS_BY_CODE[exception.code],
+        code: exception.code,
+        detail: exception.message,
+        ...('field' in exception.details ? { errors: [{ field: String(exception.details.field), message: exception.message }] } : {}),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      return { type: 'about:blank', title: exception.name.replace(/Exception$/, ''), status, detail: Array.isArray(detail) ? detail.join('; ') : String(detail) };
+    }
+    return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
+  }
+}

@@ -1,0 +1,31 @@
+import type { DomainErrorCode } from '@wattline/domain';
+
+/** RFC 9457 problem details. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code?: string;
+  errors?: { field: string; message: string }[];
+}
+
+export const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
+  invalid_json: 400,
+  invalid_payload: 400,
+  batch_too_large: 400,
+  invalid_timestamp: 400,
+  timestamp_in_future: 400,
+  invalid_period: 400,
+  invalid_energy: 400,
+  missing_energy: 400,
+  invalid_seq: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+};
+
+export const problemType = (code: string) => `https://wattline.dev/problems/${code.replace(/_/g, '-')}`;

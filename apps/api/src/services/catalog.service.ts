@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region } from '@wattline/domain';
+import { CatalogRepository } from '@wattline/persistence';
+import { generateSecret, hashPassword } from '@wattline/platform';
+import type { CreateMeterBody, CreateRegionBody } from '../dtos/schemas';
+
+export interface ProvisionedMeter {
+  meter: Meter;
+  /** MQTT credentials: shown once, stored only as an argon2id hash. */
+  mqtt: { clientId: string; username: string; password: string; topics: Record<string, string> };
+}
+
+/** Regions and devices: creating, provisioning and looking them up. */
+@Injectable()
+export class CatalogService {
+  constructor(private readonly catalog: CatalogRepository) {}
+
+  async createRegion(body: CreateRegionBody): Promise<Region> {
+    const region = await this.catalog.createRegion({
+      id: body.id,
+      name: body.name,
+      timezone: body.timezone,
+      pricing: body.pricing ?? DEFAULT_PRICING_MODEL,
+    });
+    if (!region) throw new DomainError('conflict', `Region ${body.id} already exists`);
+    return region;
+  }
+
+  async getRegion(id: string): Promise<Region> {
+    const region = await this.catalog.getRegion(id);
+    if (!region) throw new DomainError('not_found', `No region ${id}`);
+    return region;
+  }
+
+  listRegions(limit: number, cursor?: string): Promise<Page<Region>> {
+    return this.catalog.listRegions(limit, cursor);
+  }
+
+  async provisionMeter(body: CreateMeterBody): Promise<ProvisionedMeter> {
+    await this.getRegion(body.regionId);
+    const id = body.id ?? `${body.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`;
+    const password = generateSecret(24);
+    const meter = await this.catalog.createMeter({ id, regionId: body.regionId, kind: body.kind, passwordHash: await hashPassword(password) });
+    if (!meter) throw new DomainError('conflict', `Meter ${id} already exists`);
+    return {
+      meter,
+      mqtt: {
+        clientId: id,
+        username: id,
+        password,
+        topics: {
+          publishReadings: `meters/${id}/readings`,
+          errors: `meters/${id}/errors`,
+          status: `meters/${id}/status`,
+          currentPrice: `prices/${body.regionId}/current`,
+        },
+      },
+    };
+  }
+
+  async getMeter(id: string): Promise<Meter> {
+    const meter = await this.catalog.getMeter(id);
+    if (!meter) throw new DomainError('not_found', `No meter ${id}`);
+    return meter;
+  }
+
+  listMeters(limit: number, cursor?: string, regionId?: string): Promise<Page<Meter>> {
+    return this.catalog.listMeters(limit, cursor, regionId);
+  }
+}

@@ -1,0 +1,64 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Aedes } from 'aedes';
+import type { WattlineConfig } from '@wattline/config';
+
+export interface Listeners {
+  close(): Promise<void>;
+}
+
+function listen(server: NetServer | HttpServer | TlsServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+const closeServer = (server: NetServer | HttpServer | TlsServer) =>
+  new Promise<void>((resolve) => server.close(() => resolve()));
+
+/** MQTT over TCP, over WebSocket (path /mqtt) and, when configured, over TLS. */
+export async function startListeners(aedes: Aedes, config: WattlineConfig): Promise<Listeners> {
+  const servers: (NetServer | HttpServer | TlsServer)[] = [];
+  const tcp = createNetServer((socket) => aedes.handle(socket));
+  await listen(tcp, config.MQTT_PORT, config.MQTT_HOST);
+  servers.push(tcp);
+
+  const http = createHttpServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
+  });
+  const wss = new WebSocketServer({ server: http, path: '/mqtt' });
+  wss.on('connection', (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    stream.on('error', () => ws.terminate());
+    aedes.handle(stream as never, req as never);
+  });
+  await listen(http, config.MQTT_WS_PORT, config.MQTT_HOST);
+  servers.push(http);
+
+  if (config.MQTT_TLS_PORT !== undefined && config.TLS_CERT && config.TLS_KEY) {
+    const tls = createTlsServer(
+      {
+        cert: readFileSync(config.TLS_CERT),
+        key: readFileSync(config.TLS_KEY),
+        ...(config.TLS_CA ? { ca: readFileSync(config.TLS_CA), requestCert: true, rejectUnauthorized: false } : {}),
+      },
+      (socket) => aedes.handle(socket),
+    );
+    await listen(tls, config.MQTT_TLS_PORT, config.MQTT_HOST);
+    servers.push(tls);
+  }
+
+  return {
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}

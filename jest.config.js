@@ -1,0 +1,1 @@
+module.exports = { transform: { '^.+\\.[tj]s$': ['@swc/jest', {jsc:{parser:{syntax:'typescript',decorators:true},transform:{legacyDecorator:true,decoratorMetadata:true}}, module:{type:'commonjs'}}] }, transformIgnorePatterns: ['/node_modules/(?!(@nestjs|aedes|file-type|uint8array-extras|strtok3|token-types|@tokenizer|load-esm)/)'], testMatch: ['**/apps/x/*.spec.ts'] };

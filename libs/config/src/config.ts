@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Wattline reads, declared once with its default and meaning.
+ * Nobody else reads process.env: apps receive the validated `WattlineConfig`.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const seconds = z.coerce.number().int().min(1);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port');
+
+export const CONFIG_VARIABLES = {
+  MQTT_PORT: { schema: port.default(1883), describe: 'MQTT over TCP' },
+  MQTT_WS_PORT: { schema: port.default(8083), describe: 'MQTT over WebSocket, path /mqtt' },
+  MQTT_TLS_PORT: { schema: optional(port), describe: 'MQTT over TLS; needs TLS_CERT and TLS_KEY (off when unset)' },
+  MQTT_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the MQTT listeners bind to' },
+  TLS_CERT: { schema: optional(z.string()), describe: 'PEM certificate file for MQTT_TLS_PORT' },
+  TLS_KEY: { schema: optional(z.string()), describe: 'PEM private key file for MQTT_TLS_PORT' },
+  TLS_CA: { schema: optional(z.string()), describe: 'PEM CA bundle; set: client certificates (CN = device id) are accepted' },
+  HTTP_PORT: { schema: port.default(3000), describe: 'REST API, OpenAPI docs, web pages, /health, /metrics' },
+  HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
+  KAFKA_BROKERS: {
+    schema: optional(z.string().transform((v, ctx) => {
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const item of list) {
+        if (!hostPort.safeParse(item).success) ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port` });
+      }
+      return list;
+    })),
+    describe: 'comma-separated host:port; set: readings and tariffs go through Kafka (unset: in-process stream)',
+  },
+  KAFKA_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), describe: 'prefix for every Kafka topic name' },
+  DATABASE_URL: {
+    schema: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')),
+    describe: 'postgres://… (unset: embedded PostgreSQL under DATA_DIR)',
+  },
+  REDIS_URL: {
+    schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
+    describe: 'set: broker state shared through Redis, BullMQ jobs (unset: one node, in-memory)',
+  },
+  DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
+  INTERVAL_SECONDS: {
+    schema: seconds.refine((s) => 86400 % s === 0, 'must divide a day evenly (e.g. 300, 900, 1800)').default(1800),
+    describe: 'length of a pricing interval',
+  },
+  ALLOWED_LATENESS_SECONDS: { schema: z.coerce.number().int().min(0).default(300), describe: 'event-time lateness accepted before an interval closes' },
+  IDLE_CLOSE_SECONDS: {
+    schema: seconds.default(30),
+    describe: 'a region with no new readings for this long has its due intervals closed by the wall clock',
+  },
+  ADMIN_API_KEY: {
+    schema: optional(z.string().min(16, 'must be at least 16 characters')),
+    describe: 'bootstrap admin key for the REST API (unset: one is generated and printed once at start)',
+  },
+  ALLOW_ANONYMOUS_DISPLAYS: { schema: bool.default(false), describe: 'true: anonymous clients may subscribe (read only) to prices/#' },
+  LOG_LEVEL: { schema: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'), describe: 'log verbosity' },
+} as const;
+
+type Variables = typeof CONFIG_VARIABLES;
+export type WattlineConfig = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
+
+/** A configuration error: its message is the single line start-up prints before exiting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig {
+  const out: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(CONFIG_VARIABLES)) {
+    const raw = env[name];
+    const result = (variable.schema as z.ZodTypeAny).safeParse(raw);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? 'is invalid';
+      throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} ${reason.replace(/^Invalid input: /, '')} (${variable.describe})`);
+    }
+    out[name] = result.data;
+  }
+  const config = out as WattlineConfig;
+  if (config.MQTT_TLS_PORT !== undefined && (!config.TLS_CERT || !config.TLS_KEY)) {
+    throw new ConfigError('Invalid configuration: MQTT_TLS_PORT is set but TLS_CERT and TLS_KEY are not both set');
+  }
+  return config;
+}

@@ -1,0 +1,4 @@
+export * from './mqtt-topics';
+export * from './kafka-topics';
+export * from './payloads';
+export * from './acl';

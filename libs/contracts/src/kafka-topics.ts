@@ -1,0 +1,19 @@
+/** Kafka topic names of the contract; every name takes `KAFKA_TOPIC_PREFIX`. */
+export const KAFKA_TOPICS = {
+  readings: 'meter.readings',
+  readingsDeadLetter: 'meter.readings.dlq',
+  status: 'meter.status',
+  tariffs: 'tariffs',
+} as const;
+
+export type StreamTopic = keyof typeof KAFKA_TOPICS;
+
+export function kafkaTopicName(topic: StreamTopic, prefix: string): string {
+  return `${prefix}${KAFKA_TOPICS[topic]}`;
+}
+
+/** Consumer groups are `<app>.<purpose>`. */
+export const CONSUMER_GROUPS = {
+  aggregatorReadings: 'aggregator.readings',
+  brokerTariffs: 'broker.tariffs',
+} as const;

@@ -1,0 +1,72 @@
+import type { PricingModel, Price } from './pricing';
+
+/** What the platform knows about regions, devices, keys and results; times in epoch ms. */
+export interface Region {
+  id: string;
+  name: string;
+  timezone: string;
+  pricing: PricingModel;
+  createdAt: number;
+}
+
+export type DeviceKind = 'meter' | 'inverter';
+
+export interface Meter {
+  id: string;
+  regionId: string;
+  kind: DeviceKind;
+  createdAt: number;
+  revokedAt: number | null;
+  online: boolean;
+  statusSince: number | null;
+  lastReadingAt: number | null;
+}
+
+export interface MeterCredential {
+  id: string;
+  regionId: string;
+  kind: DeviceKind;
+  passwordHash: string;
+  revoked: boolean;
+}
+
+export type Role = 'admin' | 'analyst';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface StoredReading {
+  meterId: string;
+  ts: number;
+  periodS: number;
+  consumptionWh: number;
+  generationWh: number;
+  seq: number | null;
+  receivedAt: number;
+  late: boolean;
+}
+
+export interface IntervalAggregate {
+  regionId: string;
+  intervalStart: number;
+  intervalEnd: number;
+  demandWh: number;
+  supplyWh: number;
+  readings: number;
+  metersReporting: number;
+  lateReadings: number;
+  closedAt: number | null;
+}
+
+export interface Tariff extends Price {
+  computedAt: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,149 @@
+import type { DomainErrorCode } from './errors';
+
+/** One validated measurement from a meter or inverter. Energies in watt-hours. */
+export interface Reading {
+  meterId: string;
+  /** End of the measured period, epoch milliseconds (UTC). */
+  ts: number;
+  periodS: number;
+  consumptionWh: number;
+  generationWh: number;
+  seq: number | null;
+}
+
+export interface RejectedReading {
+  error: DomainErrorCode;
+  detail: string;
+  /** Position in a `{"readings":[…]}` batch; absent for a single reading or a whole payload. */
+  index?: number;
+}
+
+export interface ParsedReadings {
+  accepted: Reading[];
+  rejected: RejectedReading[];
+}
+
+export interface ReadingLimits {
+  maxBatch: number;
+  /** How far ahead of the receiver's clock a timestamp may be (meter clocks drift). */
+  maxFutureSkewMs: number;
+  /** The longest period one reading may cover. */
+  maxPeriodS: number;
+  /** Upper bound for one reading's energy, per field: 1 MWh catches unit mistakes (kWh sent as Wh×1000…). */
+  maxEnergyWh: number;
+}
+
+export const DEFAULT_READING_LIMITS: ReadingLimits = {
+  maxBatch: 500,
+  maxFutureSkewMs: 5 * 60_000,
+  maxPeriodS: 24 * 3600,
+  maxEnergyWh: 1_000_000,
+};
+
+// Earliest accepted timestamp: 2000-01-01. Catches seconds sent where milliseconds are expected.
+const MIN_TS = Date.UTC(2000, 0, 1);
+const ALLOWED_FIELDS = new Set(['ts', 'periodS', 'consumptionWh', 'generationWh', 'seq']);
+
+/**
+ * Decodes an MQTT readings payload: a single reading or `{"readings":[…]}`.
+ * Every element is judged on its own, so one bad reading in a backlog batch does not
+ * cost the good ones; nothing is dropped without a reason.
+ */
+export function parseReadingPayload(
+  meterId: string,
+  payload: string,
+  nowMs: number,
+  limits: ReadingLimits = DEFAULT_READING_LIMITS,
+): ParsedReadings {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return { accepted: [], rejected: [{ error: 'invalid_json', detail: 'payload is not valid JSON' }] };
+  }
+  if (!isPlainObject(body)) {
+    return { accepted: [], rejected: [{ error: 'invalid_payload', detail: 'payload must be a JSON object' }] };
+  }
+  if (!('readings' in body)) {
+    const result = validateReading(meterId, body, nowMs, limits);
+    return 'error' in result ? { accepted: [], rejected: [result] } : { accepted: [result], rejected: [] };
+  }
+  const items = body.readings;
+  if (!Array.isArray(items)) {
+    return { accepted: [], rejected: [{ error: 'invalid_payload', detail: '"readings" must be an array' }] };
+  }
+  if (items.length > limits.maxBatch) {
+    return {
+      accepted: [],
+      rejected: [{ error: 'batch_too_large', detail: `a batch holds at most ${limits.maxBatch} readings, got ${items.length}` }],
+    };
+  }
+  const parsed: ParsedReadings = { accepted: [], rejected: [] };
+  items.forEach((item: unknown, index) => {
+    const result = validateReading(meterId, item, nowMs, limits);
+    if ('error' in result) parsed.rejected.push({ ...result, index });
+    else parsed.accepted.push(result);
+  });
+  return parsed;
+}
+
+/** Validates one reading object; returns the reading or the first reason it is rejected. */
+export function validateReading(
+  meterId: string,
+  input: unknown,
+  nowMs: number,
+  limits: ReadingLimits = DEFAULT_READING_LIMITS,
+): Reading | RejectedReading {
+  if (!isPlainObject(input)) return { error: 'invalid_payload', detail: 'a reading must be a JSON object' };
+  for (const key of Object.keys(input)) {
+    if (!ALLOWED_FIELDS.has(key)) return { error: 'invalid_payload', detail: `unknown field "${key}"` };
+  }
+  const ts = parseTimestamp(input.ts);
+  if (ts === null) return { error: 'invalid_timestamp', detail: '"ts" must be an ISO-8601 time with offset or epoch milliseconds' };
+  if (ts < MIN_TS) return { error: 'invalid_timestamp', detail: '"ts" is before 2000-01-01 (seconds sent as milliseconds?)' };
+  if (ts > nowMs + limits.maxFutureSkewMs) {
+    return { error: 'timestamp_in_future', detail: `"ts" is more than ${limits.maxFutureSkewMs / 1000} s ahead of the platform clock` };
+  }
+  const { periodS } = input;
+  if (typeof periodS !== 'number' || !Number.isInteger(periodS) || periodS <= 0 || periodS > limits.maxPeriodS) {
+    return { error: 'invalid_period', detail: `"periodS" must be an integer from 1 to ${limits.maxPeriodS}` };
+  }
+  const hasConsumption = input.consumptionWh !== undefined;
+  const hasGeneration = input.generationWh !== undefined;
+  if (!hasConsumption && !hasGeneration) {
+    return { error: 'missing_energy', detail: 'a reading needs "consumptionWh" or "generationWh"' };
+  }
+  for (const field of ['consumptionWh', 'generationWh'] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limits.maxEnergyWh) {
+      return { error: 'invalid_energy', detail: `"${field}" must be a number of watt-hours from 0 to ${limits.maxEnergyWh}` };
+    }
+  }
+  const { seq } = input;
+  if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)) {
+    return { error: 'invalid_seq', detail: '"seq" must be a non-negative integer' };
+  }
+  return {
+    meterId,
+    ts,
+    periodS,
+    consumptionWh: hasConsumption ? (input.consumptionWh as number) : 0,
+    generationWh: hasGeneration ? (input.generationWh as number) : 0,
+    seq: seq === undefined ? null : (seq as number),
+  };
+}
+
+// ISO-8601 with an explicit offset (Z or ±hh:mm): a time without one is ambiguous across meters.
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function parseTimestamp(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

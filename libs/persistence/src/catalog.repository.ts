@@ -1,0 +1,128 @@
+import type { DataSource, Repository } from 'typeorm';
+import { MoreThan } from 'typeorm';
+import type { ApiKey, Meter, MeterCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
+import { decodeCursor, pageOf } from './cursor';
+import { ApiKeyEntity, MeterEntity, RegionEntity } from './entities';
+
+const ms = (d: Date | null) => (d === null ? null : d.getTime());
+
+/** Regions, devices and API keys: the platform's catalogue. Returns domain types only. */
+export class CatalogRepository {
+  private readonly regions: Repository<RegionEntity>;
+  private readonly meters: Repository<MeterEntity>;
+  private readonly apiKeys: Repository<ApiKeyEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.regions = dataSource.getRepository(RegionEntity);
+    this.meters = dataSource.getRepository(MeterEntity);
+    this.apiKeys = dataSource.getRepository(ApiKeyEntity);
+  }
+
+  /** Inserts a region; false when the id is taken. */
+  async createRegion(region: Omit<Region, 'createdAt'>): Promise<Region | null> {
+    const result = await this.dataSource.query(
+      `INSERT INTO regions (id, name, timezone, pricing) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO NOTHING RETURNING created_at`,
+      [region.id, region.name, region.timezone, JSON.stringify(region.pricing)],
+    );
+    return result.length === 0 ? null : { ...region, createdAt: new Date(result[0].created_at).getTime() };
+  }
+
+  async getRegion(id: string): Promise<Region | null> {
+    const row = await this.regions.findOneBy({ id });
+    return row ? toRegion(row) : null;
+  }
+
+  async listRegions(limit: number, cursor?: string): Promise<Page<Region>> {
+    const after = decodeCursor<string>(cursor, 'string');
+    const rows = await this.regions.find({
+      where: after === null ? {} : { id: MoreThan(after) },
+      order: { id: 'ASC' },
+      take: limit + 1,
+    });
+    return pageOf(rows.map(toRegion), limit, (r) => r.id);
+  }
+
+  async allRegions(): Promise<Region[]> {
+    return (await this.regions.find({ order: { id: 'ASC' } })).map(toRegion);
+  }
+
+  async createMeter(meter: { id: string; regionId: string; kind: Meter['kind']; passwordHash: string }): Promise<Meter | null> {
+    const result = await this.dataSource.query(
+      `INSERT INTO meters (id, region_id, kind, password_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO NOTHING RETURNING created_at`,
+      [meter.id, meter.regionId, meter.kind, meter.passwordHash],
+    );
+    if (result.length === 0) return null;
+    return {
+      id: meter.id,
+      regionId: meter.regionId,
+      kind: meter.kind,
+      createdAt: new Date(result[0].created_at).getTime(),
+      revokedAt: null,
+      online: false,
+      statusSince: null,
+      lastReadingAt: null,
+    };
+  }
+
+  async getMeter(id: string): Promise<Meter | null> {
+    const row = await this.meters.findOneBy({ id });
+    return row ? toMeter(row) : null;
+  }
+
+  async listMeters(limit: number, cursor?: string, regionId?: string): Promise<Page<Meter>> {
+    const after = decodeCursor<string>(cursor, 'string');
+    const rows = await this.meters.find({
+      where: { ...(after === null ? {} : { id: MoreThan(after) }), ...(regionId ? { regionId } : {}) },
+      order: { id: 'ASC' },
+      take: limit + 1,
+    });
+    return pageOf(rows.map(toMeter), limit, (m) => m.id);
+  }
+
+  async findMeterCredential(id: string): Promise<MeterCredential | null> {
+    const row = await this.meters.findOne({
+      where: { id },
+      select: { id: true, regionId: true, kind: true, passwordHash: true, revokedAt: true },
+    });
+    return row ? { id: row.id, regionId: row.regionId, kind: row.kind, passwordHash: row.passwordHash, revoked: row.revokedAt !== null } : null;
+  }
+
+  /** Records presence; an older event never overwrites a newer one. */
+  async setMeterStatus(id: string, online: boolean, since: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE meters SET online = $2, status_since = $3
+       WHERE id = $1 AND (status_since IS NULL OR status_since <= $3)`,
+      [id, online, new Date(since)],
+    );
+  }
+
+  async createApiKey(key: { id: string; name: string; role: Role; keyHash: string }): Promise<ApiKey> {
+    const saved = await this.apiKeys.save(this.apiKeys.create({ ...key, revokedAt: null }));
+    return { id: saved.id, name: saved.name, role: saved.role, createdAt: saved.createdAt.getTime() };
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
+    const row = await this.apiKeys.findOneBy({ keyHash });
+    if (!row || row.revokedAt) return null;
+    return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt.getTime() };
+  }
+}
+
+function toRegion(row: RegionEntity): Region {
+  return { id: row.id, name: row.name, timezone: row.timezone, pricing: row.pricing as PricingModel, createdAt: row.createdAt.getTime() };
+}
+
+function toMeter(row: MeterEntity): Meter {
+  return {
+    id: row.id,
+    regionId: row.regionId,
+    kind: row.kind,
+    createdAt: row.createdAt.getTime(),
+    revokedAt: ms(row.revokedAt),
+    online: row.online,
+    statusSince: ms(row.statusSince),
+    lastReadingAt: ms(row.lastReadingAt),
+  };
+}

@@ -1,0 +1,152 @@
+import type { DataSource } from 'typeorm';
+import type { ReadingRecord } from '@wattline/contracts';
+import { assignInterval, type Page, type StoredReading } from '@wattline/domain';
+import { decodeCursor, pageOf } from './cursor';
+
+export interface StoreResult {
+  /** Readings new to the platform (the rest were duplicates: redelivery, replays). */
+  inserted: number;
+  duplicates: number;
+  /** Inserted readings whose interval was already closed and priced. */
+  late: number;
+}
+
+/**
+ * The ingest hot path. One transaction stores a batch of readings and folds only the rows
+ * that were really inserted into the per-meter and per-region interval sums, so a reading
+ * delivered twice is counted once. Sums are computed by PostgreSQL in numeric: exact to the Wh.
+ */
+export class ReadingsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number): Promise<StoreResult> {
+    if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0 };
+    const cols = {
+      meterId: [] as string[],
+      ts: [] as Date[],
+      regionId: [] as string[],
+      intervalStart: [] as Date[],
+      periodS: [] as number[],
+      consumption: [] as string[],
+      generation: [] as string[],
+      seq: [] as (string | null)[],
+      receivedAt: [] as Date[],
+    };
+    for (const r of records) {
+      cols.meterId.push(r.meterId);
+      cols.ts.push(new Date(r.ts));
+      cols.regionId.push(r.regionId);
+      cols.intervalStart.push(new Date(assignInterval(r.ts, intervalSeconds).start));
+      cols.periodS.push(r.periodS);
+      cols.consumption.push(String(r.consumptionWh));
+      cols.generation.push(String(r.generationWh));
+      cols.seq.push(r.seq === null ? null : String(r.seq));
+      cols.receivedAt.push(new Date(r.receivedAt));
+    }
+    return this.dataSource.transaction(async (tx) => {
+      const [counts] = await tx.query(
+        `WITH incoming AS (
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[],
+                                $6::numeric[], $7::numeric[], $8::bigint[], $9::timestamptz[])
+             AS t(meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, seq, received_at)
+         ),
+         ins AS (
+           INSERT INTO readings (meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh,
+                                 generation_wh, seq, received_at, late)
+           SELECT i.*, a.closed_at IS NOT NULL
+             FROM incoming i
+             LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = i.interval_start
+           ON CONFLICT DO NOTHING
+           RETURNING meter_id, region_id, interval_start, consumption_wh, generation_wh, late
+         ),
+         per_meter AS (
+           INSERT INTO meter_intervals AS m (meter_id, interval_start, interval_end, region_id, consumption_wh, generation_wh, readings)
+           SELECT meter_id, interval_start, interval_start + make_interval(secs => $10), region_id,
+                  sum(consumption_wh), sum(generation_wh), count(*)
+             FROM ins GROUP BY meter_id, interval_start, region_id
+           ON CONFLICT (meter_id, interval_start) DO UPDATE
+             SET consumption_wh = m.consumption_wh + excluded.consumption_wh,
+                 generation_wh  = m.generation_wh + excluded.generation_wh,
+                 readings       = m.readings + excluded.readings
+           RETURNING region_id, interval_start, (xmax = 0) AS first_reading
+         ),
+         per_region AS (
+           INSERT INTO interval_aggregates AS a (region_id, interval_start, interval_end, demand_wh, supply_wh,
+                                                 readings, meters_reporting, late_readings)
+           SELECT i.region_id, i.interval_start, i.interval_start + make_interval(secs => $10),
+                  sum(i.consumption_wh), sum(i.generation_wh), count(*),
+                  (SELECT count(*) FROM per_meter p
+                    WHERE p.region_id = i.region_id AND p.interval_start = i.interval_start AND p.first_reading),
+                  count(*) FILTER (WHERE i.late)
+             FROM ins i GROUP BY i.region_id, i.interval_start
+           ON CONFLICT (region_id, interval_start) DO UPDATE
+             SET demand_wh        = a.demand_wh + excluded.demand_wh,
+                 supply_wh        = a.supply_wh + excluded.supply_wh,
+                 readings         = a.readings + excluded.readings,
+                 meters_reporting = a.meters_reporting + excluded.meters_reporting,
+                 late_readings    = a.late_readings + excluded.late_readings,
+                 updated_at       = now()
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM ins)::int AS inserted,
+                (SELECT count(*) FROM ins WHERE late)::int AS late,
+                (SELECT count(*) FROM per_region)::int AS intervals`,
+        [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds],
+      );
+      // Event time per region (the watermark) and presence per meter advance with every batch,
+      // duplicates included: a redelivered reading still proves the meter reached us.
+      await tx.query(
+        `INSERT INTO region_watermarks AS w (region_id, watermark, last_arrival_at)
+         SELECT region_id, max(ts), $3 FROM unnest($1::text[], $2::timestamptz[]) AS t(region_id, ts) GROUP BY region_id
+         ON CONFLICT (region_id) DO UPDATE
+           SET watermark = greatest(w.watermark, excluded.watermark), last_arrival_at = excluded.last_arrival_at`,
+        [cols.regionId, cols.ts, new Date(nowMs)],
+      );
+      await tx.query(
+        `UPDATE meters m SET last_reading_at = greatest(m.last_reading_at, t.ts)
+           FROM (SELECT meter_id, max(ts) AS ts FROM unnest($1::text[], $2::timestamptz[]) AS u(meter_id, ts) GROUP BY meter_id) t
+          WHERE m.id = t.meter_id`,
+        [cols.meterId, cols.ts],
+      );
+      return { inserted: counts.inserted, duplicates: records.length - counts.inserted, late: counts.late };
+    });
+  }
+
+  async listForMeter(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {
+    const after = decodeCursor<number>(cursor, 'number');
+    const rows = await this.dataSource.query(
+      `SELECT meter_id, reading_ts, period_s, consumption_wh, generation_wh, seq, received_at, late
+         FROM readings
+        WHERE meter_id = $1 AND reading_ts >= $2 AND reading_ts < $3 AND ($4::timestamptz IS NULL OR reading_ts > $4)
+        ORDER BY reading_ts LIMIT $5`,
+      [meterId, new Date(from), new Date(to), after === null ? null : new Date(after), limit + 1],
+    );
+    const readings: StoredReading[] = rows.map((r: Record<string, unknown>) => ({
+      meterId: r.meter_id as string,
+      ts: (r.reading_ts as Date).getTime(),
+      periodS: r.period_s as number,
+      consumptionWh: Number(r.consumption_wh),
+      generationWh: Number(r.generation_wh),
+      seq: r.seq === null ? null : Number(r.seq),
+      receivedAt: (r.received_at as Date).getTime(),
+      late: r.late as boolean,
+    }));
+    return pageOf(readings, limit, (r) => r.ts);
+  }
+
+  /** Per-interval energy of one meter, for bills. */
+  async meterIntervals(meterId: string, from: number, to: number) {
+    const rows = await this.dataSource.query(
+      `SELECT interval_start, interval_end, consumption_wh, generation_wh
+         FROM meter_intervals WHERE meter_id = $1 AND interval_start >= $2 AND interval_start < $3
+        ORDER BY interval_start`,
+      [meterId, new Date(from), new Date(to)],
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      intervalStart: (r.interval_start as Date).getTime(),
+      intervalEnd: (r.interval_end as Date).getTime(),
+      consumptionWh: Number(r.consumption_wh),
+      generationWh: Number(r.generation_wh),
+    })) as { intervalStart: number; intervalEnd: number; consumptionWh: number; generationWh: number }[];
+  }
+}

@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one process (GET /metrics). */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly mqttConnections = new Gauge({ name: 'wattline_mqtt_connected_clients', help: 'MQTT clients connected to this broker', registers: [this.registry] });
+  readonly mqttRefusals = new Counter({
+    name: 'wattline_mqtt_refusals_total',
+    help: 'MQTT operations refused (connect, publish, subscribe), by reason',
+    labelNames: ['operation', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly readingsAccepted = new Counter({ name: 'wattline_readings_accepted_total', help: 'Readings validated and handed to the stream', registers: [this.registry] });
+  readonly readingsRejected = new Counter({
+    name: 'wattline_readings_rejected_total',
+    help: 'Readings rejected by validation, by error code (sent to the dead-letter stream)',
+    labelNames: ['error'] as const,
+    registers: [this.registry],
+  });
+  readonly readingsStored = new Counter({ name: 'wattline_readings_stored_total', help: 'Readings stored by the aggregator', registers: [this.registry] });
+  readonly readingsDuplicate = new Counter({ name: 'wattline_readings_duplicate_total', help: 'Readings already stored (redelivery), not counted again', registers: [this.registry] });
+  readonly readingsLate = new Counter({ name: 'wattline_readings_late_total', help: 'Readings stored after their interval was priced', registers: [this.registry] });
+  readonly tariffsPublished = new Counter({ name: 'wattline_tariffs_published_total', help: 'Interval prices computed and published', registers: [this.registry] });
+  readonly ingestBatchSeconds = new Histogram({
+    name: 'wattline_aggregator_batch_seconds',
+    help: 'Time to store one batch of readings',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'wattline_' });
+  }
+}

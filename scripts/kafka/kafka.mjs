@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Runs a real single-node Apache Kafka broker (KRaft mode) without Docker.
+// Maven resolves the broker jars from Maven Central into .cache/kafka/<version>/libs (ignored);
+// the storage dir is formatted once and `kafka.Kafka` is started on the given port.
+//
+//   node scripts/kafka/kafka.mjs fetch
+//   node scripts/kafka/kafka.mjs start --port 19092 [--dir .data/kafka-19092]   (foreground)
+//
+// Tests import { startKafka } and get { brokers, stop }.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+export const KAFKA_VERSION = '3.9.1';
+const libsDir = path.join(repoRoot, '.cache', 'kafka', KAFKA_VERSION, 'libs');
+
+/** Resolves the broker jars with Maven once; later calls find them cached. */
+export function fetchKafka({ log = console.error } = {}) {
+  const marker = path.join(libsDir, '.complete');
+  if (existsSync(marker)) return libsDir;
+  log(`[kafka] resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)…`);
+  mkdirSync(libsDir, { recursive: true });
+  const result = spawnSync(
+    'mvn',
+    [
+      '-q', '-B', '-f', path.join(here, 'pom.xml'),
+      `-Dkafka.version=${KAFKA_VERSION}`,
+      'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libsDir}`,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (result.status !== 0) throw new Error(`[kafka] mvn failed with exit code ${result.status}`);
+  if (!readdirSync(libsDir).some((f) => f.startsWith('kafka_2.13-'))) {
+    throw new Error('[kafka] mvn finished but the kafka_2.13 jar is missing');
+  }
+  writeFileSync(marker, new Date().toISOString());
+  return libsDir;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function java(args, opts) {
+  return spawn('java', ['-Xms256m', '-Xmx768m', '-cp', `${libsDir}/*`, ...args], opts);
+}
+
+/**
+ * Formats a fresh KRaft storage dir under `dir` and starts a broker on `port`.
+ * Resolves once the broker accepts connections and answers metadata requests.
+ */
+export async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 } = {}) {
+  fetchKafka({ log });
+  port = port ?? (await freePort());
+  const controllerPort = await freePort();
+  dir = path.resolve(dir ?? path.join(repoRoot, '.data', `kafka-${port}`));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  const props = path.join(dir, 'server.properties');
+  writeFileSync(
+    props,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${path.join(dir, 'data')}`,
+      'num.partitions=3',
+      'auto.create.topics.enable=false',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=3',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      // Tests create many short-lived consumer groups; do not wait 3 s for each to settle.
+      'group.initial.rebalance.delay.ms=0',
+      'log.flush.interval.messages=1',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(dir, 'log4j.properties'),
+    [
+      'log4j.rootLogger=WARN, file',
+      'log4j.appender.file=org.apache.log4j.FileAppender',
+      `log4j.appender.file.File=${path.join(dir, 'logs', 'server.log')}`,
+      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka=INFO',
+      '',
+    ].join('\n'),
+  );
+  const log4j = `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`;
+  const format = spawnSync(
+    'java',
+    ['-Xmx256m', log4j, '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', randomUUID().replace(/-/g, '').slice(0, 22), '-c', props],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) throw new Error(`[kafka] storage format failed: ${format.stderr || format.stdout}`);
+
+  const out = openSync(path.join(dir, 'logs', 'stdout.log'), 'a');
+  const child = java([log4j, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(port))) {
+    if (exited) throw new Error(`[kafka] broker exited during start-up; see ${path.join(dir, 'logs')}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`); }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`[kafka] broker ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
+  return {
+    port,
+    brokers: [`127.0.0.1:${port}`],
+    pid: child.pid,
+    dir,
+    stop: () =>
+      new Promise((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  const arg = (name) => {
+    const i = rest.indexOf(`--${name}`);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  if (command === 'fetch') {
+    console.log(fetchKafka());
+    return;
+  }
+  if (command === 'start') {
+    const port = arg('port') ? Number(arg('port')) : 9092;
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      console.error(`--port must be a TCP port, got ${arg('port')}`);
+      process.exit(2);
+    }
+    const kafka = await startKafka({ port, dir: arg('dir') });
+    console.log(`KAFKA_BROKERS=${kafka.brokers.join(',')}`);
+    const shutdown = async () => { await kafka.stop(); process.exit(0); };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+    return;
+  }
+  console.error('usage: kafka.mjs fetch | start --port <port> [--dir <dir>]');
+  process.exit(2);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => { console.error(err.message); process.exit(1); });
+}
