@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { KAFKA_TOPICS, kafkaTopicName, type StreamTopic } from '@wattline/contracts';
 import type { BatchHandler, ConsumeOptions, StreamMessage, StreamPayloads, StreamPort, StreamSubscription } from './stream.port';
 
@@ -32,13 +32,20 @@ export class KafkaStream implements StreamPort {
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        const message = `kafkajs ${entry.namespace}: ${entry.log.message}`;
+      logCreator: () => ({ namespace, level, log: entry }) => {
+        const message = `kafkajs ${namespace}: ${entry.message}`;
         log(level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', message);
       },
       retry: { retries: 8, initialRetryTime: 100 },
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    // The Java client's murmur2 partitioner: a meter's records land on the same partition
+    // whichever client (or language) produced them.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.admin = this.kafka.admin();
     this.topicNames = Object.fromEntries(
       (Object.keys(KAFKA_TOPICS) as StreamTopic[]).map((t) => [t, kafkaTopicName(t, options.topicPrefix)]),

@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies the contract defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      MQTT_PORT: 1883,
+      MQTT_WS_PORT: 8083,
+      HTTP_PORT: 3000,
+      KAFKA_TOPIC_PREFIX: '',
+      DATA_DIR: './.data',
+      INTERVAL_SECONDS: 1800,
+      ALLOWED_LATENESS_SECONDS: 300,
+      ALLOW_ANONYMOUS_DISPLAYS: false,
+    });
+    expect(config.KAFKA_BROKERS).toBeUndefined();
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('splits KAFKA_BROKERS and reads booleans', () => {
+    const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:9093', ALLOW_ANONYMOUS_DISPLAYS: 'true' });
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092', 'kafka-2:9093']);
+    expect(config.ALLOW_ANONYMOUS_DISPLAYS).toBe(true);
+  });
+
+  it.each([
+    ['MQTT_PORT', 'abc'],
+    ['MQTT_PORT', '70000'],
+    ['HTTP_PORT', '0'],
+    ['INTERVAL_SECONDS', '7'],
+    ['ALLOWED_LATENESS_SECONDS', '-1'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['ALLOW_ANONYMOUS_DISPLAYS', 'yes'],
+    ['ADMIN_API_KEY', 'short'],
+  ])('stops on %s=%s with one line that names it', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(name);
+    expect(message).not.toContain('\n');
+  });
+
+  it('refuses a TLS port without certificate and key', () => {
+    expect(() => loadConfig({ MQTT_TLS_PORT: '8883' })).toThrow(/MQTT_TLS_PORT.*TLS_CERT/);
+  });
+});

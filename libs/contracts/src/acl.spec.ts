@@ -1,0 +1,27 @@
+import { canPublish, canSubscribe, type Principal } from './acl';
+
+const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1' };
+const display: Principal = { kind: 'anonymous-display' };
+
+describe('ACL', () => {
+  it('lets a meter publish only its own readings and status', () => {
+    expect(canPublish(meter, 'meters/m1/readings')).toBe(true);
+    expect(canPublish(meter, 'meters/m1/status')).toBe(true);
+    expect(canPublish(meter, 'meters/m2/readings')).toBe(false);
+    expect(canPublish(meter, 'meters/m1/errors')).toBe(false);
+    expect(canPublish(meter, 'prices/r1/current')).toBe(false);
+  });
+
+  it('lets a meter subscribe to its region, errors and household only', () => {
+    for (const ok of ['prices/r1/current', 'prices/r1/#', 'meters/m1/errors', 'households/m1/summary']) expect(canSubscribe(meter, ok)).toBe(true);
+    for (const no of ['prices/r2/current', 'prices/+/current', '#', 'meters/m2/errors', 'households/m2/#', 'meters/+/readings']) {
+      expect(canSubscribe(meter, no)).toBe(false);
+    }
+  });
+
+  it('lets an anonymous display read prices and publish nothing', () => {
+    expect(canSubscribe(display, 'prices/+/current')).toBe(true);
+    expect(canSubscribe(display, 'meters/m1/errors')).toBe(false);
+    expect(canPublish(display, 'prices/r1/current')).toBe(false);
+  });
+});

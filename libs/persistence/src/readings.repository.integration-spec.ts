@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ReadingRecord } from '@wattline/contracts';
+import { DATA_DIR, LONDON_HOUSEHOLDS_CSV, readLondonHouseholds, slotToReading } from '@wattline/datasets';
+import { DEFAULT_PRICING_MODEL, priceInterval } from '@wattline/domain';
+import { createTestDatabase } from '@wattline/testing';
+import type { DataSource } from 'typeorm';
+import { CatalogRepository } from './catalog.repository';
+import { createDataSource } from './data-source';
+import { IntervalsRepository } from './intervals.repository';
+import { ReadingsRepository } from './readings.repository';
+
+const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
+const DAY = '2013-12-02';
+
+/**
+ * The expected sums, by an independent path: the CSV text split by hand and kWh turned into
+ * milli-watt-hours with string arithmetic (no floating point), per half hour of DAY.
+ */
+function expectedDemandMilliWh(): Map<string, bigint> {
+  const sums = new Map<string, bigint>();
+  for (const line of readFileSync(path.join(DATA_DIR, LONDON_HOUSEHOLDS_CSV), 'utf8').split('\n').slice(1)) {
+    const cells = line.split(',');
+    if (!HOMES.includes(cells[0]) || !cells[4]?.startsWith(DAY)) continue;
+    const [whole, fraction = ''] = cells[5].split('.');
+    const milliWh = BigInt(whole) * 1_000_000n + BigInt((fraction + '000000').slice(0, 6));
+    sums.set(cells[4], (sums.get(cells[4]) ?? 0n) + milliWh);
+  }
+  return sums;
+}
+
+describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with real LCL data', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let readings: ReadingsRepository;
+  let intervals: IntervalsRepository;
+  let records: ReadingRecord[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = createDataSource(db.url);
+    await dataSource.initialize();
+    readings = new ReadingsRepository(dataSource);
+    intervals = new IntervalsRepository(dataSource);
+    const catalog = new CatalogRepository(dataSource);
+    await catalog.createRegion({ id: 'london', name: 'London (LCL trial)', timezone: 'Europe/London', pricing: DEFAULT_PRICING_MODEL });
+    for (const id of HOMES) await catalog.createMeter({ id, regionId: 'london', kind: 'meter', passwordHash: 'x' });
+    records = [];
+    for await (const slot of readLondonHouseholds({ households: (id) => HOMES.includes(id) })) {
+      if (new Date(slot.slotStart).toISOString().startsWith(DAY)) {
+        // MAC000003 numbers its readings; the others are identified by time only.
+        const seq = slot.lclId === 'MAC000003' ? records.filter((r) => r.meterId === slot.lclId).length : undefined;
+        records.push({ ...slotToReading(slot, seq), seq: seq ?? null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: 0 });
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('stores 144 real readings, shuffled and partly delivered twice, and sums each interval exactly', async () => {
+    expect(records).toHaveLength(3 * 48);
+    const shuffled = [...records].sort((a, b) => ((a.ts * 7919 + a.meterId.length) % 97) - ((b.ts * 7919 + b.meterId.length) % 97));
+    let inserted = 0;
+    let duplicates = 0;
+    for (let i = 0; i < shuffled.length; i += 25) {
+      const result = await readings.storeBatch(shuffled.slice(i, i + 25), 1800, Date.UTC(2013, 11, 3));
+      inserted += result.inserted;
+      duplicates += result.duplicates;
+    }
+    // Redelivery of 40 readings, and the same reading twice inside one batch.
+    const again = await readings.storeBatch([...shuffled.slice(0, 40), shuffled[0]], 1800, Date.UTC(2013, 11, 3));
+    expect({ inserted, duplicates }).toEqual({ inserted: 144, duplicates: 0 });
+    expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0 });
+
+    const page = await intervals.listAggregates('london', Date.UTC(2013, 11, 2), Date.UTC(2013, 11, 3), 100);
+    expect(page.items).toHaveLength(48);
+    const expected = expectedDemandMilliWh();
+    for (const aggregate of page.items) {
+      const key = new Date(aggregate.intervalStart).toISOString().replace('T', ' ').slice(0, 19);
+      expect([key, BigInt(Math.round(aggregate.demandWh * 1000))]).toEqual([key, expected.get(key)]);
+      expect(aggregate.metersReporting).toBe(3);
+      expect(aggregate.readings).toBe(3);
+    }
+  });
+
+  it('identifies a numbered reading by (meter, seq): a resend with another time is a duplicate', async () => {
+    const first = records.find((r) => r.meterId === 'MAC000003')!;
+    const result = await readings.storeBatch([{ ...first, ts: first.ts + 60_000 }], 1800, Date.UTC(2013, 11, 3));
+    expect(result).toMatchObject({ inserted: 0, duplicates: 1 });
+  });
+
+  it('closes and prices an interval exactly once, and counts a later reading as late without repricing', async () => {
+    const start = Date.UTC(2013, 11, 2, 18);
+    const now = Date.UTC(2013, 11, 3, 1);
+    const tariff = await intervals.closeAndPrice('london', start, now, (a) => priceInterval(a, DEFAULT_PRICING_MODEL));
+    expect(tariff).toMatchObject({ regionId: 'london', intervalStart: start, price: '15.0000', level: 1 });
+    await expect(intervals.closeAndPrice('london', start, now, (a) => priceInterval(a, DEFAULT_PRICING_MODEL))).resolves.toBeNull();
+
+    const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
+    await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1 });
+
+    const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
+    expect(aggregate.lateReadings).toBe(1);
+    expect(aggregate.demandWh).toBeCloseTo(tariff!.demandWh + 12.5, 3);
+    const [stored] = (await intervals.listTariffs('london', start, start + 1, 1)).items;
+    expect(stored.price).toBe(tariff!.price);
+    expect(stored.demandWh).toBe(tariff!.demandWh);
+    const page = await readings.listForMeter('MAC000002', start, start + 1_800_000, 10);
+    expect(page.items.find((r) => r.ts === late.ts)).toMatchObject({ late: true, consumptionWh: 12.5 });
+  });
+
+  it('keeps tariffs in an outbox until they are marked published', async () => {
+    const pending = await intervals.unpublishedTariffs();
+    expect(pending.map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
+    await intervals.markPublished(pending, Date.UTC(2013, 11, 3, 2));
+    await expect(intervals.unpublishedTariffs()).resolves.toEqual([]);
+  });
+});

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT, freePort } from './services';
+
+export interface PlatformProcess {
+  child: ChildProcess;
+  httpUrl: string;
+  mqttUrl: string;
+  wsUrl: string;
+  ports: { http: number; mqtt: number; ws: number };
+  adminKey: string;
+  output(): string;
+  /** SIGTERM and wait; SIGKILL after 15 s. */
+  stop(): Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts a built app (`node dist/apps/<app>/main.js`) as a real process on free ports and
+ * resolves once it has said it is up. End-to-end tests talk to it only over sockets.
+ */
+export async function startPlatformProcess(
+  env: Record<string, string | undefined>,
+  options: { app?: string; readyLine?: RegExp; timeoutMs?: number } = {},
+): Promise<PlatformProcess> {
+  const ports = { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
+  const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
+  const entry = path.join(REPO_ROOT, 'dist', 'apps', options.app ?? 'wattline', 'main.js');
+  const child = spawn(process.execPath, [entry], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HTTP_HOST: '127.0.0.1',
+      MQTT_HOST: '127.0.0.1',
+      HTTP_PORT: String(ports.http),
+      MQTT_PORT: String(ports.mqtt),
+      MQTT_WS_PORT: String(ports.ws),
+      ADMIN_API_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+      NO_COLOR: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const readyLine = options.readyLine ?? /Wattline is up/;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const check = () => {
+      if (readyLine.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited with ${code} during start-up:\n${output}`));
+    });
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(signal);
+    return exited;
+  };
+  return {
+    child,
+    ports,
+    adminKey,
+    httpUrl: `http://127.0.0.1:${ports.http}`,
+    mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    wsUrl: `ws://127.0.0.1:${ports.ws}/mqtt`,
+    output: () => output,
+    stop: async () => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await kill('SIGTERM');
+      clearTimeout(timer);
+      return code;
+    },
+    kill,
+  };
+}
+
+/** A small REST client for tests: JSON in, `{status, body, headers}` out. */
+export function restClient(baseUrl: string, apiKey: string) {
+  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // CSV and plain text stay text
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers, text };
+  };
+  return {
+    get: (route: string, headers?: Record<string, string>) => call('GET', route, undefined, headers),
+    post: (route: string, body: unknown) => call('POST', route, body),
+  };
+}

@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
+import { createTestDatabase, expectEventually, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+
+/**
+ * The walking skeleton end to end, over real sockets: REST provisioning, real mqtt.js
+ * meters replaying real LCL households, the stream, PostgreSQL, pricing, the retained price
+ * for a display that connects later, and the REST API — once with Kafka and an external
+ * PostgreSQL, once on the embedded defaults.
+ */
+const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
+const FIRST = Date.UTC(2013, 11, 2, 0, 0);
+const SLOTS = 6; // 00:00 to 03:00
+const PRICING = { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['3.99', '11.76', '20', '40', '67.20'], capacityKw: 4, thresholds: [0.5, 0.7, 0.85, 1.0] };
+
+/** The level the test expects, computed here from the CSV sums (not by the platform's code). */
+function expectedLevel(demandWh: number): number {
+  const utilisation = demandWh / (PRICING.capacityKw * 1000 * 0.5);
+  return 1 + PRICING.thresholds.filter((t) => utilisation >= t).length;
+}
+
+async function loadSlots(): Promise<HouseholdSlot[]> {
+  const slots: HouseholdSlot[] = [];
+  for await (const slot of readLondonHouseholds({ households: (id) => HOMES.includes(id) })) {
+    if (slot.slotStart >= FIRST && slot.slotStart < FIRST + SLOTS * 1_800_000) slots.push(slot);
+  }
+  return slots;
+}
+
+const modes = [
+  {
+    name: 'Kafka and external PostgreSQL',
+    setup: async () => {
+      const db = await createTestDatabase({ empty: true });
+      const prefix = `e2e${Date.now().toString(36)}.`;
+      return {
+        env: { KAFKA_BROKERS: testServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: db.url },
+        prefix,
+        cleanup: () => db.drop(),
+      };
+    },
+  },
+  {
+    name: 'embedded defaults (in-process stream, embedded PostgreSQL)',
+    setup: async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'wattline-e2e-'));
+      return { env: { DATA_DIR: dataDir }, prefix: null, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    },
+  },
+];
+
+describe.each(modes)('walking skeleton on $name', ({ setup }) => {
+  let platform: PlatformProcess;
+  let context: Awaited<ReturnType<(typeof modes)[number]['setup']>>;
+  let api: ReturnType<typeof restClient>;
+  const clients: MqttClient[] = [];
+  const passwords = new Map<string, string>();
+  let slots: HouseholdSlot[];
+
+  const connect = async (options: mqtt.IClientOptions) => {
+    const client = await mqtt.connectAsync(platform.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    slots = await loadSlots();
+    context = await setup();
+    platform = await startPlatformProcess({
+      ...context.env,
+      INTERVAL_SECONDS: '1800',
+      // Historical data: nothing closes by the watermark; the region going quiet for 2 s closes it.
+      ALLOWED_LATENESS_SECONDS: '86400',
+      IDLE_CLOSE_SECONDS: '2',
+      ALLOW_ANONYMOUS_DISPLAYS: 'true',
+    });
+    api = restClient(platform.httpUrl, platform.adminKey);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    const code = await platform?.stop();
+    await context?.cleanup();
+    expect(code).toBe(0); // a clean shutdown on SIGTERM
+  });
+
+  it('provisions a region and meters; credentials come back once', async () => {
+    expect((await api.post('/v1/regions', { id: 'london', name: 'London (LCL trial)', pricing: PRICING })).status).toBe(201);
+    for (const id of HOMES) {
+      const res = await api.post('/v1/meters', { id, regionId: 'london' });
+      expect(res.status).toBe(201);
+      expect(res.body.mqtt).toMatchObject({ username: id, clientId: id, password: expect.any(String) });
+      passwords.set(id, res.body.mqtt.password);
+    }
+    const meter = await api.get(`/v1/meters/${HOMES[0]}`);
+    expect(meter.body).not.toHaveProperty('mqtt');
+    expect(JSON.stringify(meter.body)).not.toContain(passwords.get(HOMES[0]));
+    expect((await api.post('/v1/meters', { id: HOMES[0], regionId: 'london' })).status).toBe(409);
+  });
+
+  it('refuses a wrong password at CONNECT', async () => {
+    await expect(connect({ clientId: HOMES[0], username: HOMES[0], password: 'not-the-password' })).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('answers bad payloads on meters/{id}/errors and keeps them out of the aggregate', async () => {
+    const id = HOMES[0];
+    const meter = await connect({ clientId: id, username: id, password: passwords.get(id) });
+    const errors: Record<string, unknown>[] = [];
+    meter.on('message', (topic, payload) => topic === `meters/${id}/errors` && errors.push(JSON.parse(payload.toString())));
+    await meter.subscribeAsync(`meters/${id}/errors`, { qos: 1 });
+    await meter.publishAsync(`meters/${id}/readings`, 'this is not json', { qos: 1 });
+    await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ ts: FIRST + 1_800_000, periodS: 1800, consumptionWh: -5 }), { qos: 1 });
+    await expectEventually(() => (errors.length >= 2 ? true : undefined), { what: 'two error messages' });
+    expect(errors).toEqual([
+      { error: 'invalid_json', detail: expect.any(String), topic: `meters/${id}/readings` },
+      { error: 'invalid_energy', detail: expect.stringContaining('consumptionWh'), topic: `meters/${id}/readings` },
+    ]);
+    const metrics = await fetch(`${platform.httpUrl}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/wattline_readings_rejected_total\{error="invalid_json"\} 1/);
+    if (context.prefix) {
+      const letters = await readTopic(`${context.prefix}meter.readings.dlq`, 2);
+      expect(letters.map((l) => [l.key, l.value.error])).toEqual([
+        [id, 'invalid_json'],
+        [id, 'invalid_energy'],
+      ]);
+      expect(letters[0].value.payload).toBe('this is not json');
+    }
+  });
+
+  it('refuses publishing as another meter and subscribing to another region', async () => {
+    const id = HOMES[1];
+    const meter = await connect({ clientId: id, username: id, password: passwords.get(id) });
+    const granted = await meter.subscribeAsync('prices/london/current', { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1]);
+    // SUBACK 0x80 [MQTT-3.9.3-2]; mqtt.js reports it as an error carrying the packet.
+    await expect(meter.subscribeAsync('prices/paris/current', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
+    const closed = new Promise<void>((resolve) => meter.once('close', () => resolve()));
+    meter.publish(`meters/${HOMES[0]}/readings`, JSON.stringify({ ts: FIRST + 1_800_000, periodS: 1800, consumptionWh: 999 }), { qos: 1 });
+    await closed; // [MQTT-3.3.5-2]: 3.1.1 cannot refuse a PUBLISH, so the connection is closed
+  });
+
+  it('turns real readings into exact interval sums and a price per interval', async () => {
+    // Three ways to send: one backlog batch (QoS 1), one reading at a time (QoS 1), QoS 2.
+    for (const [index, id] of HOMES.entries()) {
+      const meter = await connect({ clientId: id, username: id, password: passwords.get(id), clean: true });
+      const mine = slots.filter((s) => s.lclId === id).map((s) => slotToReading(s));
+      if (index === 0) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: mine }), { qos: 1 });
+      else for (const reading of mine) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify(reading), { qos: index === 1 ? 1 : 2 });
+    }
+    const range = `from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z`;
+    const tariffs = await expectEventually(
+      async () => {
+        const res = await api.get(`/v1/regions/london/tariffs?${range}`);
+        return res.body.items?.length === SLOTS ? res.body.items : undefined;
+      },
+      { what: `${SLOTS} tariffs`, timeoutMs: 30_000 },
+    );
+    const aggregates = (await api.get(`/v1/regions/london/aggregates?${range}`)).body.items;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const start = FIRST + slot * 1_800_000;
+      const demandWh = slots.filter((s) => s.slotStart === start).reduce((sum, s) => sum + s.consumptionWh, 0);
+      expect(aggregates[slot]).toMatchObject({ intervalStart: new Date(start).toISOString(), readings: 3, metersReporting: 3, closed: true });
+      expect(aggregates[slot].demandWh).toBeCloseTo(demandWh, 3);
+      expect(tariffs[slot]).toMatchObject({ regionId: 'london', currency: 'GBP', unit: 'kWh', level: expectedLevel(demandWh), model: 'critical-peak-5' });
+      expect(tariffs[slot].price).toBe(Number(PRICING.levelPrices[expectedLevel(demandWh) - 1]).toFixed(4));
+    }
+    const levels = new Set(tariffs.map((t: { level: number }) => t.level));
+    expect(levels.size).toBeGreaterThan(1); // the real load moves the price
+  });
+
+  it('keeps the latest price retained for a display that connects later, and serves it over REST', async () => {
+    const display = await connect({ clientId: `display-${Date.now()}` }); // anonymous, read-only
+    const received = new Promise<Record<string, unknown>>((resolve) =>
+      display.on('message', (_topic, payload, packet) => packet.retain && resolve(JSON.parse(payload.toString()))),
+    );
+    await display.subscribeAsync('prices/london/current', { qos: 1 });
+    const price = await received;
+    const current = await api.get('/v1/regions/london/tariffs/current');
+    expect(current.status).toBe(200);
+    expect(price).toEqual(current.body);
+    expect(price).toMatchObject({ intervalStart: '2013-12-02T02:30:00.000Z', intervalEnd: '2013-12-02T03:00:00.000Z' });
+  });
+
+  it('serves lists as CSV when asked', async () => {
+    const csv = await api.get('/v1/regions/london/tariffs?from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z', { accept: 'text/csv' });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0].split(',')).toEqual(expect.arrayContaining(['regionId', 'intervalStart', 'price', 'level']));
+    expect(lines).toHaveLength(SLOTS + 1);
+  });
+});
+
+describe('live readings (ts = now) on the embedded defaults', () => {
+  it('prices an interval once it is over and retains the price', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'wattline-live-'));
+    const platform = await startPlatformProcess({ DATA_DIR: dataDir, INTERVAL_SECONDS: '2', ALLOWED_LATENESS_SECONDS: '1', IDLE_CLOSE_SECONDS: '1' });
+    const api = restClient(platform.httpUrl, platform.adminKey);
+    try {
+      await api.post('/v1/regions', { id: 'kitakyushu', name: 'Kitakyushu' });
+      const { body } = await api.post('/v1/meters', { id: 'meter-live', regionId: 'kitakyushu' });
+      const meter = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'meter-live', username: 'meter-live', password: body.mqtt.password, reconnectPeriod: 0 });
+      const prices: Record<string, unknown>[] = [];
+      meter.on('message', (_t, payload) => prices.push(JSON.parse(payload.toString())));
+      await meter.subscribeAsync('prices/kitakyushu/current', { qos: 1 });
+      const deadline = Date.now() + 20_000;
+      while (prices.length === 0 && Date.now() < deadline) {
+        await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 2 }), { qos: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(prices[0]).toMatchObject({ regionId: 'kitakyushu', currency: 'JPY', level: 1, price: '15.0000' });
+      expect(Date.parse(prices[0].intervalEnd as string) - Date.parse(prices[0].intervalStart as string)).toBe(2000);
+      const listed = await api.get(`/v1/regions/kitakyushu/tariffs?from=${new Date(Date.now() - 60_000).toISOString()}`);
+      expect(listed.body.items.map((t: { intervalStart: string }) => t.intervalStart)).toContain(prices[0].intervalStart);
+      await meter.endAsync();
+    } finally {
+      await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function readTopic(topic: string, count: number): Promise<{ key: string; value: Record<string, unknown> }[]> {
+  const kafka = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `e2e-reader-${Math.random().toString(36).slice(2)}` });
+  const seen: { key: string; value: Record<string, unknown>; offset: bigint; partition: number }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      seen.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()), offset: BigInt(message.offset), partition });
+    },
+  });
+  try {
+    await expectEventually(() => (seen.length >= count ? true : undefined), { what: `${count} records on ${topic}` });
+  } finally {
+    await consumer.disconnect();
+  }
+  // One meter, one key, one partition: offsets give the order.
+  return seen.sort((a, b) => Number(a.offset - b.offset)).map(({ key, value }) => ({ key, value }));
+}
