@@ -10,10 +10,11 @@ import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
 import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
 import { CatalogService } from './services/catalog.service';
+import { WebController } from './web/web.controller';
 
 /** The analysts' and operators' REST API (/v1), health and metrics. */
 @Module({
-  controllers: [RegionsController, MetersController, ApiKeysController, HealthController],
+  controllers: [RegionsController, MetersController, ApiKeysController, HealthController, WebController],
   providers: [
     CatalogService,
     AnalyticsService,

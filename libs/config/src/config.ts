@@ -20,6 +20,10 @@ export const CONFIG_VARIABLES = {
   TLS_KEY: { schema: optional(z.string()), describe: 'PEM private key file for MQTT_TLS_PORT' },
   TLS_CA: { schema: optional(z.string()), describe: 'PEM CA bundle; set: client certificates (CN = device id) are accepted' },
   HTTP_PORT: { schema: port.default(3000), describe: 'REST API, OpenAPI docs, web pages, /health, /metrics' },
+  PUBLIC_MQTT_WS_URL: {
+    schema: optional(z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://')),
+    describe: 'MQTT-over-WebSocket URL the display page connects to (unset: same host, MQTT_WS_PORT)',
+  },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
   KAFKA_BROKERS: {
     schema: optional(z.string().transform((v, ctx) => {

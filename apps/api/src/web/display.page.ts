@@ -1,0 +1,75 @@
+/**
+ * The household display: a single page that connects to the broker over MQTT over
+ * WebSocket and shows the current price, its level, the time left in the interval and the
+ * forecast. Everything it shows comes from retained MQTT topics, so it is right the moment
+ * it connects.
+ */
+export function displayPage(regionId: string, wsUrl: string | null, wsPort: number): string {
+  const config = JSON.stringify({ regionId, wsUrl, wsPort });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Wattline · ${escapeHtml(regionId)}</title>
+<style>
+  body{font-family:system-ui,sans-serif;margin:0;background:#0f172a;color:#e2e8f0;display:flex;min-height:100vh;align-items:center;justify-content:center}
+  main{width:min(28rem,92vw);padding:1.5rem;border-radius:1rem;background:#1e293b;box-shadow:0 10px 30px #0008}
+  h1{font-size:1rem;font-weight:500;margin:0 0 1rem;color:#94a3b8}
+  .price{font-size:3.5rem;font-weight:700;margin:.2rem 0}
+  .unit{font-size:1.1rem;color:#94a3b8;font-weight:400}
+  .levels{display:flex;gap:.3rem;margin:1rem 0}
+  .levels span{flex:1;height:.8rem;border-radius:.3rem;background:#334155}
+  .l1{background:#22c55e!important}.l2{background:#84cc16!important}.l3{background:#eab308!important}.l4{background:#f97316!important}.l5{background:#ef4444!important}
+  .meta{color:#94a3b8;font-size:.9rem;line-height:1.5}
+  .forecast{display:flex;gap:.3rem;margin-top:1rem;align-items:flex-end;height:4rem}
+  .forecast div{flex:1;border-radius:.2rem .2rem 0 0}
+  #status{font-size:.8rem;margin-top:1rem;color:#64748b}
+</style></head>
+<body><main>
+  <h1>Electricity price · region <strong>${escapeHtml(regionId)}</strong></h1>
+  <div class="price"><span id="price">–</span> <span class="unit" id="unit"></span></div>
+  <div class="levels" id="levels">${[1, 2, 3, 4, 5].map(() => '<span></span>').join('')}</div>
+  <div class="meta" id="level">Waiting for the first price…</div>
+  <div class="meta" id="interval"></div>
+  <div class="meta" id="left"></div>
+  <div class="forecast" id="forecast" title="forecast"></div>
+  <div id="status">connecting…</div>
+</main>
+<script src="/assets/mqtt.min.js"></script>
+<script>
+const cfg = ${config};
+const q = new URLSearchParams(location.search);
+const url = cfg.wsUrl || (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.hostname + ':' + cfg.wsPort + '/mqtt';
+const opts = { clientId: 'display-' + Math.random().toString(16).slice(2), reconnectPeriod: 3000 };
+if (q.get('username')) { opts.username = q.get('username'); opts.password = q.get('password') || ''; }
+const client = mqtt.connect(url, opts);
+const $ = (id) => document.getElementById(id);
+const colours = ['#22c55e', '#84cc16', '#eab308', '#f97316', '#ef4444'];
+const names = ['low', 'normal', 'raised', 'high', 'critical peak'];
+let current = null;
+client.on('connect', () => { $('status').textContent = 'live · ' + url; client.subscribe('prices/' + cfg.regionId + '/#', { qos: 1 }); });
+client.on('close', () => { $('status').textContent = 'disconnected, retrying…'; });
+client.on('message', (topic, payload) => {
+  const body = JSON.parse(payload.toString());
+  if (topic.endsWith('/current')) { current = body; render(); }
+  if (topic.endsWith('/forecast')) renderForecast(body.intervals || []);
+});
+function render() {
+  if (!current) return;
+  $('price').textContent = Number(current.price).toFixed(2);
+  $('unit').textContent = current.currency + '/' + current.unit;
+  [...$('levels').children].forEach((el, i) => { el.className = i < current.level ? 'l' + current.level : ''; });
+  $('level').textContent = 'Level ' + current.level + ' of 5 · ' + names[current.level - 1];
+  const start = new Date(current.intervalStart), end = new Date(current.intervalEnd);
+  $('interval').textContent = 'Interval ' + start.toLocaleString() + ' – ' + end.toLocaleTimeString();
+  const left = end.getTime() - Date.now();
+  $('left').textContent = left > 0 ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'interval ended ' + end.toLocaleString();
+}
+function renderForecast(intervals) {
+  $('forecast').innerHTML = intervals.map((p) => '<div style="height:' + (p.level * 20) + '%;background:' + colours[p.level - 1] + '" title="' + p.intervalStart + ': ' + p.price + '"></div>').join('');
+}
+setInterval(render, 1000);
+</script></body></html>`;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
