@@ -185,6 +185,39 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     expect(price).toMatchObject({ intervalStart: '2013-12-02T02:30:00.000Z', intervalEnd: '2013-12-02T03:00:00.000Z' });
   });
 
+  it('serves health, metrics, the OpenAPI document, the docs and the web pages', async () => {
+    const health = await api.get('/health');
+    expect(health.body).toEqual({ status: 'ok', checks: { database: 'up', stream: { kind: context.prefix ? 'kafka' : 'in-process', status: 'up' } } });
+    const openapi = await api.get('/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/regions', '/v1/meters/{id}/bill', '/v1/regions/{id}/tariffs/current']));
+    expect(openapi.body.paths['/v1/meters'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('regionId');
+    for (const [route, marker] of [
+      ['/docs', 'SwaggerUIBundle'],
+      ['/docs/assets/swagger-ui-bundle.js', 'SwaggerUIBundle'],
+      ['/display/london', 'prices/'],
+      ['/dashboard', '/v1/regions/'],
+      ['/assets/mqtt.min.js', 'mqtt'],
+      ['/assets/chart.umd.js', 'Chart'],
+    ]) {
+      const res = await fetch(`${platform.httpUrl}${route}`);
+      expect([route, res.status]).toEqual([route, 200]);
+      expect(await res.text()).toContain(marker);
+    }
+    expect((await fetch(`${platform.httpUrl}/assets/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('bills a meter at the published prices', async () => {
+    const bill = await api.get(`/v1/meters/${HOMES[2]}/bill?from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z`);
+    expect(bill.status).toBe(200);
+    const mine = slots.filter((s) => s.lclId === HOMES[2]);
+    expect(bill.body.consumptionWh).toBeCloseTo(mine.reduce((sum, s) => sum + s.consumptionWh, 0), 3);
+    expect(bill.body.unpricedWh).toBe(0);
+    expect(bill.body.intervals).toHaveLength(SLOTS);
+    const cost = bill.body.intervals.reduce((sum: number, line: { cost: string }) => sum + Number(line.cost), 0);
+    expect(Number(bill.body.cost)).toBeCloseTo(cost, 4);
+    expect(bill.body.currency).toBe('GBP');
+  });
+
   it('serves lists as CSV when asked', async () => {
     const csv = await api.get('/v1/regions/london/tariffs?from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z', { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);

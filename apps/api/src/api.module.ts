@@ -11,10 +11,11 @@ import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
 import { CatalogService } from './services/catalog.service';
 import { WebController } from './web/web.controller';
+import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), health and metrics. */
 @Module({
-  controllers: [RegionsController, MetersController, ApiKeysController, HealthController, WebController],
+  controllers: [RegionsController, MetersController, ApiKeysController, HealthController, WebController, OpenApiController],
   providers: [
     CatalogService,
     AnalyticsService,
