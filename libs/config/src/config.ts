@@ -42,7 +42,7 @@ export const CONFIG_VARIABLES = {
   },
   REDIS_URL: {
     schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
-    describe: 'set: broker state shared through Redis, BullMQ jobs (unset: one node, in-memory)',
+    describe: 'reserved for shared broker state and BullMQ jobs (scale-out work in progress); not read yet',
   },
   DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
   INTERVAL_SECONDS: {

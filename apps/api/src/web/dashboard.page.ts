@@ -43,7 +43,18 @@ const $ = (id) => document.getElementById(id);
 $('key').value = localStorage.getItem('wattline.key') || new URLSearchParams(location.search).get('key') || '';
 const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 $('to').value = iso(new Date()); $('from').value = iso(new Date(Date.now() - 86400000));
-let energyChart, levelChart;
+let energyChart, levelChart, rangeTouched = false;
+$('from').onchange = $('to').onchange = () => { rangeTouched = true; };
+// Until the user picks a range, show the two days up to the region's latest price
+// (a replay of historical data lives in its own time, not in the last 24 hours).
+async function defaultRange(region) {
+  if (rangeTouched) return;
+  try {
+    const current = await api('/v1/regions/' + region + '/tariffs/current');
+    const end = new Date(current.intervalEnd);
+    $('to').value = iso(end); $('from').value = iso(new Date(end.getTime() - 2 * 86400000));
+  } catch { /* no price yet: keep the last 24 hours */ }
+}
 async function api(path) {
   const res = await fetch(path, { headers: { authorization: 'Bearer ' + $('key').value } });
   const body = await res.json();
@@ -58,6 +69,7 @@ async function all(path) {
 async function regions() {
   const { items } = await api('/v1/regions?limit=1000');
   $('region').innerHTML = items.map((r) => '<option>' + r.id + '</option>').join('');
+  $('region').onchange = () => { rangeTouched = false; load(); };
   const wanted = new URLSearchParams(location.search).get('region');
   if (wanted) $('region').value = wanted;
 }
@@ -67,6 +79,7 @@ async function load() {
   try {
     if (!$('region').options.length) await regions();
     const region = $('region').value;
+    await defaultRange(region);
     const range = 'from=' + new Date($('from').value).toISOString() + '&to=' + new Date($('to').value).toISOString() + '&limit=10000';
     const [aggregates, tariffs] = await Promise.all([all('/v1/regions/' + region + '/aggregates?' + range), all('/v1/regions/' + region + '/tariffs?' + range)]);
     const price = new Map(tariffs.map((t) => [t.intervalStart, t]));
