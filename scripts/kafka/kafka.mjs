@@ -98,7 +98,6 @@ export async function startKafka({ port, dir, log = console.error, timeoutMs = 9
       'transaction.state.log.min.isr=1',
       // Tests create many short-lived consumer groups; do not wait 3 s for each to settle.
       'group.initial.rebalance.delay.ms=0',
-      'log.flush.interval.messages=1',
       '',
     ].join('\n'),
   );

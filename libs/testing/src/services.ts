@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -14,7 +15,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root, whether this runs from source (tests) or from dist/ (benchmarks). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'nest-cli.json'))) return dir;
+  }
+  throw new Error(`no nest-cli.json above ${start}`);
+}
 
 /** Environment the global set-up leaves for every test file. */
 export function testServices(): { kafkaBrokers: string; databaseAdminUrl: string; templateDatabase: string } {

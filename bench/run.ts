@@ -1,0 +1,137 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
+import { REPO_ROOT, restClient, startPlatformProcess, expectEventually } from '@wattline/testing';
+import { runPublishLoad, round, type LoadClient, type LoadResult } from './mqtt-load';
+import { runAggregatorBench } from './aggregator-throughput';
+
+/**
+ * `npm run bench`: measured on this machine, in one run, side by side with the Mosquitto
+ * that runs here (127.0.0.1:1883). Writes bench/results/latest.json (and a dated copy).
+ *   BENCH_METERS (default 50), BENCH_READINGS_PER_METER (400), BENCH_AGGREGATOR_READINGS (all 106,176)
+ */
+const METERS = Number(process.env.BENCH_METERS ?? 50);
+const PER_METER = Number(process.env.BENCH_READINGS_PER_METER ?? 400);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const bar = (label: string) => (done: number, total: number) => log(`  ${label}: ${done}/${total} (${Math.round((100 * done) / total)}%)`);
+
+async function loadHomes(): Promise<Map<string, HouseholdSlot[]>> {
+  const homes = new Map<string, HouseholdSlot[]>();
+  for await (const slot of readLondonHouseholds()) {
+    if (!homes.has(slot.lclId)) {
+      if (homes.size >= METERS) break;
+      homes.set(slot.lclId, []);
+    }
+    homes.get(slot.lclId)!.push(slot);
+  }
+  return homes;
+}
+
+async function wattlineIngest(name: string, env: Record<string, string>, homes: Map<string, HouseholdSlot[]>): Promise<LoadResult> {
+  log(`\n[${name}] starting the platform`);
+  const platform = await startPlatformProcess({ ...env, LOG_LEVEL: 'error', ALLOWED_LATENESS_SECONDS: '86400', IDLE_CLOSE_SECONDS: '3600' });
+  try {
+    const api = restClient(platform.httpUrl, platform.adminKey);
+    await api.post('/v1/regions', { id: 'london', name: 'London' });
+    const clients: LoadClient[] = [];
+    for (const [id, slots] of homes) {
+      const { body } = await api.post('/v1/meters', { id, regionId: 'london' });
+      clients.push({ clientId: id, username: id, password: body.mqtt.password, topic: `meters/${id}/readings`, payloads: slots.slice(0, PER_METER).map((s) => JSON.stringify(slotToReading(s))) });
+    }
+    log(`[${name}] ${clients.length} meters × ${PER_METER} readings at QoS 1`);
+    const result = await runPublishLoad(platform.mqttUrl, clients, bar(name));
+    // Every acknowledged reading must be stored: the benchmark checks what it measures.
+    await expectEventually(async () => {
+      const { body } = await api.get('/v1/regions/london/aggregates?from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z&limit=10000');
+      const stored = body.items.reduce((sum: number, a: { readings: number }) => sum + a.readings, 0);
+      return stored === result.messages ? true : undefined;
+    }, { timeoutMs: 120_000, what: 'all readings stored' });
+    log(`[${name}] ${result.perSecond} readings/s acknowledged, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms; all ${result.messages} stored`);
+    return result;
+  } finally {
+    await platform.stop();
+  }
+}
+
+async function mosquittoIngest(homes: Map<string, HouseholdSlot[]>): Promise<LoadResult | null> {
+  log('\n[mosquitto] the local Mosquitto on 127.0.0.1:1883, same clients and payloads');
+  const clients: LoadClient[] = [...homes].map(([id, slots]) => ({
+    clientId: `bench-${id}`,
+    topic: `meters/${id}/readings`,
+    payloads: slots.slice(0, PER_METER).map((s) => JSON.stringify(slotToReading(s))),
+  }));
+  try {
+    const result = await runPublishLoad('mqtt://127.0.0.1:1883', clients, bar('mosquitto'));
+    log(`[mosquitto] ${result.perSecond} messages/s acknowledged, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+    return result;
+  } catch (error) {
+    log(`[mosquitto] not reachable on 127.0.0.1:1883 (${(error as Error).message}); no reference this run`);
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const homes = await loadHomes();
+  const { startKafka } = require(path.join(REPO_ROOT, 'scripts', 'kafka', 'kafka.mjs'));
+  const kafka = await startKafka({ dir: path.join(REPO_ROOT, '.data', `kafka-bench-${process.pid}`), log: (m: string) => log(`[kafka] ${m}`) });
+  const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const databases: string[] = [];
+  const newDatabase = async () => {
+    const name = `wl_bench_${process.pid}_${databases.length}`;
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    databases.push(name);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  try {
+    const embeddedDir = path.join(REPO_ROOT, '.data', `bench-embedded-${process.pid}`);
+    const inProcess = await wattlineIngest('wattline in-process stream + embedded PostgreSQL', { DATA_DIR: embeddedDir }, homes);
+    const withKafka = await wattlineIngest('wattline Kafka + PostgreSQL', { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: `bench${Date.now()}.`, DATABASE_URL: await newDatabase() }, homes);
+    const mosquitto = await mosquittoIngest(homes);
+    log('\n[aggregator] Kafka in, PostgreSQL out');
+    const aggregator = await runAggregatorBench({ brokers: kafka.brokers, databaseUrl: await newDatabase(), log });
+
+    const ratio = (r: LoadResult) => (mosquitto ? round(r.perSecond / mosquitto.perSecond, 3) : null);
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
+      ingestQos1: {
+        description: `${METERS} meters, ${PER_METER} real LCL readings each, QoS 1, each waiting for its PUBACK before the next`,
+        wattlineInProcess: { ...inProcess, ratioToMosquitto: ratio(inProcess) },
+        wattlineKafka: { ...withKafka, ratioToMosquitto: ratio(withKafka) },
+        mosquitto,
+      },
+      aggregator,
+    };
+    mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+    const body = JSON.stringify(results, null, 2);
+    writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'latest.json'), body);
+    writeFileSync(path.join(REPO_ROOT, 'bench', 'results', `${results.date.replace(/[:.]/g, '-')}.json`), body);
+    log(`\nsummary (bench/results/latest.json):`);
+    log(`  QoS 1 ingest, in-process: ${inProcess.perSecond}/s (${ratio(inProcess) ?? '–'}× Mosquitto)`);
+    log(`  QoS 1 ingest, Kafka:      ${withKafka.perSecond}/s (${ratio(withKafka) ?? '–'}× Mosquitto)`);
+    log(`  Mosquitto:                ${mosquitto?.perSecond ?? '–'}/s`);
+    log(`  aggregator store rate:    ${aggregator.readingsPerSecond} readings/s (${aggregator.readings} readings, Kafka → PostgreSQL)`);
+  } finally {
+    await kafka.stop();
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    process.stderr.write(`bench failed: ${error.stack}\n`);
+    process.exit(1);
+  },
+);
