@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
+import { CredentialsController } from './controllers/credentials.controller';
+import { CredentialsService } from './services/credentials.service';
 import { HealthController } from './controllers/health.controller';
 import { MetersController } from './controllers/meters.controller';
 import { RegionsController } from './controllers/regions.controller';
@@ -15,11 +17,12 @@ import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), health and metrics. */
 @Module({
-  controllers: [RegionsController, MetersController, ApiKeysController, HealthController, WebController, OpenApiController],
+  controllers: [RegionsController, MetersController, ApiKeysController, CredentialsController, HealthController, WebController, OpenApiController],
   providers: [
     CatalogService,
     AnalyticsService,
     ApiKeyService,
+    CredentialsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     {

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ReadingIngestService } from './ingest/reading-ingest.service';
-import { DeviceAuthenticator } from './mqtt/device-authenticator';
+import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
+import { BrokerState } from './state/broker-state';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 
 /** The MQTT broker: device authentication, ACL, ingest into the stream, retained prices. */
 @Module({
-  providers: [DeviceAuthenticator, ReadingIngestService, MqttBrokerService],
-  exports: [MqttBrokerService, DeviceAuthenticator],
+  providers: [BrokerState, MqttAuthenticator, ReadingIngestService, MqttBrokerService],
+  exports: [MqttBrokerService],
 })
 export class BrokerModule {}

@@ -42,7 +42,21 @@ export const CONFIG_VARIABLES = {
   },
   REDIS_URL: {
     schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
-    describe: 'reserved for shared broker state and BullMQ jobs (scale-out work in progress); not read yet',
+    describe: 'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances)',
+  },
+  MQTT_MAX_CONNECTIONS: { schema: z.coerce.number().int().min(1).default(100_000), describe: 'connections one broker instance accepts; more are refused with CONNACK 3' },
+  MQTT_MAX_PACKET_BYTES: {
+    schema: z.coerce.number().int().min(1024).max(268_435_455).default(262_144),
+    describe: 'largest MQTT packet accepted; a larger one closes the connection before it is buffered',
+  },
+  MQTT_MAX_PUBLISH_RATE: {
+    schema: z.coerce.number().positive().default(20),
+    describe: 'sustained PUBLISH packets per second per client (bursts of 10 s allowed); faster clients are slowed down, not dropped',
+  },
+  MQTT_MAX_INFLIGHT: { schema: z.coerce.number().int().min(1).max(65535).default(100), describe: 'inbound QoS 2 messages a client may hold unreleased' },
+  AUTH_MAX_FAILURES: {
+    schema: z.coerce.number().int().min(1).default(5),
+    describe: 'failed CONNECTs per client id per minute before that id is refused for the rest of the minute (20× that per address)',
   },
   DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
   INTERVAL_SECONDS: {

@@ -3,17 +3,33 @@ import { filterWithin, mqttTopics, topicMatches } from './mqtt-topics';
 /** Who is on the other end of an MQTT connection, as established at CONNECT. */
 export type Principal =
   | { kind: 'meter'; meterId: string; regionId: string }
+  /** A subscribe-only client (back-office service or household display) with its own filters. */
+  | { kind: 'client'; username: string; filters: string[] }
   | { kind: 'anonymous-display' };
+
+/** The MQTT username a principal authenticated with (null for anonymous). */
+export function usernameOf(principal: Principal): string | null {
+  switch (principal.kind) {
+    case 'meter':
+      return principal.meterId;
+    case 'client':
+      return principal.username;
+    case 'anonymous-display':
+      return null;
+  }
+}
 
 /**
  * The contract's ACL. A meter publishes only its own readings and status, and subscribes
- * only to its region's prices, its own errors and its household's topics. An anonymous
+ * only to its region's prices, its own errors and its household's topics. Service and
+ * display credentials only subscribe, within the filters issued with them. An anonymous
  * display (ALLOW_ANONYMOUS_DISPLAYS) may only read prices.
  */
 export function canPublish(principal: Principal, topic: string): boolean {
   switch (principal.kind) {
     case 'meter':
       return topic === mqttTopics.readings(principal.meterId) || topic === mqttTopics.status(principal.meterId);
+    case 'client':
     case 'anonymous-display':
       return false;
   }
@@ -23,6 +39,8 @@ export function subscribableFilters(principal: Principal): string[] {
   switch (principal.kind) {
     case 'meter':
       return [`prices/${principal.regionId}/#`, mqttTopics.errors(principal.meterId), `households/${principal.meterId}/#`];
+    case 'client':
+      return principal.filters;
     case 'anonymous-display':
       return ['prices/#'];
   }

@@ -22,12 +22,22 @@ export interface Meter {
   lastReadingAt: number | null;
 }
 
-export interface MeterCredential {
+/** What the broker needs to authenticate an MQTT username: a device, or a subscribe-only client. */
+export type MqttCredential =
+  | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean }
+  | { kind: 'client'; id: string; clientKind: ClientKind; filters: string[]; passwordHash: string; revoked: boolean };
+
+/** Subscribe-only MQTT clients: back-office services, and household displays. */
+export type ClientKind = 'service' | 'display';
+
+export interface ClientCredential {
   id: string;
-  regionId: string;
-  kind: DeviceKind;
-  passwordHash: string;
-  revoked: boolean;
+  kind: ClientKind;
+  name: string;
+  meterId: string | null;
+  filters: string[];
+  createdAt: number;
+  revokedAt: number | null;
 }
 
 export type Role = 'admin' | 'analyst';

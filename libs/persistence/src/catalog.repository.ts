@@ -1,6 +1,6 @@
 import type { DataSource, Repository } from 'typeorm';
 import { MoreThan } from 'typeorm';
-import type { ApiKey, Meter, MeterCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
+import type { ApiKey, ClientCredential, ClientKind, Meter, MqttCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 import { ApiKeyEntity, MeterEntity, RegionEntity } from './entities';
 
@@ -81,12 +81,44 @@ export class CatalogRepository {
     return pageOf(rows.map(toMeter), limit, (m) => m.id);
   }
 
-  async findMeterCredential(id: string): Promise<MeterCredential | null> {
-    const row = await this.meters.findOne({
-      where: { id },
-      select: { id: true, regionId: true, kind: true, passwordHash: true, revokedAt: true },
-    });
-    return row ? { id: row.id, regionId: row.regionId, kind: row.kind, passwordHash: row.passwordHash, revoked: row.revokedAt !== null } : null;
+  /** One query for any MQTT username: a device's, or a subscribe-only client's. */
+  async findMqttCredential(username: string): Promise<MqttCredential | null> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT 'meter' AS kind, id, region_id, kind AS sub_kind, NULL::text[] AS filters, password_hash, revoked_at FROM meters WHERE id = $1
+       UNION ALL
+       SELECT 'client', id, NULL, kind, subscribe_filters, password_hash, revoked_at FROM client_credentials WHERE id = $1`,
+      [username],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const base = { id: row.id as string, passwordHash: row.password_hash as string, revoked: row.revoked_at !== null };
+    return row.kind === 'meter'
+      ? { ...base, kind: 'meter', regionId: row.region_id as string, deviceKind: row.sub_kind as Meter['kind'] }
+      : { ...base, kind: 'client', clientKind: row.sub_kind as ClientKind, filters: row.filters as string[] };
+  }
+
+  /** Marks a device revoked; false when there is no such (unrevoked) device. */
+  async revokeMeter(id: string, at: number): Promise<boolean> {
+    const result = await this.dataSource.query(`UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
+    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
+  }
+
+  async createClientCredential(credential: Omit<ClientCredential, 'createdAt' | 'revokedAt'> & { passwordHash: string }): Promise<ClientCredential> {
+    const [row] = await this.dataSource.query(
+      `INSERT INTO client_credentials (id, kind, name, meter_id, subscribe_filters, password_hash)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`,
+      [credential.id, credential.kind, credential.name, credential.meterId, credential.filters, credential.passwordHash],
+    );
+    const { passwordHash: _hash, ...rest } = credential;
+    return { ...rest, createdAt: new Date(row.created_at).getTime(), revokedAt: null };
+  }
+
+  async revokeClientCredential(id: string, at: number): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE client_credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [id, new Date(at)],
+    );
+    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
   }
 
   /** Records presence; an older event never overwrites a newer one. */

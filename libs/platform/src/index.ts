@@ -4,3 +4,4 @@ export * from './infrastructure';
 export * from './platform.module';
 export * from './secrets';
 export * from './run-app';
+export * from './control-bus';

@@ -3,11 +3,13 @@ import type { DataSource } from 'typeorm';
 import type { WattlineConfig } from '@wattline/config';
 import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedDatabase } from '@wattline/persistence';
 import { createStream, type StreamPort } from '@wattline/stream';
+import { InProcessControlBus, RedisControlBus, type ControlBus } from './control-bus';
 
 export interface Infrastructure {
   config: WattlineConfig;
   dataSource: DataSource;
   stream: StreamPort;
+  controlBus: ControlBus;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -40,12 +42,20 @@ export async function bootstrapInfrastructure(
   );
   await stream.start();
   logger.log(`stream: ${stream.kind}${config.KAFKA_BROKERS ? ` (${config.KAFKA_BROKERS.join(',')})` : ''}`);
+  let controlBus: ControlBus = new InProcessControlBus();
+  if (config.REDIS_URL) {
+    const redisBus = new RedisControlBus(config.REDIS_URL);
+    await redisBus.listening();
+    controlBus = redisBus;
+  }
   return {
     config,
     dataSource,
     stream,
+    controlBus,
     databaseUrl,
     close: async () => {
+      await controlBus.close();
       await stream.stop();
       if (dataSource.isInitialized) await dataSource.destroy();
       if (embedded) await embedded.stop();

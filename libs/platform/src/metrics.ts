@@ -11,6 +11,9 @@ export class Metrics {
     labelNames: ['operation', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly credentialLookups = new Counter({ name: 'wattline_mqtt_credential_lookups_total', help: 'CONNECTs that had to read the database (cache miss)', registers: [this.registry] });
+  readonly authCacheHits = new Counter({ name: 'wattline_mqtt_credential_cache_hits_total', help: 'CONNECTs answered from the credential cache', registers: [this.registry] });
+  readonly publishThrottled = new Counter({ name: 'wattline_mqtt_publish_throttled_total', help: 'PUBLISH packets slowed down by the per-client rate limit', registers: [this.registry] });
   readonly readingsAccepted = new Counter({ name: 'wattline_readings_accepted_total', help: 'Readings validated and handed to the stream', registers: [this.registry] });
   readonly readingsRejected = new Counter({
     name: 'wattline_readings_rejected_total',

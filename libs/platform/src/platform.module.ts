@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { CatalogRepository, IntervalsRepository, ReadingsRepository } from '@wattline/persistence';
 import { STREAM } from '@wattline/stream';
 import type { Infrastructure } from './infrastructure';
+import { CONTROL_BUS } from './control-bus';
 import { Metrics } from './metrics';
 import { CLOCK, CONFIG, DATA_SOURCE, systemClock } from './tokens';
 
@@ -17,6 +18,7 @@ export class PlatformModule {
       { provide: CONFIG, useValue: infra.config },
       { provide: DATA_SOURCE, useValue: infra.dataSource },
       { provide: STREAM, useValue: infra.stream },
+      { provide: CONTROL_BUS, useValue: infra.controlBus },
       { provide: CLOCK, useValue: systemClock },
       { provide: Metrics, useValue: metrics },
       { provide: CatalogRepository, useValue: new CatalogRepository(infra.dataSource) },

@@ -28,7 +28,8 @@ export const createRegionSchema = z.object({
 export type CreateRegionBody = z.output<typeof createRegionSchema>;
 
 export const createMeterSchema = z.object({
-  id: id.optional(),
+  // svc_ and disp_ name subscribe-only credentials: a device may not take such a name.
+  id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
   regionId: id,
   kind: z.enum(['meter', 'inverter']).default('meter'),
 });
@@ -58,3 +59,17 @@ export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: numb
   const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
   return { from, to };
 }
+
+/** An MQTT topic filter [MQTT-4.7.1]: '+' fills a whole level, '#' only the last. */
+const topicFilter = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((f) => f.split('/').every((level, i, all) => (level.includes('+') ? level === '+' : true) && (level.includes('#') ? level === '#' && i === all.length - 1 : true)), 'must be an MQTT topic filter')
+  .refine((f) => !f.startsWith('$'), 'may not reach $SYS topics');
+
+export const createServiceCredentialSchema = z.object({
+  name: z.string().min(1).max(200),
+  subscribe: z.array(topicFilter).min(1).max(50),
+});
+export type CreateServiceCredentialBody = z.output<typeof createServiceCredentialSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createApiKeySchema, createMeterSchema, createRegionSchema } from '../dtos/schemas';
+import { createApiKeySchema, createMeterSchema, createRegionSchema, createServiceCredentialSchema } from '../dtos/schemas';
 
 /**
  * The OpenAPI 3.1 document of the REST API. Request bodies come from the same zod schemas
@@ -98,6 +98,10 @@ export function openApiDocument() {
       '/v1/meters/{id}': { get: secured('analyst', { summary: 'A meter', parameters: [id('id')], responses: { 200: ok('Meter') } }) },
       '/v1/meters/{id}/readings': { get: secured('analyst', { summary: 'Stored readings', parameters: [id('id'), ...range], responses: { 200: list('Reading') } }) },
       '/v1/meters/{id}/bill': { get: secured('analyst', { summary: 'Energy and cost per interval, and totals', parameters: [id('id'), ...range.slice(0, 2)], responses: { 200: ok('Bill') } }) },
+      '/v1/meters/{id}/revoke': { post: secured('admin', { summary: 'Revoke a device: every broker drops its cached credential and closes its connections', parameters: [id('id')], responses: { 200: { description: 'revoked' }, 409: problem } }) },
+      '/v1/meters/{id}/display-credentials': { post: secured('admin', { summary: "Issue a display's MQTT credential: reads its household's topics and its region's prices", parameters: [id('id')], responses: { 201: { description: 'the credential, shown once' } } }) },
+      '/v1/service-credentials': { post: secured('admin', { summary: 'Issue a subscribe-only MQTT credential for a back-office service', requestBody: { required: true, content: json(createServiceCredentialSchema) }, responses: { 201: { description: 'the credential, shown once' } } }) },
+      '/v1/service-credentials/{id}/revoke': { post: secured('admin', { summary: 'Revoke a service or display credential', parameters: [id('id')], responses: { 200: { description: 'revoked' } } }) },
       '/v1/api-keys': { post: secured('admin', { summary: 'Issue an API key (shown once)', requestBody: { required: true, content: json(createApiKeySchema) }, responses: { 201: { description: 'the key' } } }) },
       '/health': { get: { summary: 'Readiness of every dependency (503 when one is down)', responses: { 200: { description: 'ready' }, 503: { description: 'degraded' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },

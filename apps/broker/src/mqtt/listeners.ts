@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Aedes } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
+import { guardPacketSize } from './packet-size-guard';
 
 export interface Listeners {
   close(): Promise<void>;
@@ -24,16 +25,20 @@ const closeServer = (server: NetServer | HttpServer | TlsServer) =>
   new Promise<void>((resolve) => server.close(() => resolve()));
 
 /** MQTT over TCP, over WebSocket (path /mqtt) and, when configured, over TLS. */
-export async function startListeners(aedes: Aedes, config: WattlineConfig): Promise<Listeners> {
+export async function startListeners(aedes: Aedes, config: WattlineConfig, onOversize: (announced: number) => void): Promise<Listeners> {
   const servers: (NetServer | HttpServer | TlsServer)[] = [];
-  const tcp = createNetServer((socket) => aedes.handle(socket));
+  const tcp = createNetServer((socket) => {
+    guardPacketSize(socket, config.MQTT_MAX_PACKET_BYTES, onOversize);
+    aedes.handle(socket);
+  });
   await listen(tcp, config.MQTT_PORT, config.MQTT_HOST);
   servers.push(tcp);
 
   const http = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
   });
-  const wss = new WebSocketServer({ server: http, path: '/mqtt' });
+  // ws closes a connection whose frame exceeds maxPayload (1009) before buffering it.
+  const wss = new WebSocketServer({ server: http, path: '/mqtt', maxPayload: config.MQTT_MAX_PACKET_BYTES + 5 });
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on('error', () => ws.terminate());
@@ -47,9 +52,14 @@ export async function startListeners(aedes: Aedes, config: WattlineConfig): Prom
       {
         cert: readFileSync(config.TLS_CERT),
         key: readFileSync(config.TLS_KEY),
+        // Client certificates are asked for, not required: a device without one may still log in
+        // with a password; one with a certificate the CA did not sign is simply not `authorized`.
         ...(config.TLS_CA ? { ca: readFileSync(config.TLS_CA), requestCert: true, rejectUnauthorized: false } : {}),
       },
-      (socket) => aedes.handle(socket),
+      (socket) => {
+        guardPacketSize(socket, config.MQTT_MAX_PACKET_BYTES, onOversize);
+        aedes.handle(socket);
+      },
     );
     await listen(tls, config.MQTT_TLS_PORT, config.MQTT_HOST);
     servers.push(tls);

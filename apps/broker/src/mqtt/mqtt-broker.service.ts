@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
@@ -10,17 +12,29 @@ import {
   parseMeterTopic,
   pricePayload,
   statusPayload,
+  usernameOf,
   type Principal,
   type TariffRecord,
 } from '@wattline/contracts';
 import { CatalogRepository } from '@wattline/persistence';
-import { CLOCK, CONFIG, Metrics, type Clock } from '@wattline/platform';
+import { CLOCK, CONFIG, CONTROL_BUS, Metrics, type Clock, type ControlBus, type ControlEvent } from '@wattline/platform';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { ReadingIngestService } from '../ingest/reading-ingest.service';
-import { CONNACK, DeviceAuthenticator } from './device-authenticator';
+import { BrokerState } from '../state/broker-state';
 import { startListeners, type Listeners } from './listeners';
+import { CONNACK, MqttAuthenticator } from './mqtt-authenticator';
+import { PublishRateLimiter } from './publish-rate-limiter';
 
-type WattlineClient = Client & { principal?: Principal };
+/** What the broker attaches to an aedes client. */
+type WattlineClient = Client & {
+  principal?: Principal;
+  /** Decided in preConnect, answered with the right CONNACK code in authenticate. */
+  refusal?: { returnCode: number; reason: string };
+  presenceToken?: string;
+  rateLimiter?: PublishRateLimiter;
+  conn: Client['conn'] & Partial<Pick<TLSSocket, 'authorized' | 'getPeerCertificate' | 'remoteAddress'>>;
+  req?: { socket?: { remoteAddress?: string } };
+};
 
 /**
  * The MQTT edge on aedes. Readings are validated and handed to the stream inside
@@ -34,6 +48,7 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
   private aedes!: Aedes;
   private listeners: Listeners | null = null;
   private tariffs: StreamSubscription | null = null;
+  private unsubscribeControl: (() => void) | null = null;
   /** Newest interval published per region: replays and out-of-order records never move `current` back. */
   private readonly currentIntervalByRegion = new Map<string, number>();
 
@@ -41,9 +56,11 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(CONFIG) private readonly config: WattlineConfig,
     @Inject(STREAM) private readonly stream: StreamPort,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly authenticator: DeviceAuthenticator,
+    @Inject(CONTROL_BUS) private readonly control: ControlBus,
+    private readonly authenticator: MqttAuthenticator,
     private readonly ingest: ReadingIngestService,
     private readonly catalog: CatalogRepository,
+    private readonly state: BrokerState,
     private readonly metrics: Metrics,
   ) {}
 
@@ -52,7 +69,19 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 30_000, maxClientsIdLength: 64 });
+    this.aedes = await Aedes.createBroker({
+      ...(await this.state.aedesBackends()),
+      heartbeatInterval: 60_000,
+      drainTimeout: 30_000,
+      maxInflightInbound: this.config.MQTT_MAX_INFLIGHT,
+    });
+    this.aedes.preConnect = (client, packet, done) => {
+      const c = client as WattlineClient;
+      // [MQTT-3.1.3-8] a zero-length client id needs a clean session; aedes would invent an id.
+      if (packet.clientId === '' && packet.clean === false) c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'empty client id without clean session' };
+      else if (this.aedes.connectedClients >= this.config.MQTT_MAX_CONNECTIONS) c.refusal = { returnCode: CONNACK.serverUnavailable, reason: 'connection limit reached' };
+      done(null, true); // refusals are answered in authenticate, which can send the CONNACK code
+    };
     this.aedes.authenticate = (client, username, password, done) => {
       this.authenticate(client as WattlineClient, username, password).then(
         (error) => done(error, error === null),
@@ -71,37 +100,46 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
     this.aedes.authorizeSubscribe = (client, subscription, done) => {
       done(null, this.authorizeSubscribe(client as WattlineClient, subscription));
     };
-    this.aedes.on('clientReady', (client) => this.onPresence(client as WattlineClient, 'online'));
-    this.aedes.on('clientDisconnect', (client) => this.onPresence(client as WattlineClient, 'offline'));
+    this.aedes.on('clientReady', (client) => void this.onPresence(client as WattlineClient, 'online'));
+    this.aedes.on('clientDisconnect', (client) => void this.onPresence(client as WattlineClient, 'offline'));
     this.aedes.on('clientError', (client, error) => this.logger.debug(`client ${client.id}: ${error.message}`));
+    this.unsubscribeControl = this.control.subscribe((event) => void this.onControl(event));
 
-    this.tariffs = await this.stream.consume(
-      'tariffs',
-      `${CONSUMER_GROUPS.brokerTariffs}.${this.aedes.id}`,
-      (records) => this.publishPrices(records),
-      { fromBeginning: true },
-    );
-    this.listeners = await startListeners(this.aedes, this.config);
+    // With shared state one instance publishes each price (retained in Redis for all); alone,
+    // every instance replays the compacted topic into its own memory.
+    const group = this.state.shared ? CONSUMER_GROUPS.brokerTariffs : `${CONSUMER_GROUPS.brokerTariffs}.${this.aedes.id}`;
+    this.tariffs = await this.stream.consume('tariffs', group, (records) => this.publishPrices(records), { fromBeginning: true });
+    this.listeners = await startListeners(this.aedes, this.config, (announced) => {
+      this.metrics.mqttRefusals.inc({ operation: 'packet', reason: 'too large' });
+      this.logger.warn(`connection closed: a packet of ${announced} bytes exceeds MQTT_MAX_PACKET_BYTES`);
+    });
     this.logger.log(
       `MQTT on ${this.config.MQTT_HOST}:${this.config.MQTT_PORT}, WebSocket on :${this.config.MQTT_WS_PORT}/mqtt` +
-        (this.config.MQTT_TLS_PORT ? `, TLS on :${this.config.MQTT_TLS_PORT}` : ''),
+        (this.config.MQTT_TLS_PORT ? `, TLS on :${this.config.MQTT_TLS_PORT}` : '') +
+        ` (broker ${this.aedes.id})`,
     );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribeControl?.();
     await this.tariffs?.stop();
     await this.listeners?.close();
     if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
 
   private async authenticate(client: WattlineClient, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
-    if (!username && !password && this.config.ALLOW_ANONYMOUS_DISPLAYS) {
-      client.principal = { kind: 'anonymous-display' };
-      return null;
-    }
-    const outcome = await this.authenticator.authenticate(client.id, username, password, this.clock.now());
+    const outcome = client.refusal
+      ? ({ ok: false, ...client.refusal } as const)
+      : await this.authenticator.authenticate({
+          clientId: client.id,
+          username,
+          password,
+          address: client.req?.socket?.remoteAddress ?? client.conn.remoteAddress ?? 'unknown',
+          certificateIdentity: certificateCommonName(client),
+        });
     if (outcome.ok) {
       client.principal = outcome.principal;
+      client.rateLimiter = new PublishRateLimiter(this.config.MQTT_MAX_PUBLISH_RATE, this.config.MQTT_MAX_PUBLISH_RATE * 10, this.clock.now());
       return null;
     }
     this.metrics.mqttRefusals.inc({ operation: 'connect', reason: outcome.reason });
@@ -118,6 +156,11 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
       this.logger.warn(`PUBLISH refused for client ${client.id} on ${packet.topic}`);
       // [MQTT-3.3.5-2] MQTT 3.1.1 cannot tell the client; closing the connection is the allowed answer.
       throw new Error(`not authorized to publish to ${packet.topic}`);
+    }
+    const wait = client.rateLimiter?.take(this.clock.now()) ?? 0;
+    if (wait > 0) {
+      this.metrics.publishThrottled.inc();
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const topic = parseMeterTopic(packet.topic);
     if (topic?.kind === 'readings' && principal.kind === 'meter') {
@@ -139,20 +182,46 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
     return null; // SUBACK 0x80 [MQTT-3.9.3-2]
   }
 
-  private onPresence(client: WattlineClient, state: 'online' | 'offline'): void {
+  /**
+   * Retained `meters/{id}/status` and the `meter.status` stream. A device that reconnects
+   * elsewhere has been claimed by the new connection; the old one's disconnect then says nothing.
+   */
+  private async onPresence(client: WattlineClient, state: 'online' | 'offline'): Promise<void> {
     this.metrics.mqttConnections.set(this.aedes.connectedClients);
     const principal = client.principal;
     if (principal?.kind !== 'meter') return;
-    const since = this.clock.now();
-    const record = { meterId: principal.meterId, state, since };
-    this.aedes.publish(
-      { cmd: 'publish', topic: mqttTopics.status(principal.meterId), payload: Buffer.from(JSON.stringify(statusPayload(record))), qos: 1, retain: true, dup: false },
-      () => undefined,
-    );
-    Promise.all([
-      this.stream.publish('status', [{ key: principal.meterId, value: record }]),
-      this.catalog.setMeterStatus(principal.meterId, state === 'online', since),
-    ]).catch((error: Error) => this.logger.warn(`status of ${principal.meterId} not recorded: ${error.message}`));
+    const meterId = principal.meterId;
+    try {
+      if (state === 'online') {
+        client.presenceToken = `${this.aedes.id}:${randomUUID()}`;
+        await this.state.presence.claim(meterId, client.presenceToken);
+      } else if (!client.presenceToken || !(await this.state.presence.release(meterId, client.presenceToken))) {
+        return;
+      }
+      const since = this.clock.now();
+      const record = { meterId, state, since };
+      this.aedes.publish(
+        { cmd: 'publish', topic: mqttTopics.status(meterId), payload: Buffer.from(JSON.stringify(statusPayload(record))), qos: 1, retain: true, dup: false },
+        () => undefined,
+      );
+      await Promise.all([this.stream.publish('status', [{ key: meterId, value: record }]), this.catalog.setMeterStatus(meterId, state === 'online', since)]);
+    } catch (error) {
+      this.logger.warn(`status of ${meterId} not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  /** A revoked credential: forget it and cut off its connections on this instance. */
+  private async onControl(event: ControlEvent): Promise<void> {
+    if (event.type !== 'credential-revoked') return;
+    await this.authenticator.forget(event.username).catch(() => undefined);
+    // aedes keeps its connected clients in `clients` (aedes.js registerClient); its types omit it.
+    const clients = (this.aedes as unknown as { clients: Record<string, WattlineClient> }).clients;
+    for (const client of Object.values(clients)) {
+      if (client.principal && usernameOf(client.principal) === event.username) {
+        this.logger.warn(`closing ${client.id}: credential ${event.username} revoked`);
+        client.close();
+      }
+    }
   }
 
   private async publishPrices(records: TariffRecord[]): Promise<void> {
@@ -168,4 +237,12 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
       );
     }
   }
+}
+
+/** The CN of a client certificate the TLS listener verified against TLS_CA; null otherwise. */
+function certificateCommonName(client: WattlineClient): string | null {
+  const conn = client.conn;
+  if (!conn.authorized || typeof conn.getPeerCertificate !== 'function') return null;
+  const cn = conn.getPeerCertificate()?.subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : null;
 }

@@ -1,0 +1,35 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { RequireRole } from '../auth/api-key.guard';
+import { createServiceCredentialSchema, type CreateServiceCredentialBody } from '../dtos/schemas';
+import { CredentialsService } from '../services/credentials.service';
+
+@Controller('v1')
+export class CredentialsController {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  @Post('service-credentials')
+  @RequireRole('admin')
+  issueService(@Body({ schema: createServiceCredentialSchema }) body: CreateServiceCredentialBody) {
+    return this.credentials.issueService(body.name, body.subscribe);
+  }
+
+  @Post('service-credentials/:id/revoke')
+  @RequireRole('admin')
+  @HttpCode(200)
+  revokeService(@Param('id') id: string) {
+    return this.credentials.revokeClient(id);
+  }
+
+  @Post('meters/:id/display-credentials')
+  @RequireRole('admin')
+  issueDisplay(@Param('id') meterId: string) {
+    return this.credentials.issueDisplay(meterId);
+  }
+
+  @Post('meters/:id/revoke')
+  @RequireRole('admin')
+  @HttpCode(200)
+  revokeMeter(@Param('id') meterId: string) {
+    return this.credentials.revokeMeter(meterId);
+  }
+}

@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, type ClientCredential, type ClientKind } from '@wattline/domain';
+import { CatalogRepository } from '@wattline/persistence';
+import { CLOCK, CONTROL_BUS, generateSecret, hashPassword, type Clock, type ControlBus } from '@wattline/platform';
+import { CatalogService } from './catalog.service';
+
+/** Subscribe-only MQTT credentials, and revocation of any MQTT credential. */
+@Injectable()
+export class CredentialsService {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly catalogService: CatalogService,
+    @Inject(CONTROL_BUS) private readonly control: ControlBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async issueService(name: string, filters: string[]) {
+    return this.issue('service', name, null, filters);
+  }
+
+  /** A display reads its household's topics and its region's prices, nothing else. */
+  async issueDisplay(meterId: string) {
+    const meter = await this.catalogService.getMeter(meterId);
+    return this.issue('display', `display of ${meterId}`, meterId, [`prices/${meter.regionId}/#`, `households/${meterId}/#`]);
+  }
+
+  /**
+   * Marks the device revoked and tells every broker at once: they drop it from the credential
+   * cache and close its connections (through Redis pub/sub when REDIS_URL is set).
+   */
+  async revokeMeter(meterId: string) {
+    await this.catalogService.getMeter(meterId);
+    const at = this.clock.now();
+    if (!(await this.catalog.revokeMeter(meterId, at))) throw new DomainError('conflict', `Meter ${meterId} is already revoked`);
+    await this.control.publish({ type: 'credential-revoked', username: meterId, at });
+    return { id: meterId, revokedAt: new Date(at).toISOString() };
+  }
+
+  async revokeClient(id: string) {
+    const at = this.clock.now();
+    if (!(await this.catalog.revokeClientCredential(id, at))) throw new DomainError('not_found', `No active credential ${id}`);
+    await this.control.publish({ type: 'credential-revoked', username: id, at });
+    return { id, revokedAt: new Date(at).toISOString() };
+  }
+
+  private async issue(kind: ClientKind, name: string, meterId: string | null, filters: string[]) {
+    const id = `${kind === 'service' ? 'svc' : 'disp'}_${generateSecret(9)}`;
+    const password = generateSecret(24);
+    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, passwordHash: await hashPassword(password) });
+    return {
+      id: saved.id,
+      kind: saved.kind,
+      name: saved.name,
+      meterId: saved.meterId,
+      subscribe: saved.filters,
+      createdAt: new Date(saved.createdAt).toISOString(),
+      // Shown once; a client id must be the username or start with `username-`.
+      mqtt: { username: id, password, clientIdPrefix: `${id}-` },
+    };
+  }
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WattlineConfig } from '@wattline/config';
+import { ID_PATTERN, type Principal } from '@wattline/contracts';
+import type { MqttCredential } from '@wattline/domain';
+import { CatalogRepository } from '@wattline/persistence';
+import { CONFIG, Metrics, safeEqual, sha256, verifyPassword } from '@wattline/platform';
+import { BrokerState } from '../state/broker-state';
+
+/** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
+export const CONNACK = {
+  identifierRejected: 2,
+  serverUnavailable: 3,
+  badUsernameOrPassword: 4,
+  notAuthorized: 5,
+} as const;
+
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; returnCode: number; reason: string };
+
+export interface ConnectAttempt {
+  clientId: string;
+  username?: string;
+  password?: Buffer;
+  /** Source address, for throttling. */
+  address: string;
+  /** CN of a client certificate the TLS listener verified against TLS_CA, if any. */
+  certificateIdentity?: string | null;
+}
+
+/**
+ * Decides who is connecting. Order matters for cost: the failure throttle and the credential
+ * cache come before the database and argon2, so neither a guessing attack nor a district
+ * reconnecting after a power cut turns into one slow hash and one query per attempt.
+ */
+@Injectable()
+export class MqttAuthenticator {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly state: BrokerState,
+    private readonly metrics: Metrics,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
+  ) {}
+
+  async authenticate(attempt: ConnectAttempt): Promise<AuthOutcome> {
+    const { clientId, username, password } = attempt;
+    if (attempt.certificateIdentity) return this.byCertificate(attempt.certificateIdentity, attempt);
+    if (!username && !password) {
+      return this.config.ALLOW_ANONYMOUS_DISPLAYS
+        ? { ok: true, principal: { kind: 'anonymous-display' } }
+        : { ok: false, returnCode: CONNACK.notAuthorized, reason: 'no credentials' };
+    }
+    if (!username || !password) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
+    const throttleKeys = [`id:${clientId}`, `ip:${attempt.address}`];
+    if (await this.state.throttle.isBlocked(throttleKeys, [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20])) {
+      return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
+    }
+    const outcome = await this.byPassword(clientId, username, password.toString('utf8'));
+    if (!outcome.ok && outcome.returnCode === CONNACK.badUsernameOrPassword) await this.state.throttle.recordFailure(throttleKeys);
+    return outcome;
+  }
+
+  /** Drops a credential from the cache (revocation). */
+  forget(username: string): Promise<void> {
+    return this.state.credentials.delete(username);
+  }
+
+  private async byPassword(clientId: string, username: string, password: string): Promise<AuthOutcome> {
+    if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
+    const digest = sha256(`${username}\u0000${password}`);
+    const cached = await this.state.credentials.get(username);
+    if (cached && safeEqual(cached.digest, digest)) {
+      this.metrics.authCacheHits.inc();
+      return this.checkClientId(clientId, cached.principal);
+    }
+    this.metrics.credentialLookups.inc();
+    const credential = await this.catalog.findMqttCredential(username);
+    if (!credential || credential.revoked || !(await verifyPassword(credential.passwordHash, password))) {
+      return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: credential?.revoked ? 'credential revoked' : 'bad username or password' };
+    }
+    const principal = toPrincipal(credential);
+    await this.state.credentials.set(username, { digest, principal });
+    return this.checkClientId(clientId, principal);
+  }
+
+  private async byCertificate(commonName: string, attempt: ConnectAttempt): Promise<AuthOutcome> {
+    if (attempt.username && attempt.username !== commonName) {
+      return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username differs from the certificate CN' };
+    }
+    this.metrics.credentialLookups.inc();
+    const credential = await this.catalog.findMqttCredential(commonName);
+    if (!credential || credential.revoked || credential.kind !== 'meter') {
+      return { ok: false, returnCode: CONNACK.notAuthorized, reason: credential?.revoked ? 'credential revoked' : 'certificate CN is not a provisioned device' };
+    }
+    return this.checkClientId(attempt.clientId, toPrincipal(credential));
+  }
+
+  /**
+   * A device's session is its own: a meter must connect with client id = its id, and a
+   * subscribe-only client with its username or `username-…`, so nobody can take over (or be
+   * handed the queued messages of) another's session.
+   */
+  private checkClientId(clientId: string, principal: Principal): AuthOutcome {
+    const allowed =
+      principal.kind === 'meter'
+        ? clientId === principal.meterId
+        : principal.kind === 'client'
+          ? clientId === principal.username || clientId.startsWith(`${principal.username}-`)
+          : true;
+    return allowed ? { ok: true, principal } : { ok: false, returnCode: CONNACK.identifierRejected, reason: 'client id does not belong to this credential' };
+  }
+}
+
+function toPrincipal(credential: MqttCredential): Principal {
+  return credential.kind === 'meter'
+    ? { kind: 'meter', meterId: credential.id, regionId: credential.regionId }
+    : { kind: 'client', username: credential.id, filters: credential.filters };
+}

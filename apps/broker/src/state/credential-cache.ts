@@ -1,0 +1,63 @@
+import type Redis from 'ioredis';
+import type { Principal } from '@wattline/contracts';
+
+export interface CachedCredential {
+  /** SHA-256 of username and password: enough to recognise the password again, useless to reuse it. */
+  digest: string;
+  principal: Principal;
+}
+
+/**
+ * Remembers verified credentials so a mass reconnect costs no argon2 run and no database
+ * query per device. With Redis it is shared: a device moving to another broker instance is
+ * recognised there too, and one DEL revokes it everywhere.
+ */
+export interface CredentialCache {
+  get(username: string): Promise<CachedCredential | null>;
+  set(username: string, entry: CachedCredential): Promise<void>;
+  delete(username: string): Promise<void>;
+}
+
+const TTL_SECONDS = 600;
+
+export class MemoryCredentialCache implements CredentialCache {
+  private readonly entries = new Map<string, CachedCredential & { expiresAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now, private readonly maxEntries = 1_000_000) {}
+
+  async get(username: string): Promise<CachedCredential | null> {
+    const entry = this.entries.get(username);
+    if (!entry || entry.expiresAt <= this.now()) return null;
+    return entry;
+  }
+
+  async set(username: string, entry: CachedCredential): Promise<void> {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(username, { ...entry, expiresAt: this.now() + TTL_SECONDS * 1000 });
+  }
+
+  async delete(username: string): Promise<void> {
+    this.entries.delete(username);
+  }
+}
+
+export class RedisCredentialCache implements CredentialCache {
+  constructor(private readonly redis: Redis) {}
+
+  private key(username: string) {
+    return `wattline:credential:${username}`;
+  }
+
+  async get(username: string): Promise<CachedCredential | null> {
+    const value = await this.redis.get(this.key(username));
+    return value ? (JSON.parse(value) as CachedCredential) : null;
+  }
+
+  async set(username: string, entry: CachedCredential): Promise<void> {
+    await this.redis.set(this.key(username), JSON.stringify(entry), 'EX', TTL_SECONDS);
+  }
+
+  async delete(username: string): Promise<void> {
+    await this.redis.del(this.key(username));
+  }
+}
