@@ -1,4 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import Redis from 'ioredis';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -90,4 +92,74 @@ export async function expectEventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
+}
+
+/**
+ * A Redis of one's own: a fresh `redis-server` on a free port (nothing shared with other test
+ * files), or, where the binary is missing, a numbered database of the local Redis, flushed.
+ */
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (spawnSync('redis-server', ['--version']).status === 0) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await expectEventually(
+      () =>
+        new Promise<boolean | undefined>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(undefined));
+        }),
+      { what: 'redis-server', timeoutMs: 10_000 },
+    );
+    return {
+      url: `redis://127.0.0.1:${port}`,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    };
+  }
+  const db = 1 + Math.floor(Math.random() * 15);
+  const url = `redis://127.0.0.1:6379/${db}`;
+  const redis = new Redis(url);
+  await redis.flushdb();
+  await redis.quit();
+  return { url, stop: async () => undefined };
+}
+
+/**
+ * Sends one hand-encoded CONNECT (MQTT 3.1.1, [MQTT-3.1]) and returns the CONNACK return code
+ * (or 'closed'): for packets client libraries refuse to send, such as an empty client id
+ * without a clean session.
+ */
+export async function rawConnect(url: string, connect: { clientId: string; clean: boolean; username?: string; password?: string }): Promise<number | 'closed'> {
+  const str = (value: string) => {
+    const bytes = Buffer.from(value, 'utf8');
+    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+  };
+  const flags = (connect.username ? 0x80 : 0) | (connect.password ? 0x40 : 0) | (connect.clean ? 0x02 : 0);
+  const body = Buffer.concat([
+    str('MQTT'),
+    Buffer.from([4, flags, 0, 30]), // protocol level 4, flags, keep-alive 30 s
+    str(connect.clientId),
+    ...(connect.username ? [str(connect.username)] : []),
+    ...(connect.password ? [str(connect.password)] : []),
+  ]);
+  if (body.length > 127) throw new Error('rawConnect keeps to one-byte remaining lengths');
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body])));
+    socket.on('data', (chunk) => {
+      // CONNACK: 0x20, remaining length 2, session present, return code
+      if (chunk[0] === 0x20) {
+        socket.destroy();
+        resolve(chunk[3]);
+      }
+    });
+    socket.on('close', () => resolve('closed'));
+    socket.on('error', () => resolve('closed'));
+  });
 }

@@ -21,6 +21,7 @@ import { CLOCK, CONFIG, CONTROL_BUS, Metrics, type Clock, type ControlBus, type 
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { ReadingIngestService } from '../ingest/reading-ingest.service';
 import { BrokerState } from '../state/broker-state';
+import { forwardWithSpecRetain } from '../state/retain-flag';
 import { startListeners, type Listeners } from './listeners';
 import { CONNACK, MqttAuthenticator } from './mqtt-authenticator';
 import { PublishRateLimiter } from './publish-rate-limiter';
@@ -97,18 +98,17 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
         (error: Error) => done(error),
       );
     };
+    this.aedes.authorizeForward = (_client, packet) => forwardWithSpecRetain(packet);
     this.aedes.authorizeSubscribe = (client, subscription, done) => {
       done(null, this.authorizeSubscribe(client as WattlineClient, subscription));
     };
     this.aedes.on('clientReady', (client) => void this.onPresence(client as WattlineClient, 'online'));
     this.aedes.on('clientDisconnect', (client) => void this.onPresence(client as WattlineClient, 'offline'));
+    // A client that authenticated (and claimed presence) but failed before it was ready.
+    this.aedes.on('connectionError', (client) => !client.connected && void this.onPresence(client as WattlineClient, 'offline'));
     this.aedes.on('clientError', (client, error) => this.logger.debug(`client ${client.id}: ${error.message}`));
     this.unsubscribeControl = this.control.subscribe((event) => void this.onControl(event));
 
-    // With shared state one instance publishes each price (retained in Redis for all); alone,
-    // every instance replays the compacted topic into its own memory.
-    const group = this.state.shared ? CONSUMER_GROUPS.brokerTariffs : `${CONSUMER_GROUPS.brokerTariffs}.${this.aedes.id}`;
-    this.tariffs = await this.stream.consume('tariffs', group, (records) => this.publishPrices(records), { fromBeginning: true });
     this.listeners = await startListeners(this.aedes, this.config, (announced) => {
       this.metrics.mqttRefusals.inc({ operation: 'packet', reason: 'too large' });
       this.logger.warn(`connection closed: a packet of ${announced} bytes exceeds MQTT_MAX_PACKET_BYTES`);
@@ -118,6 +118,12 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
         (this.config.MQTT_TLS_PORT ? `, TLS on :${this.config.MQTT_TLS_PORT}` : '') +
         ` (broker ${this.aedes.id})`,
     );
+    // Devices may connect before the tariff consumer has joined its group (after a crash that
+    // can take a Kafka session timeout): prices retained in Redis are served meanwhile.
+    // With shared state one instance publishes each price (retained in Redis for all); alone,
+    // every instance replays the compacted topic into its own memory.
+    const group = this.state.shared ? CONSUMER_GROUPS.brokerTariffs : `${CONSUMER_GROUPS.brokerTariffs}.${this.aedes.id}`;
+    this.tariffs = await this.stream.consume('tariffs', group, (records) => this.publishPrices(records), { fromBeginning: true });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -139,6 +145,13 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
         });
     if (outcome.ok) {
       client.principal = outcome.principal;
+      if (outcome.principal.kind === 'meter') {
+        // Claimed before CONNACK, i.e. before aedes takes the session over from an older
+        // connection (here or on another instance): that one's disconnect then finds the claim
+        // gone and stays silent, instead of racing an "offline" past this "online".
+        client.presenceToken = `${this.aedes.id}:${randomUUID()}`;
+        await this.state.presence.claim(outcome.principal.meterId, client.presenceToken);
+      }
       client.rateLimiter = new PublishRateLimiter(this.config.MQTT_MAX_PUBLISH_RATE, this.config.MQTT_MAX_PUBLISH_RATE * 10, this.clock.now());
       return null;
     }
@@ -192,12 +205,7 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
     if (principal?.kind !== 'meter') return;
     const meterId = principal.meterId;
     try {
-      if (state === 'online') {
-        client.presenceToken = `${this.aedes.id}:${randomUUID()}`;
-        await this.state.presence.claim(meterId, client.presenceToken);
-      } else if (!client.presenceToken || !(await this.state.presence.release(meterId, client.presenceToken))) {
-        return;
-      }
+      if (state === 'offline' && (!client.presenceToken || !(await this.state.presence.release(meterId, client.presenceToken)))) return;
       const since = this.clock.now();
       const record = { meterId, state, since };
       this.aedes.publish(

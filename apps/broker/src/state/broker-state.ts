@@ -5,6 +5,8 @@ import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import { MemoryAuthThrottle, RedisAuthThrottle, type AuthThrottle } from './auth-throttle';
 import { MemoryCredentialCache, RedisCredentialCache, type CredentialCache } from './credential-cache';
+import { createRedisPersistence } from './redis-persistence';
+import { clearRetainOnQueue } from './retain-flag';
 import { MemoryPresenceRegistry, RedisPresenceRegistry, type PresenceRegistry } from './presence-registry';
 
 /**
@@ -33,13 +35,16 @@ export class BrokerState implements OnApplicationShutdown {
 
   /** The aedes persistence and mq for this mode (undefined: aedes' in-memory defaults). */
   async aedesBackends(): Promise<Pick<AedesOptions, 'persistence' | 'mq'>> {
-    if (!this.config.REDIS_URL) return {};
+    if (!this.config.REDIS_URL) {
+      // aedes' own default (in memory), built here so queued messages get the spec's RETAIN 0.
+      const memory = require('aedes-persistence');
+      return { persistence: clearRetainOnQueue(memory()) };
+    }
     // aedes 1.x needs the async persistence interface; the package's default export wraps it in callbacks.
-    const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js');
     const MQEmitterRedis = require('mqemitter-redis');
     const url = this.config.REDIS_URL;
     return {
-      persistence: new AsyncRedisPersistence({ conn: new Redis(url) }),
+      persistence: clearRetainOnQueue(createRedisPersistence({ conn: new Redis(url) }) as object) as AedesOptions['persistence'],
       mq: MQEmitterRedis({ pubConn: new Redis(url), subConn: new Redis(url) }),
     };
   }
