@@ -74,7 +74,7 @@ async function mosquittoIngest(homes: Map<string, HouseholdSlot[]>): Promise<Loa
 
 async function main(): Promise<void> {
   const homes = await loadHomes();
-  const { startKafka } = require(path.join(REPO_ROOT, 'scripts', 'kafka', 'kafka.mjs'));
+  const { startKafka } = require(path.join(REPO_ROOT, 'scripts', 'kafka', 'kafka.cjs'));
   const kafka = await startKafka({ dir: path.join(REPO_ROOT, '.data', `kafka-bench-${process.pid}`), log: (m: string) => log(`[kafka] ${m}`) });
   const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databases: string[] = [];

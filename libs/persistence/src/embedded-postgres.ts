@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -32,7 +32,14 @@ export async function startEmbeddedPostgres(
   mkdirSync(path.dirname(databaseDir), { recursive: true });
   const asRoot = process.getuid?.() === 0;
   // As root the server runs as a separate `postgres` user, which must be able to reach the folder.
-  if (asRoot) chmodSync(path.dirname(databaseDir), 0o755);
+  if (asRoot) {
+    chmodSync(path.dirname(databaseDir), 0o755);
+    for (let dir = path.dirname(path.dirname(databaseDir)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) {
+        throw new Error(`DATA_DIR ${dataDir}: ${dir} is closed to other users, and the embedded PostgreSQL runs as the "postgres" user when started as root (chmod o+x ${dir})`);
+      }
+    }
+  }
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir,

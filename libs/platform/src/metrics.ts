@@ -11,6 +11,7 @@ export class Metrics {
     labelNames: ['operation', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly publishesReceived = new Counter({ name: 'wattline_mqtt_publish_received_total', help: 'PUBLISH packets received from clients, before authorization and ingest', registers: [this.registry] });
   readonly credentialLookups = new Counter({ name: 'wattline_mqtt_credential_lookups_total', help: 'CONNECTs that had to read the database (cache miss)', registers: [this.registry] });
   readonly authCacheHits = new Counter({ name: 'wattline_mqtt_credential_cache_hits_total', help: 'CONNECTs answered from the credential cache', registers: [this.registry] });
   readonly publishThrottled = new Counter({ name: 'wattline_mqtt_publish_throttled_total', help: 'PUBLISH packets slowed down by the per-client rate limit', registers: [this.registry] });

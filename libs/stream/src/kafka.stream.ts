@@ -134,8 +134,9 @@ export class KafkaStream implements StreamPort {
       groupId: `${this.options.topicPrefix}${group}`,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A crashed member's partitions wait this long before another takes them over.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
     });
     this.consumers.add(consumer);
     await consumer.connect();

@@ -16,8 +16,7 @@ export default async function globalSetup(globalConfig: { selectProjects?: strin
   const stops: (() => Promise<void>)[] = [];
 
   if (!process.env.WATTLINE_TEST_KAFKA_BROKERS) {
-    // @ts-expect-error plain ESM script without types
-    const { startKafka } = await import('../../../scripts/kafka/kafka.mjs');
+    const { startKafka } = require(path.join(REPO_ROOT, 'scripts', 'kafka', 'kafka.cjs'));
     const kafka = await startKafka({ dir: path.join(REPO_ROOT, '.data', `kafka-test-${process.pid}`), log });
     process.env.WATTLINE_TEST_KAFKA_BROKERS = kafka.brokers.join(',');
     stops.push(() => kafka.stop());

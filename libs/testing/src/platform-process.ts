@@ -21,9 +21,10 @@ export interface PlatformProcess {
  */
 export async function startPlatformProcess(
   env: Record<string, string | undefined>,
-  options: { app?: string; readyLine?: RegExp; timeoutMs?: number } = {},
+  options: { app?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] } = {},
 ): Promise<PlatformProcess> {
-  const ports = { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
+  // A restarted instance can take its predecessor's ports, so clients reconnect to the same address.
+  const ports = options.ports ?? { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
   const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
   const entry = path.join(REPO_ROOT, 'dist', 'apps', options.app ?? 'wattline', 'main.js');
   const child = spawn(process.execPath, [entry], {

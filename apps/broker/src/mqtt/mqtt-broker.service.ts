@@ -134,14 +134,17 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async authenticate(client: WattlineClient, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
-    const outcome = client.refusal
-      ? ({ ok: false, ...client.refusal } as const)
+    const certificate = clientCertificate(client);
+    // A certificate TLS_CA did not sign is an impostor's, not an anonymous display's.
+    const refusal = client.refusal ?? (certificate && !certificate.trusted ? { returnCode: CONNACK.notAuthorized, reason: 'client certificate not trusted' } : undefined);
+    const outcome = refusal
+      ? ({ ok: false, ...refusal } as const)
       : await this.authenticator.authenticate({
           clientId: client.id,
           username,
           password,
           address: client.req?.socket?.remoteAddress ?? client.conn.remoteAddress ?? 'unknown',
-          certificateIdentity: certificateCommonName(client),
+          certificateIdentity: certificate?.commonName ?? null,
         });
     if (outcome.ok) {
       client.principal = outcome.principal;
@@ -163,6 +166,7 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
   private async authorizePublish(client: WattlineClient | null, packet: PublishPacket): Promise<void> {
     // A will published after its client is gone: aedes replays it with client = null.
     if (client === null) return;
+    this.metrics.publishesReceived.inc();
     const principal = client.principal;
     if (!principal || !canPublish(principal, packet.topic)) {
       this.metrics.mqttRefusals.inc({ operation: 'publish', reason: 'acl' });
@@ -247,10 +251,15 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
-/** The CN of a client certificate the TLS listener verified against TLS_CA; null otherwise. */
-function certificateCommonName(client: WattlineClient): string | null {
+/**
+ * The client certificate of a TLS connection: `trusted` when TLS_CA signed it, with its CN;
+ * null when the connection is not TLS or the client presented none.
+ */
+function clientCertificate(client: WattlineClient): { trusted: boolean; commonName: string | null } | null {
   const conn = client.conn;
-  if (!conn.authorized || typeof conn.getPeerCertificate !== 'function') return null;
-  const cn = conn.getPeerCertificate()?.subject?.CN;
-  return typeof cn === 'string' && cn.length > 0 ? cn : null;
+  if (typeof conn.getPeerCertificate !== 'function') return null;
+  const certificate = conn.getPeerCertificate();
+  if (!certificate || Object.keys(certificate).length === 0) return null;
+  const cn = certificate.subject?.CN;
+  return { trusted: conn.authorized === true, commonName: typeof cn === 'string' && cn.length > 0 ? cn : null };
 }

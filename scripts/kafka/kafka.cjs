@@ -1,26 +1,27 @@
 #!/usr/bin/env node
+'use strict';
 // Runs a real single-node Apache Kafka broker (KRaft mode) without Docker.
 // Maven resolves the broker jars from Maven Central into .cache/kafka/<version>/libs (ignored);
 // the storage dir is formatted once and `kafka.Kafka` is started on the given port.
 //
-//   node scripts/kafka/kafka.mjs fetch
-//   node scripts/kafka/kafka.mjs start --port 19092 [--dir .data/kafka-19092]   (foreground)
+//   node scripts/kafka/kafka.cjs fetch
+//   node scripts/kafka/kafka.cjs start --port 19092 [--dir .data/kafka-19092]   (foreground)
 //
 // Tests import { startKafka } and get { brokers, stop }.
-import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// CommonJS so that node, Jest workers and the benchmarks can all require it.
+const { spawn, spawnSync } = require('node:child_process');
+const { randomUUID } = require('node:crypto');
+const { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync, openSync } = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+const here = __dirname;
 const repoRoot = path.resolve(here, '..', '..');
-export const KAFKA_VERSION = '3.9.1';
+const KAFKA_VERSION = '3.9.1';
 const libsDir = path.join(repoRoot, '.cache', 'kafka', KAFKA_VERSION, 'libs');
 
 /** Resolves the broker jars with Maven once; later calls find them cached. */
-export function fetchKafka({ log = console.error } = {}) {
+function fetchKafka({ log = console.error } = {}) {
   const marker = path.join(libsDir, '.complete');
   if (existsSync(marker)) return libsDir;
   log(`[kafka] resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)…`);
@@ -70,7 +71,7 @@ function java(args, opts) {
  * Formats a fresh KRaft storage dir under `dir` and starts a broker on `port`.
  * Resolves once the broker accepts connections and answers metadata requests.
  */
-export async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 } = {}) {
+async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 } = {}) {
   fetchKafka({ log });
   port = port ?? (await freePort());
   const controllerPort = await freePort();
@@ -171,10 +172,12 @@ async function main() {
     process.on('SIGTERM', shutdown);
     return;
   }
-  console.error('usage: kafka.mjs fetch | start --port <port> [--dir <dir>]');
+  console.error('usage: kafka.cjs fetch | start --port <port> [--dir <dir>]');
   process.exit(2);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+module.exports = { KAFKA_VERSION, fetchKafka, startKafka };
+
+if (require.main === module) {
   main().catch((err) => { console.error(err.message); process.exit(1); });
 }
