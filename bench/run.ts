@@ -3,17 +3,20 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { REPO_ROOT, restClient, startPlatformProcess, expectEventually } from '@wattline/testing';
+import { REPO_ROOT, restClient, startPlatformProcess, startRedis, expectEventually } from '@wattline/testing';
 import { runPublishLoad, round, type LoadClient, type LoadResult } from './mqtt-load';
 import { runAggregatorBench } from './aggregator-throughput';
+import { mosquittoReconnect, runMassReconnect } from './mass-reconnect';
 
 /**
  * `npm run bench`: measured on this machine, in one run, side by side with the Mosquitto
  * that runs here (127.0.0.1:1883). Writes bench/results/latest.json (and a dated copy).
- *   BENCH_METERS (default 50), BENCH_READINGS_PER_METER (400), BENCH_AGGREGATOR_READINGS (all 106,176)
+ *   BENCH_METERS (default 50), BENCH_READINGS_PER_METER (400), BENCH_AGGREGATOR_READINGS (all 106,176),
+ *   BENCH_RECONNECT_METERS (10,000), BENCH_ONLY (comma list of ingest, aggregator, reconnect; default all)
  */
 const METERS = Number(process.env.BENCH_METERS ?? 50);
 const PER_METER = Number(process.env.BENCH_READINGS_PER_METER ?? 400);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,aggregator,reconnect').split(','));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const bar = (label: string) => (done: number, total: number) => log(`  ${label}: ${done}/${total} (${Math.round((100 * done) / total)}%)`);
 
@@ -91,34 +94,65 @@ async function main(): Promise<void> {
     return url.toString();
   };
   try {
-    const embeddedDir = path.join(REPO_ROOT, '.data', `bench-embedded-${process.pid}`);
-    const inProcess = await wattlineIngest('wattline in-process stream + embedded PostgreSQL', { DATA_DIR: embeddedDir }, homes);
-    const withKafka = await wattlineIngest('wattline Kafka + PostgreSQL', { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: `bench${Date.now()}.`, DATABASE_URL: await newDatabase() }, homes);
-    const mosquitto = await mosquittoIngest(homes);
-    log('\n[aggregator] Kafka in, PostgreSQL out');
-    const aggregator = await runAggregatorBench({ brokers: kafka.brokers, databaseUrl: await newDatabase(), log });
-
-    const ratio = (r: LoadResult) => (mosquitto ? round(r.perSecond / mosquitto.perSecond, 3) : null);
-    const results = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
-      ingestQos1: {
+    let ingestQos1 = null;
+    if (ONLY.has('ingest')) {
+      const embeddedDir = path.join(REPO_ROOT, '.data', `bench-embedded-${process.pid}`);
+      const inProcess = await wattlineIngest('wattline in-process stream + embedded PostgreSQL', { DATA_DIR: embeddedDir }, homes);
+      const withKafka = await wattlineIngest('wattline Kafka + PostgreSQL', { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: `bench${Date.now()}.`, DATABASE_URL: await newDatabase() }, homes);
+      const mosquitto = await mosquittoIngest(homes);
+      const ratio = (r: LoadResult) => (mosquitto ? round(r.perSecond / mosquitto.perSecond, 3) : null);
+      ingestQos1 = {
         description: `${METERS} meters, ${PER_METER} real LCL readings each, QoS 1, each waiting for its PUBACK before the next`,
         wattlineInProcess: { ...inProcess, ratioToMosquitto: ratio(inProcess) },
         wattlineKafka: { ...withKafka, ratioToMosquitto: ratio(withKafka) },
         mosquitto,
-      },
+      };
+    }
+    let aggregator = null;
+    if (ONLY.has('aggregator')) {
+      log('\n[aggregator] Kafka in, PostgreSQL out');
+      aggregator = await runAggregatorBench({ brokers: kafka.brokers, databaseUrl: await newDatabase(), log });
+    }
+
+    let massReconnect = null;
+    if (ONLY.has('reconnect')) {
+      const reconnectMeters = Number(process.env.BENCH_RECONNECT_METERS ?? 10_000);
+      log(`\n[mass reconnect] ${reconnectMeters} meters, Redis-shared credential cache, external PostgreSQL`);
+      const redis = await startRedis();
+      try {
+        const reconnect = await runMassReconnect({ databaseUrl: await newDatabase(), redisUrl: redis.url, meters: reconnectMeters, concurrency: 200, log });
+        const mosquittoStorm = await mosquittoReconnect(reconnectMeters, 200, log);
+        massReconnect = {
+          ...reconnect,
+          mosquitto: mosquittoStorm,
+          ratioToMosquitto: mosquittoStorm ? round(reconnect.massReconnect.connectsPerSecond / mosquittoStorm.connectsPerSecond, 3) : null,
+        };
+      } finally {
+        await redis.stop();
+      }
+    }
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
+      ingestQos1,
       aggregator,
+      massReconnect,
     };
     mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     const body = JSON.stringify(results, null, 2);
     writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'latest.json'), body);
     writeFileSync(path.join(REPO_ROOT, 'bench', 'results', `${results.date.replace(/[:.]/g, '-')}.json`), body);
     log(`\nsummary (bench/results/latest.json):`);
-    log(`  QoS 1 ingest, in-process: ${inProcess.perSecond}/s (${ratio(inProcess) ?? '–'}× Mosquitto)`);
-    log(`  QoS 1 ingest, Kafka:      ${withKafka.perSecond}/s (${ratio(withKafka) ?? '–'}× Mosquitto)`);
-    log(`  Mosquitto:                ${mosquitto?.perSecond ?? '–'}/s`);
-    log(`  aggregator store rate:    ${aggregator.readingsPerSecond} readings/s (${aggregator.readings} readings, Kafka → PostgreSQL)`);
+    if (ingestQos1) {
+      log(`  QoS 1 ingest, in-process: ${ingestQos1.wattlineInProcess.perSecond}/s (${ingestQos1.wattlineInProcess.ratioToMosquitto ?? '–'}× Mosquitto)`);
+      log(`  QoS 1 ingest, Kafka:      ${ingestQos1.wattlineKafka.perSecond}/s (${ingestQos1.wattlineKafka.ratioToMosquitto ?? '–'}× Mosquitto)`);
+      log(`  Mosquitto:                ${ingestQos1.mosquitto?.perSecond ?? '–'}/s`);
+    }
+    if (aggregator) log(`  aggregator store rate:    ${aggregator.readingsPerSecond} readings/s (${aggregator.readings} readings, Kafka → PostgreSQL)`);
+    if (massReconnect) {
+      const { coldStart, massReconnect: storm, mosquitto } = massReconnect;
+      log(`  mass reconnect:           ${storm.connectsPerSecond} connects/s with ${storm.databaseQueries} database reads (${massReconnect.ratioToMosquitto ?? '–'}× Mosquitto's ${mosquitto?.connectsPerSecond ?? '–'}/s); cold start ${coldStart.connectsPerSecond}/s with ${coldStart.databaseQueries} reads`);
+    }
   } finally {
     await kafka.stop();
     const admin = new Client({ connectionString: adminUrl });

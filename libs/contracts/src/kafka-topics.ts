@@ -15,5 +15,6 @@ export function kafkaTopicName(topic: StreamTopic, prefix: string): string {
 /** Consumer groups are `<app>.<purpose>`. */
 export const CONSUMER_GROUPS = {
   aggregatorReadings: 'aggregator.readings',
+  aggregatorStatus: 'aggregator.status',
   brokerTariffs: 'broker.tariffs',
 } as const;

