@@ -16,7 +16,7 @@ import {
 import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
 import { CatalogRepository, createDataSource } from '@wattline/persistence';
 import { KafkaStream } from '@wattline/stream';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import { createTestDatabase, expectEventually, restClient, startPlatformProcess, startRedis, testServices, type PlatformProcess } from '@wattline/testing';
 
 /**
  * Every reading counted once: aggregates equal, to the watt-hour, totals computed straight
@@ -215,8 +215,11 @@ describe('exact interval accounting', () => {
       }
     });
 
-    it('gives the same aggregates with two replicas in one consumer group as with one', async () => {
-      const { db, env } = await prepare();
+    it('gives the same aggregates with two replicas in one consumer group as with one, and prices each interval once', async () => {
+      const { db, env: base } = await prepare();
+      const redis = await startRedis();
+      // With Redis the closing runs as a BullMQ job scheduler shared by both replicas.
+      const env = { ...base, REDIS_URL: redis.url, IDLE_CLOSE_SECONDS: '2' };
       const replicas = await Promise.all([aggregator(env), aggregator(env)]);
       try {
         await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), { what: 'all readings', timeoutMs: 90_000 });
@@ -229,9 +232,29 @@ describe('exact interval accounting', () => {
         expect(assigned).toHaveLength(2);
         expect(assigned.every((n) => n > 0)).toBe(true);
         expect(sorted(await storedTotals(db.url))).toEqual(sorted(expected));
+
+        // The region goes quiet: its 336 half hours close by the idle rule, each priced and
+        // produced to `tariffs` exactly once although both replicas run the closer and the outbox.
+        const intervals = expected.size;
+        const tariffRows = async () => {
+          const client = new Client({ connectionString: db.url });
+          await client.connect();
+          const { rows } = await client.query('SELECT count(*)::int AS n, count(published_at)::int AS published FROM tariffs');
+          await client.end();
+          return rows[0];
+        };
+        await expectEventually(async () => ((await tariffRows()).published === intervals ? true : undefined), { what: `${intervals} tariffs published`, timeoutMs: 60_000 });
+        expect((await tariffRows()).n).toBe(intervals);
+        const kafkaAdmin = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+        await kafkaAdmin.connect();
+        const offsets = await kafkaAdmin.fetchTopicOffsets(`${env.KAFKA_TOPIC_PREFIX}tariffs`);
+        await kafkaAdmin.disconnect();
+        expect(offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)).toBe(intervals);
+        expect(replicas.every((r) => /interval closing scheduled through BullMQ/.test(r.output()))).toBe(true);
       } finally {
         await Promise.all(replicas.map((r) => r.stop()));
         await db.drop();
+        await redis.stop();
       }
     });
   });

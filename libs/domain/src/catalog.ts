@@ -70,6 +70,21 @@ export interface IntervalAggregate {
   metersReporting: number;
   lateReadings: number;
   closedAt: number | null;
+  /** 1, plus one for each revision by late readings after the interval was priced. */
+  version: number;
+}
+
+/** One revision of a priced interval's aggregate by late readings: who, when, and the deltas. */
+export interface AggregateRevision {
+  regionId: string;
+  intervalStart: number;
+  version: number;
+  demandDeltaWh: number;
+  supplyDeltaWh: number;
+  readingsDelta: number;
+  reason: string;
+  revisedBy: string;
+  revisedAt: number;
 }
 
 export interface Tariff extends Price {

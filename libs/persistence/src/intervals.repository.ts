@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { IntervalAggregate, Page, Price, Tariff } from '@wattline/domain';
+import type { AggregateRevision, IntervalAggregate, Page, Price, Tariff } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 
 export interface OpenInterval {
@@ -24,6 +24,7 @@ function toAggregate(r: Row): IntervalAggregate {
     metersReporting: r.meters_reporting as number,
     lateReadings: r.late_readings as number,
     closedAt: r.closed_at === null ? null : time(r.closed_at),
+    version: Number(r.version ?? 1),
   };
 }
 
@@ -93,20 +94,27 @@ export class IntervalsRepository {
     });
   }
 
-  /** Tariffs stored but not yet handed to the stream (an outbox: a crash in between loses none). */
-  async unpublishedTariffs(): Promise<Tariff[]> {
-    const rows = await this.dataSource.query(`SELECT * FROM tariffs WHERE published_at IS NULL ORDER BY interval_start`);
-    return rows.map(toTariff);
-  }
-
-  async markPublished(tariffs: Pick<Tariff, 'regionId' | 'intervalStart'>[], nowMs: number): Promise<void> {
-    if (tariffs.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE tariffs t SET published_at = $3
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start`,
-      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), new Date(nowMs)],
-    );
+  /**
+   * Drains the outbox: locks the unpublished tariffs (skipping any another aggregator replica
+   * holds), hands them to `publish`, and marks them published in the same transaction. Two
+   * replicas never publish the same tariff; a failed publish leaves it for the next run.
+   */
+  async publishPendingTariffs(publish: (tariffs: Tariff[]) => Promise<void>, nowMs: number): Promise<Tariff[]> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: Row[] = await tx.query(
+        `SELECT * FROM tariffs WHERE published_at IS NULL ORDER BY interval_start LIMIT 1000 FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return [];
+      const tariffs = rows.map(toTariff);
+      await publish(tariffs);
+      await tx.query(
+        `UPDATE tariffs t SET published_at = $3
+           FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
+          WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start`,
+        [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), new Date(nowMs)],
+      );
+      return tariffs;
+    });
   }
 
   async listTariffs(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
@@ -136,6 +144,30 @@ export class IntervalsRepository {
       [regionId, new Date(from), new Date(to)],
     );
     return rows.map(toTariff);
+  }
+
+  /** The trail of late-data revisions of a region's intervals. */
+  async listRevisions(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
+    const after = decodeCursor<string>(cursor, 'string');
+    const rows = await this.dataSource.query(
+      `SELECT *, extract(epoch FROM interval_start)::bigint * 1000 || ':' || version AS sort_key FROM aggregate_revisions
+        WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3
+          AND ($4::text IS NULL OR (interval_start, version) > (to_timestamp(split_part($4, ':', 1)::bigint / 1000.0), split_part($4, ':', 2)::int))
+        ORDER BY interval_start, version LIMIT $5`,
+      [regionId, new Date(from), new Date(to), after, limit + 1],
+    );
+    const revisions: AggregateRevision[] = rows.map((r: Row) => ({
+      regionId: r.region_id as string,
+      intervalStart: time(r.interval_start),
+      version: r.version as number,
+      demandDeltaWh: Number(r.demand_delta_wh),
+      supplyDeltaWh: Number(r.supply_delta_wh),
+      readingsDelta: r.readings_delta as number,
+      reason: r.reason as string,
+      revisedBy: r.revised_by as string,
+      revisedAt: time(r.revised_at),
+    }));
+    return pageOf(revisions, limit, (r) => `${r.intervalStart}:${r.version}`);
   }
 
   async listAggregates(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<IntervalAggregate>> {

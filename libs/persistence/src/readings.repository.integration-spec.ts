@@ -112,10 +112,41 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect(page.items.find((r) => r.ts === late.ts)).toMatchObject({ late: true, consumptionWh: 12.5 });
   });
 
-  it('keeps tariffs in an outbox until they are marked published', async () => {
-    const pending = await intervals.unpublishedTariffs();
-    expect(pending.map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
-    await intervals.markPublished(pending, Date.UTC(2013, 11, 3, 2));
-    await expect(intervals.unpublishedTariffs()).resolves.toEqual([]);
+  it('records each late revision of a priced interval as a new version with its deltas, writer and time', async () => {
+    const start = Date.UTC(2013, 11, 2, 18);
+    const later = Date.UTC(2013, 11, 3, 2);
+    const late = (ts: number, wh: number): ReadingRecord => ({ meterId: 'MAC000004', regionId: 'london', ts, periodS: 60, consumptionWh: wh, generationWh: 0, seq: null, receivedAt: later });
+    await readings.storeBatch([late(start + 60_000, 1.5), late(start + 120_000, 2.5)], 1800, later, 'aggregator@test:1');
+    const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
+    expect(aggregate.version).toBe(3); // 1, +1 for the previous test's late reading, +1 for this batch
+    const trail = (await intervals.listRevisions('london', start, start + 1, 10)).items;
+    expect(trail.map((r) => [r.version, r.demandDeltaWh, r.readingsDelta, r.reason])).toEqual([
+      [2, 12.5, 1, 'late readings'],
+      [3, 4, 2, 'late readings'],
+    ]);
+    expect(trail[1]).toMatchObject({ revisedBy: 'aggregator@test:1', revisedAt: later });
+    // An on-time batch for an open interval makes no revision.
+    await readings.storeBatch([late(Date.UTC(2013, 11, 4, 0, 1), 1)], 1800, later);
+    expect((await intervals.listRevisions('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
+  });
+
+  it('keeps tariffs in an outbox until a publish succeeds, and hands each to one publisher only', async () => {
+    const now = Date.UTC(2013, 11, 3, 2);
+    await expect(intervals.publishPendingTariffs(async () => Promise.reject(new Error('Kafka down')), now)).rejects.toThrow('Kafka down');
+    // Two publishers at once: the second skips the rows the first holds.
+    let release!: () => void;
+    let locked!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const first = intervals.publishPendingTariffs(() => {
+      locked(); // called with the rows locked
+      return held;
+    }, now);
+    await holding;
+    const second = await intervals.publishPendingTariffs(async () => undefined, now);
+    release();
+    expect(second).toEqual([]);
+    expect((await first).map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
+    await expect(intervals.publishPendingTariffs(async () => undefined, now)).resolves.toEqual([]);
   });
 });

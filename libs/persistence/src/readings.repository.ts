@@ -19,7 +19,8 @@ export interface StoreResult {
 export class ReadingsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number): Promise<StoreResult> {
+  /** `revisedBy` names the writer in the revision trail of late data (e.g. `aggregator@host:pid`). */
+  async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number, revisedBy = 'aggregator'): Promise<StoreResult> {
     if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0 };
     const cols = {
       meterId: [] as string[],
@@ -85,13 +86,27 @@ export class ReadingsRepository {
                  readings         = a.readings + excluded.readings,
                  meters_reporting = a.meters_reporting + excluded.meters_reporting,
                  late_readings    = a.late_readings + excluded.late_readings,
+                 -- each batch of late readings is a new version of a priced interval
+                 version          = a.version + (excluded.late_readings > 0)::int,
                  updated_at       = now()
+           RETURNING a.region_id, a.interval_start, a.version
+         ),
+         late_sums AS (
+           SELECT region_id, interval_start, sum(consumption_wh) AS demand, sum(generation_wh) AS supply, count(*) AS n
+             FROM ins WHERE late GROUP BY region_id, interval_start
+         ),
+         revisions AS (
+           INSERT INTO aggregate_revisions (region_id, interval_start, version, demand_delta_wh, supply_delta_wh,
+                                            readings_delta, reason, revised_by, revised_at)
+           SELECT p.region_id, p.interval_start, p.version, l.demand, l.supply, l.n, 'late readings', $11, $12
+             FROM per_region p JOIN late_sums l USING (region_id, interval_start)
            RETURNING 1
          )
          SELECT (SELECT count(*) FROM ins)::int AS inserted,
                 (SELECT count(*) FROM ins WHERE late)::int AS late,
-                (SELECT count(*) FROM per_region)::int AS intervals`,
-        [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds],
+                (SELECT count(*) FROM per_region)::int AS intervals,
+                (SELECT count(*) FROM revisions)::int AS revisions`,
+        [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds, revisedBy, new Date(nowMs)],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,
       // duplicates included: a redelivered reading still proves the meter reached us.

@@ -6,7 +6,7 @@ import { STREAM, type StreamPort } from '@wattline/stream';
 /**
  * Hands stored tariffs to the stream (`tariffs`, keyed by region) and marks them published.
  * Tariffs are written first and published after (an outbox), so a crash in between
- * publishes them on the next run instead of losing them.
+ * publishes them on the next run instead of losing them; replicas skip each other's rows.
  */
 @Injectable()
 export class TariffPublisherService {
@@ -20,10 +20,11 @@ export class TariffPublisherService {
   ) {}
 
   async publishPending(): Promise<number> {
-    const pending = await this.intervals.unpublishedTariffs();
+    const pending = await this.intervals.publishPendingTariffs(
+      (tariffs) => this.stream.publish('tariffs', tariffs.map((tariff) => ({ key: tariff.regionId, value: tariff }))),
+      this.clock.now(),
+    );
     if (pending.length === 0) return 0;
-    await this.stream.publish('tariffs', pending.map((tariff) => ({ key: tariff.regionId, value: tariff })));
-    await this.intervals.markPublished(pending, this.clock.now());
     this.metrics.tariffsPublished.inc(pending.length);
     for (const t of pending) {
       this.logger.log(`price ${t.regionId} ${new Date(t.intervalStart).toISOString()}: ${t.price} ${t.currency}/kWh (level ${t.level})`);

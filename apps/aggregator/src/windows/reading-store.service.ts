@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import type { ReadingRecord } from '@wattline/contracts';
@@ -8,6 +9,8 @@ import { CLOCK, CONFIG, Metrics, type Clock } from '@wattline/platform';
 @Injectable()
 export class ReadingStoreService {
   private readonly logger = new Logger(ReadingStoreService.name);
+  /** Who revises an interval with late data, in the revision trail. */
+  private readonly writer = `aggregator@${hostname()}:${process.pid}`;
 
   constructor(
     private readonly readings: ReadingsRepository,
@@ -19,7 +22,7 @@ export class ReadingStoreService {
   async store(batch: ReadingRecord[]): Promise<StoreResult> {
     const timer = this.metrics.ingestBatchSeconds.startTimer();
     try {
-      const result = await this.readings.storeBatch(batch, this.config.INTERVAL_SECONDS, this.clock.now());
+      const result = await this.readings.storeBatch(batch, this.config.INTERVAL_SECONDS, this.clock.now(), this.writer);
       this.metrics.readingsStored.inc(result.inserted);
       this.metrics.readingsDuplicate.inc(result.duplicates);
       this.metrics.readingsLate.inc(result.late);

@@ -11,7 +11,7 @@ import {
   type ListQuery,
   type RangeQuery,
 } from '../dtos/schemas';
-import { aggregateView, regionView, tariffView } from '../dtos/views';
+import { aggregateView, regionView, revisionView, tariffView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
 import { sendPage } from './list-response';
@@ -55,6 +55,14 @@ export class RegionsController {
     const { from, to } = resolveRange(query, this.clock.now());
     const page = await this.analytics.tariffsOf(id, from, to, query.limit, query.cursor);
     sendPage(req, res, { items: page.items.map(tariffView), nextCursor: page.nextCursor });
+  }
+
+  @Get(':id/revisions')
+  @RequireRole('analyst')
+  async revisions(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    const { from, to } = resolveRange(query, this.clock.now());
+    const page = await this.analytics.revisionsOf(id, from, to, query.limit, query.cursor);
+    sendPage(req, res, { items: page.items.map(revisionView), nextCursor: page.nextCursor });
   }
 
   @Get(':id/aggregates')

@@ -1,5 +1,5 @@
 import { pricePayload } from '@wattline/contracts';
-import type { IntervalAggregate, Meter, Region, StoredReading, Tariff } from '@wattline/domain';
+import type { AggregateRevision, IntervalAggregate, Meter, Region, StoredReading, Tariff } from '@wattline/domain';
 
 /** Response shapes: domain types with times as ISO-8601. */
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -38,6 +38,19 @@ export const aggregateView = (a: IntervalAggregate) => ({
   lateReadings: a.lateReadings,
   closed: a.closedAt !== null,
   closedAt: iso(a.closedAt),
+  version: a.version,
+});
+
+export const revisionView = (r: AggregateRevision) => ({
+  regionId: r.regionId,
+  intervalStart: iso(r.intervalStart),
+  version: r.version,
+  demandDeltaWh: r.demandDeltaWh,
+  supplyDeltaWh: r.supplyDeltaWh,
+  readingsDelta: r.readingsDelta,
+  reason: r.reason,
+  revisedBy: r.revisedBy,
+  revisedAt: iso(r.revisedAt),
 });
 
 export const tariffView = (t: Tariff) => pricePayload(t);

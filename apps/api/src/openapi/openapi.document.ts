@@ -69,6 +69,15 @@ export function openApiDocument() {
             regionId: { type: 'string' }, intervalStart: { type: 'string', format: 'date-time' }, intervalEnd: { type: 'string', format: 'date-time' },
             demandWh: { type: 'number' }, supplyWh: { type: 'number' }, readings: { type: 'integer' }, metersReporting: { type: 'integer' },
             lateReadings: { type: 'integer' }, closed: { type: 'boolean' }, closedAt: { type: ['string', 'null'], format: 'date-time' },
+            version: { type: 'integer', description: '1, plus one per revision by late readings' },
+          },
+        },
+        Revision: {
+          type: 'object',
+          properties: {
+            regionId: { type: 'string' }, intervalStart: { type: 'string', format: 'date-time' }, version: { type: 'integer' },
+            demandDeltaWh: { type: 'number' }, supplyDeltaWh: { type: 'number' }, readingsDelta: { type: 'integer' },
+            reason: { type: 'string' }, revisedBy: { type: 'string' }, revisedAt: { type: 'string', format: 'date-time' },
           },
         },
         Price: {
@@ -89,6 +98,7 @@ export function openApiDocument() {
       },
       '/v1/regions/{id}': { get: secured('analyst', { summary: 'A region', parameters: [id('id')], responses: { 200: ok('Region') } }) },
       '/v1/regions/{id}/aggregates': { get: secured('analyst', { summary: 'Demand, supply, meters reporting and late readings per interval', parameters: [id('id'), ...range], responses: { 200: list('Aggregate') } }) },
+      '/v1/regions/{id}/revisions': { get: secured('analyst', { summary: 'Revisions of priced intervals by late readings: version, deltas, who and when', parameters: [id('id'), ...range], responses: { 200: list('Revision') } }) },
       '/v1/regions/{id}/tariffs': { get: secured('analyst', { summary: 'Published prices', parameters: [id('id'), ...range], responses: { 200: list('Price') } }) },
       '/v1/regions/{id}/tariffs/current': { get: secured('analyst', { summary: 'The latest published price', parameters: [id('id')], responses: { 200: ok('Price') } }) },
       '/v1/meters': {

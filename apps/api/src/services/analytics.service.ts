@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, buildBill, type Bill, type IntervalAggregate, type Page, type StoredReading, type Tariff } from '@wattline/domain';
+import { DomainError, buildBill, type AggregateRevision, type Bill, type IntervalAggregate, type Page, type StoredReading, type Tariff } from '@wattline/domain';
 import { IntervalsRepository, ReadingsRepository } from '@wattline/persistence';
 import { CatalogService } from './catalog.service';
 
@@ -20,6 +20,11 @@ export class AnalyticsService {
   async aggregatesOf(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<IntervalAggregate>> {
     await this.catalog.getRegion(regionId);
     return this.intervals.listAggregates(regionId, from, to, limit, cursor);
+  }
+
+  async revisionsOf(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
+    await this.catalog.getRegion(regionId);
+    return this.intervals.listRevisions(regionId, from, to, limit, cursor);
   }
 
   async tariffsOf(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
