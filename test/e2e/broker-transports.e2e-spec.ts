@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { expectEventually, freePort, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import type { Socket } from 'node:net';
+import { expectEventually, freePort, rawConnect, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
 
 /**
  * The other ways in: MQTT over TLS with client certificates (CN = device id, signed by TLS_CA),
@@ -131,5 +132,68 @@ describe('TLS with client certificates, WebSocket and last wills', () => {
     meter.stream.destroy(); // the radio link drops: no DISCONNECT, so the will fires
     await expectEventually(() => (states.at(-1) === 'offline' ? true : undefined), { what: 'offline' });
     await expectEventually(async () => ((await api.get(`/v1/meters/${OTHER}`)).body.online === false ? true : undefined), { what: 'offline in the API' });
+  });
+});
+
+describe('broker limits and keep-alive', () => {
+  let dir: string;
+  let platform: PlatformProcess;
+  let api: ReturnType<typeof restClient>;
+  const passwords = new Map<string, string>();
+  const held: Socket[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'wattline-limits-'));
+    chmodSync(dir, 0o755);
+    platform = await startPlatformProcess({ DATA_DIR: path.join(dir, 'data'), MQTT_MAX_CONNECTIONS: '3', MQTT_MAX_PUBLISH_RATE: '5' });
+    api = restClient(platform.httpUrl, platform.adminKey);
+    await api.post('/v1/regions', { id: 'london', name: 'London' });
+    for (const id of [METER, OTHER]) passwords.set(id, (await api.post('/v1/meters', { id, regionId: 'london' })).body.mqtt.password);
+  });
+
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    await platform?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(await fetch(`${platform.httpUrl}/metrics`).then((r) => r.text()))?.[1] ?? 0);
+
+  it('slows a client that publishes faster than MQTT_MAX_PUBLISH_RATE down, and loses none of its readings', async () => {
+    const meter = await mqtt.connectAsync(platform.mqttUrl, { clientId: METER, username: METER, password: passwords.get(METER), reconnectPeriod: 0 });
+    // 5/s with 10 s of burst: the first 50 go at once, the next 10 wait for tokens.
+    const start = Date.UTC(2013, 11, 2);
+    for (let i = 0; i < 60; i++) {
+      await meter.publishAsync(`meters/${METER}/readings`, JSON.stringify({ ts: start + (i + 1) * 60_000, periodS: 60, consumptionWh: 5 }), { qos: 1 });
+    }
+    expect(await metric('wattline_mqtt_publish_throttled_total')).toBeGreaterThanOrEqual(9);
+    const stored = await expectEventually(async () => {
+      const page = (await api.get(`/v1/meters/${METER}/readings?from=2013-12-02T00:00:00Z&to=2013-12-03T00:00:00Z&limit=100`)).body;
+      return page.items?.length === 60 ? page.items.length : undefined;
+    }, { what: '60 readings stored' });
+    expect(stored).toBe(60);
+    await meter.endAsync();
+  });
+
+  it('closes a silent connection after 1.5 × its keep-alive and reports the meter offline', async () => {
+    const code = await rawConnect(platform.mqttUrl, { clientId: OTHER, clean: true, username: OTHER, password: passwords.get(OTHER), keepaliveSeconds: 1 }, { hold: (socket) => held.push(socket) });
+    expect(code).toBe(0);
+    await expectEventually(async () => ((await api.get(`/v1/meters/${OTHER}`)).body.online === true ? true : undefined), { what: 'online' });
+    const closed = new Promise<void>((resolve) => held[0].once('close', () => resolve()));
+    await closed; // [MQTT-3.1.2-24] no PINGREQ within one and a half keep-alive periods
+    await expectEventually(async () => ((await api.get(`/v1/meters/${OTHER}`)).body.online === false ? true : undefined), { what: 'offline' });
+  });
+
+  it('refuses connections over MQTT_MAX_CONNECTIONS with CONNACK 3', async () => {
+    const { body } = await api.post('/v1/service-credentials', { name: 'ops', subscribe: ['meters/+/status'] });
+    const svc = body.mqtt.username as string;
+    const connectHeld = (clientId: string, username: string, password: string) =>
+      rawConnect(platform.mqttUrl, { clientId, clean: true, username, password }, { hold: (socket) => held.push(socket) });
+    await expectEventually(async () => ((await metric('wattline_mqtt_connected_clients')) === 0 ? true : undefined), { what: 'no clients left' });
+    expect(await connectHeld(METER, METER, passwords.get(METER)!)).toBe(0);
+    expect(await connectHeld(OTHER, OTHER, passwords.get(OTHER)!)).toBe(0);
+    expect(await connectHeld(`${svc}-1`, svc, body.mqtt.password)).toBe(0);
+    expect(await connectHeld(`${svc}-2`, svc, body.mqtt.password)).toBe(3); // the fourth: server unavailable
+    expect(await metric('wattline_mqtt_refusals_total')).toBeGreaterThanOrEqual(1);
   });
 });

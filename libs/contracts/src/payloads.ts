@@ -1,14 +1,8 @@
 import type { Price, Reading, RegionReading } from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
-export interface ReadingRecord {
-  meterId: string;
+export interface ReadingRecord extends Reading {
   regionId: string;
-  ts: number;
-  periodS: number;
-  consumptionWh: number;
-  generationWh: number;
-  seq: number | null;
   receivedAt: number;
 }
 

@@ -1,4 +1,5 @@
 import type { PricingModel, Price } from './pricing';
+import type { Reading } from './readings';
 
 /** What the platform knows about regions, devices, keys and results; times in epoch ms. */
 export interface Region {
@@ -49,14 +50,9 @@ export interface ApiKey {
   createdAt: number;
 }
 
-export interface StoredReading {
-  meterId: string;
-  ts: number;
-  periodS: number;
-  consumptionWh: number;
-  generationWh: number;
-  seq: number | null;
+export interface StoredReading extends Reading {
   receivedAt: number;
+  /** Stored after its interval had been priced. */
   late: boolean;
 }
 

@@ -1,21 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Redis from 'ioredis';
+import { freePort } from '@wattline/persistence';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 
-/** A free TCP port on loopback (the machine's own services hold 1883, 5432, 6379). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@wattline/persistence';
 
 /** The repository root, whether this runs from source (tests) or from dist/ (benchmarks). */
 export const REPO_ROOT = findRepoRoot(__dirname);
@@ -135,7 +126,11 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
  * (or 'closed'): for packets client libraries refuse to send, such as an empty client id
  * without a clean session.
  */
-export async function rawConnect(url: string, connect: { clientId: string; clean: boolean; username?: string; password?: string }): Promise<number | 'closed'> {
+export async function rawConnect(
+  url: string,
+  connect: { clientId: string; clean: boolean; username?: string; password?: string; keepaliveSeconds?: number },
+  options: { hold?: (socket: net.Socket) => void } = {},
+): Promise<number | 'closed'> {
   const str = (value: string) => {
     const bytes = Buffer.from(value, 'utf8');
     return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
@@ -143,7 +138,7 @@ export async function rawConnect(url: string, connect: { clientId: string; clean
   const flags = (connect.username ? 0x80 : 0) | (connect.password ? 0x40 : 0) | (connect.clean ? 0x02 : 0);
   const body = Buffer.concat([
     str('MQTT'),
-    Buffer.from([4, flags, 0, 30]), // protocol level 4, flags, keep-alive 30 s
+    Buffer.from([4, flags, 0, connect.keepaliveSeconds ?? 30]), // protocol level 4, flags, keep-alive
     str(connect.clientId),
     ...(connect.username ? [str(connect.username)] : []),
     ...(connect.password ? [str(connect.password)] : []),
@@ -155,7 +150,9 @@ export async function rawConnect(url: string, connect: { clientId: string; clean
     socket.on('data', (chunk) => {
       // CONNACK: 0x20, remaining length 2, session present, return code
       if (chunk[0] === 0x20) {
-        socket.destroy();
+        // `hold` keeps the connection (and says nothing more on it); otherwise it is closed.
+        if (options.hold) options.hold(socket);
+        else socket.destroy();
         resolve(chunk[3]);
       }
     });

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { resolveRange } from '../dtos/schemas';
 
 /**
  * Sends a page as JSON (`{items, nextCursor}`) or, when the client asks with
@@ -25,4 +26,18 @@ export function toCsv(rows: Record<string, unknown>[]): string {
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+/** A range query answered as a page: resolves `from`/`to`, fetches, maps each item to its view. */
+export async function sendRangePage<T, V extends Record<string, unknown>>(
+  req: Request,
+  res: Response,
+  query: { from?: string; to?: string; limit: number; cursor?: string },
+  nowMs: number,
+  fetchPage: (from: number, to: number, limit: number, cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>,
+  view: (item: T) => V,
+): Promise<void> {
+  const { from, to } = resolveRange(query, nowMs);
+  const page = await fetchPage(from, to, query.limit, query.cursor);
+  sendPage(req, res, { items: page.items.map(view), nextCursor: page.nextCursor });
 }

@@ -7,7 +7,7 @@ import { createMeterSchema, listQuerySchema, rangeQuerySchema, resolveRange, typ
 import { meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
-import { sendPage } from './list-response';
+import { sendPage, sendRangePage } from './list-response';
 
 const meterListSchema = listQuerySchema.extend({ regionId: z.string().max(64).optional() });
 
@@ -42,9 +42,7 @@ export class MetersController {
   @Get(':id/readings')
   @RequireRole('analyst')
   async readings(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    const { from, to } = resolveRange(query, this.clock.now());
-    const page = await this.analytics.readingsOf(id, from, to, query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map(readingView), nextCursor: page.nextCursor });
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.readingsOf(id, ...range), readingView);
   }
 
   @Get(':id/bill')

@@ -6,7 +6,6 @@ import {
   createRegionSchema,
   listQuerySchema,
   rangeQuerySchema,
-  resolveRange,
   type CreateRegionBody,
   type ListQuery,
   type RangeQuery,
@@ -14,7 +13,7 @@ import {
 import { aggregateView, regionView, revisionView, tariffView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
-import { sendPage } from './list-response';
+import { sendPage, sendRangePage } from './list-response';
 
 @Controller('v1/regions')
 export class RegionsController {
@@ -52,24 +51,18 @@ export class RegionsController {
   @Get(':id/tariffs')
   @RequireRole('analyst')
   async tariffs(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    const { from, to } = resolveRange(query, this.clock.now());
-    const page = await this.analytics.tariffsOf(id, from, to, query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map(tariffView), nextCursor: page.nextCursor });
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.tariffsOf(id, ...range), tariffView);
   }
 
   @Get(':id/revisions')
   @RequireRole('analyst')
   async revisions(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    const { from, to } = resolveRange(query, this.clock.now());
-    const page = await this.analytics.revisionsOf(id, from, to, query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map(revisionView), nextCursor: page.nextCursor });
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.revisionsOf(id, ...range), revisionView);
   }
 
   @Get(':id/aggregates')
   @RequireRole('analyst')
   async aggregates(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    const { from, to } = resolveRange(query, this.clock.now());
-    const page = await this.analytics.aggregatesOf(id, from, to, query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map(aggregateView), nextCursor: page.nextCursor });
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.aggregatesOf(id, ...range), aggregateView);
   }
 }
