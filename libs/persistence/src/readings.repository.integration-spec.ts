@@ -90,6 +90,19 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     const first = records.find((r) => r.meterId === 'MAC000003')!;
     const result = await readings.storeBatch([{ ...first, ts: first.ts + 60_000 }], 1800, Date.UTC(2013, 11, 3));
     expect(result).toMatchObject({ inserted: 0, duplicates: 1 });
+    // The same number twice inside one batch, at two times: counted once.
+    const fresh = { ...first, seq: 10_000, ts: Date.UTC(2013, 11, 5, 0, 30) };
+    expect(await readings.storeBatch([fresh, { ...fresh, ts: fresh.ts + 60_000 }], 1800, Date.UTC(2013, 11, 6))).toMatchObject({ inserted: 1, duplicates: 1 });
+  });
+
+  it('keeps readings in monthly partitions, created as data arrives', async () => {
+    await readings.storeBatch([{ ...records[0], ts: Date.UTC(2014, 0, 15), seq: null }], 1800, Date.UTC(2014, 0, 16));
+    const partitions: { name: string }[] = await dataSource.query(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass ORDER BY 1`,
+    );
+    expect(partitions.map((p) => p.name)).toEqual(['readings_2013_12', 'readings_2014_01']);
+    const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM ONLY readings_2014_01`);
+    expect(count).toBe(1);
   });
 
   it('closes and prices an interval exactly once, and counts a later reading as late without repricing', async () => {

@@ -17,11 +17,36 @@ export interface StoreResult {
  * delivered twice is counted once. Sums are computed by PostgreSQL in numeric: exact to the Wh.
  */
 export class ReadingsRepository {
+  /** Months whose partition is known to exist (partitions are never dropped while running). */
+  private readonly partitions = new Set<string>();
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Creates the monthly partitions a batch needs, outside the batch's transaction (DDL takes
+   * locks the data path should not hold). Two replicas may race to create one: that is fine.
+   */
+  private async ensurePartitions(records: ReadingRecord[]): Promise<void> {
+    const months = new Set(records.map((r) => new Date(r.ts).toISOString().slice(0, 7)));
+    for (const month of months) {
+      if (this.partitions.has(month)) continue;
+      const [year, mm] = month.split('-').map(Number);
+      const from = new Date(Date.UTC(year, mm - 1, 1)).toISOString();
+      const to = new Date(Date.UTC(year, mm, 1)).toISOString();
+      try {
+        await this.dataSource.query(`CREATE TABLE IF NOT EXISTS readings_${year}_${String(mm).padStart(2, '0')} PARTITION OF readings FOR VALUES FROM ('${from}') TO ('${to}')`);
+      } catch (error) {
+        // 42P07 duplicate table / 23505 catalog race: another replica created it first.
+        if (!['42P07', '23505'].includes((error as { driverError?: { code?: string } }).driverError?.code ?? '')) throw error;
+      }
+      this.partitions.add(month);
+    }
+  }
 
   /** `revisedBy` names the writer in the revision trail of late data (e.g. `aggregator@host:pid`). */
   async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number, revisedBy = 'aggregator'): Promise<StoreResult> {
     if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0 };
+    await this.ensurePartitions(records);
     const cols = {
       meterId: [] as string[],
       ts: [] as Date[],
@@ -51,12 +76,26 @@ export class ReadingsRepository {
                                 $6::numeric[], $7::numeric[], $8::bigint[], $9::timestamptz[])
              AS t(meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, seq, received_at)
          ),
+         -- Within the batch, a numbered reading counts once whatever times it was resent with.
+         candidates AS (
+           SELECT * FROM (SELECT DISTINCT ON (meter_id, seq) * FROM incoming WHERE seq IS NOT NULL ORDER BY meter_id, seq, reading_ts) numbered
+           UNION ALL
+           SELECT * FROM incoming WHERE seq IS NULL
+         ),
+         -- A numbered reading claims its (meter, seq) first; one already claimed is a duplicate.
+         seqs AS (
+           INSERT INTO reading_seqs (meter_id, seq)
+           SELECT DISTINCT meter_id, seq FROM incoming WHERE seq IS NOT NULL
+           ON CONFLICT DO NOTHING
+           RETURNING meter_id, seq
+         ),
          ins AS (
            INSERT INTO readings (meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh,
                                  generation_wh, seq, received_at, late)
            SELECT i.*, a.closed_at IS NOT NULL
-             FROM incoming i
+             FROM candidates i
              LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = i.interval_start
+            WHERE i.seq IS NULL OR (i.meter_id, i.seq) IN (SELECT meter_id, seq FROM seqs)
            ON CONFLICT DO NOTHING
            RETURNING meter_id, region_id, interval_start, consumption_wh, generation_wh, late
          ),
