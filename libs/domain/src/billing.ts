@@ -1,10 +1,27 @@
 import Decimal from 'decimal.js';
 
-export interface BillLine {
+/** A revision of a bill line by readings that arrived after the interval was priced. */
+export interface BillLineRevision {
+  version: number;
+  consumptionDeltaWh: number;
+  generationDeltaWh: number;
+  readingsDelta: number;
+  reason: string;
+  revisedBy: string;
+  revisedAt: string;
+}
+
+/** Energy of one meter in one interval, as billed; `version` and `revisions` tell of late data. */
+export interface MeterIntervalEnergy {
   intervalStart: number;
   intervalEnd: number;
   consumptionWh: number;
   generationWh: number;
+  version?: number;
+  revisions?: BillLineRevision[];
+}
+
+export interface BillLine extends MeterIntervalEnergy {
   /** Unit price in force for the interval, or null when the interval is not priced yet. */
   price: string | null;
   cost: string | null;
@@ -25,7 +42,7 @@ export function billInterval(consumptionWh: number, pricePerKwh: string): string
 
 /** A bill from per-interval energy and the prices published for those intervals. */
 export function buildBill(
-  intervals: { intervalStart: number; intervalEnd: number; consumptionWh: number; generationWh: number }[],
+  intervals: MeterIntervalEnergy[],
   priceByIntervalStart: Map<number, string>,
 ): Bill {
   let total = new Decimal(0);

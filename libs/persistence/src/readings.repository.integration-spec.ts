@@ -138,6 +138,13 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
       [3, 4, 2, 'late readings'],
     ]);
     expect(trail[1]).toMatchObject({ revisedBy: 'aggregator@test:1', revisedAt: later });
+    // The meter's bill line for the interval got the same trail.
+    const [line] = (await readings.meterIntervals('MAC000004', start, start + 1)).filter((l) => l.intervalStart === start);
+    expect(line.version).toBe(2);
+    expect(line.revisions).toEqual([
+      { version: 2, consumptionDeltaWh: 4, generationDeltaWh: 0, readingsDelta: 2, reason: 'late readings', revisedBy: 'aggregator@test:1', revisedAt: expect.any(String) },
+    ]);
+    expect(line.consumptionWh).toBeCloseTo(records.find((r) => r.meterId === 'MAC000004' && r.ts === start + 1_800_000)!.consumptionWh + 4, 3);
     // An on-time batch for an open interval makes no revision.
     await readings.storeBatch([late(Date.UTC(2013, 11, 4, 0, 1), 1)], 1800, later);
     expect((await intervals.listRevisions('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
-import { assignInterval, type Page, type StoredReading } from '@wattline/domain';
+import { assignInterval, type BillLineRevision, type MeterIntervalEnergy, type Page, type StoredReading } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 
 export interface StoreResult {
@@ -107,8 +107,22 @@ export class ReadingsRepository {
            ON CONFLICT (meter_id, interval_start) DO UPDATE
              SET consumption_wh = m.consumption_wh + excluded.consumption_wh,
                  generation_wh  = m.generation_wh + excluded.generation_wh,
-                 readings       = m.readings + excluded.readings
-           RETURNING region_id, interval_start, (xmax = 0) AS first_reading
+                 readings       = m.readings + excluded.readings,
+                 -- late energy revises a bill line as a new version (the trail is below)
+                 version        = m.version + (SELECT (count(*) > 0)::int FROM ins l
+                                                WHERE l.late AND l.meter_id = excluded.meter_id AND l.interval_start = excluded.interval_start)
+           RETURNING meter_id, region_id, interval_start, version, (xmax = 0) AS first_reading
+         ),
+         meter_late AS (
+           SELECT meter_id, interval_start, sum(consumption_wh) AS consumption, sum(generation_wh) AS generation, count(*) AS n
+             FROM ins WHERE late GROUP BY meter_id, interval_start
+         ),
+         meter_revisions AS (
+           INSERT INTO meter_interval_revisions (meter_id, interval_start, version, consumption_delta_wh, generation_delta_wh,
+                                                 readings_delta, reason, revised_by, revised_at)
+           SELECT p.meter_id, p.interval_start, p.version, l.consumption, l.generation, l.n, 'late readings', $11, $12
+             FROM per_meter p JOIN meter_late l USING (meter_id, interval_start)
+           RETURNING 1
          ),
          per_region AS (
            INSERT INTO interval_aggregates AS a (region_id, interval_start, interval_end, demand_wh, supply_wh,
@@ -144,7 +158,8 @@ export class ReadingsRepository {
          SELECT (SELECT count(*) FROM ins)::int AS inserted,
                 (SELECT count(*) FROM ins WHERE late)::int AS late,
                 (SELECT count(*) FROM per_region)::int AS intervals,
-                (SELECT count(*) FROM revisions)::int AS revisions`,
+                (SELECT count(*) FROM revisions)::int AS revisions,
+                (SELECT count(*) FROM meter_revisions)::int AS meter_revisions`,
         [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds, revisedBy, new Date(nowMs)],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,
@@ -188,12 +203,19 @@ export class ReadingsRepository {
     return pageOf(readings, limit, (r) => r.ts);
   }
 
-  /** Per-interval energy of one meter, for bills. */
-  async meterIntervals(meterId: string, from: number, to: number) {
+  /** Per-interval energy of one meter, for bills, with each line's version and late-data trail. */
+  async meterIntervals(meterId: string, from: number, to: number): Promise<MeterIntervalEnergy[]> {
     const rows = await this.dataSource.query(
-      `SELECT interval_start, interval_end, consumption_wh, generation_wh
-         FROM meter_intervals WHERE meter_id = $1 AND interval_start >= $2 AND interval_start < $3
-        ORDER BY interval_start`,
+      `SELECT m.interval_start, m.interval_end, m.consumption_wh, m.generation_wh, m.version,
+              coalesce(json_agg(json_build_object('version', r.version, 'consumptionDeltaWh', r.consumption_delta_wh::float,
+                        'generationDeltaWh', r.generation_delta_wh::float, 'readingsDelta', r.readings_delta, 'reason', r.reason,
+                        'revisedBy', r.revised_by, 'revisedAt', r.revised_at) ORDER BY r.version)
+                       FILTER (WHERE r.version IS NOT NULL), '[]') AS revisions
+         FROM meter_intervals m
+         LEFT JOIN meter_interval_revisions r USING (meter_id, interval_start)
+        WHERE m.meter_id = $1 AND m.interval_start >= $2 AND m.interval_start < $3
+        GROUP BY m.meter_id, m.interval_start
+        ORDER BY m.interval_start`,
       [meterId, new Date(from), new Date(to)],
     );
     return rows.map((r: Record<string, unknown>) => ({
@@ -201,6 +223,8 @@ export class ReadingsRepository {
       intervalEnd: (r.interval_end as Date).getTime(),
       consumptionWh: Number(r.consumption_wh),
       generationWh: Number(r.generation_wh),
-    })) as { intervalStart: number; intervalEnd: number; consumptionWh: number; generationWh: number }[];
+      version: r.version as number,
+      revisions: r.revisions as BillLineRevision[],
+    }));
   }
 }
