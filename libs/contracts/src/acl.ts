@@ -1,4 +1,4 @@
-import { filterWithin, mqttTopics, topicMatches } from './mqtt-topics';
+import { filterWithin, mqttTopics } from './mqtt-topics';
 
 /** Who is on the other end of an MQTT connection, as established at CONNECT. */
 export type Principal =
@@ -48,9 +48,4 @@ export function subscribableFilters(principal: Principal): string[] {
 
 export function canSubscribe(principal: Principal, filter: string): boolean {
   return subscribableFilters(principal).some((allowed) => filterWithin(filter, allowed));
-}
-
-/** A topic some allowed filter matches (for deliveries a broker-side rewrite might attempt). */
-export function canReceive(principal: Principal, topic: string): boolean {
-  return subscribableFilters(principal).some((allowed) => topicMatches(allowed, topic));
 }

@@ -1,4 +1,4 @@
-import type { Price, Reading, RegionReading } from '@wattline/domain';
+import type { Price, Reading } from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
 export interface ReadingRecord extends Reading {
@@ -31,10 +31,6 @@ export interface TariffRecord extends Price {
 
 export function toReadingRecord(reading: Reading, regionId: string, receivedAt: number): ReadingRecord {
   return { ...reading, regionId, receivedAt };
-}
-
-export function toRegionReading(record: ReadingRecord): RegionReading {
-  return record;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

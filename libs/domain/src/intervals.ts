@@ -15,13 +15,6 @@ export function assignInterval(readingTs: number, intervalSeconds: number): Inte
   return { start, end: start + length };
 }
 
-/** The interval that contains the instant `ts` (for "the interval now in force"). */
-export function intervalContaining(ts: number, intervalSeconds: number): Interval {
-  const length = intervalSeconds * 1000;
-  const start = Math.floor(ts / length) * length;
-  return { start, end: start + length };
-}
-
 /**
  * An interval may close once event time (the region's watermark: the latest reading time
  * seen) has passed its end by the allowed lateness.

@@ -1,5 +1,4 @@
 import Decimal from 'decimal.js';
-import { DomainError } from './errors';
 
 /**
  * Pricing models a region can use. Parameters are stored with the region; prices are
@@ -87,42 +86,4 @@ export function criticalPeakLevel(
   let level = 1;
   for (const threshold of model.thresholds) if (utilisation >= threshold) level += 1;
   return level as Price['level'];
-}
-
-/** Checks a model's parameters; throws `validation_failed` naming the bad field. */
-export function validatePricingModel(input: unknown): PricingModel {
-  const fail = (field: string, message: string): never => {
-    throw new DomainError('validation_failed', `${field}: ${message}`, { field });
-  };
-  if (typeof input !== 'object' || input === null) return fail('pricing', 'must be an object');
-  const m = input as Record<string, unknown>;
-  const currency = m.currency;
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) fail('pricing.currency', 'must be an ISO 4217 code such as JPY');
-  const isPrice = (v: unknown) => typeof v === 'string' && /^\d{1,6}(\.\d{1,6})?$/.test(v);
-  if (m.model === 'flat') {
-    if (!isPrice(m.price)) fail('pricing.price', 'must be a decimal string such as "25.5"');
-    return { model: 'flat', currency: currency as string, price: m.price as string };
-  }
-  if (m.model !== 'critical-peak-5') return fail('pricing.model', 'must be "critical-peak-5" or "flat"');
-  const levelPrices = m.levelPrices;
-  if (!Array.isArray(levelPrices) || levelPrices.length !== 5 || !levelPrices.every(isPrice)) {
-    fail('pricing.levelPrices', 'must be five decimal strings');
-  }
-  const capacityKw = m.capacityKw;
-  if (typeof capacityKw !== 'number' || !(capacityKw > 0)) fail('pricing.capacityKw', 'must be a positive number');
-  const thresholds = m.thresholds;
-  if (
-    !Array.isArray(thresholds) ||
-    thresholds.length !== 4 ||
-    !thresholds.every((t, i) => typeof t === 'number' && t >= 0 && (i === 0 || t > (thresholds[i - 1] as number)))
-  ) {
-    fail('pricing.thresholds', 'must be four ascending non-negative numbers');
-  }
-  return {
-    model: 'critical-peak-5',
-    currency: currency as string,
-    levelPrices: levelPrices as [string, string, string, string, string],
-    capacityKw: capacityKw as number,
-    thresholds: thresholds as [number, number, number, number],
-  };
 }

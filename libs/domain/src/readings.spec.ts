@@ -37,8 +37,8 @@ describe('parseReadingPayload', () => {
     const { accepted, rejected } = parseReadingPayload('m', payload, NOW);
     expect(accepted).toHaveLength(2);
     expect(rejected).toEqual([
-      { error: 'invalid_energy', detail: expect.stringContaining('consumptionWh'), index: 1 },
-      { error: 'invalid_timestamp', detail: expect.any(String), index: 3 },
+      { error: 'invalid_energy', detail: expect.stringContaining('consumptionWh'), index: 1, element: { ...good, consumptionWh: -1 } },
+      { error: 'invalid_timestamp', detail: expect.any(String), index: 3, element: { periodS: 1800 } },
     ]);
   });
 

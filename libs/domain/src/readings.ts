@@ -16,6 +16,8 @@ export interface RejectedReading {
   detail: string;
   /** Position in a `{"readings":[…]}` batch; absent for a single reading or a whole payload. */
   index?: number;
+  /** The offending batch element, kept so the dead letter carries it without parsing again. */
+  element?: unknown;
 }
 
 export interface ParsedReadings {
@@ -81,7 +83,7 @@ export function parseReadingPayload(
   const parsed: ParsedReadings = { accepted: [], rejected: [] };
   items.forEach((item: unknown, index) => {
     const result = validateReading(meterId, item, nowMs, limits);
-    if ('error' in result) parsed.rejected.push({ ...result, index });
+    if ('error' in result) parsed.rejected.push({ ...result, index, element: item });
     else parsed.accepted.push(result);
   });
   return parsed;

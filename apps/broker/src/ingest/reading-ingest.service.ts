@@ -29,7 +29,7 @@ export class ReadingIngestService {
       error: r.error,
       detail: r.detail,
       ...(r.index === undefined ? {} : { index: r.index }),
-      payload: r.index === undefined ? text : elementText(text, r.index),
+      payload: r.index === undefined ? text : JSON.stringify(r.element),
       receivedAt: now,
     }));
     await Promise.all([
@@ -41,10 +41,4 @@ export class ReadingIngestService {
     if (letters.length > 0) this.logger.debug(`${meterId}: ${letters.length} reading(s) rejected (${letters[0].error})`);
     return letters;
   }
-}
-
-/** The JSON of one batch element, for the dead letter (the payload parsed, so this cannot throw). */
-function elementText(payload: string, index: number): string {
-  const body = JSON.parse(payload) as { readings: unknown[] };
-  return JSON.stringify(body.readings[index]);
 }
