@@ -42,7 +42,7 @@ export const CONFIG_VARIABLES = {
   },
   REDIS_URL: {
     schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
-    describe: 'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances)',
+    describe: 'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs',
   },
   MQTT_MAX_CONNECTIONS: { schema: z.coerce.number().int().min(1).default(100_000), describe: 'connections one broker instance accepts; more are refused with CONNACK 3' },
   MQTT_MAX_PACKET_BYTES: {
