@@ -8,7 +8,7 @@ const frameworkAndIo = ['@nestjs/*', 'typeorm', 'kafkajs', 'aedes', 'bullmq', 'p
 const otherApps = (app) => ['broker', 'aggregator', 'api'].filter((a) => a !== app).map((a) => `**/apps/${a}/**`);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.cache/**', 'scripts/**', 'coverage/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.cache/**', 'scripts/**', 'coverage/**', '*.js', '*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -26,6 +26,7 @@ const shared = {
 module.exports = {
   // Project-level timeouts are not honoured by Jest; end-to-end tests start real processes.
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/libs/testing/src/summary-reporter.cjs'],
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
   projects: [
