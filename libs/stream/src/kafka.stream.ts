@@ -107,7 +107,11 @@ export class KafkaStream implements StreamPort {
           batch.push(item);
         }
         const byTopic = new Map<string, Message[]>();
-        for (const item of batch) byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), ...item.messages]);
+        for (const item of batch) {
+          const messages = byTopic.get(item.topic);
+          if (messages) messages.push(...item.messages);
+          else byTopic.set(item.topic, [...item.messages]);
+        }
         try {
           await this.producer.sendBatch({
             acks: -1,
