@@ -64,13 +64,6 @@ export async function* readLondonHouseholds(
   }
 }
 
-/** The household ids in file order. */
-export async function listLondonHouseholds(file?: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const slot of readLondonHouseholds({ file })) if (ids[ids.length - 1] !== slot.lclId) ids.push(slot.lclId);
-  return ids;
-}
-
 /**
  * A reading as a meter would send it for one slot: the contract's `ts` is the END of the
  * measured period, so a slot starting 00:00 is reported at 00:30.

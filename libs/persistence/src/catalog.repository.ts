@@ -43,10 +43,6 @@ export class CatalogRepository {
     return pageOf(rows.map(toRegion), limit, (r) => r.id);
   }
 
-  async allRegions(): Promise<Region[]> {
-    return (await this.regions.find({ order: { id: 'ASC' } })).map(toRegion);
-  }
-
   async createMeter(meter: { id: string; regionId: string; kind: Meter['kind']; passwordHash: string }): Promise<Meter | null> {
     const result = await this.dataSource.query(
       `INSERT INTO meters (id, region_id, kind, password_hash) VALUES ($1, $2, $3, $4)

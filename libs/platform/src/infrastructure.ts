@@ -10,7 +10,6 @@ export interface Infrastructure {
   dataSource: DataSource;
   stream: StreamPort;
   controlBus: ControlBus;
-  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -53,7 +52,6 @@ export async function bootstrapInfrastructure(
     dataSource,
     stream,
     controlBus,
-    databaseUrl,
     close: async () => {
       await controlBus.close();
       await stream.stop();
