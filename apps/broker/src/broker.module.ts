@@ -1,12 +1,31 @@
 import { Module } from '@nestjs/common';
 import { ReadingIngestService } from './ingest/reading-ingest.service';
+import { AuthenticateHook } from './mqtt/hooks/authenticate.hook';
+import { AuthorizePublishHook } from './mqtt/hooks/authorize-publish.hook';
+import { AuthorizeSubscribeHook } from './mqtt/hooks/authorize-subscribe.hook';
+import { PreConnectHook } from './mqtt/hooks/pre-connect.hook';
+import { PresenceHook } from './mqtt/hooks/presence.hook';
+import { RevocationHook } from './mqtt/hooks/revocation.hook';
 import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
+import { MqttBrokerService, aedesProvider } from './mqtt/mqtt-broker.service';
+import { PriceFanoutService } from './prices/price-fanout.service';
 import { BrokerState } from './state/broker-state';
-import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 
 /** The MQTT broker: device authentication, ACL, ingest into the stream, retained prices. */
 @Module({
-  providers: [BrokerState, MqttAuthenticator, ReadingIngestService, MqttBrokerService],
-  exports: [MqttBrokerService],
+  providers: [
+    BrokerState,
+    aedesProvider,
+    MqttAuthenticator,
+    ReadingIngestService,
+    PreConnectHook,
+    AuthenticateHook,
+    AuthorizePublishHook,
+    AuthorizeSubscribeHook,
+    PresenceHook,
+    RevocationHook,
+    PriceFanoutService,
+    MqttBrokerService,
+  ],
 })
 export class BrokerModule {}

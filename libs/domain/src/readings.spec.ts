@@ -1,4 +1,4 @@
-import { parseReadingPayload, validateReading } from './readings';
+import { nestedDeeperThan, parseReadingPayload, validateReading } from './readings';
 
 const NOW = Date.UTC(2013, 11, 2, 12, 0, 0);
 const good = { ts: '2013-12-02T00:30:00Z', periodS: 1800, consumptionWh: 275 };
@@ -21,6 +21,22 @@ describe('parseReadingPayload', () => {
       [Date.UTC(2013, 11, 2, 1), 7, 12.5],
       [Date.UTC(2013, 11, 2, 1, 30), null, 0],
     ]);
+  });
+
+  it('refuses a batch element nested 5,000 levels deep without recursing, and keeps the rest of the batch', () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const payload = `{"readings":[${JSON.stringify(good)},{"ts":${deep}},${JSON.stringify({ ...good, ts: '2013-12-02T01:00:00Z' })}]}`;
+    const { accepted, rejected } = parseReadingPayload('m', payload, NOW);
+    expect(accepted.map((r) => r.ts)).toEqual([Date.UTC(2013, 11, 2, 0, 30), Date.UTC(2013, 11, 2, 1)]);
+    expect(rejected).toEqual([{ error: 'invalid_payload', detail: 'a reading must not nest deeper than 4 levels', index: 1 }]);
+  });
+
+  it('measures nesting depth with an early stop', () => {
+    expect(nestedDeeperThan({ a: 1 }, 1)).toBe(false);
+    expect(nestedDeeperThan({ a: { b: 1 } }, 1)).toBe(true);
+    expect(nestedDeeperThan([[[]]], 3)).toBe(false);
+    expect(nestedDeeperThan([[[[]]]], 3)).toBe(true);
+    expect(nestedDeeperThan('text', 0)).toBe(false);
   });
 
   it('answers a payload that is not JSON with invalid_json', () => {

@@ -42,6 +42,9 @@ export const DEFAULT_READING_LIMITS: ReadingLimits = {
   maxEnergyWh: 1_000_000,
 };
 
+/** How deep a batch element may nest (a reading is depth 1). */
+export const MAX_ELEMENT_DEPTH = 4;
+
 // Earliest accepted timestamp: 2000-01-01. Catches seconds sent where milliseconds are expected.
 const MIN_TS = Date.UTC(2000, 0, 1);
 const ALLOWED_FIELDS = new Set(['ts', 'periodS', 'consumptionWh', 'generationWh', 'seq']);
@@ -82,6 +85,12 @@ export function parseReadingPayload(
   }
   const parsed: ParsedReadings = { accepted: [], rejected: [] };
   items.forEach((item: unknown, index) => {
+    // A reading is flat; anything nested deeper is refused before any recursive work (the dead
+    // letter then carries the payload's text instead of a re-serialised element).
+    if (nestedDeeperThan(item, MAX_ELEMENT_DEPTH)) {
+      parsed.rejected.push({ error: 'invalid_payload', detail: `a reading must not nest deeper than ${MAX_ELEMENT_DEPTH} levels`, index });
+      return;
+    }
     const result = validateReading(meterId, item, nowMs, limits);
     if ('error' in result) parsed.rejected.push({ ...result, index, element: item });
     else parsed.accepted.push(result);
@@ -144,6 +153,25 @@ function parseTimestamp(value: unknown): number | null {
   if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * True when `value` nests objects or arrays deeper than `maxDepth`. Iterative, and it stops
+ * at the first level past the bound, so a 5,000-level element costs a handful of steps.
+ * (V8's JSON.parse is iterative too; JSON.stringify is not, and overflows the stack.)
+ */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (typeof node !== 'object' || node === null) continue;
+      if (depth >= maxDepth) return true;
+      for (const child of Object.values(node)) next.push(child);
+    }
+    level = next;
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -29,7 +29,8 @@ export class ReadingIngestService {
       error: r.error,
       detail: r.detail,
       ...(r.index === undefined ? {} : { index: r.index }),
-      payload: r.index === undefined ? text : JSON.stringify(r.element),
+      // An element within the depth bound is re-serialised (safe); anything else keeps the payload text.
+      payload: r.element === undefined ? text : JSON.stringify(r.element),
       receivedAt: now,
     }));
     await Promise.all([

@@ -8,7 +8,13 @@ import type { WattlineConfig } from '@wattline/config';
 import { guardPacketSize } from './packet-size-guard';
 
 export interface Listeners {
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections at once; resolves when every listener has closed, i.e. once
+   * the connections still open have ended (aedes.close ends them). `net.Server.close` waits
+   * for live sockets, so awaiting it before closing the clients would hang for as long as
+   * devices stay connected.
+   */
+  stopAccepting(): Promise<void>;
 }
 
 function listen(server: NetServer | HttpServer | TlsServer, port: number, host: string): Promise<void> {
@@ -27,7 +33,8 @@ const closeServer = (server: NetServer | HttpServer | TlsServer) =>
 /** MQTT over TCP, over WebSocket (path /mqtt) and, when configured, over TLS. */
 export async function startListeners(aedes: Aedes, config: WattlineConfig, onOversize: (announced: number) => void): Promise<Listeners> {
   const servers: (NetServer | HttpServer | TlsServer)[] = [];
-  const tcp = createNetServer((socket) => {
+  // Nagle off: a PUBACK is a few bytes that should not wait for the next one.
+  const tcp = createNetServer({ noDelay: true }, (socket) => {
     guardPacketSize(socket, config.MQTT_MAX_PACKET_BYTES, onOversize);
     aedes.handle(socket);
   });
@@ -66,9 +73,11 @@ export async function startListeners(aedes: Aedes, config: WattlineConfig, onOve
   }
 
   return {
-    close: async () => {
+    stopAccepting: async () => {
+      const closed = Promise.all(servers.map(closeServer));
+      wss.close();
       for (const client of wss.clients) client.terminate();
-      await Promise.all(servers.map(closeServer));
+      await closed;
     },
   };
 }

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Aedes, AuthenticateError } from 'aedes';
+import type { WattlineConfig } from '@wattline/config';
+import { CLOCK, CONFIG, Metrics, type Clock } from '@wattline/platform';
+import { BrokerState } from '../../state/broker-state';
+import { AEDES, clientCertificate, type BrokerClient } from '../broker-client';
+import { CONNACK, MqttAuthenticator } from '../mqtt-authenticator';
+import { PublishRateLimiter } from '../publish-rate-limiter';
+
+/** aedes' `authenticate`: who is connecting (password or TLS certificate), answered with a CONNACK code. */
+@Injectable()
+export class AuthenticateHook {
+  private readonly logger = new Logger('MqttAuthenticate');
+
+  constructor(
+    @Inject(AEDES) private readonly aedes: Aedes,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly authenticator: MqttAuthenticator,
+    private readonly state: BrokerState,
+    private readonly metrics: Metrics,
+  ) {
+    aedes.authenticate = (client, username, password, done) => {
+      this.authenticate(client as BrokerClient, username, password).then(
+        (error) => done(error, error === null),
+        (error: Error) => {
+          this.logger.error(`authentication failed for ${client.id}: ${error.message}`);
+          done(Object.assign(new Error('server unavailable'), { returnCode: CONNACK.serverUnavailable }) as AuthenticateError, false);
+        },
+      );
+    };
+  }
+
+  private async authenticate(client: BrokerClient, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const certificate = clientCertificate(client);
+    // A certificate TLS_CA did not sign is an impostor's, not an anonymous display's.
+    const refusal = client.refusal ?? (certificate && !certificate.trusted ? { returnCode: CONNACK.notAuthorized, reason: 'client certificate not trusted' } : undefined);
+    const outcome = refusal
+      ? ({ ok: false, ...refusal } as const)
+      : await this.authenticator.authenticate({
+          clientId: client.id,
+          username,
+          password,
+          address: client.req?.socket?.remoteAddress ?? client.conn.remoteAddress ?? 'unknown',
+          certificateIdentity: certificate?.commonName ?? null,
+        });
+    if (outcome.ok) {
+      client.principal = outcome.principal;
+      if (outcome.principal.kind === 'meter') {
+        // Claimed before CONNACK, i.e. before aedes takes the session over from an older
+        // connection (here or on another instance): that one's disconnect then finds the claim
+        // gone and stays silent, instead of racing an "offline" past this "online".
+        client.presenceToken = `${this.aedes.id}:${randomUUID()}`;
+        await this.state.presence.claim(outcome.principal.meterId, client.presenceToken);
+      }
+      client.rateLimiter = new PublishRateLimiter(this.config.MQTT_MAX_PUBLISH_RATE, this.config.MQTT_MAX_PUBLISH_RATE * 10, this.clock.now());
+      return null;
+    }
+    this.metrics.mqttRefusals.inc({ operation: 'connect', reason: outcome.reason });
+    this.logger.warn(`CONNECT refused for client ${client.id}: ${outcome.reason}`);
+    return Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError;
+  }
+}
