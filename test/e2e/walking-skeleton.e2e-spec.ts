@@ -187,7 +187,10 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
 
   it('serves health, metrics, the OpenAPI document, the docs and the web pages', async () => {
     const health = await api.get('/health');
-    expect(health.body).toEqual({ status: 'ok', checks: { database: 'up', stream: { kind: context.prefix ? 'kafka' : 'in-process', status: 'up' } } });
+    expect(health.body).toEqual({
+      status: 'ok',
+      checks: { database: { status: 'up', ...(context.prefix ? {} : { detail: 'embedded' }) }, stream: { status: 'up', detail: context.prefix ? 'kafka' : 'in-process' } },
+    });
     const openapi = await api.get('/openapi.json');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/regions', '/v1/meters/{id}/bill', '/v1/regions/{id}/tariffs/current']));
     expect(openapi.body.paths['/v1/meters'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('regionId');

@@ -8,8 +8,9 @@ exitOnFailure(
   runApp('aggregator', { migrate: false }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), AggregatorModule] })
     class AggregatorAppModule {}
-    const app = await NestFactory.createApplicationContext(AggregatorAppModule);
-    await app.init();
+    // /health and /metrics on HTTP_PORT, so each instance of a scaled-out deployment can be probed.
+    const app = await NestFactory.create(AggregatorAppModule, { forceCloseConnections: true });
+    await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
     return app;
   }),
 );

@@ -5,7 +5,6 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { CredentialsService } from './services/credentials.service';
-import { HealthController } from './controllers/health.controller';
 import { MetersController } from './controllers/meters.controller';
 import { RegionsController } from './controllers/regions.controller';
 import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
@@ -15,9 +14,9 @@ import { CatalogService } from './services/catalog.service';
 import { WebController } from './web/web.controller';
 import { OpenApiController } from './openapi/openapi.controller';
 
-/** The analysts' and operators' REST API (/v1), health and metrics. */
+/** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
 @Module({
-  controllers: [RegionsController, MetersController, ApiKeysController, CredentialsController, HealthController, WebController, OpenApiController],
+  controllers: [RegionsController, MetersController, ApiKeysController, CredentialsController, WebController, OpenApiController],
   providers: [
     CatalogService,
     AnalyticsService,

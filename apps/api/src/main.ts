@@ -8,7 +8,7 @@ exitOnFailure(
   runApp('api', { migrate: false }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), ApiModule] })
     class ApiAppModule {}
-    const app = await NestFactory.create(ApiAppModule);
+    const app = await NestFactory.create(ApiAppModule, { forceCloseConnections: true });
     await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
     return app;
   }),

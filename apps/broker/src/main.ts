@@ -8,8 +8,9 @@ exitOnFailure(
   runApp('broker', { migrate: false }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), BrokerModule] })
     class BrokerAppModule {}
-    const app = await NestFactory.createApplicationContext(BrokerAppModule, { bufferLogs: false });
-    await app.init();
+    // /health and /metrics on HTTP_PORT, so each instance of a scaled-out deployment can be probed.
+    const app = await NestFactory.create(BrokerAppModule, { forceCloseConnections: true });
+    await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
     return app;
   }),
 );

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { dataDirHolder } from '@wattline/persistence';
 import { generateSecret } from '@wattline/platform';
 import { startPlatform } from './platform';
 import { CitySimulator } from './simulator/city-simulator';
@@ -32,12 +33,16 @@ async function demo(): Promise<void> {
   process.env.HTTP_PORT = String(await portOrFree('HTTP_PORT', 3000));
   process.env.ADMIN_API_KEY ??= `wl_demo_${generateSecret(18)}`;
   process.env.ALLOW_ANONYMOUS_DISPLAYS ??= 'true';
+  // The console shows the URLs and the replay's progress, not Nest's start-up chatter.
+  process.env.LOG_LEVEL ??= 'warn';
   if (!process.env.DATA_DIR && !process.env.DATABASE_URL) {
-    // Meter passwords are shown once: the demo provisions a fresh city each run.
+    // Meter passwords are shown once: the demo provisions a fresh city each run (never under a running one).
     process.env.DATA_DIR = path.resolve('.data', 'demo');
+    const holder = dataDirHolder(process.env.DATA_DIR);
+    if (holder !== null) throw new Error(`DATA_DIR ${process.env.DATA_DIR} is in use by process ${holder}: stop that demo first`);
     rmSync(process.env.DATA_DIR, { recursive: true, force: true });
   }
-  const { stop } = await startPlatform();
+  const platform = await startPlatform();
   const http = `http://localhost:${process.env.HTTP_PORT}`;
   const region = 'london';
   process.stdout.write(
@@ -61,10 +66,10 @@ async function demo(): Promise<void> {
     slotMs: Number(process.env.SIM_SLOT_MS ?? 1000),
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  process.once('SIGINT', () => void simulator.stop());
+  // On SIGINT or SIGTERM the city goes quiet first, then the platform drains as `npm start` does.
+  platform.beforeStop(() => simulator.stop());
   await simulator.run();
-  process.stdout.write('demo: replay finished; the platform keeps running (Ctrl-C to stop)\n');
-  void stop;
+  if (!simulator.isStopped) process.stdout.write('demo: replay finished; the platform keeps running (Ctrl-C to stop)\n');
 }
 
 demo().catch((error: Error) => {

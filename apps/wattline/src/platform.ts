@@ -13,7 +13,7 @@ export async function startPlatform() {
   const started = await runApp('wattline', { migrate: true }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), BrokerModule, AggregatorModule, ApiModule] })
     class WattlineModule {}
-    const app: INestApplication = await NestFactory.create(WattlineModule);
+    const app: INestApplication = await NestFactory.create(WattlineModule, { forceCloseConnections: true });
     await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
     return app;
   });

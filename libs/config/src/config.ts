@@ -74,6 +74,11 @@ export const CONFIG_VARIABLES = {
   },
   ALLOW_ANONYMOUS_DISPLAYS: { schema: bool.default(false), describe: 'true: anonymous clients may subscribe (read only) to prices/#' },
   LOG_LEVEL: { schema: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'), describe: 'log verbosity' },
+  LOG_FORMAT: { schema: z.enum(['text', 'json']).default('text'), describe: 'text: readable lines; json: one structured JSON line per event (pino)' },
+  SHUTDOWN_GRACE_SECONDS: {
+    schema: seconds.max(600).default(30),
+    describe: 'on SIGTERM/SIGINT, how long the drain (MQTT closed, stream handed over, consumers stopped) may take before the process exits with code 1',
+  },
 } as const;
 
 type Variables = typeof CONFIG_VARIABLES;

@@ -2,3 +2,4 @@ export * from './mqtt-topics';
 export * from './kafka-topics';
 export * from './payloads';
 export * from './acl';
+export * from './stream-records';

@@ -3,7 +3,9 @@ export const KAFKA_TOPICS = {
   readings: 'meter.readings',
   readingsDeadLetter: 'meter.readings.dlq',
   status: 'meter.status',
+  statusDeadLetter: 'meter.status.dlq',
   tariffs: 'tariffs',
+  tariffsDeadLetter: 'tariffs.dlq',
 } as const;
 
 export type StreamTopic = keyof typeof KAFKA_TOPICS;

@@ -6,9 +6,15 @@ export interface ReadingRecord extends Reading {
   receivedAt: number;
 }
 
-/** A rejected payload on `meter.readings.dlq` with its reason, so nothing is lost. */
+/**
+ * A record that could not be processed, with its reason, so nothing is lost: a payload the
+ * broker rejected (on `meter.readings.dlq`), or a record a stream consumer could not decode
+ * or store (on the `.dlq` topic of the topic it came from, with `source`).
+ */
 export interface DeadLetterRecord {
-  meterId: string;
+  /** The meter, where the record is a meter's (absent for a tariff). */
+  meterId?: string;
+  /** The MQTT topic it was published to, or the stream topic it came from. */
   topic: string;
   error: string;
   detail: string;
@@ -16,6 +22,8 @@ export interface DeadLetterRecord {
   /** The offending payload (the element for a batch entry, else the whole payload, as text). */
   payload: string;
   receivedAt: number;
+  /** Where on the stream a dead-lettered record was (Kafka: its partition and offset). */
+  source?: { topic: string; partition: number; offset: string; key: string | null };
 }
 
 export interface StatusRecord {

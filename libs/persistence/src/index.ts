@@ -5,3 +5,4 @@ export * from './catalog.repository';
 export * from './readings.repository';
 export * from './intervals.repository';
 export * from './cursor';
+export * from './errors';

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { AggregateRevision, IntervalAggregate, Page, Price, Tariff } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 
+/** An open interval with its region's event time. */
 export interface OpenInterval {
   regionId: string;
   intervalStart: number;
@@ -9,6 +10,14 @@ export interface OpenInterval {
   watermark: number;
   lastArrivalAt: number;
 }
+
+/**
+ * Storing a batch and closing an interval of the same region are serialised through a
+ * transaction-level advisory lock on the region: stores share it, a close takes it alone. So
+ * a reading is either in the sums the interval was closed (and is priced) with, or stored
+ * after the close and flagged late (a new version with a revision) — never added silently.
+ */
+export const REGION_LOCK_NAMESPACE = 7411;
 
 type Row = Record<string, unknown>;
 const time = (v: unknown) => (v as Date).getTime();
@@ -64,57 +73,85 @@ export class IntervalsRepository {
   }
 
   /**
-   * Closes one interval and stores its price in one transaction. Exactly once: the update
-   * only matches an open interval, so a second closer (or a retry) prices nothing.
+   * Closes an interval if it is still open, recording the sums it has at this moment (what it
+   * is priced from). Under the region's lock, so no store of the region is half-way: every
+   * reading is either in these sums or stored after and flagged late.
    */
-  async closeAndPrice(
-    regionId: string,
-    intervalStart: number,
-    nowMs: number,
-    price: (aggregate: IntervalAggregate) => Price,
-  ): Promise<Tariff | null> {
+  async closeInterval(regionId: string, intervalStart: number, nowMs: number): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [REGION_LOCK_NAMESPACE, regionId]);
       const closed: Row[] = await tx.query(
-        `UPDATE interval_aggregates SET closed_at = $3
+        `UPDATE interval_aggregates SET closed_at = $3, closed_demand_wh = demand_wh, closed_supply_wh = supply_wh
           WHERE region_id = $1 AND interval_start = $2 AND closed_at IS NULL
-          RETURNING *`,
+          RETURNING 1`,
         [regionId, new Date(intervalStart), new Date(nowMs)],
       );
       // pg returns [rows, affected] for UPDATE … RETURNING through TypeORM.
-      const row = (Array.isArray(closed[0]) ? (closed[0] as Row[]) : closed)[0];
-      if (!row) return null;
-      const p = price(toAggregate(row));
-      const inserted: Row[] = await tx.query(
-        `INSERT INTO tariffs (region_id, interval_start, interval_end, price, currency, level, demand_wh, supply_wh, model, computed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`,
-        [p.regionId, new Date(p.intervalStart), new Date(p.intervalEnd), p.price, p.currency, p.level, p.demandWh, p.supplyWh, p.model, new Date(nowMs)],
-      );
-      return inserted.length === 0 ? null : toTariff(inserted[0]);
+      return (Array.isArray(closed[0]) ? (closed[0] as Row[]) : closed).length > 0;
     });
   }
 
+  /** Closed intervals without a price yet, with the sums they were closed with (oldest first). */
+  async closedUnpriced(limit = 1000): Promise<IntervalAggregate[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT a.region_id, a.interval_start, a.interval_end, a.closed_demand_wh AS demand_wh, a.closed_supply_wh AS supply_wh,
+              a.readings, a.meters_reporting, a.late_readings, a.closed_at, a.version
+         FROM interval_aggregates a
+        WHERE a.closed_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM tariffs t WHERE t.region_id = a.region_id AND t.interval_start = a.interval_start)
+        ORDER BY a.interval_start LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toAggregate);
+  }
+
+  /** Writes a price to the outbox (once per interval: a second writer's row is ignored). */
+  async insertTariff(price: Price, nowMs: number): Promise<Tariff | null> {
+    const inserted: Row[] = await this.dataSource.query(
+      `INSERT INTO tariffs (region_id, interval_start, interval_end, price, currency, level, demand_wh, supply_wh, model, computed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`,
+      [price.regionId, new Date(price.intervalStart), new Date(price.intervalEnd), price.price, price.currency, price.level, price.demandWh, price.supplyWh, price.model, new Date(nowMs)],
+    );
+    return inserted.length === 0 ? null : toTariff(inserted[0]);
+  }
+
   /**
-   * Drains the outbox: locks the unpublished tariffs (skipping any another aggregator replica
-   * holds), hands them to `publish`, and marks them published in the same transaction. Two
-   * replicas never publish the same tariff; a failed publish leaves it for the next run.
+   * Claims up to `limit` unpublished tariffs for `claimant` for `leaseMs`, in one statement
+   * (rows another replica is claiming are skipped), oldest first. No lock outlives it.
    */
-  async publishPendingTariffs(publish: (tariffs: Tariff[]) => Promise<void>, nowMs: number): Promise<Tariff[]> {
-    return this.dataSource.transaction(async (tx) => {
-      const rows: Row[] = await tx.query(
-        `SELECT * FROM tariffs WHERE published_at IS NULL ORDER BY interval_start LIMIT 1000 FOR UPDATE SKIP LOCKED`,
-      );
-      if (rows.length === 0) return [];
-      const tariffs = rows.map(toTariff);
-      await publish(tariffs);
-      await tx.query(
-        `UPDATE tariffs t SET published_at = $3
-           FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-          WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start`,
-        [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), new Date(nowMs)],
-      );
-      return tariffs;
-    });
+  async claimUnpublishedTariffs(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<Tariff[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `UPDATE tariffs t SET claimed_by = $1, claimed_until = $3
+         FROM (SELECT region_id, interval_start FROM tariffs
+                WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
+                ORDER BY interval_start LIMIT $4 FOR UPDATE SKIP LOCKED) c
+        WHERE t.region_id = c.region_id AND t.interval_start = c.interval_start
+        RETURNING t.*`,
+      [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
+    );
+    const list = (Array.isArray(rows[0]) ? (rows[0] as Row[]) : rows).map(toTariff);
+    return list.sort((a, b) => a.intervalStart - b.intervalStart || a.regionId.localeCompare(b.regionId));
+  }
+
+  /** Marks tariffs published; only the claimant's own claims count (an expired claim taken over is not). */
+  async markTariffsPublished(tariffs: Pick<Tariff, 'regionId' | 'intervalStart'>[], claimant: string, nowMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE tariffs t SET published_at = $4, claimed_until = NULL
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
+        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
+      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant, new Date(nowMs)],
+    );
+  }
+
+  /** Gives claims back after a failed publish, so the next pass (here or elsewhere) retries at once. */
+  async releaseTariffClaims(tariffs: Pick<Tariff, 'regionId' | 'intervalStart'>[], claimant: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE tariffs t SET claimed_by = NULL, claimed_until = NULL
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
+        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
+      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant],
+    );
   }
 
   async listTariffs(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {

@@ -108,9 +108,13 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
   it('closes and prices an interval exactly once, and counts a later reading as late without repricing', async () => {
     const start = Date.UTC(2013, 11, 2, 18);
     const now = Date.UTC(2013, 11, 3, 1);
-    const tariff = await intervals.closeAndPrice('london', start, now, (a) => priceInterval(a, DEFAULT_PRICING_MODEL));
-    expect(tariff).toMatchObject({ regionId: 'london', intervalStart: start, price: '15.0000', level: 1 });
-    await expect(intervals.closeAndPrice('london', start, now, (a) => priceInterval(a, DEFAULT_PRICING_MODEL))).resolves.toBeNull();
+    await expect(intervals.closeInterval('london', start, now)).resolves.toBe(true);
+    await expect(intervals.closeInterval('london', start, now)).resolves.toBe(false);
+    const [closed] = (await intervals.closedUnpriced()).filter((a) => a.intervalStart === start);
+    const tariff = await intervals.insertTariff(priceInterval(closed, DEFAULT_PRICING_MODEL), now);
+    expect(tariff).toMatchObject({ regionId: 'london', intervalStart: start, price: '15.0000', level: 1, demandWh: closed.demandWh });
+    await expect(intervals.insertTariff(priceInterval(closed, DEFAULT_PRICING_MODEL), now)).resolves.toBeNull();
+    expect((await intervals.closedUnpriced()).filter((a) => a.intervalStart === start)).toEqual([]);
 
     const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
     await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1 });
@@ -150,23 +154,22 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect((await intervals.listRevisions('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
   });
 
-  it('keeps tariffs in an outbox until a publish succeeds, and hands each to one publisher only', async () => {
+  it('hands each unpublished tariff to one claimant at a time, takes it back after a failed publish, and lets a claim expire', async () => {
     const now = Date.UTC(2013, 11, 3, 2);
-    await expect(intervals.publishPendingTariffs(async () => Promise.reject(new Error('Kafka down')), now)).rejects.toThrow('Kafka down');
-    // Two publishers at once: the second skips the rows the first holds.
-    let release!: () => void;
-    let locked!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const holding = new Promise<void>((resolve) => (locked = resolve));
-    const first = intervals.publishPendingTariffs(() => {
-      locked(); // called with the rows locked
-      return held;
-    }, now);
-    await holding;
-    const second = await intervals.publishPendingTariffs(async () => undefined, now);
-    release();
-    expect(second).toEqual([]);
-    expect((await first).map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
-    await expect(intervals.publishPendingTariffs(async () => undefined, now)).resolves.toEqual([]);
+    const first = await intervals.claimUnpublishedTariffs('a', now, 60_000);
+    expect(first.map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
+    await expect(intervals.claimUnpublishedTariffs('b', now, 60_000)).resolves.toEqual([]);
+    // A failed publish gives the claim back at once.
+    await intervals.releaseTariffClaims(first, 'a');
+    const second = await intervals.claimUnpublishedTariffs('b', now, 60_000);
+    expect(second).toHaveLength(1);
+    // 'a' no longer holds the claim: its late mark changes nothing.
+    await intervals.markTariffsPublished(first, 'a', now);
+    // 'b' dies before marking: after its lease, 'c' takes the row over and publishes it.
+    await expect(intervals.claimUnpublishedTariffs('c', now + 30_000, 60_000)).resolves.toEqual([]);
+    const third = await intervals.claimUnpublishedTariffs('c', now + 61_000, 60_000);
+    expect(third).toHaveLength(1);
+    await intervals.markTariffsPublished(third, 'c', now + 61_000);
+    await expect(intervals.claimUnpublishedTariffs('d', now + 200_000, 60_000)).resolves.toEqual([]);
   });
 });

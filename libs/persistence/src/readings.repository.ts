@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
 import { assignInterval, type BillLineRevision, type MeterIntervalEnergy, type Page, type StoredReading } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
+import { REGION_LOCK_NAMESPACE } from './intervals.repository';
 
 export interface StoreResult {
   /** Readings new to the platform (the rest were duplicates: redelivery, replays). */
@@ -70,6 +71,13 @@ export class ReadingsRepository {
       cols.receivedAt.push(new Date(r.receivedAt));
     }
     return this.dataSource.transaction(async (tx) => {
+      // Shared with other stores, exclusive against a close of the same region (intervals.repository).
+      // Taken in a statement of its own, so the next one's snapshot sees every close committed
+      // before the lock was granted: `late` and the sums then agree with the price.
+      await tx.query(
+        `SELECT pg_advisory_xact_lock_shared($1, hashtext(region_id)) FROM (SELECT DISTINCT unnest($2::text[]) AS region_id ORDER BY 1) r`,
+        [REGION_LOCK_NAMESPACE, [...new Set(cols.regionId)]],
+      );
       const [counts] = await tx.query(
         `WITH incoming AS (
            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[],
@@ -104,6 +112,7 @@ export class ReadingsRepository {
            SELECT meter_id, interval_start, interval_start + make_interval(secs => $10), region_id,
                   sum(consumption_wh), sum(generation_wh), count(*)
              FROM ins GROUP BY meter_id, interval_start, region_id
+            ORDER BY meter_id, interval_start -- rows locked in one order by every writer: fewer deadlocks
            ON CONFLICT (meter_id, interval_start) DO UPDATE
              SET consumption_wh = m.consumption_wh + excluded.consumption_wh,
                  generation_wh  = m.generation_wh + excluded.generation_wh,
@@ -133,6 +142,7 @@ export class ReadingsRepository {
                     WHERE p.region_id = i.region_id AND p.interval_start = i.interval_start AND p.first_reading),
                   count(*) FILTER (WHERE i.late)
              FROM ins i GROUP BY i.region_id, i.interval_start
+            ORDER BY i.region_id, i.interval_start
            ON CONFLICT (region_id, interval_start) DO UPDATE
              SET demand_wh        = a.demand_wh + excluded.demand_wh,
                  supply_wh        = a.supply_wh + excluded.supply_wh,

@@ -40,14 +40,27 @@ export class RedisControlBus implements ControlBus {
   private readonly handlers = new Set<(event: ControlEvent) => void>();
   private ready: Promise<unknown> | null = null;
 
-  constructor(url: string) {
-    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    this.sub = new Redis(url, { lazyConnect: false });
+  constructor(url: string, log: (message: string) => void = () => undefined) {
+    // ioredis reconnects by itself and re-subscribes the subscriber; without an 'error'
+    // listener an outage is only printed, with one it is logged once per state change.
+    this.pub = watchRedis(new Redis(url, { ...RESILIENT_REDIS, lazyConnect: false, maxRetriesPerRequest: 3 }), 'control bus', log);
+    this.sub = watchRedis(new Redis(url, { ...RESILIENT_REDIS, lazyConnect: false }), 'control bus subscriber', log);
     this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      const event = JSON.parse(message) as ControlEvent;
+      let event: ControlEvent;
+      try {
+        event = JSON.parse(message) as ControlEvent;
+      } catch {
+        log(`control bus: unreadable event ignored: ${message.slice(0, 200)}`);
+        return;
+      }
       for (const handler of this.handlers) handler(event);
     });
+  }
+
+  /** For /health: does Redis answer? */
+  async ping(): Promise<boolean> {
+    return this.pub.status === 'ready' && (await this.pub.ping()) === 'PONG';
   }
 
   async publish(event: ControlEvent): Promise<void> {
@@ -71,3 +84,26 @@ export class RedisControlBus implements ControlBus {
     await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
   }
 }
+
+/**
+ * Every Redis connection of the platform goes through here: errors are logged (once per
+ * outage, not once per reconnect attempt) instead of surfacing as unhandled 'error' events,
+ * and ioredis keeps reconnecting with a capped back-off.
+ */
+export function watchRedis<T extends Redis>(redis: T, role: string, log: (message: string) => void): T {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    log(`Redis (${role}) unreachable, reconnecting: ${error.message}`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log(`Redis (${role}) reconnected`);
+  });
+  return redis;
+}
+
+/** ioredis options for connections that must survive an outage (capped back-off, never give up). */
+export const RESILIENT_REDIS = { retryStrategy: (attempt: number) => Math.min(2000, 50 * 2 ** Math.min(attempt, 6)) } as const;

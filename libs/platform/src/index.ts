@@ -5,3 +5,5 @@ export * from './platform.module';
 export * from './secrets';
 export * from './run-app';
 export * from './control-bus';
+export * from './health';
+export * from './logging';

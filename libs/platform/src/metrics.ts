@@ -26,6 +26,18 @@ export class Metrics {
   readonly readingsDuplicate = new Counter({ name: 'wattline_readings_duplicate_total', help: 'Readings already stored (redelivery), not counted again', registers: [this.registry] });
   readonly readingsLate = new Counter({ name: 'wattline_readings_late_total', help: 'Readings stored after their interval was priced', registers: [this.registry] });
   readonly tariffsPublished = new Counter({ name: 'wattline_tariffs_published_total', help: 'Interval prices computed and published', registers: [this.registry] });
+  readonly streamDeadLettered = new Counter({
+    name: 'wattline_stream_dead_lettered_total',
+    help: 'Stream records a consumer could not process (unparseable, invalid_schema, unprocessable), sent to the dead-letter topic',
+    labelNames: ['topic', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly streamRetries = new Counter({
+    name: 'wattline_stream_retries_total',
+    help: 'Batches retried after a transient failure (e.g. database unavailable), by topic and consumer group',
+    labelNames: ['topic', 'group'] as const,
+    registers: [this.registry],
+  });
   readonly ingestBatchSeconds = new Histogram({
     name: 'wattline_aggregator_batch_seconds',
     help: 'Time to store one batch of readings',

@@ -1,20 +1,33 @@
 import 'reflect-metadata';
-import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ConfigError, loadConfig, type WattlineConfig } from '@wattline/config';
 import { bootstrapInfrastructure, type Infrastructure } from './infrastructure';
+import { installLogger } from './logging';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+export interface RunningApp {
+  infra: Infrastructure;
+  context: INestApplicationContext;
+  /** Runs `hook` first when the process is told to stop (the demo stops its simulated city). */
+  beforeStop(hook: () => Promise<void>): void;
+  stop(): Promise<void>;
+}
 
 /**
  * The start-up every app shares: validate configuration (a bad value stops here with one
- * line naming it), bring up the infrastructure, build the Nest application, and shut all of
- * it down in order on SIGINT/SIGTERM.
+ * line naming it), bring up the infrastructure, build the Nest application; and on SIGINT or
+ * SIGTERM drain it in order and exit 0 within SHUTDOWN_GRACE_SECONDS (else 1):
+ *  1. `beforeStop` hooks (the demo's simulator);
+ *  2. Nest's `beforeApplicationShutdown`: the broker stops accepting and closes every MQTT
+ *     client, so nothing more is acknowledged; then the HTTP server closes;
+ *  3. Nest's `onApplicationShutdown`: consumers stop — the in-process stream first hands
+ *     over every reading it acknowledged — and commit;
+ *  4. the infrastructure: stream, database pool, embedded PostgreSQL last.
  */
 export async function runApp(
   app: string,
   options: { migrate: boolean },
   build: (infra: Infrastructure) => Promise<INestApplicationContext>,
-): Promise<{ infra: Infrastructure; context: INestApplicationContext; stop: () => Promise<void> }> {
+): Promise<RunningApp> {
   let config: WattlineConfig;
   try {
     config = loadConfig(process.env);
@@ -25,7 +38,7 @@ export async function runApp(
     }
     throw error;
   }
-  Logger.overrideLogger(LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1));
+  installLogger(config);
   const logger = new Logger(app);
   const infra = await bootstrapInfrastructure(config, { app, migrate: options.migrate });
   if (!options.migrate && (await infra.dataSource.showMigrations())) {
@@ -40,15 +53,24 @@ export async function runApp(
     await infra.close().catch(() => undefined);
     throw error;
   }
+  const hooks: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       logger.log('shutting down');
+      for (const hook of hooks) await hook().catch((error: Error) => logger.warn(`stop hook failed: ${error.message}`));
       await context.close();
       await infra.close();
+      logger.log('stopped');
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return; // a second signal changes nothing: the deadline below still holds
+      const deadline = setTimeout(() => {
+        process.stderr.write(`${app}: shutdown took longer than SHUTDOWN_GRACE_SECONDS=${config.SHUTDOWN_GRACE_SECONDS}; exiting\n`);
+        process.exit(1);
+      }, config.SHUTDOWN_GRACE_SECONDS * 1000);
+      deadline.unref();
       stop().then(
         () => process.exit(0),
         (error: Error) => {
@@ -58,7 +80,7 @@ export async function runApp(
       );
     });
   }
-  return { infra, context, stop };
+  return { infra, context, beforeStop: (hook) => hooks.push(hook), stop };
 }
 
 /** Entry points call this: an unexpected start-up failure prints its reason and exits non-zero. */

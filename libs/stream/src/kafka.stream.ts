@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
-import { KAFKA_TOPICS, kafkaTopicName, type StreamTopic } from '@wattline/contracts';
-import type { BatchHandler, ConsumeOptions, StreamMessage, StreamPayloads, StreamPort, StreamSubscription } from './stream.port';
+import { DEAD_LETTER_TOPIC, KAFKA_TOPICS, kafkaTopicName, type DeadLetterTopic, type StreamTopic } from '@wattline/contracts';
+import { ConsumerLoop } from './consumer-loop';
+import type { BatchHandler, ConsumeOptions, StreamHealth, StreamMessage, StreamObserver, StreamPort, StreamSubscription } from './stream.port';
 
 /** Records per produce request at most (Kafka's default max.request.size is 1 MiB; a reading is ~200 B). */
 const MAX_PRODUCE_BATCH = 2000;
@@ -11,8 +12,10 @@ export interface KafkaStreamOptions {
   clientId: string;
   /** Partitions for topics this adapter creates when they are missing. */
   partitions?: number;
-  /** Called for records that cannot be decoded; they are skipped so the partition moves on. */
-  onPoisonRecord?: (topic: string, partition: number, offset: string, reason: string) => void;
+  /** Told of dead letters and retries (metrics). */
+  observer?: StreamObserver;
+  /** First back-off after a failed batch; doubles up to 10 s. */
+  retryBaseMs?: number;
   log?: (level: 'error' | 'warn' | 'info', message: string) => void;
 }
 
@@ -26,7 +29,11 @@ export class KafkaStream implements StreamPort {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Map<Consumer, ConsumerLoop<StreamTopic>>();
+  /** Consumers kafkajs gave up on (a crash it will not restart from), by group. */
+  private readonly crashed = new Map<Consumer, string>();
+  private probe: { at: number; result: Promise<{ reachable: boolean; detail?: string }> } | null = null;
+  private topicsEnsuredAt = 0;
   private readonly topicNames: Record<StreamTopic, string>;
 
   constructor(private readonly options: KafkaStreamOptions) {
@@ -62,18 +69,33 @@ export class KafkaStream implements StreamPort {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    await Promise.allSettled([...this.consumers.keys()].map((c) => c.disconnect()));
     this.consumers.clear();
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      await this.admin.describeCluster();
-      return true;
-    } catch {
-      return false;
+  /**
+   * Reachability answered within `timeoutMs` whatever Kafka does (kafkajs would retry for
+   * tens of seconds); one probe at a time, reused for a second, so /health under load or
+   * during an outage does not pile requests onto the cluster.
+   */
+  async health(timeoutMs = 800): Promise<StreamHealth> {
+    if (!this.probe || Date.now() - this.probe.at > 1000) {
+      const result = this.admin.describeCluster().then(
+        (cluster) => ({ reachable: cluster.brokers.length > 0 }),
+        (error: Error) => ({ reachable: false, detail: error.message }),
+      );
+      this.probe = { at: Date.now(), result };
     }
+    const timeout = new Promise<{ reachable: boolean; detail: string }>((resolve) =>
+      setTimeout(() => resolve({ reachable: false, detail: `no answer from Kafka within ${timeoutMs} ms` }), timeoutMs).unref(),
+    );
+    const reach = await Promise.race([this.probe.result, timeout]);
+    const consumers = [...this.consumers].map(([consumer, loop]) => {
+      const crash = this.crashed.get(consumer);
+      return crash ? { ...loop.health, state: 'crashed' as const, lastError: crash } : { ...loop.health };
+    });
+    return { ...reach, consumers };
   }
 
   /**
@@ -120,6 +142,7 @@ export class KafkaStream implements StreamPort {
           });
           for (const item of batch) item.resolve();
         } catch (error) {
+          this.recreateTopicsIfMissing(error);
           for (const item of batch) item.reject(error as Error);
         }
       }
@@ -128,12 +151,7 @@ export class KafkaStream implements StreamPort {
     }
   }
 
-  async consume<T extends StreamTopic>(
-    topic: T,
-    group: string,
-    handler: BatchHandler<T>,
-    options: ConsumeOptions = {},
-  ): Promise<StreamSubscription> {
+  async consume<T extends StreamTopic>(topic: T, group: string, handler: BatchHandler<T>, options: ConsumeOptions = {}): Promise<StreamSubscription> {
     const consumer = this.kafka.consumer({
       groupId: `${this.options.topicPrefix}${group}`,
       allowAutoTopicCreation: false,
@@ -141,25 +159,40 @@ export class KafkaStream implements StreamPort {
       // A crashed member's partitions wait this long before another takes them over.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      // Back off between restarts after a crash (kafkajs' default restarts within a few hundred ms).
+      retry: { retries: 10, initialRetryTime: 500, maxRetryTime: 30_000 },
     });
-    this.consumers.add(consumer);
+    const name = this.topicNames[topic];
+    const deadLetterTopic: DeadLetterTopic | null = DEAD_LETTER_TOPIC[topic];
+    const loop = new ConsumerLoop(
+      topic,
+      group,
+      name,
+      handler,
+      options,
+      deadLetterTopic ? (letters: StreamMessage<DeadLetterTopic>[]) => this.publish(deadLetterTopic, letters) : null,
+      (message) => this.options.log?.('warn', message),
+      this.options.observer ?? { deadLettered: () => undefined, retried: () => undefined },
+      this.options.retryBaseMs ?? 200,
+    );
+    this.consumers.set(consumer, loop as unknown as ConsumerLoop<StreamTopic>);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.recreateTopicsIfMissing(payload.error);
+      if (!payload.restart) this.crashed.set(consumer, payload.error.message);
+      this.options.log?.('error', `consumer ${group} on ${name} crashed${payload.restart ? ' (restarting)' : ''}: ${payload.error.message}`);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => this.crashed.delete(consumer));
     await consumer.connect();
-    await consumer.subscribe({ topic: this.topicNames[topic], fromBeginning: options.fromBeginning ?? false });
+    await consumer.subscribe({ topic: name, fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const values: StreamPayloads[T][] = [];
-        for (const message of batch.messages) {
-          try {
-            values.push(JSON.parse(message.value?.toString('utf8') ?? 'null') as StreamPayloads[T]);
-          } catch (error) {
-            // A poison record must not stall the partition: report it and move past it.
-            this.options.onPoisonRecord?.(batch.topic, batch.partition, message.offset, (error as Error).message);
-          }
-        }
-        if (values.length > 0) await handler(values);
+        const records = batch.messages.map((m) => ({ key: m.key?.toString('utf8') ?? null, text: m.value?.toString('utf8') ?? null, partition: batch.partition, offset: m.offset }));
+        const done = await loop.process(records, { isRunning: () => isRunning() && !isStale(), heartbeat });
+        // Stopped or rebalanced mid-batch: commit nothing; the batch is delivered again.
+        if (!done) return;
         const last = batch.messages[batch.messages.length - 1].offset;
         resolveOffset(last);
         // Commit only after the handler resolved: at-least-once, never at-most-once.
@@ -170,9 +203,31 @@ export class KafkaStream implements StreamPort {
     return {
       stop: async () => {
         this.consumers.delete(consumer);
+        this.crashed.delete(consumer);
         await consumer.disconnect();
       },
     };
+  }
+
+  /** Appends records as text, as any producer could (the contract suite sends poison this way). */
+  async appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): Promise<void> {
+    await this.producer.send({ topic: this.topicNames[topic], acks: -1, messages: records.map((r) => ({ key: r.key, value: r.text })) });
+  }
+
+  /**
+   * A Kafka that came back empty (topics gone) answers UNKNOWN_TOPIC_OR_PARTITION forever:
+   * create the topics again (at most every 5 s), so producers and consumers recover by
+   * themselves instead of stalling until someone intervenes.
+   */
+  private recreateTopicsIfMissing(error: unknown): void {
+    const type = (error as { type?: string } | null)?.type;
+    if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && !/does not host this topic|topic.*not.*exist/i.test((error as Error | null)?.message ?? '')) return;
+    if (Date.now() - this.topicsEnsuredAt < 5000) return;
+    this.topicsEnsuredAt = Date.now();
+    this.ensureTopics().then(
+      () => this.options.log?.('warn', 'stream topics were missing and have been created again'),
+      (e: Error) => this.options.log?.('warn', `re-creating missing topics failed: ${e.message}`),
+    );
   }
 
   private async ensureTopics(): Promise<void> {

@@ -1,14 +1,22 @@
-import type { TariffRecord } from '@wattline/contracts';
+import type { DeadLetterRecord, PoisonReason, StreamTopic, TariffRecord } from '@wattline/contracts';
 import { expectEventually } from '@wattline/testing';
-import type { StreamPort } from './stream.port';
+import type { StreamObserver, StreamPort } from './stream.port';
+
+/** What the suite needs beyond the port: a way to put bytes on a topic as a foreign producer could. */
+export type TestableStream = StreamPort & { appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): unknown };
 
 /**
  * The contract every stream adapter passes (as aedes-persistence's abstract.js does for
- * persistences): order per key, at-least-once on handler failure, latest-per-key replay.
+ * persistences): order per key, at-least-once on handler failure, latest-per-key replay,
+ * and the same failure classes: a record that does not parse or fit its schema, or that the
+ * handler rejects for good, is dead-lettered with its position and reason and the records
+ * after it are delivered; a transient failure is retried with back-off and never skipped.
  */
-export function streamContract(name: string, create: () => Promise<StreamPort>): void {
+export function streamContract(name: string, create: (observer: StreamObserver) => Promise<TestableStream>): void {
   describe(`${name} stream contract`, () => {
-    let stream: StreamPort;
+    let stream: TestableStream;
+    const deadLettered: { topic: StreamTopic; reason: PoisonReason }[] = [];
+    const observer: StreamObserver = { deadLettered: (topic, reason) => deadLettered.push({ topic, reason }), retried: () => undefined };
     const subscriptions: { stop(): Promise<void> }[] = [];
     const group = () => `test.${Math.random().toString(36).slice(2)}`;
     const reading = (meterId: string, seq: number) => ({
@@ -36,7 +44,8 @@ export function streamContract(name: string, create: () => Promise<StreamPort>):
     });
 
     beforeEach(async () => {
-      stream = await create();
+      deadLettered.length = 0;
+      stream = await create(observer);
       await stream.start();
     });
 
@@ -91,8 +100,81 @@ export function streamContract(name: string, create: () => Promise<StreamPort>):
       await expectEventually(() => (latest.get('r1') === '150.0000' && latest.get('r2') === '50.0000' ? true : undefined), { what: 'latest tariffs' });
     });
 
-    it('reports itself healthy while running', async () => {
-      await expect(stream.healthy()).resolves.toBe(true);
+    /** Reads the readings dead-letter topic from the beginning, as an operator's tool would. */
+    const collectDeadLetters = async () => {
+      const letters: DeadLetterRecord[] = [];
+      subscriptions.push(await stream.consume('readingsDeadLetter', group(), async (batch) => void letters.push(...batch), { fromBeginning: true }));
+      return letters;
+    };
+
+    it('dead-letters a record that is not JSON and one of the wrong shape, with partition, offset and reason, and delivers the records after them', async () => {
+      const stored: number[] = [];
+      const dlq = await collectDeadLetters();
+      subscriptions.push(await stream.consume('readings', group(), async (batch) => void stored.push(...batch.map((r) => r.seq!)), { fromBeginning: true }));
+      await stream.publish('readings', [{ key: 'm3', value: reading('m3', 1) }]);
+      await stream.appendRaw('readings', [
+        { key: 'm3', text: '{"meterId":"m3", not json' },
+        { key: 'm3', text: JSON.stringify({ ...reading('m3', 2), consumptionWh: 'lots' }) },
+      ]);
+      await stream.publish('readings', [{ key: 'm3', value: reading('m3', 3) }]);
+      await expectEventually(() => (stored.length >= 2 && dlq.length >= 2 ? true : undefined), { what: 'readings and dead letters', timeoutMs: 30_000 });
+      expect(stored).toEqual([1, 3]);
+      expect(dlq.map((l) => [l.error, l.meterId, l.source?.key])).toEqual([
+        ['unparseable', 'm3', 'm3'],
+        ['invalid_schema', 'm3', 'm3'],
+      ]);
+      expect(dlq[1].detail).toMatch(/consumptionWh/);
+      expect(dlq[0].payload).toBe('{"meterId":"m3", not json');
+      expect(Number(dlq[1].source!.offset)).toBe(Number(dlq[0].source!.offset) + 1);
+      expect(deadLettered).toEqual([
+        { topic: 'readings', reason: 'unparseable' },
+        { topic: 'readings', reason: 'invalid_schema' },
+      ]);
+    });
+
+    it('dead-letters a record the handler rejects for good, delivers the rest of its batch, and retries transient failures without skipping', async () => {
+      const stored: number[] = [];
+      let outages = 2;
+      const dlq = await collectDeadLetters();
+      const permanent = Object.assign(new Error('value violates a check constraint'), { permanent: true });
+      subscriptions.push(
+        await stream.consume(
+          'readings',
+          group(),
+          async (batch) => {
+            if (outages > 0) {
+              outages -= 1;
+              throw new Error('connection refused');
+            }
+            if (batch.some((r) => r.seq === 5)) throw permanent;
+            stored.push(...batch.map((r) => r.seq!));
+          },
+          { fromBeginning: true, isTransient: (error) => !(error as { permanent?: boolean }).permanent },
+        ),
+      );
+      await stream.publish('readings', [4, 5, 6].map((seq) => ({ key: 'm4', value: reading('m4', seq) })));
+      await expectEventually(() => (stored.length >= 2 && dlq.length >= 1 ? true : undefined), { what: 'isolation of the bad record', timeoutMs: 30_000 });
+      expect(outages).toBe(0);
+      expect(stored).toEqual([4, 6]);
+      expect(dlq.map((l) => [l.error, l.detail, JSON.parse(l.payload).seq])).toEqual([['unprocessable', 'value violates a check constraint', 5]]);
+    });
+
+    it('shows a consumer waiting out a failure as retrying in its health, and running again after', async () => {
+      let failing = true;
+      subscriptions.push(
+        await stream.consume('readings', 'test.health', async () => {
+          if (failing) throw new Error('database unavailable');
+        }, { fromBeginning: true }),
+      );
+      await stream.publish('readings', [{ key: 'm5', value: reading('m5', 1) }]);
+      const retrying = await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'retrying'), { what: 'retrying state', timeoutMs: 30_000 });
+      expect(retrying.lastError).toBe('database unavailable');
+      failing = false;
+      await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'running'), { what: 'running again', timeoutMs: 30_000 });
+    });
+
+    it('reports itself reachable while running', async () => {
+      await expect(stream.health()).resolves.toMatchObject({ reachable: true });
     });
   });
 }

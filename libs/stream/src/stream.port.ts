@@ -1,11 +1,13 @@
-import type { DeadLetterRecord, ReadingRecord, StatusRecord, StreamTopic, TariffRecord } from '@wattline/contracts';
+import type { DeadLetterRecord, PoisonReason, ReadingRecord, StatusRecord, StreamTopic, TariffRecord } from '@wattline/contracts';
 
 /** What travels on each stream topic. */
 export interface StreamPayloads {
   readings: ReadingRecord;
   readingsDeadLetter: DeadLetterRecord;
   status: StatusRecord;
+  statusDeadLetter: DeadLetterRecord;
   tariffs: TariffRecord;
+  tariffsDeadLetter: DeadLetterRecord;
 }
 
 export interface StreamMessage<T extends StreamTopic> {
@@ -15,24 +17,52 @@ export interface StreamMessage<T extends StreamTopic> {
 }
 
 /**
- * Called with a batch of records in order for one partition. The stream moves the group's
- * position past the batch only after the returned promise resolves; if it rejects, the
- * batch is delivered again (at-least-once), so handlers must be idempotent.
+ * Called with a batch of decoded, schema-checked records in order for one partition. The
+ * stream moves the group's position past the batch only after the returned promise resolves.
+ * A rejection the handler's `isTransient` calls transient (the default) is retried with
+ * back-off, never skipped; any other rejection is the records' fault: they are retried one by
+ * one and the ones that still fail are dead-lettered with the error, so the partition moves on.
  */
 export type BatchHandler<T extends StreamTopic> = (messages: StreamPayloads[T][]) => Promise<void>;
 
 export interface ConsumeOptions {
   /** A group seen for the first time starts at the oldest record (else at new records only). */
   fromBeginning?: boolean;
+  /** Is this handler failure worth waiting out (database down) rather than the records' fault? Default: always. */
+  isTransient?: (error: unknown) => boolean;
 }
 
 export interface StreamSubscription {
+  /** Stops after the batch in hand; the in-process stream first hands over what it holds. */
   stop(): Promise<void>;
+}
+
+/** One consumer's state, for /health: `retrying` and `crashed` say since when and why. */
+export interface ConsumerHealth {
+  topic: StreamTopic;
+  group: string;
+  state: 'running' | 'retrying' | 'crashed';
+  since: number;
+  lastError?: string;
+}
+
+export interface StreamHealth {
+  reachable: boolean;
+  detail?: string;
+  consumers: ConsumerHealth[];
+}
+
+/** Told of what the stream does on its own, so it shows in /metrics. */
+export interface StreamObserver {
+  deadLettered(topic: StreamTopic, reason: PoisonReason): void;
+  retried(topic: StreamTopic, group: string): void;
 }
 
 /**
  * The stream between the broker and the aggregator. Two adapters pass the same contract
  * suite: Kafka (kafkajs) when KAFKA_BROKERS is set, and an in-process stream otherwise.
+ * Records travel as JSON text in both, and are checked against their topic's schema when
+ * they come off the stream (libs/contracts `decodeStreamRecord`).
  */
 export interface StreamPort {
   readonly kind: 'kafka' | 'in-process';
@@ -46,8 +76,8 @@ export interface StreamPort {
     handler: BatchHandler<T>,
     options?: ConsumeOptions,
   ): Promise<StreamSubscription>;
-  /** Is the stream reachable? For /health. */
-  healthy(): Promise<boolean>;
+  /** Reachability (answered within `timeoutMs`) and every consumer's state, for /health. */
+  health(timeoutMs?: number): Promise<StreamHealth>;
 }
 
 export const STREAM = Symbol('STREAM');

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CONSUMER_GROUPS, type ReadingRecord } from '@wattline/contracts';
+import { CONSUMER_GROUPS } from '@wattline/contracts';
+import { isTransientDatabaseError } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
-import { IntervalCloserService } from '../windows/interval-closer.service';
 import { ReadingStoreService } from '../windows/reading-store.service';
 
 /**
- * The consumer loop only: take a batch from `meter.readings`, store it, let the closer
- * look at the moved watermark. The stream commits the position after this resolves.
+ * The consumer loop only: take a batch from `meter.readings` and store it. The stream commits
+ * the position after this resolves, waits out a database outage, and dead-letters a record
+ * the database refuses for good. Closing intervals is the scheduler's (jobs/).
  */
 @Injectable()
 export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -16,23 +17,17 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(STREAM) private readonly stream: StreamPort,
     private readonly store: ReadingStoreService,
-    private readonly closer: IntervalCloserService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.stream.consume('readings', CONSUMER_GROUPS.aggregatorReadings, (batch) => this.handle(batch), {
+    this.subscription = await this.stream.consume('readings', CONSUMER_GROUPS.aggregatorReadings, (batch) => this.store.store(batch).then(() => undefined), {
       fromBeginning: true,
+      isTransient: isTransientDatabaseError,
     });
     this.logger.log(`consuming readings as group ${CONSUMER_GROUPS.aggregatorReadings}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
-  }
-
-  private async handle(batch: ReadingRecord[]): Promise<void> {
-    await this.store.store(batch);
-    // Closing is not part of the batch's fate: a failure here must not redeliver stored readings.
-    this.closer.closeDue().catch((error: Error) => this.logger.error(`closing intervals failed: ${error.message}`));
   }
 }

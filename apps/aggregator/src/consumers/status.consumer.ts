@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CONSUMER_GROUPS, type StatusRecord } from '@wattline/contracts';
-import { CatalogRepository } from '@wattline/persistence';
+import { CatalogRepository, isTransientDatabaseError } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 
 /** Folds device presence (`meter.status`) into the catalogue, a batch per statement. */
@@ -15,7 +15,10 @@ export class StatusConsumer implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.stream.consume('status', CONSUMER_GROUPS.aggregatorStatus, (batch) => this.handle(batch), { fromBeginning: true });
+    this.subscription = await this.stream.consume('status', CONSUMER_GROUPS.aggregatorStatus, (batch) => this.handle(batch), {
+      fromBeginning: true,
+      isTransient: isTransientDatabaseError,
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

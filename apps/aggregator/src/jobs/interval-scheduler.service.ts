@@ -2,17 +2,19 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import type { WattlineConfig } from '@wattline/config';
-import { CONFIG } from '@wattline/platform';
+import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
 import { IntervalCloserService } from '../windows/interval-closer.service';
 import { JOB_QUEUE, JobName } from './job-name';
 
 const TICK_MS = 1000;
 
 /**
- * Runs interval closing (and the tariff outbox) every second. With REDIS_URL it is a BullMQ
- * job scheduler: one job per tick for the whole cluster, taken by one aggregator replica,
- * so replicas do not race each other for it. Without Redis an in-process timer runs the same
- * handler. Either way the closing itself is exactly-once (a guarded UPDATE in PostgreSQL).
+ * The one trigger of interval closing (and of draining the tariff outbox): a tick every
+ * second. With REDIS_URL it is a BullMQ job scheduler, one job per tick for the whole
+ * cluster, taken by one aggregator replica; without Redis an in-process timer runs the same
+ * handler. Readings batches do not close intervals: that would run the close once per batch
+ * on every replica and put it in the path of every store. Either way the closing itself is
+ * exactly-once (a guarded UPDATE in PostgreSQL, serialised with stores of the region).
  */
 @Injectable()
 export class IntervalSchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,7 +41,7 @@ export class IntervalSchedulerService implements OnApplicationBootstrap, OnAppli
     }
     // BullMQ needs blocking connections that never give up on a command.
     const connection = () => {
-      const redis = new Redis(this.config.REDIS_URL!, { maxRetriesPerRequest: null });
+      const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, maxRetriesPerRequest: null }), 'jobs', (m) => this.logger.warn(m));
       this.connections.push(redis);
       return redis;
     };
@@ -54,6 +56,9 @@ export class IntervalSchedulerService implements OnApplicationBootstrap, OnAppli
       { connection: connection(), concurrency: 1 },
     );
     this.worker.on('failed', (job, error) => this.logger.error(`job ${job?.name} failed: ${error.message}`));
+    // Redis going away surfaces here; BullMQ reconnects through ioredis and carries on.
+    this.worker.on('error', (error) => this.logger.debug(`job worker: ${error.message}`));
+    this.queue.on('error', (error) => this.logger.debug(`job queue: ${error.message}`));
     await this.queue.upsertJobScheduler(JobName.CloseDueIntervals, { every: TICK_MS }, { name: JobName.CloseDueIntervals });
     this.logger.log(`interval closing scheduled through BullMQ (${JOB_QUEUE})`);
   }

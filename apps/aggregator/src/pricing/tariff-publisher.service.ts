@@ -1,16 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IntervalsRepository } from '@wattline/persistence';
 import { CLOCK, Metrics, type Clock } from '@wattline/platform';
 import { STREAM, type StreamPort } from '@wattline/stream';
 
+/** How long a claim on outbox rows lasts before another replica may take them over. */
+const CLAIM_LEASE_MS = 60_000;
+
 /**
- * Hands stored tariffs to the stream (`tariffs`, keyed by region) and marks them published.
- * Tariffs are written first and published after (an outbox), so a crash in between
- * publishes them on the next run instead of losing them; replicas skip each other's rows.
+ * Drains the tariff outbox: claim unpublished rows (one short statement), produce them to
+ * `tariffs` (keyed by region) with no transaction open, then mark them published. A crash
+ * after the produce republishes them once the claim expires (the topic is compacted and the
+ * fan-out never moves a region's price backwards, so a repeat is harmless); a failed produce
+ * gives the claim back.
  */
 @Injectable()
 export class TariffPublisherService {
   private readonly logger = new Logger(TariffPublisherService.name);
+  private readonly claimant = `aggregator@${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly intervals: IntervalsRepository,
@@ -20,15 +28,19 @@ export class TariffPublisherService {
   ) {}
 
   async publishPending(): Promise<number> {
-    const pending = await this.intervals.publishPendingTariffs(
-      (tariffs) => this.stream.publish('tariffs', tariffs.map((tariff) => ({ key: tariff.regionId, value: tariff }))),
-      this.clock.now(),
-    );
-    if (pending.length === 0) return 0;
-    this.metrics.tariffsPublished.inc(pending.length);
-    for (const t of pending) {
+    const claimed = await this.intervals.claimUnpublishedTariffs(this.claimant, this.clock.now(), CLAIM_LEASE_MS);
+    if (claimed.length === 0) return 0;
+    try {
+      await this.stream.publish('tariffs', claimed.map((tariff) => ({ key: tariff.regionId, value: tariff })));
+    } catch (error) {
+      await this.intervals.releaseTariffClaims(claimed, this.claimant).catch(() => undefined);
+      throw error;
+    }
+    await this.intervals.markTariffsPublished(claimed, this.claimant, this.clock.now());
+    this.metrics.tariffsPublished.inc(claimed.length);
+    for (const t of claimed) {
       this.logger.log(`price ${t.regionId} ${new Date(t.intervalStart).toISOString()}: ${t.price} ${t.currency}/kWh (level ${t.level})`);
     }
-    return pending.length;
+    return claimed.length;
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import Redis from 'ioredis';
 import type { AedesOptions } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
-import { CONFIG } from '@wattline/platform';
+import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
 import { MemoryAuthThrottle, RedisAuthThrottle, type AuthThrottle } from './auth-throttle';
 import { MemoryCredentialCache, RedisCredentialCache, type CredentialCache } from './credential-cache';
 import { createRedisPersistence } from './redis-persistence';
@@ -26,7 +26,7 @@ export class BrokerState implements OnApplicationShutdown {
 
   constructor(@Inject(CONFIG) private readonly config: WattlineConfig) {
     this.shared = Boolean(config.REDIS_URL);
-    this.redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 }) : null;
+    this.redis = config.REDIS_URL ? this.connect('broker state', { maxRetriesPerRequest: 3 }) : null;
     this.credentials = this.redis ? new RedisCredentialCache(this.redis) : new MemoryCredentialCache();
     this.throttle = this.redis ? new RedisAuthThrottle(this.redis) : new MemoryAuthThrottle();
     this.presence = this.redis ? new RedisPresenceRegistry(this.redis) : new MemoryPresenceRegistry();
@@ -42,14 +42,25 @@ export class BrokerState implements OnApplicationShutdown {
     }
     // aedes 1.x needs the async persistence interface; the package's default export wraps it in callbacks.
     const MQEmitterRedis = require('mqemitter-redis');
-    const url = this.config.REDIS_URL;
+    const mq = MQEmitterRedis({ pubConn: this.connect('aedes mq publisher'), subConn: this.connect('aedes mq subscriber') });
+    // mqemitter-redis re-emits connection errors on itself; unheard, they would end the process.
+    mq.on?.('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
     return {
-      persistence: clearRetainOnQueue(createRedisPersistence({ conn: new Redis(url) }) as object) as AedesOptions['persistence'],
-      mq: MQEmitterRedis({ pubConn: new Redis(url), subConn: new Redis(url) }),
+      persistence: clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object) as AedesOptions['persistence'],
+      mq,
     };
   }
 
+  /** Every Redis connection of the broker: errors logged, reconnects with a capped back-off. */
+  private connect(role: string, options: { maxRetriesPerRequest?: number | null } = {}): Redis {
+    const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, ...options }), role, (m) => this.logger.warn(m));
+    this.connections.push(redis);
+    return redis;
+  }
+
+  private readonly connections: Redis[] = [];
+
   async onApplicationShutdown(): Promise<void> {
-    await this.redis?.quit().catch(() => undefined);
+    await Promise.allSettled(this.connections.map((redis) => redis.quit()));
   }
 }

@@ -60,9 +60,14 @@ export class CitySimulator {
     }
   }
 
+  /** Stops publishing and disconnects every meter at once (a reading not yet acknowledged was never counted). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.meters.values()].map((m) => m.endAsync().catch(() => undefined)));
+    await Promise.all([...this.meters.values()].map((m) => m.endAsync(true).catch(() => undefined)));
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   private async loadSlots(): Promise<Map<string, Map<number, HouseholdSlot>>> {

@@ -1,0 +1,116 @@
+import type { ReadingRecord } from '@wattline/contracts';
+import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
+import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
+import { CatalogRepository, IntervalsRepository, ReadingsRepository, createDataSource, isTransientDatabaseError } from '@wattline/persistence';
+import { Metrics } from '@wattline/platform';
+import type { WattlineConfig } from '@wattline/config';
+import { createTestDatabase } from '@wattline/testing';
+import type { DataSource } from 'typeorm';
+import { TariffPublisherService } from '../pricing/tariff-publisher.service';
+import { IntervalCloserService } from './interval-closer.service';
+import { ReadingStoreService } from './reading-store.service';
+
+/**
+ * Closing races storing: readings of a real London day arrive out of order, in small batches
+ * on three concurrent writers, while the closer runs in a tight loop with no allowed lateness.
+ * Whatever the interleaving, every priced interval must agree with its readings: the price
+ * was computed from exactly the readings not flagged late, and every late reading is in a
+ * revision (a new version) of the interval — none added silently after the price.
+ */
+const DAY = '2013-12-02';
+
+describe('closing intervals while readings for them are being stored', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let records: ReadingRecord[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = createDataSource(db.url, { poolSize: 8 });
+    await dataSource.initialize();
+    const catalog = new CatalogRepository(dataSource);
+    await catalog.createRegion({ id: 'london', name: 'London', timezone: 'Europe/London', pricing: DEFAULT_PRICING_MODEL });
+    records = [];
+    for await (const slot of readLondonHouseholds({ households: (id) => id < 'MAC000060' })) {
+      if (new Date(slot.slotStart).toISOString().startsWith(DAY)) {
+        records.push({ ...slotToReading(slot), seq: null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: 0 });
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('never adds a reading to a priced interval without a version and a revision', async () => {
+    const config = { INTERVAL_SECONDS: 1800, ALLOWED_LATENESS_SECONDS: 0, IDLE_CLOSE_SECONDS: 3600 } as WattlineConfig;
+    const clock = { now: () => Date.UTC(2013, 11, 3, 12) };
+    const metrics = new Metrics({ defaultMetrics: false });
+    const intervals = new IntervalsRepository(dataSource);
+    const store = new ReadingStoreService(new ReadingsRepository(dataSource), config, clock, metrics);
+    const stream = { publish: async () => undefined } as unknown as ConstructorParameters<typeof TariffPublisherService>[1];
+    const publisher = new TariffPublisherService(intervals, stream, clock, metrics);
+    const closer = new IntervalCloserService(intervals, new CatalogRepository(dataSource), publisher, config, clock);
+
+    // Roughly in time order, each reading displaced by up to ~3 half hours: many arrive after
+    // a later reading has moved the watermark past their interval.
+    const ordered = records
+      .map((r, i) => ({ r, key: r.ts + ((i * 7919) % 7) * 1_800_000 * 0.5 }))
+      .sort((a, b) => a.key - b.key)
+      .map(({ r }) => r);
+    const batches: ReadingRecord[][] = [];
+    for (let i = 0; i < ordered.length; i += 7) batches.push(ordered.slice(i, i + 7));
+    let next = 0;
+    // Each writer retries a transient failure (a deadlock between writers) as the stream does.
+    const writer = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        for (;;) {
+          try {
+            await store.store(batch);
+            break;
+          } catch (error) {
+            if (!isTransientDatabaseError(error)) throw error;
+          }
+        }
+      }
+    };
+    let storing = true;
+    const closing = (async () => {
+      let passes = 0;
+      while (storing) {
+        await closer.closeDue();
+        passes += 1;
+      }
+      return passes;
+    })();
+    await Promise.all([writer(), writer(), writer()]);
+    storing = false;
+    expect(await closing).toBeGreaterThan(10);
+
+    // Compared in numeric, exactly.
+    const rows: { interval_start: Date; priced: string; on_time: string; demand: string; revised: string; version: number; revisions: number; late: number }[] =
+      await dataSource.query(`
+        SELECT a.interval_start, t.demand_wh::numeric::text AS priced, a.demand_wh::numeric::text AS demand, a.version, a.late_readings AS late,
+               (SELECT coalesce(sum(consumption_wh), 0)::text FROM readings r WHERE r.region_id = a.region_id AND r.interval_start = a.interval_start AND NOT r.late) AS on_time,
+               (t.demand_wh::numeric + (SELECT coalesce(sum(demand_delta_wh), 0) FROM aggregate_revisions v
+                                          WHERE v.region_id = a.region_id AND v.interval_start = a.interval_start))::text AS revised,
+               (SELECT count(*)::int FROM aggregate_revisions v WHERE v.region_id = a.region_id AND v.interval_start = a.interval_start) AS revisions
+          FROM interval_aggregates a JOIN tariffs t USING (region_id, interval_start)
+         ORDER BY a.interval_start`);
+    expect(rows.length).toBeGreaterThan(40);
+    const lateIntervals = rows.filter((r) => r.late > 0).length;
+    expect(lateIntervals).toBeGreaterThan(0); // the race really happened
+    for (const row of rows) {
+      const at = row.interval_start.toISOString();
+      // the price was computed from exactly the readings not flagged late
+      expect([at, Number(row.priced)]).toEqual([at, Number(row.on_time)]);
+      // and price + revisions = the interval's sum now
+      expect([at, Number(row.demand)]).toEqual([at, Number(row.revised)]);
+      expect([at, row.version]).toEqual([at, 1 + row.revisions]);
+    }
+    const [{ total }] = await dataSource.query(`SELECT sum(demand_wh)::float AS total FROM interval_aggregates`);
+    expect(total).toBeCloseTo(records.reduce((sum, r) => sum + r.consumptionWh, 0), 3);
+  });
+});
