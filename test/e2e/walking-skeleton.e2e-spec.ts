@@ -131,6 +131,27 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     }
   });
 
+  it('answers a batch element nested 5,000 levels deep on meters/{id}/errors and stores the rest of its batch', async () => {
+    const id = HOMES[2];
+    const meter = await connect({ clientId: id, username: id, password: passwords.get(id) });
+    const errors: Record<string, unknown>[] = [];
+    meter.on('message', (topic, payload) => topic === `meters/${id}/errors` && errors.push(JSON.parse(payload.toString())));
+    await meter.subscribeAsync(`meters/${id}/errors`, { qos: 1 });
+    // A day no other test reads: 2013-11-30.
+    const day = Date.UTC(2013, 10, 30);
+    const good = (n: number) => JSON.stringify({ ts: day + n * 1_800_000, periodS: 1800, consumptionWh: 100 + n });
+    const deep = `{"ts":${'['.repeat(5000)}${']'.repeat(5000)},"periodS":1800,"consumptionWh":1}`;
+    await meter.publishAsync(`meters/${id}/readings`, `{"readings":[${good(1)},${deep},${good(2)}]}`, { qos: 1 });
+    await expectEventually(() => (errors.length >= 1 ? true : undefined), { what: 'the error message' });
+    expect(errors).toEqual([{ error: 'invalid_payload', detail: expect.stringContaining('nest deeper'), topic: `meters/${id}/readings`, index: 1 }]);
+    const stored = await expectEventually(async () => {
+      const page = (await api.get(`/v1/meters/${id}/readings?from=2013-11-30T00:00:00Z&to=2013-12-01T00:00:00Z`)).body;
+      return page.items?.length === 2 ? page.items : undefined;
+    }, { what: 'the two good readings' });
+    expect(stored.map((r: { consumptionWh: number }) => r.consumptionWh)).toEqual([101, 102]);
+    expect(meter.connected).toBe(true);
+  });
+
   it('refuses publishing as another meter and subscribing to another region', async () => {
     const id = HOMES[1];
     const meter = await connect({ clientId: id, username: id, password: passwords.get(id) });

@@ -6,8 +6,14 @@ const MAX_BATCH = 500;
 /** Topics whose latest record per key is kept and replayed to new groups (Kafka: compacted). */
 const COMPACTED: ReadonlySet<StreamTopic> = new Set(['tariffs', 'status']);
 
+interface Entry {
+  raw: RawRecord;
+  /** On the last record of a publish: resolves that publish once the record is processed. */
+  settle?: () => void;
+}
+
 interface Group {
-  queue: RawRecord[];
+  queue: Entry[];
   loop: ConsumerLoop<StreamTopic>;
   draining: boolean;
   stopped: boolean;
@@ -19,16 +25,21 @@ const NO_OBSERVER: StreamObserver = { deadLettered: () => undefined, retried: ()
 /**
  * The embedded default: one process, no Kafka. Records are kept as JSON text, as on Kafka,
  * and each consumer group gets its own queue, drained in order one batch at a time through
- * the same loop as the Kafka adapter's (schema check, dead letters, back-off). Records
- * published before any group consumes a topic wait for the first group. Records survive
- * nothing but the process: a subscription that stops hands over its queue first.
+ * the same loop as the Kafka adapter's (schema check, dead letters, back-off).
+ *
+ * Memory is the only thing that holds a record here, so `publish` resolves only once every
+ * group consuming the topic has processed it (the aggregator has committed a reading to
+ * PostgreSQL): a meter is acknowledged for what is durable, the queues are bounded by what
+ * publishers have in flight, and a stop has nothing acknowledged to lose. Records of a
+ * processing topic published before its group starts wait for it; a topic nobody consumes
+ * (dead letters, in the embedded mode) is counted by the caller and resolves at once.
  */
 export class InProcessStream implements StreamPort {
   readonly kind = 'in-process' as const;
   private readonly groups = new Map<StreamTopic, Map<string, Group>>();
   private readonly latestByKey = new Map<StreamTopic, Map<string, RawRecord>>();
-  /** Records of a topic no group consumes yet (the first group to come takes them). */
-  private readonly unclaimed = new Map<StreamTopic, RawRecord[]>();
+  /** Records of a processing topic no group consumes yet (the first group to come takes them). */
+  private readonly unclaimed = new Map<StreamTopic, Entry[]>();
   private offset = 0;
   private readonly retryDelayMs: number;
   private readonly drainTimeoutMs: number;
@@ -53,35 +64,40 @@ export class InProcessStream implements StreamPort {
     return { reachable: true, consumers: [...this.groups.values()].flatMap((groups) => [...groups.values()].map((g) => ({ ...g.loop.health }))) };
   }
 
-  async publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {
-    this.append(topic, messages.map((m) => ({ key: m.key, text: JSON.stringify(m.value) })));
+  publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {
+    return this.append(topic, messages.map((m) => ({ key: m.key, text: JSON.stringify(m.value) })));
   }
 
   /** Appends records as text, as a producer in another process could (the contract suite sends poison this way). */
-  appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): void {
-    this.append(topic, records);
+  appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): Promise<void> {
+    return this.append(topic, records);
   }
 
-  private append(topic: StreamTopic, records: { key: string | null; text: string | null }[]): void {
+  private append(topic: StreamTopic, records: { key: string | null; text: string | null }[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
     const raws = records.map((r): RawRecord => ({ ...r, partition: 0, offset: String(this.offset++) }));
     if (COMPACTED.has(topic)) {
       const latest = this.latestByKey.get(topic) ?? new Map<string, RawRecord>();
       this.latestByKey.set(topic, latest);
       for (const raw of raws) if (raw.key !== null) latest.set(raw.key, raw);
     }
-    const groups = this.groups.get(topic);
-    if (!groups || groups.size === 0) {
-      if (!COMPACTED.has(topic)) {
-        const waiting = this.unclaimed.get(topic) ?? [];
-        this.unclaimed.set(topic, waiting);
-        for (const raw of raws) waiting.push(raw);
-      }
-      return;
+    const groups = [...(this.groups.get(topic)?.values() ?? [])];
+    const queues: Entry[][] = groups.map((g) => g.queue);
+    // A processing topic keeps what nobody consumes yet; a compacted one replays its latest
+    // records to groups that come later; a dead-letter topic nobody reads has nothing to wait for.
+    if (queues.length === 0 && !COMPACTED.has(topic) && DEAD_LETTER_TOPIC[topic] !== null) {
+      const waiting = this.unclaimed.get(topic) ?? [];
+      this.unclaimed.set(topic, waiting);
+      queues.push(waiting);
     }
-    for (const group of groups.values()) {
-      for (const raw of raws) group.queue.push(raw);
-      this.drain(group);
-    }
+    const processed = queues.map(
+      (queue) =>
+        new Promise<void>((resolve) => {
+          raws.forEach((raw, i) => queue.push(i === raws.length - 1 ? { raw, settle: resolve } : { raw }));
+        }),
+    );
+    for (const group of groups) this.drain(group);
+    return Promise.all(processed).then(() => undefined);
   }
 
   async consume<T extends StreamTopic>(topic: T, groupId: string, handler: BatchHandler<T>, options: ConsumeOptions = {}): Promise<StreamSubscription> {
@@ -92,15 +108,16 @@ export class InProcessStream implements StreamPort {
     const deadLetter = deadLetterTopic ? (letters: StreamMessage<DeadLetterTopic>[]) => this.publish(deadLetterTopic, letters) : null;
     const loop = new ConsumerLoop(topic, groupId, topic, handler, options, deadLetter, this.log, this.observer, this.retryDelayMs);
     const group: Group = { queue: [], loop: loop as unknown as ConsumerLoop<StreamTopic>, draining: false, stopped: false, idle: Promise.resolve() };
-    if (options.fromBeginning) for (const raw of this.latestByKey.get(topic)?.values() ?? []) group.queue.push(raw);
-    for (const raw of this.unclaimed.get(topic)?.splice(0) ?? []) group.queue.push(raw);
+    if (options.fromBeginning) for (const raw of this.latestByKey.get(topic)?.values() ?? []) group.queue.push({ raw });
+    for (const entry of this.unclaimed.get(topic)?.splice(0) ?? []) group.queue.push(entry);
     groups.set(groupId, group);
     this.drain(group);
     return {
       stop: async () => {
-        // Hand over what this group holds (acknowledged readings live only here), within a bound.
+        // Whatever a publisher is still waiting on is handed over first, within a bound.
         const deadline = Date.now() + this.drainTimeoutMs;
         while (group.queue.length > 0 && Date.now() < deadline) await Promise.race([group.idle, new Promise((r) => setTimeout(r, 100))]);
+        if (group.queue.length > 0) this.log(`${topic}: group ${groupId} stopped with ${group.queue.length} record(s) unprocessed`);
         group.stopped = true;
         groups.delete(groupId);
         await group.idle;
@@ -114,7 +131,9 @@ export class InProcessStream implements StreamPort {
     group.idle = (async () => {
       while (!group.stopped && group.queue.length > 0) {
         const batch = group.queue.slice(0, MAX_BATCH);
-        if (await group.loop.process(batch, { isRunning: () => !group.stopped })) group.queue.splice(0, batch.length);
+        if (!(await group.loop.process(batch.map((e) => e.raw), { isRunning: () => !group.stopped }))) continue;
+        group.queue.splice(0, batch.length);
+        for (const entry of batch) entry.settle?.();
       }
       group.draining = false;
     })();

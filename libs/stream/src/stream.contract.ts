@@ -166,10 +166,12 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
           if (failing) throw new Error('database unavailable');
         }, { fromBeginning: true }),
       );
-      await stream.publish('readings', [{ key: 'm5', value: reading('m5', 1) }]);
+      // In-process, publishing resolves only once the record is processed: not while it fails.
+      const published = stream.publish('readings', [{ key: 'm5', value: reading('m5', 1) }]);
       const retrying = await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'retrying'), { what: 'retrying state', timeoutMs: 30_000 });
       expect(retrying.lastError).toBe('database unavailable');
       failing = false;
+      await published;
       await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'running'), { what: 'running again', timeoutMs: 30_000 });
     });
 

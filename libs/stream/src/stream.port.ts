@@ -68,7 +68,10 @@ export interface StreamPort {
   readonly kind: 'kafka' | 'in-process';
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Resolves once the records are durably accepted (Kafka: acks=all). */
+  /**
+   * Resolves once the records are durably accepted: Kafka, acknowledged by every in-sync
+   * replica (acks=all); in-process, processed by every group consuming the topic.
+   */
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void>;
   consume<T extends StreamTopic>(
     topic: T,

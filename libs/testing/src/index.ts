@@ -1,2 +1,4 @@
 export * from './services';
 export * from './platform-process';
+export * from './tcp-proxy';
+export * from './meter-fleet';

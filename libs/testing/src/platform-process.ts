@@ -21,15 +21,16 @@ export interface PlatformProcess {
  */
 export async function startPlatformProcess(
   env: Record<string, string | undefined>,
-  options: { app?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] } = {},
+  options: { app?: string; entry?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] } = {},
 ): Promise<PlatformProcess> {
   // A restarted instance can take its predecessor's ports, so clients reconnect to the same address.
   const ports = options.ports ?? { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
   const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
-  const entry = path.join(REPO_ROOT, 'dist', 'apps', options.app ?? 'wattline', 'main.js');
+  const entry = path.join(REPO_ROOT, 'dist', 'apps', options.app ?? 'wattline', options.entry ?? 'main.js');
   const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
-    env: {
+    // A variable given as undefined is left out (the app's default applies).
+    env: Object.fromEntries(Object.entries({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       HTTP_HOST: '127.0.0.1',
@@ -41,7 +42,7 @@ export async function startPlatformProcess(
       LOG_LEVEL: 'warn',
       NO_COLOR: '1',
       ...env,
-    },
+    }).filter(([, value]) => value !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -78,7 +79,7 @@ export async function startPlatformProcess(
     wsUrl: `ws://127.0.0.1:${ports.ws}/mqtt`,
     output: () => output,
     stop: async () => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
       const code = await kill('SIGTERM');
       clearTimeout(timer);
       return code;

@@ -88,37 +88,44 @@ export async function expectEventually<T>(
 /**
  * A Redis of one's own: a fresh `redis-server` on a free port (nothing shared with other test
  * files), or, where the binary is missing, a numbered database of the local Redis, flushed.
+ * `kill()` and `restart()` (same port, empty, as after a crash) are for outage tests.
  */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
   if (spawnSync('redis-server', ['--version']).status === 0) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await expectEventually(
-      () =>
-        new Promise<boolean | undefined>((resolve) => {
-          const socket = net.connect(port, '127.0.0.1', () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(undefined));
-        }),
-      { what: 'redis-server', timeoutMs: 10_000 },
-    );
-    return {
-      url: `redis://127.0.0.1:${port}`,
-      stop: () =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
+    let child: ReturnType<typeof spawn>;
+    const launch = async () => {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      await expectEventually(
+        () =>
+          new Promise<boolean | undefined>((resolve) => {
+            const socket = net.connect(port, '127.0.0.1', () => {
+              socket.destroy();
+              resolve(true);
+            });
+            socket.on('error', () => resolve(undefined));
+          }),
+        { what: 'redis-server', timeoutMs: 10_000 },
+      );
     };
+    const end = (signal: NodeJS.Signals) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      });
+    await launch();
+    return { url: `redis://127.0.0.1:${port}`, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'), restart: launch };
   }
   const db = 1 + Math.floor(Math.random() * 15);
   const url = `redis://127.0.0.1:6379/${db}`;
   const redis = new Redis(url);
   await redis.flushdb();
   await redis.quit();
-  return { url, stop: async () => undefined };
+  const unsupported = async () => {
+    throw new Error('redis-server is not installed: outage tests need a Redis of their own');
+  };
+  return { url, stop: async () => undefined, kill: unsupported, restart: unsupported };
 }
 
 /**

@@ -35,6 +35,8 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
   }
 
   private async publish(records: TariffRecord[]): Promise<void> {
+    // Shutting down: MQTT is closed already; the compacted topic replays the newest price at the next start.
+    if (this.aedes.closed) return;
     for (const tariff of records) {
       const current = this.currentIntervalByRegion.get(tariff.regionId);
       if (current !== undefined && current > tariff.intervalStart) continue;

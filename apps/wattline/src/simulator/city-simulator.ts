@@ -62,8 +62,10 @@ export class CitySimulator {
 
   /** Stops publishing and disconnects every meter at once (a reading not yet acknowledged was never counted). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     await Promise.all([...this.meters.values()].map((m) => m.endAsync(true).catch(() => undefined)));
+    this.options.log(`simulator: stopped; ${this.stats.published} readings acknowledged`);
   }
 
   get isStopped(): boolean {
