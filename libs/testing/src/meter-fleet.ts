@@ -36,8 +36,8 @@ export class MeterFleet {
     return fleet;
   }
 
-  /** Starts publishing (each meter: next half hour as soon as the previous one is acknowledged). */
-  start(): void {
+  /** Starts publishing (each meter: next half hour once the previous one is acknowledged, `paceMs` apart). */
+  start(paceMs = 0): void {
     this.running = true;
     this.loops = [...this.clients].map(async ([id, client]) => {
       const slots = this.slots.get(id) ?? [];
@@ -46,6 +46,7 @@ export class MeterFleet {
         this.sent.get(id)!.push(slot.slotStart);
         await client.publishAsync(`meters/${id}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
         this.acked.get(id)!.push(slot.slotStart);
+        if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
       }
     });
   }

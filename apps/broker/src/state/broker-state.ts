@@ -43,8 +43,11 @@ export class BrokerState implements OnApplicationShutdown {
     // aedes 1.x needs the async persistence interface; the package's default export wraps it in callbacks.
     const MQEmitterRedis = require('mqemitter-redis');
     const mq = MQEmitterRedis({ pubConn: this.connect('aedes mq publisher'), subConn: this.connect('aedes mq subscriber') });
-    // mqemitter-redis re-emits connection errors on itself; unheard, they would end the process.
-    mq.on?.('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
+    // mqemitter-redis re-emits every connection error on its `state` EventEmitter
+    // (mqemitter-redis.js onError: `that.state.emit('error', err)`), which nothing in aedes
+    // listens to: unheard, the first ECONNREFUSED ends the process. The connections themselves
+    // are watched (logged, reconnecting) in connect().
+    mq.state.on('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
     return {
       persistence: clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object) as AedesOptions['persistence'],
       mq,
