@@ -4,6 +4,7 @@ import {
   MeterFleet,
   REPO_ROOT,
   createTestDatabase,
+  regionTotals,
   expectEventually,
   restClient,
   startPlatformProcess,
@@ -186,18 +187,8 @@ describe('dependency outages under load', () => {
     expect(acked()).toBe(sent);
     const api = restClient(a.httpUrl, a.adminKey);
     const totals = await expectEventually(async () => {
-      let readings = 0;
-      let demandWh = 0;
-      let cursor = '';
-      do {
-        const page = (await api.get(`/v1/regions/london/aggregates?${DECEMBER}&limit=10000${cursor ? `&cursor=${cursor}` : ''}`)).body;
-        for (const agg of page.items) {
-          readings += agg.readings;
-          demandWh += agg.demandWh;
-        }
-        cursor = page.nextCursor ?? '';
-      } while (cursor);
-      return readings >= sent ? { readings, demandWh } : undefined;
+      const t = await regionTotals(api, 'london', DECEMBER);
+      return t.readings >= sent ? t : undefined;
     }, { what: `${sent} readings stored`, timeoutMs: 60_000 });
     expect(totals.readings).toBe(sent);
     expect(totals.demandWh).toBeCloseTo(fleets.reduce((wh, f) => wh + f.sentWh(), 0), 3);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MeterFleet, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import { MeterFleet, expectEventually, regionTotals, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
 
 /**
  * Stopping and starting the platform on its embedded defaults (in-process stream, embedded
@@ -22,21 +22,7 @@ const alive = (pid: number) => {
 };
 const postmasterPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-/** Every aggregate of December, all pages: readings counted and watt-hours summed. */
-async function decemberTotals(api: ReturnType<typeof restClient>): Promise<{ readings: number; demandWh: number }> {
-  let readings = 0;
-  let demandWh = 0;
-  let cursor = '';
-  do {
-    const page = (await api.get(`/v1/regions/london/aggregates?${DECEMBER}&limit=10000${cursor ? `&cursor=${cursor}` : ''}`)).body;
-    for (const a of page.items) {
-      readings += a.readings;
-      demandWh += a.demandWh;
-    }
-    cursor = page.nextCursor ?? '';
-  } while (cursor);
-  return { readings, demandWh };
-}
+const decemberTotals = (api: ReturnType<typeof restClient>) => regionTotals(api, 'london', DECEMBER);
 
 describe('lifecycle on the embedded defaults', () => {
   let dataDir: string;

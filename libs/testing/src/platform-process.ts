@@ -110,3 +110,19 @@ export function restClient(baseUrl: string, apiKey: string) {
     post: (route: string, body: unknown) => call('POST', route, body),
   };
 }
+
+/** A region's aggregates over a range, every page: readings counted and watt-hours summed. */
+export async function regionTotals(api: ReturnType<typeof restClient>, regionId: string, range: string): Promise<{ readings: number; demandWh: number }> {
+  let readings = 0;
+  let demandWh = 0;
+  let cursor = '';
+  do {
+    const page = (await api.get(`/v1/regions/${regionId}/aggregates?${range}&limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
+    for (const aggregate of page.items) {
+      readings += aggregate.readings;
+      demandWh += aggregate.demandWh;
+    }
+    cursor = page.nextCursor ?? '';
+  } while (cursor);
+  return { readings, demandWh };
+}
