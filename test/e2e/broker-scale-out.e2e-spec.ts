@@ -166,11 +166,18 @@ describe('broker scale-out over Redis', () => {
     expect((await api.post(`/v1/meters/${M5}/revoke`, {})).status).toBe(409);
   });
 
-  it('throttles repeated failures across instances, even before the right password', async () => {
+  it('throttles the guesser across instances, not the device with the right password', async () => {
     for (let i = 0; i < 3; i++) expect(await refusal(a.mqttUrl, { clientId: M7, username: M7, password: 'wrong' })).toBe(4);
-    expect(await refusal(b.mqttUrl, { clientId: M7, username: M7, password: passwords.get(M7) })).toBe(5);
+    // Blocked on both instances: one probe per 5 s; the first spends it, the next is refused unchecked.
+    expect(await refusal(b.mqttUrl, { clientId: M7, username: M7, password: 'wrong-again' })).toBe(4);
+    expect(await refusal(a.mqttUrl, { clientId: M7, username: M7, password: 'and-again' })).toBe(5);
+    // The meter itself, with its secret, after a probe interval: in (and then cached, so at once after that).
+    await new Promise((resolve) => setTimeout(resolve, 5100));
+    expect(await refusal(b.mqttUrl, { clientId: M7, username: M7, password: passwords.get(M7) })).toBe('accepted');
+    expect(await refusal(a.mqttUrl, { clientId: M7, username: M7, password: 'wrong' })).toBe(5);
+    expect(await refusal(a.mqttUrl, { clientId: M7, username: M7, password: passwords.get(M7) })).toBe('accepted');
     const metrics = await fetch(`${a.httpUrl}/metrics`).then((r) => r.text());
-    expect(metrics).toMatch(/wattline_mqtt_refusals_total\{operation="connect",reason="bad username or password"\} 3/);
+    expect(metrics).toMatch(/wattline_mqtt_refusals_total\{operation="connect",reason="throttled after repeated failures"\} 2/);
   });
 
   it('enforces the ACL on B as on A', async () => {

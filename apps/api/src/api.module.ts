@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -7,6 +7,7 @@ import { CredentialsController } from './controllers/credentials.controller';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
 import { RegionsController } from './controllers/regions.controller';
+import { JsonOnlyMiddleware } from './filters/json-only.middleware';
 import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
 import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
@@ -33,4 +34,8 @@ import { OpenApiController } from './openapi/openapi.controller';
     },
   ],
 })
-export class ApiModule {}
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonOnlyMiddleware).forRoutes('v1/*path');
+  }
+}

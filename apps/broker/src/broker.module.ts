@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ErrorFanoutService } from './errors/error-fanout.service';
 import { ReadingIngestService } from './ingest/reading-ingest.service';
 import { AuthenticateHook } from './mqtt/hooks/authenticate.hook';
 import { AuthorizePublishHook } from './mqtt/hooks/authorize-publish.hook';
@@ -25,6 +26,7 @@ import { BrokerState } from './state/broker-state';
     PresenceHook,
     RevocationHook,
     PriceFanoutService,
+    ErrorFanoutService,
     MqttBrokerService,
   ],
 })

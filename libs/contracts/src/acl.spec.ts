@@ -1,3 +1,4 @@
+import { isMeterStatusPayload } from './payloads';
 import { canPublish, canSubscribe, type Principal } from './acl';
 
 const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1' };
@@ -23,5 +24,15 @@ describe('ACL', () => {
     expect(canSubscribe(display, 'prices/+/current')).toBe(true);
     expect(canSubscribe(display, 'meters/m1/errors')).toBe(false);
     expect(canPublish(display, 'prices/r1/current')).toBe(false);
+  });
+});
+
+describe('isMeterStatusPayload', () => {
+  it('accepts the status grammar and nothing else', () => {
+    expect(isMeterStatusPayload('{"state":"offline"}')).toBe(true);
+    expect(isMeterStatusPayload(Buffer.from('{"state":"online","since":"2013-12-02T00:00:00Z"}'))).toBe(true);
+    for (const bad of ['garbage-not-json', '{"state":"on fire"}', '{"state":"offline","price":"0.0001"}', '[]', '{"state":"offline","since":"yesterday"}']) {
+      expect([bad, isMeterStatusPayload(bad)]).toEqual([bad, false]);
+    }
   });
 });

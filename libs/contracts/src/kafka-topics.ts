@@ -19,4 +19,5 @@ export const CONSUMER_GROUPS = {
   aggregatorReadings: 'aggregator.readings',
   aggregatorStatus: 'aggregator.status',
   brokerTariffs: 'broker.tariffs',
+  brokerErrors: 'broker.errors',
 } as const;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Price, Reading } from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
@@ -24,6 +25,8 @@ export interface DeadLetterRecord {
   receivedAt: number;
   /** Where on the stream a dead-lettered record was (Kafka: its partition and offset). */
   source?: { topic: string; partition: number; offset: string; key: string | null };
+  /** Found after the broker acknowledged it (e.g. `duplicate_conflict`): a broker answers the meter on its errors topic. */
+  notifyMeter?: boolean;
 }
 
 export interface StatusRecord {
@@ -64,11 +67,29 @@ export function statusPayload(status: StatusRecord) {
   return { state: status.state, since: iso(status.since) };
 }
 
-export function errorPayload(letter: DeadLetterRecord) {
+export function errorPayload(letter: Pick<DeadLetterRecord, 'error' | 'detail' | 'topic' | 'index'>) {
   return {
     error: letter.error,
     detail: letter.detail,
     topic: letter.topic,
     ...(letter.index === undefined ? {} : { index: letter.index }),
   };
+}
+
+const meterStatus = z.strictObject({
+  state: z.enum(['online', 'offline']),
+  since: z.iso.datetime({ offset: true }).optional(),
+});
+
+/**
+ * A status a meter may publish on its own `meters/{id}/status`, or leave as its will:
+ * `{"state":"online"|"offline","since"?:ISO-8601}`, nothing else (it is retained for every
+ * subscriber to read).
+ */
+export function isMeterStatusPayload(payload: Buffer | string): boolean {
+  try {
+    return meterStatus.safeParse(JSON.parse(payload.toString())).success;
+  } catch {
+    return false;
+  }
 }

@@ -51,6 +51,7 @@ const deadLetterRecord: z.ZodType<DeadLetterRecord> = z.strictObject({
   payload: z.string(),
   receivedAt: epochMs,
   source: z.strictObject({ topic: z.string(), partition: z.number().int(), offset: z.string(), key: z.string().nullable() }).optional(),
+  notifyMeter: z.boolean().optional(),
 });
 
 const SCHEMAS: Record<StreamTopic, z.ZodType> = {

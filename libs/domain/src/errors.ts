@@ -12,9 +12,12 @@ export type DomainErrorCode =
   | 'invalid_energy'
   | 'missing_energy'
   | 'invalid_seq'
+  | 'duplicate_conflict'
+  | 'invalid_status'
   | 'not_found'
   | 'conflict'
   | 'validation_failed'
+  | 'unsupported_media_type'
   | 'unauthorized'
   | 'forbidden';
 

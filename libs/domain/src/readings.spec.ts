@@ -39,6 +39,29 @@ describe('parseReadingPayload', () => {
     expect(nestedDeeperThan('text', 0)).toBe(false);
   });
 
+  it.each([
+    ['a calendar date that does not exist', { ...good, ts: '2026-02-30T00:30:00Z' }, 'invalid_timestamp'],
+    ['an hour past 23', { ...good, ts: '2013-12-02T24:00:00Z' }, 'invalid_timestamp'],
+    ['an offset past 23 hours', { ...good, ts: '2013-12-02T00:30:00+25:00' }, 'invalid_timestamp'],
+    ['energy finer than a milliwatt-hour', { ...good, consumptionWh: 1e-7 }, 'invalid_energy'],
+  ])('refuses %s instead of storing something else', (_name, reading, error) => {
+    const { accepted, rejected } = parseReadingPayload('m', JSON.stringify(reading), NOW);
+    expect(accepted).toEqual([]);
+    expect(rejected.map((r) => r.error)).toEqual([error]);
+  });
+
+  it('keeps 29 February of a leap year and energies to the milliwatt-hour', () => {
+    const { accepted } = parseReadingPayload('m', JSON.stringify({ ...good, ts: '2012-02-29T12:00:00+09:00', consumptionWh: 275.123 }), NOW);
+    expect(accepted.map((r) => [r.ts, r.consumptionWh])).toEqual([[Date.UTC(2012, 1, 29, 3), 275.123]]);
+  });
+
+  it('refuses a reading that also carries "readings", and an empty batch, instead of acknowledging nothing', () => {
+    expect(parseReadingPayload('m', JSON.stringify({ ...good, readings: [] }), NOW).rejected).toEqual([
+      { error: 'invalid_payload', detail: expect.stringContaining('unexpected field "ts"') },
+    ]);
+    expect(parseReadingPayload('m', '{"readings":[]}', NOW).rejected).toEqual([{ error: 'invalid_payload', detail: 'a batch holds at least one reading' }]);
+  });
+
   it('answers a payload that is not JSON with invalid_json', () => {
     expect(parseReadingPayload('m', '{"ts":', NOW)).toEqual({ accepted: [], rejected: [{ error: 'invalid_json', detail: 'payload is not valid JSON' }] });
   });

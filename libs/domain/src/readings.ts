@@ -77,6 +77,14 @@ export function parseReadingPayload(
   if (!Array.isArray(items)) {
     return { accepted: [], rejected: [{ error: 'invalid_payload', detail: '"readings" must be an array' }] };
   }
+  // A reading that also carries "readings" is neither: refused rather than read as an empty batch.
+  const extra = Object.keys(body).find((key) => key !== 'readings');
+  if (extra !== undefined) {
+    return { accepted: [], rejected: [{ error: 'invalid_payload', detail: `a batch is {"readings":[…]} alone; unexpected field "${extra}"` }] };
+  }
+  if (items.length === 0) {
+    return { accepted: [], rejected: [{ error: 'invalid_payload', detail: 'a batch holds at least one reading' }] };
+  }
   if (items.length > limits.maxBatch) {
     return {
       accepted: [],
@@ -130,6 +138,10 @@ export function validateReading(
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limits.maxEnergyWh) {
       return { error: 'invalid_energy', detail: `"${field}" must be a number of watt-hours from 0 to ${limits.maxEnergyWh}` };
     }
+    // Energies are kept to the milliwatt-hour (numeric(16,3)): finer would be rounded away in silence.
+    if (Number(value.toFixed(3)) !== value) {
+      return { error: 'invalid_energy', detail: `"${field}" has more than three decimals (the resolution is 0.001 Wh)` };
+    }
   }
   const { seq } = input;
   if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)) {
@@ -146,11 +158,18 @@ export function validateReading(
 }
 
 // ISO-8601 with an explicit offset (Z or ±hh:mm): a time without one is ambiguous across meters.
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 
 function parseTimestamp(value: unknown): number | null {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
-  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) return null;
+  if (typeof value !== 'string') return null;
+  const m = ISO_WITH_OFFSET.exec(value);
+  if (!m) return null;
+  // Date.parse rolls 2026-02-30 over to 2 March; a date that is not on the calendar is refused.
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }

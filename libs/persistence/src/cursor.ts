@@ -1,16 +1,25 @@
+import { DomainError } from '@wattline/domain';
+
 /** Opaque cursors for keyset pagination: base64url of the last row's sort key. */
 export function encodeCursor(key: string | number): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<T extends string | number>(cursor: string | undefined, type: 'string' | 'number'): T | null {
-  if (!cursor) return null;
+/**
+ * The sort key a cursor carries; no cursor is the first page. A cursor this API did not issue
+ * is an error (400), never a silent restart at page one.
+ */
+export function decodeCursor<T extends string | number>(cursor: string | undefined, type: 'string' | 'number', shape?: RegExp): T | null {
+  if (cursor === undefined || cursor === '') return null;
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return typeof value === type ? (value as T) : null;
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    return null;
+    value = undefined;
   }
+  const valid = type === 'number' ? Number.isSafeInteger(value) : typeof value === 'string' && (!shape || shape.test(value));
+  if (!valid) throw new DomainError('validation_failed', 'cursor is not one this API issued: pass the nextCursor of the previous page, or none for the first page', { field: 'cursor' });
+  return value as T;
 }
 
 /** Takes `limit + 1` rows, returns `limit` and the cursor of the last one when there are more. */

@@ -185,7 +185,7 @@ export class IntervalsRepository {
 
   /** The trail of late-data revisions of a region's intervals. */
   async listRevisions(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
-    const after = decodeCursor<string>(cursor, 'string');
+    const after = decodeCursor<string>(cursor, 'string', /^\d+:\d+$/);
     const rows = await this.dataSource.query(
       `SELECT *, extract(epoch FROM interval_start)::bigint * 1000 || ':' || version AS sort_key FROM aggregate_revisions
         WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3

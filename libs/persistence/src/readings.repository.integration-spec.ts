@@ -73,7 +73,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     // Redelivery of 40 readings, and the same reading twice inside one batch.
     const again = await readings.storeBatch([...shuffled.slice(0, 40), shuffled[0]], 1800, Date.UTC(2013, 11, 3));
     expect({ inserted, duplicates }).toEqual({ inserted: 144, duplicates: 0 });
-    expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0 });
+    expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0, conflicts: [] });
 
     const page = await intervals.listAggregates('london', Date.UTC(2013, 11, 2), Date.UTC(2013, 11, 3), 100);
     expect(page.items).toHaveLength(48);
@@ -86,13 +86,27 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     }
   });
 
-  it('identifies a numbered reading by (meter, seq): a resend with another time is a duplicate', async () => {
+  it('identifies a numbered reading by (meter, seq): an exact resend is a duplicate, another time or value a conflict', async () => {
     const first = records.find((r) => r.meterId === 'MAC000003')!;
-    const result = await readings.storeBatch([{ ...first, ts: first.ts + 60_000 }], 1800, Date.UTC(2013, 11, 3));
-    expect(result).toMatchObject({ inserted: 0, duplicates: 1 });
-    // The same number twice inside one batch, at two times: counted once.
+    await expect(readings.storeBatch([first], 1800, Date.UTC(2013, 11, 3))).resolves.toEqual({ inserted: 0, duplicates: 1, late: 0, conflicts: [] });
+    // A counter that restarted: the same number for another half hour, or another value.
+    const moved = { ...first, ts: first.ts + 1_800_000 };
+    const changed = { ...first, consumptionWh: first.consumptionWh + 1 };
+    const result = await readings.storeBatch([moved, changed], 1800, Date.UTC(2013, 11, 3));
+    expect(result).toMatchObject({ inserted: 0, duplicates: 0 });
+    expect(result.conflicts.map((c) => [c.reading, c.heldBy])).toEqual([
+      [moved, { ts: first.ts, seq: first.seq, consumptionWh: first.consumptionWh, generationWh: 0 }],
+      [changed, { ts: first.ts, seq: first.seq, consumptionWh: first.consumptionWh, generationWh: 0 }],
+    ]);
+    // The same number twice inside one batch, at two times: one stored, the other a conflict.
     const fresh = { ...first, seq: 10_000, ts: Date.UTC(2013, 11, 5, 0, 30) };
-    expect(await readings.storeBatch([fresh, { ...fresh, ts: fresh.ts + 60_000 }], 1800, Date.UTC(2013, 11, 6))).toMatchObject({ inserted: 1, duplicates: 1 });
+    const twice = await readings.storeBatch([fresh, { ...fresh, ts: fresh.ts + 60_000 }], 1800, Date.UTC(2013, 11, 6));
+    expect(twice).toMatchObject({ inserted: 1, duplicates: 0 });
+    expect(twice.conflicts.map((c) => c.reading.ts)).toEqual([fresh.ts + 60_000]);
+    // An unnumbered reading for a time already stored with another value: a conflict too.
+    const unnumbered = records.find((r) => r.meterId === 'MAC000002')!;
+    const other = await readings.storeBatch([{ ...unnumbered, consumptionWh: unnumbered.consumptionWh + 0.5 }], 1800, Date.UTC(2013, 11, 6));
+    expect(other.conflicts).toHaveLength(1);
   });
 
   it('keeps readings in monthly partitions, created as data arrives', async () => {
@@ -117,7 +131,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect((await intervals.closedUnpriced()).filter((a) => a.intervalStart === start)).toEqual([]);
 
     const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
-    await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1 });
+    await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1, conflicts: [] });
 
     const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
     expect(aggregate.lateReadings).toBe(1);
@@ -152,6 +166,15 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     // An on-time batch for an open interval makes no revision.
     await readings.storeBatch([late(Date.UTC(2013, 11, 4, 0, 1), 1)], 1800, later);
     expect((await intervals.listRevisions('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
+  });
+
+  it("moves a region's watermark no further than the arrival time of a reading from a fast clock", async () => {
+    // A meter 290 s fast (inside the accepted skew) reports the end of a half hour that has not ended.
+    const arrived = Date.UTC(2013, 11, 9, 12, 25, 10);
+    const fast: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: Date.UTC(2013, 11, 9, 12, 30), periodS: 1800, consumptionWh: 100, generationWh: 0, seq: null, receivedAt: arrived };
+    await readings.storeBatch([fast], 1800, arrived);
+    const open = (await intervals.openIntervals()).filter((o) => o.regionId === 'london' && o.intervalStart === Date.UTC(2013, 11, 9, 12));
+    expect(open.map((o) => o.watermark)).toEqual([arrived]);
   });
 
   it('hands each unpublished tariff to one claimant at a time, takes it back after a failed publish, and lets a claim expire', async () => {

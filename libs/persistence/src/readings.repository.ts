@@ -7,9 +7,18 @@ import { REGION_LOCK_NAMESPACE } from './intervals.repository';
 export interface StoreResult {
   /** Readings new to the platform (the rest were duplicates: redelivery, replays). */
   inserted: number;
+  /** Exact repeats of stored readings: acknowledged, counted once. */
   duplicates: number;
   /** Inserted readings whose interval was already closed and priced. */
   late: number;
+  /** Readings whose identity (meter and seq, or meter and time) a different stored reading holds. */
+  conflicts: ReadingConflict[];
+}
+
+/** A reading that was not stored because another one holds its identity. */
+export interface ReadingConflict {
+  reading: ReadingRecord;
+  heldBy: { ts: number; seq: number | null; consumptionWh: number; generationWh: number };
 }
 
 /**
@@ -46,7 +55,7 @@ export class ReadingsRepository {
 
   /** `revisedBy` names the writer in the revision trail of late data (e.g. `aggregator@host:pid`). */
   async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number, revisedBy = 'aggregator'): Promise<StoreResult> {
-    if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0 };
+    if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0, conflicts: [] };
     await this.ensurePartitions(records);
     const cols = {
       meterId: [] as string[],
@@ -92,8 +101,8 @@ export class ReadingsRepository {
          ),
          -- A numbered reading claims its (meter, seq) first; one already claimed is a duplicate.
          seqs AS (
-           INSERT INTO reading_seqs (meter_id, seq)
-           SELECT DISTINCT meter_id, seq FROM incoming WHERE seq IS NOT NULL
+           INSERT INTO reading_seqs (meter_id, seq, reading_ts)
+           SELECT meter_id, seq, reading_ts FROM candidates WHERE seq IS NOT NULL
            ON CONFLICT DO NOTHING
            RETURNING meter_id, seq
          ),
@@ -173,13 +182,17 @@ export class ReadingsRepository {
         [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds, revisedBy, new Date(nowMs)],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,
-      // duplicates included: a redelivered reading still proves the meter reached us.
+      // duplicates included: a redelivered reading still proves the meter reached us. A reading
+      // moves the watermark no further than the time it arrived: one meter whose clock runs
+      // fast (inside the accepted skew) cannot close its region's intervals early. A replay of
+      // old data is unaffected (its readings arrive long after their time).
       await tx.query(
         `INSERT INTO region_watermarks AS w (region_id, watermark, last_arrival_at)
-         SELECT region_id, max(ts), $3 FROM unnest($1::text[], $2::timestamptz[]) AS t(region_id, ts) GROUP BY region_id
+         SELECT region_id, max(least(ts, received_at)), $4
+           FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS t(region_id, ts, received_at) GROUP BY region_id
          ON CONFLICT (region_id) DO UPDATE
            SET watermark = greatest(w.watermark, excluded.watermark), last_arrival_at = excluded.last_arrival_at`,
-        [cols.regionId, cols.ts, new Date(nowMs)],
+        [cols.regionId, cols.ts, cols.receivedAt, new Date(nowMs)],
       );
       await tx.query(
         `UPDATE meters m SET last_reading_at = greatest(m.last_reading_at, t.ts)
@@ -187,8 +200,37 @@ export class ReadingsRepository {
           WHERE m.id = t.meter_id`,
         [cols.meterId, cols.ts],
       );
-      return { inserted: counts.inserted, duplicates: records.length - counts.inserted, late: counts.late };
+      // Whatever was not inserted is an exact repeat or a conflict: tell them apart (two key
+      // lookups a reading, and only when something was not inserted).
+      const conflicts = counts.inserted === records.length ? [] : await this.findConflicts(tx, records, cols);
+      return { inserted: counts.inserted, duplicates: records.length - counts.inserted - conflicts.length, late: counts.late, conflicts };
     });
+  }
+
+  /**
+   * Incoming readings held by a different stored reading: the one their seq points to, or the
+   * one at their time. Run after the insert, in its transaction, so each incoming reading is
+   * either stored itself (and compares equal) or was kept out by another.
+   */
+  private async findConflicts(
+    tx: { query(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> },
+    records: ReadingRecord[],
+    cols: { meterId: string[]; ts: Date[]; seq: (string | null)[]; consumption: string[]; generation: string[] },
+  ): Promise<ReadingConflict[]> {
+    const rows = await tx.query(
+      `SELECT i.n, r.reading_ts, r.seq, r.consumption_wh, r.generation_wh
+         FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::numeric[], $5::numeric[]) WITH ORDINALITY
+              AS i(meter_id, reading_ts, seq, consumption_wh, generation_wh, n)
+         LEFT JOIN reading_seqs s ON i.seq IS NOT NULL AND s.meter_id = i.meter_id AND s.seq = i.seq
+         JOIN readings r ON r.meter_id = i.meter_id AND r.reading_ts = coalesce(s.reading_ts, i.reading_ts)
+        WHERE (r.reading_ts, r.seq, r.consumption_wh, r.generation_wh)
+              IS DISTINCT FROM (i.reading_ts, i.seq, i.consumption_wh::numeric(16,3), i.generation_wh::numeric(16,3))`,
+      [cols.meterId, cols.ts, cols.seq, cols.consumption, cols.generation],
+    );
+    return rows.map((r) => ({
+      reading: records[Number(r.n) - 1],
+      heldBy: { ts: (r.reading_ts as Date).getTime(), seq: r.seq === null ? null : Number(r.seq), consumptionWh: Number(r.consumption_wh), generationWh: Number(r.generation_wh) },
+    }));
   }
 
   async listForMeter(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {

@@ -24,6 +24,11 @@ export class Metrics {
   });
   readonly readingsStored = new Counter({ name: 'wattline_readings_stored_total', help: 'Readings stored by the aggregator', registers: [this.registry] });
   readonly readingsDuplicate = new Counter({ name: 'wattline_readings_duplicate_total', help: 'Readings already stored (redelivery), not counted again', registers: [this.registry] });
+  readonly readingsConflicting = new Counter({
+    name: 'wattline_readings_conflict_total',
+    help: 'Readings not stored because a different reading holds their identity (seq or time): answered duplicate_conflict and dead-lettered',
+    registers: [this.registry],
+  });
   readonly readingsLate = new Counter({ name: 'wattline_readings_late_total', help: 'Readings stored after their interval was priced', registers: [this.registry] });
   readonly tariffsPublished = new Counter({ name: 'wattline_tariffs_published_total', help: 'Interval prices computed and published', registers: [this.registry] });
   readonly streamDeadLettered = new Counter({

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CONSUMER_GROUPS } from '@wattline/contracts';
-import { isTransientDatabaseError } from '@wattline/persistence';
+import { CONSUMER_GROUPS, mqttTopics, type DeadLetterRecord, type ReadingRecord } from '@wattline/contracts';
+import { isTransientDatabaseError, type ReadingConflict } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { ReadingStoreService } from '../windows/reading-store.service';
 
@@ -20,7 +20,7 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.stream.consume('readings', CONSUMER_GROUPS.aggregatorReadings, (batch) => this.store.store(batch).then(() => undefined), {
+    this.subscription = await this.stream.consume('readings', CONSUMER_GROUPS.aggregatorReadings, (batch) => this.handle(batch), {
       fromBeginning: true,
       isTransient: isTransientDatabaseError,
     });
@@ -30,4 +30,23 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
   }
+
+  /** Store, then — the transaction committed — dead-letter the conflicts for the meters to be told. */
+  private async handle(batch: ReadingRecord[]): Promise<void> {
+    const { conflicts } = await this.store.store(batch);
+    if (conflicts.length > 0) await this.stream.publish('readingsDeadLetter', conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })));
+  }
+}
+
+function conflictLetter({ reading, heldBy }: ReadingConflict): DeadLetterRecord {
+  const held = `${heldBy.seq === null ? '' : `seq ${heldBy.seq} `}at ${new Date(heldBy.ts).toISOString()} (${heldBy.consumptionWh} Wh consumed, ${heldBy.generationWh} Wh generated)`;
+  return {
+    meterId: reading.meterId,
+    topic: mqttTopics.readings(reading.meterId),
+    error: 'duplicate_conflict',
+    detail: `${reading.seq === null ? `the reading at ${new Date(reading.ts).toISOString()}` : `seq ${reading.seq}`} is already stored with other content: ${held}`,
+    payload: JSON.stringify({ ts: new Date(reading.ts).toISOString(), periodS: reading.periodS, consumptionWh: reading.consumptionWh, generationWh: reading.generationWh, ...(reading.seq === null ? {} : { seq: reading.seq }) }),
+    receivedAt: reading.receivedAt,
+    notifyMeter: true,
+  };
 }

@@ -33,7 +33,7 @@ describe('closing intervals while readings for them are being stored', () => {
     records = [];
     for await (const slot of readLondonHouseholds({ households: (id) => id < 'MAC000060' })) {
       if (new Date(slot.slotStart).toISOString().startsWith(DAY)) {
-        records.push({ ...slotToReading(slot), seq: null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: 0 });
+        records.push({ ...slotToReading(slot), seq: null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: Date.UTC(2013, 11, 3, 12) });
       }
     }
   });

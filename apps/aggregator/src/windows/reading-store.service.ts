@@ -25,6 +25,7 @@ export class ReadingStoreService {
       const result = await this.readings.storeBatch(batch, this.config.INTERVAL_SECONDS, this.clock.now(), this.writer);
       this.metrics.readingsStored.inc(result.inserted);
       this.metrics.readingsDuplicate.inc(result.duplicates);
+      this.metrics.readingsConflicting.inc(result.conflicts.length);
       this.metrics.readingsLate.inc(result.late);
       return result;
     } catch (error) {

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { RequireRole } from '../auth/api-key.guard';
 import { createServiceCredentialSchema, type CreateServiceCredentialBody } from '../dtos/schemas';
 import { CredentialsService } from '../services/credentials.service';
+import { IdParamPipe } from '../dtos/id-param.pipe';
 
 @Controller('v1')
 export class CredentialsController {
@@ -16,20 +17,20 @@ export class CredentialsController {
   @Post('service-credentials/:id/revoke')
   @RequireRole('admin')
   @HttpCode(200)
-  revokeService(@Param('id') id: string) {
+  revokeService(@Param('id', IdParamPipe) id: string) {
     return this.credentials.revokeClient(id);
   }
 
   @Post('meters/:id/display-credentials')
   @RequireRole('admin')
-  issueDisplay(@Param('id') meterId: string) {
+  issueDisplay(@Param('id', IdParamPipe) meterId: string) {
     return this.credentials.issueDisplay(meterId);
   }
 
   @Post('meters/:id/revoke')
   @RequireRole('admin')
   @HttpCode(200)
-  revokeMeter(@Param('id') meterId: string) {
+  revokeMeter(@Param('id', IdParamPipe) meterId: string) {
     return this.credentials.revokeMeter(meterId);
   }
 }

@@ -8,6 +8,7 @@ import { meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
 import { sendPage, sendRangePage } from './list-response';
+import { IdParamPipe } from '../dtos/id-param.pipe';
 
 const meterListSchema = listQuerySchema.extend({ regionId: z.string().max(64).optional() });
 
@@ -35,19 +36,19 @@ export class MetersController {
 
   @Get(':id')
   @RequireRole('analyst')
-  async get(@Param('id') id: string) {
+  async get(@Param('id', IdParamPipe) id: string) {
     return meterView(await this.catalog.getMeter(id));
   }
 
   @Get(':id/readings')
   @RequireRole('analyst')
-  async readings(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  async readings(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.readingsOf(id, ...range), readingView);
   }
 
   @Get(':id/bill')
   @RequireRole('analyst')
-  async bill(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery) {
+  async bill(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery) {
     const { from, to } = resolveRange(query, this.clock.now());
     const bill = await this.analytics.billOf(id, from, to);
     return {

@@ -14,6 +14,7 @@ import { aggregateView, regionView, revisionView, tariffView } from '../dtos/vie
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
 import { sendPage, sendRangePage } from './list-response';
+import { IdParamPipe } from '../dtos/id-param.pipe';
 
 @Controller('v1/regions')
 export class RegionsController {
@@ -38,31 +39,31 @@ export class RegionsController {
 
   @Get(':id')
   @RequireRole('analyst')
-  async get(@Param('id') id: string) {
+  async get(@Param('id', IdParamPipe) id: string) {
     return regionView(await this.catalog.getRegion(id));
   }
 
   @Get(':id/tariffs/current')
   @RequireRole('analyst')
-  async currentTariff(@Param('id') id: string) {
+  async currentTariff(@Param('id', IdParamPipe) id: string) {
     return tariffView(await this.analytics.currentTariff(id));
   }
 
   @Get(':id/tariffs')
   @RequireRole('analyst')
-  async tariffs(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  async tariffs(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.tariffsOf(id, ...range), tariffView);
   }
 
   @Get(':id/revisions')
   @RequireRole('analyst')
-  async revisions(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  async revisions(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.revisionsOf(id, ...range), revisionView);
   }
 
   @Get(':id/aggregates')
   @RequireRole('analyst')
-  async aggregates(@Param('id') id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  async aggregates(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.aggregatesOf(id, ...range), aggregateView);
   }
 }

@@ -1,10 +1,25 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '@wattline/contracts';
+import { DomainError } from '@wattline/domain';
 
 /** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
 const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
 const price = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5"');
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with offset' });
+const utilisation = z.number().gt(0, 'must be a fraction of capacity above 0').max(3, 'must be a fraction of capacity (0.5 for 50 %), at most 3');
+/** An IANA time zone this runtime knows (Europe/London, Asia/Tokyo, UTC). */
+const timeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/London or Asia/Tokyo');
 
 export const pricingSchema = z.discriminatedUnion('model', [
   z.object({
@@ -12,8 +27,9 @@ export const pricingSchema = z.discriminatedUnion('model', [
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY'),
     levelPrices: z.tuple([price, price, price, price, price]),
     capacityKw: z.number().positive(),
+    // Fractions of capacity: 0.5 is 50 %. Percentages (50, 70, …) would leave the region at level 1 forever.
     thresholds: z
-      .tuple([z.number().min(0), z.number().min(0), z.number().min(0), z.number().min(0)])
+      .tuple([utilisation, utilisation, utilisation, utilisation])
       .refine((t) => t.every((v, i) => i === 0 || v > t[i - 1]), 'must be ascending'),
   }),
   z.object({ model: z.literal('flat'), currency: z.string().regex(/^[A-Z]{3}$/), price }),
@@ -22,7 +38,7 @@ export const pricingSchema = z.discriminatedUnion('model', [
 export const createRegionSchema = z.object({
   id,
   name: z.string().min(1).max(200),
-  timezone: z.string().min(1).max(64).default('UTC'),
+  timezone: timeZone.default('UTC'),
   pricing: pricingSchema.optional(),
 });
 export type CreateRegionBody = z.output<typeof createRegionSchema>;
@@ -57,6 +73,7 @@ export type ListQuery = z.output<typeof listQuerySchema>;
 export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: number): { from: number; to: number } {
   const to = query.to ? Date.parse(query.to) : nowMs;
   const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
+  if (from >= to) throw new DomainError('validation_failed', '"from" must be before "to" (from is inclusive, to exclusive)', { field: 'from' });
   return { from, to };
 }
 

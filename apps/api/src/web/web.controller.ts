@@ -7,6 +7,7 @@ import { DomainError } from '@wattline/domain';
 import { CONFIG } from '@wattline/platform';
 import { dashboardPage } from './dashboard.page';
 import { displayPage } from './display.page';
+import { IdParamPipe } from '../dtos/id-param.pipe';
 
 /** Browser scripts served from the packages that ship them (no CDN: displays may be offline from the internet). */
 const packageFile = (pkg: string, file: string) => path.join(path.dirname(require.resolve(pkg)), file);
@@ -23,7 +24,7 @@ export class WebController {
 
   @Get('display/:regionId')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  display(@Param('regionId') regionId: string): string {
+  display(@Param('regionId', IdParamPipe) regionId: string): string {
     if (!ID_PATTERN.test(regionId)) throw new DomainError('not_found', `No region ${regionId}`);
     return displayPage(regionId, this.config.PUBLIC_MQTT_WS_URL ?? null, this.config.MQTT_WS_PORT);
   }

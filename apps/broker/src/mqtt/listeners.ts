@@ -49,6 +49,8 @@ export async function startListeners(aedes: Aedes, config: WattlineConfig, onOve
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on('error', () => ws.terminate());
+    // ws bounds one frame; an MQTT packet announced across many small frames is bounded here.
+    guardPacketSize(stream, config.MQTT_MAX_PACKET_BYTES, onOversize);
     aedes.handle(stream as never, req as never);
   });
   await listen(http, config.MQTT_WS_PORT, config.MQTT_HOST);

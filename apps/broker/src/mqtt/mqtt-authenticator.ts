@@ -14,6 +14,9 @@ export const CONNACK = {
   notAuthorized: 5,
 } as const;
 
+/** While a key is blocked, how often one credential check may still be tried for it. */
+const PROBE_INTERVAL_MS = { id: 5000, ip: 200 } as const;
+
 export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; returnCode: number; reason: string };
 
 export interface ConnectAttempt {
@@ -49,11 +52,23 @@ export class MqttAuthenticator {
         : { ok: false, returnCode: CONNACK.notAuthorized, reason: 'no credentials' };
     }
     if (!username || !password) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
+    if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
+    const secret = password.toString('utf8');
     const throttleKeys = [`id:${clientId}`, `ip:${attempt.address}`];
-    if (await this.state.throttle.isBlocked(throttleKeys, [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20])) {
-      return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
+    const blocked = await this.state.throttle.blockedKeys(throttleKeys, [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20]);
+    if (blocked.length > 0) {
+      // Throttle the guesser, not the right credential: a secret the cache knows gets in at no
+      // cost, whoever failed from the same address or with the same id before; anything else
+      // waits for a probe (one check per PROBE_INTERVAL_MS per blocked key).
+      const known = await this.fromCache(clientId, username, secret);
+      if (known) return known;
+      for (const key of blocked) {
+        if (!(await this.state.throttle.takeProbe(key, PROBE_INTERVAL_MS[key.slice(0, key.indexOf(':')) as 'id' | 'ip']))) {
+          return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
+        }
+      }
     }
-    const outcome = await this.byPassword(clientId, username, password.toString('utf8'));
+    const outcome = await this.byPassword(clientId, username, secret);
     if (!outcome.ok && outcome.returnCode === CONNACK.badUsernameOrPassword) await this.state.throttle.recordFailure(throttleKeys);
     return outcome;
   }
@@ -63,14 +78,18 @@ export class MqttAuthenticator {
     return this.state.credentials.delete(username);
   }
 
-  private async byPassword(clientId: string, username: string, password: string): Promise<AuthOutcome> {
-    if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
-    const digest = sha256(`${username}\u0000${password}`);
+  /** A credential verified before and still cached: no database read, no password hash. */
+  private async fromCache(clientId: string, username: string, password: string): Promise<AuthOutcome | null> {
     const cached = await this.state.credentials.get(username);
-    if (cached && safeEqual(cached.digest, digest)) {
-      this.metrics.authCacheHits.inc();
-      return this.checkClientId(clientId, cached.principal);
-    }
+    if (!cached || !safeEqual(cached.digest, sha256(`${username}\u0000${password}`))) return null;
+    this.metrics.authCacheHits.inc();
+    return this.checkClientId(clientId, cached.principal);
+  }
+
+  private async byPassword(clientId: string, username: string, password: string): Promise<AuthOutcome> {
+    const known = await this.fromCache(clientId, username, password);
+    if (known) return known;
+    const digest = sha256(`${username}\u0000${password}`);
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
     if (!credential || credential.revoked || !(await verifyPassword(credential.passwordHash, password))) {

@@ -6,23 +6,39 @@ import type Redis from 'ioredis';
  * guessing costs the guesser, not the broker's argon2 budget.
  */
 export interface AuthThrottle {
-  isBlocked(keys: string[], limits: number[]): Promise<boolean>;
+  /** The keys that have failed `limits[i]` times or more in the current window. */
+  blockedKeys(keys: string[], limits: number[]): Promise<string[]>;
   recordFailure(keys: string[]): Promise<void>;
+  /**
+   * While a key is blocked, one credential check per `intervalMs` may still be tried for it
+   * (a probe): a device with the right secret gets in within that interval, a guesser is held
+   * to that rate. True when this caller took the probe.
+   */
+  takeProbe(key: string, intervalMs: number): Promise<boolean>;
 }
 
 const WINDOW_SECONDS = 60;
 
 export class MemoryAuthThrottle implements AuthThrottle {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly probes = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async isBlocked(keys: string[], limits: number[]): Promise<boolean> {
+  async blockedKeys(keys: string[], limits: number[]): Promise<string[]> {
     const now = this.now();
-    return keys.some((key, i) => {
+    return keys.filter((key, i) => {
       const window = this.windows.get(key);
       return window !== undefined && window.resetAt > now && window.count >= limits[i];
     });
+  }
+
+  async takeProbe(key: string, intervalMs: number): Promise<boolean> {
+    const now = this.now();
+    if ((this.probes.get(key) ?? 0) > now) return false;
+    if (this.probes.size > 100_000) for (const [k, until] of this.probes) if (until <= now) this.probes.delete(k);
+    this.probes.set(key, now + intervalMs);
+    return true;
   }
 
   async recordFailure(keys: string[]): Promise<void> {
@@ -39,9 +55,13 @@ export class MemoryAuthThrottle implements AuthThrottle {
 export class RedisAuthThrottle implements AuthThrottle {
   constructor(private readonly redis: Redis) {}
 
-  async isBlocked(keys: string[], limits: number[]): Promise<boolean> {
+  async blockedKeys(keys: string[], limits: number[]): Promise<string[]> {
     const counts = await this.redis.mget(...keys.map((k) => `wattline:authfail:${k}`));
-    return counts.some((count, i) => count !== null && Number(count) >= limits[i]);
+    return keys.filter((_key, i) => counts[i] !== null && Number(counts[i]) >= limits[i]);
+  }
+
+  async takeProbe(key: string, intervalMs: number): Promise<boolean> {
+    return (await this.redis.set(`wattline:authprobe:${key}`, '1', 'PX', intervalMs, 'NX')) === 'OK';
   }
 
   async recordFailure(keys: string[]): Promise<void> {

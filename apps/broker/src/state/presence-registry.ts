@@ -9,6 +9,8 @@ export interface PresenceRegistry {
   claim(meterId: string, token: string): Promise<void>;
   /** True (and the claim is released) only if `token` is still the current one. */
   release(meterId: string, token: string): Promise<boolean>;
+  /** Does a connection (here or elsewhere) speak for the device now? */
+  isClaimed(meterId: string): Promise<boolean>;
 }
 
 export class MemoryPresenceRegistry implements PresenceRegistry {
@@ -22,6 +24,10 @@ export class MemoryPresenceRegistry implements PresenceRegistry {
     if (this.tokens.get(meterId) !== token) return false;
     this.tokens.delete(meterId);
     return true;
+  }
+
+  async isClaimed(meterId: string): Promise<boolean> {
+    return this.tokens.has(meterId);
   }
 }
 
@@ -37,5 +43,9 @@ export class RedisPresenceRegistry implements PresenceRegistry {
 
   async release(meterId: string, token: string): Promise<boolean> {
     return (await this.redis.eval(RELEASE, 1, `wattline:presence:${meterId}`, token)) === 1;
+  }
+
+  async isClaimed(meterId: string): Promise<boolean> {
+    return (await this.redis.exists(`wattline:presence:${meterId}`)) === 1;
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Aedes, AuthenticateError } from 'aedes';
+import type { Aedes, AuthenticateError, PublishPacket } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
+import { isMeterStatusPayload, mqttTopics, type Principal } from '@wattline/contracts';
 import { CLOCK, CONFIG, Metrics, type Clock } from '@wattline/platform';
 import { BrokerState } from '../../state/broker-state';
 import { AEDES, clientCertificate, type BrokerClient } from '../broker-client';
@@ -45,6 +46,13 @@ export class AuthenticateHook {
           address: client.req?.socket?.remoteAddress ?? client.conn.remoteAddress ?? 'unknown',
           certificateIdentity: certificate?.commonName ?? null,
         });
+    // aedes keeps the CONNECT's will on `_will` before it asks us (lib/handlers/connect.js init).
+    const willRefusal = outcome.ok ? refuseWill(outcome.principal, (client as BrokerClient & { _will?: PublishPacket | null })._will) : null;
+    if (outcome.ok && willRefusal) {
+      this.metrics.mqttRefusals.inc({ operation: 'connect', reason: 'will' });
+      this.logger.warn(`CONNECT refused for client ${client.id}: ${willRefusal}`);
+      return Object.assign(new Error(willRefusal), { returnCode: CONNACK.notAuthorized }) as AuthenticateError;
+    }
     if (outcome.ok) {
       client.principal = outcome.principal;
       if (outcome.principal.kind === 'meter') {
@@ -61,4 +69,15 @@ export class AuthenticateHook {
     this.logger.warn(`CONNECT refused for client ${client.id}: ${outcome.reason}`);
     return Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError;
   }
+}
+
+/**
+ * A will is published later on the client's behalf (by this instance, or by another one when
+ * this one dies), so it is authorised now, against the ACL: a meter may leave only a status on
+ * its own status topic; nobody else may leave one.
+ */
+function refuseWill(principal: Principal, will: PublishPacket | null | undefined): string | null {
+  if (!will) return null;
+  if (principal.kind !== 'meter' || will.topic !== mqttTopics.status(principal.meterId)) return `will on ${will.topic} not authorized`;
+  return isMeterStatusPayload(will.payload as Buffer) ? null : 'will payload is not a status';
 }

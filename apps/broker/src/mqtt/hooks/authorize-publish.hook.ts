@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Aedes, PublishPacket } from 'aedes';
-import { canPublish, errorPayload, mqttTopics, parseMeterTopic } from '@wattline/contracts';
+import { canPublish, errorPayload, isMeterStatusPayload, mqttTopics, parseMeterTopic, type DeadLetterRecord } from '@wattline/contracts';
 import { CLOCK, Metrics, type Clock } from '@wattline/platform';
 import { ReadingIngestService } from '../../ingest/reading-ingest.service';
 import { AEDES, publishFromBroker, type BrokerClient } from '../broker-client';
+import { markUnrouted } from '../unrouted';
 
 /**
  * aedes' `authorizePublish`: the ACL, the per-client rate limit, and the ingest of readings.
@@ -30,8 +31,16 @@ export class AuthorizePublishHook {
   }
 
   private async authorize(client: BrokerClient | null, packet: PublishPacket): Promise<void> {
-    // A will published after its client is gone: aedes replays it with client = null.
-    if (client === null) return;
+    if (client === null) {
+      // A will replayed after its client is gone (by another instance when one dies: aedes.js
+      // `checkAndPublish`, with client = null). Wills were authorised at CONNECT; nothing else
+      // passes here because it has no client: only a meter's own status, well formed.
+      const clientId = (packet as PublishPacket & { clientId?: string }).clientId;
+      if (clientId && packet.topic === mqttTopics.status(clientId) && isMeterStatusPayload(packet.payload as Buffer)) return;
+      this.metrics.mqttRefusals.inc({ operation: 'publish', reason: 'will without client' });
+      this.logger.warn(`PUBLISH without a client refused on ${packet.topic}`);
+      throw new Error(`not authorized to publish to ${packet.topic}`);
+    }
     this.metrics.publishesReceived.inc();
     const principal = client.principal;
     if (!principal || !canPublish(principal, packet.topic)) {
@@ -46,13 +55,27 @@ export class AuthorizePublishHook {
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const topic = parseMeterTopic(packet.topic);
-    if (topic?.kind !== 'readings' || principal.kind !== 'meter') return;
-    const letters = await this.ingest.ingest(principal.meterId, principal.regionId, packet.topic, packet.payload as Buffer);
-    for (const letter of letters) {
-      const payload = Buffer.from(JSON.stringify(errorPayload(letter)));
-      publishFromBroker(this.aedes, { topic: mqttTopics.errors(principal.meterId), payload, qos: 1, retain: false }).catch((error: Error) =>
-        this.logger.warn(`error answer to ${principal.meterId} not sent: ${error.message}`),
-      );
+    if (principal.kind !== 'meter' || !topic) return;
+    if (topic.kind === 'status') {
+      if (isMeterStatusPayload(packet.payload as Buffer)) return;
+      // Acknowledged, answered and dropped: a status is retained for every subscriber to read.
+      markUnrouted(packet);
+      this.metrics.mqttRefusals.inc({ operation: 'publish', reason: 'invalid status' });
+      this.answer(principal.meterId, { topic: packet.topic, error: 'invalid_status', detail: 'a status is {"state":"online"|"offline","since"?:ISO-8601}' });
+      return;
     }
+    if (topic.kind !== 'readings') return;
+    // Readings travel through the stream only: never routed over MQTT, never retained.
+    markUnrouted(packet);
+    const letters = await this.ingest.ingest(principal.meterId, principal.regionId, packet.topic, packet.payload as Buffer);
+    for (const letter of letters) this.answer(principal.meterId, letter);
+  }
+
+  /** `meters/{id}/errors`: what the meter sent that the platform did not take, and why. */
+  private answer(meterId: string, letter: Pick<DeadLetterRecord, 'topic' | 'error' | 'detail' | 'index'>): void {
+    const payload = Buffer.from(JSON.stringify(errorPayload(letter)));
+    publishFromBroker(this.aedes, { topic: mqttTopics.errors(meterId), payload, qos: 1, retain: false }).catch((error: Error) =>
+      this.logger.warn(`error answer to ${meterId} not sent: ${error.message}`),
+    );
   }
 }

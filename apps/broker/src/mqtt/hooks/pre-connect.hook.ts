@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Aedes } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
-import { AEDES, type BrokerClient } from '../broker-client';
+import { AEDES, clientCertificate, type BrokerClient } from '../broker-client';
 import { CONNACK } from '../mqtt-authenticator';
 
 /**
  * aedes' `preConnect`: refusals that need no credential check. They are only noted here and
- * answered in `authenticate`, the one hook that can send a CONNACK return code.
+ * answered in `authenticate`, the one hook that can send a CONNACK return code. It runs before
+ * aedes takes the client id from the packet (lib/handlers/connect.js `init`), so it is also
+ * where an anonymous display's session is put in a namespace of its own.
  */
 @Injectable()
 export class PreConnectHook {
@@ -17,6 +20,13 @@ export class PreConnectHook {
       // [MQTT-3.1.3-8] a zero-length client id needs a clean session; aedes would invent an id.
       if (packet.clientId === '' && packet.clean === false) c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'empty client id without clean session' };
       else if (aedes.connectedClients >= config.MQTT_MAX_CONNECTIONS) c.refusal = { returnCode: CONNACK.serverUnavailable, reason: 'connection limit reached' };
+      else if (config.ALLOW_ANONYMOUS_DISPLAYS && !packet.username && !packet.password && !clientCertificate(c)) {
+        // An anonymous display can never use or disturb another client's session: its id lives
+        // under `anonymous/`, which no credential's id can (ids are single topic levels), and it
+        // keeps no session (nothing unauthenticated is stored for later).
+        if (packet.clean === false) c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'anonymous displays connect with a clean session' };
+        else packet.clientId = `anonymous/${packet.clientId || randomUUID()}`;
+      }
       done(null, true);
     };
   }
