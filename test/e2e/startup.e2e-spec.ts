@@ -25,3 +25,22 @@ describe('start-up with a bad configuration', () => {
     expect(result.stdout).toBe('');
   });
 });
+
+/** LOG_FORMAT=json: every log line a process writes is one JSON object a collector can read. */
+describe('structured logs', () => {
+  it('writes one JSON object per event with LOG_FORMAT=json', async () => {
+    const { createTestDatabase, startPlatformProcess } = await import('@wattline/testing');
+    const db = await createTestDatabase();
+    const broker = await startPlatformProcess({ DATABASE_URL: db.url, LOG_FORMAT: 'json', LOG_LEVEL: 'log' }, { app: 'broker', readyLine: /MQTT on/ });
+    try {
+      const lines = broker.output().trim().split('\n');
+      expect(lines.length).toBeGreaterThan(3);
+      const events = lines.map((line) => JSON.parse(line) as { level: number; msg: string; context?: string; time: number });
+      const listening = events.find((e) => /^MQTT on /.test(e.msg));
+      expect(listening).toMatchObject({ level: 30, context: 'MqttBroker', time: expect.any(Number) });
+    } finally {
+      expect(await broker.stop()).toBe(0);
+      await db.drop();
+    }
+  });
+});

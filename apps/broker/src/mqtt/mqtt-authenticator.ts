@@ -54,22 +54,21 @@ export class MqttAuthenticator {
     if (!username || !password) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
     if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
     const secret = password.toString('utf8');
+    // A secret the cache knows gets in at no cost, whoever failed with the same id or from the
+    // same address before: the throttle holds the guesser, not the device with the right secret.
+    const known = await this.fromCache(clientId, username, secret);
+    if (known) return known;
     const throttleKeys = [`id:${clientId}`, `ip:${attempt.address}`];
-    const blocked = await this.state.throttle.blockedKeys(throttleKeys, [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20]);
-    if (blocked.length > 0) {
-      // Throttle the guesser, not the right credential: a secret the cache knows gets in at no
-      // cost, whoever failed from the same address or with the same id before; anything else
-      // waits for a probe (one check per PROBE_INTERVAL_MS per blocked key).
-      const known = await this.fromCache(clientId, username, secret);
-      if (known) return known;
-      for (const key of blocked) {
-        if (!(await this.state.throttle.takeProbe(key, PROBE_INTERVAL_MS[key.slice(0, key.indexOf(':')) as 'id' | 'ip']))) {
-          return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
-        }
+    const limits = [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20];
+    const counts = await this.state.throttle.charge(throttleKeys);
+    for (const [i, key] of throttleKeys.entries()) {
+      // Past the limit: one check per PROBE_INTERVAL_MS for this key, the others are refused unchecked.
+      if (counts[i] > limits[i] && !(await this.state.throttle.takeProbe(key, PROBE_INTERVAL_MS[i === 0 ? 'id' : 'ip']))) {
+        return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
       }
     }
     const outcome = await this.byPassword(clientId, username, secret);
-    if (!outcome.ok && outcome.returnCode === CONNACK.badUsernameOrPassword) await this.state.throttle.recordFailure(throttleKeys);
+    if (outcome.ok) await this.state.throttle.refund(throttleKeys);
     return outcome;
   }
 
@@ -87,8 +86,6 @@ export class MqttAuthenticator {
   }
 
   private async byPassword(clientId: string, username: string, password: string): Promise<AuthOutcome> {
-    const known = await this.fromCache(clientId, username, password);
-    if (known) return known;
     const digest = sha256(`${username}\u0000${password}`);
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
