@@ -123,29 +123,38 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
   if (format.status !== 0) throw new Error(`[kafka] storage format failed: ${format.stderr || format.stdout}`);
 
   const out = openSync(path.join(dir, 'logs', 'stdout.log'), 'a');
-  const child = java([log4j, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
+  let child;
   let exited = false;
-  child.once('exit', () => { exited = true; });
-
-  const deadline = Date.now() + timeoutMs;
-  while (!(await canConnect(port))) {
-    if (exited) throw new Error(`[kafka] broker exited during start-up; see ${path.join(dir, 'logs')}`);
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`); }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  log(`[kafka] broker ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
+  // Started once here; `restart()` starts it again on the same storage and ports (after `kill()`).
+  const launch = async () => {
+    child = java([log4j, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
+    exited = false;
+    const self = child;
+    self.once('exit', () => { if (child === self) exited = true; });
+    const deadline = Date.now() + timeoutMs;
+    while (!(await canConnect(port))) {
+      if (exited) throw new Error(`[kafka] broker exited during start-up; see ${path.join(dir, 'logs')}`);
+      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`); }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log(`[kafka] broker ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
+  };
+  const end = (signal) =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+      if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    });
+  await launch();
   return {
     port,
     brokers: [`127.0.0.1:${port}`],
-    pid: child.pid,
+    get pid() { return child.pid; },
     dir,
-    stop: () =>
-      new Promise((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+    restart: launch,
   };
 }
 

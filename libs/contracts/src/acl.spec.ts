@@ -1,5 +1,6 @@
 import { isMeterStatusPayload } from './payloads';
 import { canPublish, canSubscribe, type Principal } from './acl';
+import { reachesPlatformTopics } from './mqtt-topics';
 
 const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1' };
 const display: Principal = { kind: 'anonymous-display' };
@@ -34,5 +35,29 @@ describe('isMeterStatusPayload', () => {
     for (const bad of ['garbage-not-json', '{"state":"on fire"}', '{"state":"offline","price":"0.0001"}', '[]', '{"state":"offline","since":"yesterday"}']) {
       expect([bad, isMeterStatusPayload(bad)]).toEqual([bad, false]);
     }
+  });
+});
+
+describe('service publish filters', () => {
+  const service: Principal = { kind: 'client', username: 'svc_ops', filters: ['ops/#'], publishFilters: ['ops/#', 'conformance/+/x'] };
+  it('let a service publish within its filters and never on platform or $ topics', () => {
+    expect(canPublish(service, 'ops/alerts')).toBe(true);
+    expect(canPublish(service, 'conformance/a/x')).toBe(true);
+    expect(canPublish(service, 'conformance/a/y')).toBe(false);
+    expect(canPublish({ ...service, publishFilters: ['#'] }, 'prices/london/current')).toBe(false);
+    expect(canPublish({ ...service, publishFilters: ['#'] }, 'meters/m1/readings')).toBe(false);
+    expect(canPublish({ ...service, publishFilters: ['#'] }, '$SYS/x')).toBe(false);
+    expect(canPublish({ kind: 'client', username: 'disp_x', filters: ['prices/r1/#'] }, 'ops/alerts')).toBe(false);
+  });
+  it.each([
+    ['#', true],
+    ['+/x', true],
+    ['prices/#', true],
+    ['households/m1/summary', true],
+    ['$SYS/#', true],
+    ['ops/#', false],
+    ['conformance/+/x', false],
+  ])('%s reaches platform topics: %s', (filter, expected) => {
+    expect(reachesPlatformTopics(filter)).toBe(expected);
   });
 });

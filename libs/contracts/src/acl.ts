@@ -1,10 +1,10 @@
-import { filterWithin, mqttTopics } from './mqtt-topics';
+import { filterWithin, mqttTopics, reachesPlatformTopics, topicMatches } from './mqtt-topics';
 
 /** Who is on the other end of an MQTT connection, as established at CONNECT. */
 export type Principal =
   | { kind: 'meter'; meterId: string; regionId: string }
-  /** A subscribe-only client (back-office service or household display) with its own filters. */
-  | { kind: 'client'; username: string; filters: string[] }
+  /** A back-office service or household display: subscribe filters, and (services, granted by an admin) publish filters. */
+  | { kind: 'client'; username: string; filters: string[]; publishFilters?: string[] }
   | { kind: 'anonymous-display' };
 
 /** The MQTT username a principal authenticated with (null for anonymous). */
@@ -22,7 +22,8 @@ export function usernameOf(principal: Principal): string | null {
 /**
  * The contract's ACL. A meter publishes only its own readings and status, and subscribes
  * only to its region's prices, its own errors and its household's topics. Service and
- * display credentials only subscribe, within the filters issued with them. An anonymous
+ * display credentials subscribe within the filters issued with them; a service may publish
+ * within the publish filters an admin granted, outside the platform's topics. An anonymous
  * display (ALLOW_ANONYMOUS_DISPLAYS) may only read prices.
  */
 export function canPublish(principal: Principal, topic: string): boolean {
@@ -30,6 +31,8 @@ export function canPublish(principal: Principal, topic: string): boolean {
     case 'meter':
       return topic === mqttTopics.readings(principal.meterId) || topic === mqttTopics.status(principal.meterId);
     case 'client':
+      // Checked again here, whatever was stored: never the platform's own topics, never `$`.
+      return !reachesPlatformTopics(topic) && (principal.publishFilters ?? []).some((filter) => topicMatches(filter, topic));
     case 'anonymous-display':
       return false;
   }

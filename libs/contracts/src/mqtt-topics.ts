@@ -18,6 +18,18 @@ export type MeterTopic =
   | { kind: 'status'; meterId: string }
   | { kind: 'errors'; meterId: string };
 
+/**
+ * The platform's own topic trees: only devices (their own topics) and the platform publish
+ * there. A service's publish filter must stay outside them, and outside `$`.
+ */
+export const PLATFORM_TOPIC_ROOTS: readonly string[] = ['meters', 'prices', 'households'];
+
+/** Could `filter` match a platform topic or a `$` topic? (A first level of `+` or `#` could.) */
+export function reachesPlatformTopics(filter: string): boolean {
+  const first = filter.split('/')[0];
+  return first === '+' || first === '#' || first.startsWith('$') || PLATFORM_TOPIC_ROOTS.includes(first);
+}
+
 /** Parses `meters/{id}/{readings|status|errors}`; anything else is null. */
 export function parseMeterTopic(topic: string): MeterTopic | null {
   const parts = topic.split('/');

@@ -26,9 +26,9 @@ export interface Meter {
 /** What the broker needs to authenticate an MQTT username: a device, or a subscribe-only client. */
 export type MqttCredential =
   | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean }
-  | { kind: 'client'; id: string; clientKind: ClientKind; filters: string[]; passwordHash: string; revoked: boolean };
+  | { kind: 'client'; id: string; clientKind: ClientKind; filters: string[]; publishFilters: string[]; passwordHash: string; revoked: boolean };
 
-/** Subscribe-only MQTT clients: back-office services, and household displays. */
+/** MQTT clients that are not devices: back-office services (which an admin may also let publish), and household displays. */
 export type ClientKind = 'service' | 'display';
 
 export interface ClientCredential {
@@ -37,6 +37,8 @@ export interface ClientCredential {
   name: string;
   meterId: string | null;
   filters: string[];
+  /** Topics a service may publish to (never the platform's own: meters/, prices/, households/, $). */
+  publishFilters: string[];
   createdAt: number;
   revokedAt: number | null;
 }

@@ -80,9 +80,9 @@ export class CatalogRepository {
   /** One query for any MQTT username: a device's, or a subscribe-only client's. */
   async findMqttCredential(username: string): Promise<MqttCredential | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT 'meter' AS kind, id, region_id, kind AS sub_kind, NULL::text[] AS filters, password_hash, revoked_at FROM meters WHERE id = $1
+      `SELECT 'meter' AS kind, id, region_id, kind AS sub_kind, NULL::text[] AS filters, NULL::text[] AS publish_filters, password_hash, revoked_at FROM meters WHERE id = $1
        UNION ALL
-       SELECT 'client', id, NULL, kind, subscribe_filters, password_hash, revoked_at FROM client_credentials WHERE id = $1`,
+       SELECT 'client', id, NULL, kind, subscribe_filters, publish_filters, password_hash, revoked_at FROM client_credentials WHERE id = $1`,
       [username],
     );
     const row = rows[0];
@@ -90,7 +90,7 @@ export class CatalogRepository {
     const base = { id: row.id as string, passwordHash: row.password_hash as string, revoked: row.revoked_at !== null };
     return row.kind === 'meter'
       ? { ...base, kind: 'meter', regionId: row.region_id as string, deviceKind: row.sub_kind as Meter['kind'] }
-      : { ...base, kind: 'client', clientKind: row.sub_kind as ClientKind, filters: row.filters as string[] };
+      : { ...base, kind: 'client', clientKind: row.sub_kind as ClientKind, filters: row.filters as string[], publishFilters: row.publish_filters as string[] };
   }
 
   /** Marks a device revoked; false when there is no such (unrevoked) device. */
@@ -101,9 +101,9 @@ export class CatalogRepository {
 
   async createClientCredential(credential: Omit<ClientCredential, 'createdAt' | 'revokedAt'> & { passwordHash: string }): Promise<ClientCredential> {
     const [row] = await this.dataSource.query(
-      `INSERT INTO client_credentials (id, kind, name, meter_id, subscribe_filters, password_hash)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`,
-      [credential.id, credential.kind, credential.name, credential.meterId, credential.filters, credential.passwordHash],
+      `INSERT INTO client_credentials (id, kind, name, meter_id, subscribe_filters, publish_filters, password_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+      [credential.id, credential.kind, credential.name, credential.meterId, credential.filters, credential.publishFilters, credential.passwordHash],
     );
     const { passwordHash: _hash, ...rest } = credential;
     return { ...rest, createdAt: new Date(row.created_at).getTime(), revokedAt: null };

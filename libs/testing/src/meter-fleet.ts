@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
 
 /**
@@ -17,23 +17,46 @@ export class MeterFleet {
 
   private constructor(private readonly url: () => string) {}
 
-  /** Loads the households' real half hours and connects one meter each. */
-  static async connect(url: () => string, meters: { id: string; password: string }[]): Promise<MeterFleet> {
+  /**
+   * Loads the households' real half hours and connects one meter each. A meter replays the
+   * household named by `household` (default: its own id), so a city larger than the 79 real
+   * households reuses their data under other meter ids. `options` go to mqtt.js (e.g. `servers`
+   * to fail over between broker instances).
+   */
+  static async connect(url: () => string, meters: { id: string; password: string; household?: string }[], options: IClientOptions = {}): Promise<MeterFleet> {
     const fleet = new MeterFleet(url);
-    const ids = new Set(meters.map((m) => m.id));
-    for await (const slot of readLondonHouseholds({ households: (id) => ids.has(id) })) {
-      const list = fleet.slots.get(slot.lclId) ?? [];
+    const households = new Set(meters.map((m) => m.household ?? m.id));
+    const byHousehold = new Map<string, HouseholdSlot[]>();
+    for await (const slot of readLondonHouseholds({ households: (id) => households.has(id) })) {
+      const list = byHousehold.get(slot.lclId) ?? [];
       list.push(slot);
-      fleet.slots.set(slot.lclId, list);
+      byHousehold.set(slot.lclId, list);
     }
-    for (const { id, password } of meters) {
-      const client = await mqtt.connectAsync(url(), { clientId: id, username: id, password, clean: false, reconnectPeriod: 300, connectTimeout: 5000 });
-      client.on('error', () => undefined);
-      fleet.clients.set(id, client);
-      fleet.sent.set(id, []);
-      fleet.acked.set(id, []);
+    for (let i = 0; i < meters.length; i += 50) {
+      await Promise.all(
+        meters.slice(i, i + 50).map(async ({ id, password, household }) => {
+          fleet.slots.set(id, byHousehold.get(household ?? id) ?? []);
+          const client = await mqtt.connectAsync(url(), { clientId: id, username: id, password, clean: false, reconnectPeriod: 300, connectTimeout: 10_000, ...options });
+          client.on('error', () => undefined);
+          fleet.clients.set(id, client);
+          fleet.sent.set(id, []);
+          fleet.acked.set(id, []);
+        }),
+      );
     }
     return fleet;
+  }
+
+  /** One fleet of several (e.g. meters first connected to different broker instances). */
+  static merge(fleets: MeterFleet[]): MeterFleet {
+    const merged = new MeterFleet(fleets[0].url);
+    for (const fleet of fleets) {
+      for (const [id, client] of fleet.clients) merged.clients.set(id, client);
+      for (const [id, list] of fleet.sent) merged.sent.set(id, list);
+      for (const [id, list] of fleet.acked) merged.acked.set(id, list);
+      for (const [id, slots] of fleet.slots) merged.slots.set(id, slots);
+    }
+    return merged;
   }
 
   /** Starts publishing (each meter: next half hour once the previous one is acknowledged, `paceMs` apart). */
@@ -65,11 +88,14 @@ export class MeterFleet {
   /** Watt-hours of everything sent, from the CSV's values (the platform's sums must equal it). */
   sentWh(): number {
     let wh = 0;
-    for (const [id, starts] of this.sent) {
-      const bySlot = new Map((this.slots.get(id) ?? []).map((s) => [s.slotStart, s.consumptionWh]));
-      for (const start of starts) wh += bySlot.get(start)!;
-    }
+    for (const id of this.sent.keys()) wh += this.sentWhOf(id);
     return wh;
+  }
+
+  /** Watt-hours one meter sent. */
+  sentWhOf(id: string): number {
+    const bySlot = new Map((this.slots.get(id) ?? []).map((s) => [s.slotStart, s.consumptionWh]));
+    return (this.sent.get(id) ?? []).reduce((wh, start) => wh + bySlot.get(start)!, 0);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import Redis from 'ioredis';
 import { freePort } from '@wattline/persistence';
 import net from 'node:net';
@@ -90,12 +91,16 @@ export async function expectEventually<T>(
  * files), or, where the binary is missing, a numbered database of the local Redis, flushed.
  * `kill()` and `restart()` (same port, empty, as after a crash) are for outage tests.
  */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
   if (spawnSync('redis-server', ['--version']).status === 0) {
     const port = await freePort();
+    // persistent: an append-only file, as a production Redis keeps, so a restart brings the data back.
+    const storage = options.persistent
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(path.join(tmpdir(), 'wattline-redis-'))]
+      : ['--appendonly', 'no'];
     let child: ReturnType<typeof spawn>;
     const launch = async () => {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...storage], { stdio: 'ignore' });
       await expectEventually(
         () =>
           new Promise<boolean | undefined>((resolve) => {

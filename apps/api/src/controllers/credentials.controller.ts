@@ -11,7 +11,7 @@ export class CredentialsController {
   @Post('service-credentials')
   @RequireRole('admin')
   issueService(@Body({ schema: createServiceCredentialSchema }) body: CreateServiceCredentialBody) {
-    return this.credentials.issueService(body.name, body.subscribe);
+    return this.credentials.issueService(body.name, body.subscribe, body.publish);
   }
 
   @Post('service-credentials/:id/revoke')

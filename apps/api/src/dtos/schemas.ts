@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '@wattline/contracts';
+import { ID_PATTERN, reachesPlatformTopics } from '@wattline/contracts';
 import { DomainError } from '@wattline/domain';
 
 /** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
@@ -88,5 +88,9 @@ const topicFilter = z
 export const createServiceCredentialSchema = z.object({
   name: z.string().min(1).max(200),
   subscribe: z.array(topicFilter).min(1).max(50),
+  publish: z
+    .array(topicFilter.refine((f) => !reachesPlatformTopics(f), 'may not reach meters/, prices/, households/ or $ topics (nor start with + or #)'))
+    .max(50)
+    .default([]),
 });
 export type CreateServiceCredentialBody = z.output<typeof createServiceCredentialSchema>;

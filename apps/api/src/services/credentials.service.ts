@@ -14,8 +14,8 @@ export class CredentialsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async issueService(name: string, filters: string[]) {
-    return this.issue('service', name, null, filters);
+  async issueService(name: string, filters: string[], publishFilters: string[] = []) {
+    return this.issue('service', name, null, filters, publishFilters);
   }
 
   /** A display reads its household's topics and its region's prices, nothing else. */
@@ -43,16 +43,17 @@ export class CredentialsService {
     return { id, revokedAt: new Date(at).toISOString() };
   }
 
-  private async issue(kind: ClientKind, name: string, meterId: string | null, filters: string[]) {
+  private async issue(kind: ClientKind, name: string, meterId: string | null, filters: string[], publishFilters: string[] = []) {
     const id = `${kind === 'service' ? 'svc' : 'disp'}_${generateSecret(9)}`;
     const password = generateSecret(24);
-    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, passwordHash: await hashPassword(password) });
+    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, publishFilters, passwordHash: await hashPassword(password) });
     return {
       id: saved.id,
       kind: saved.kind,
       name: saved.name,
       meterId: saved.meterId,
       subscribe: saved.filters,
+      publish: saved.publishFilters,
       createdAt: new Date(saved.createdAt).toISOString(),
       // Shown once; a client id must be the username or start with `username-`.
       mqtt: { username: id, password, clientIdPrefix: `${id}-` },

@@ -128,5 +128,5 @@ export class MqttAuthenticator {
 function toPrincipal(credential: MqttCredential): Principal {
   return credential.kind === 'meter'
     ? { kind: 'meter', meterId: credential.id, regionId: credential.regionId }
-    : { kind: 'client', username: credential.id, filters: credential.filters };
+    : { kind: 'client', username: credential.id, filters: credential.filters, publishFilters: credential.publishFilters };
 }

@@ -6,7 +6,7 @@ import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
 import { MemoryAuthThrottle, RedisAuthThrottle, type AuthThrottle } from './auth-throttle';
 import { MemoryCredentialCache, RedisCredentialCache, type CredentialCache } from './credential-cache';
 import { createRedisPersistence } from './redis-persistence';
-import { clearRetainOnQueue } from './retain-flag';
+import { clearRetainOnQueue, markRedeliveries } from './retain-flag';
 import { MemoryPresenceRegistry, RedisPresenceRegistry, type PresenceRegistry } from './presence-registry';
 
 /**
@@ -38,7 +38,7 @@ export class BrokerState implements OnApplicationShutdown {
     if (!this.config.REDIS_URL) {
       // aedes' own default (in memory), built here so queued messages get the spec's RETAIN 0.
       const memory = require('aedes-persistence');
-      return { persistence: clearRetainOnQueue(memory()) };
+      return { persistence: markRedeliveries(clearRetainOnQueue(memory())) };
     }
     // aedes 1.x needs the async persistence interface; the package's default export wraps it in callbacks.
     const MQEmitterRedis = require('mqemitter-redis');
@@ -49,7 +49,7 @@ export class BrokerState implements OnApplicationShutdown {
     // are watched (logged, reconnecting) in connect().
     mq.state.on('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
     return {
-      persistence: clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object) as AedesOptions['persistence'],
+      persistence: markRedeliveries(clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object)) as AedesOptions['persistence'],
       mq,
     };
   }

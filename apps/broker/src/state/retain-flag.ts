@@ -18,6 +18,30 @@ export function forwardWithSpecRetain<T extends PacketLike>(packet: T): T {
   return packet.retain && packet.brokerId ? withoutRetain(packet) : packet;
 }
 
+/**
+ * [MQTT-3.3.1-1] A PUBLISH sent again carries DUP 1. When a persistent session resumes, aedes
+ * replays the session's stored packets (lib/handlers/connect.js `emptyQueue`) as they were
+ * stored: one that has a packet identifier was in flight (aedes-persistence assigns it in
+ * `outgoingUpdate` when it is sent; queued packets have none) and is a redelivery.
+ */
+export function markRedeliveries<T extends object>(persistence: T): T {
+  const target = persistence as Record<string, (...args: unknown[]) => unknown>;
+  const original = target.outgoingStream.bind(persistence);
+  target.outgoingStream = (...args: unknown[]) => {
+    const { Transform } = require('node:stream') as typeof import('node:stream');
+    const source = original(...args) as NodeJS.ReadableStream;
+    const marked = new Transform({
+      objectMode: true,
+      transform(packet: { messageId?: number; dup?: boolean }, _encoding, callback) {
+        callback(null, packet.messageId ? { ...packet, dup: true } : packet);
+      },
+    });
+    source.on('error', (error: Error) => marked.destroy(error));
+    return source.pipe(marked);
+  };
+  return persistence;
+}
+
 /** Queues messages for offline persistent sessions with RETAIN 0. */
 export function clearRetainOnQueue<T extends object>(persistence: T): T {
   const target = persistence as Record<string, (...args: unknown[]) => unknown>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Aedes, AuthenticateError, PublishPacket } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
-import { isMeterStatusPayload, mqttTopics, type Principal } from '@wattline/contracts';
+import { canPublish, isMeterStatusPayload, mqttTopics, type Principal } from '@wattline/contracts';
 import { CLOCK, CONFIG, Metrics, type Clock } from '@wattline/platform';
 import { BrokerState } from '../../state/broker-state';
 import { AEDES, clientCertificate, type BrokerClient } from '../broker-client';
@@ -74,10 +74,11 @@ export class AuthenticateHook {
 /**
  * A will is published later on the client's behalf (by this instance, or by another one when
  * this one dies), so it is authorised now, against the ACL: a meter may leave only a status on
- * its own status topic; nobody else may leave one.
+ * its own status topic; a service only on a topic it may publish to; nobody else may leave one.
  */
 function refuseWill(principal: Principal, will: PublishPacket | null | undefined): string | null {
   if (!will) return null;
+  if (principal.kind === 'client' && canPublish(principal, will.topic)) return null;
   if (principal.kind !== 'meter' || will.topic !== mqttTopics.status(principal.meterId)) return `will on ${will.topic} not authorized`;
   return isMeterStatusPayload(will.payload as Buffer) ? null : 'will payload is not a status';
 }
