@@ -173,6 +173,13 @@ describe('security regressions', () => {
     });
     expect([form.status, form.headers.get('content-type')]).toEqual([415, expect.stringContaining('application/problem+json')]);
     expect((await api.get('/v1/regions/formed')).status).toBe(404);
+    // An oversized body and a body that is not JSON: refused by the parser, said as problems.
+    const post = (body: string) =>
+      fetch(`${platform.httpUrl}/v1/regions`, { method: 'POST', headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' }, body });
+    const big = await post(JSON.stringify({ id: 'big', name: 'x'.repeat(2_000_000) }));
+    expect([big.status, big.headers.get('content-type')]).toEqual([413, expect.stringContaining('application/problem+json')]);
+    const broken = await post('{"id": "broken",');
+    expect([broken.status, (await broken.json()).detail]).toEqual([400, 'the body is not valid JSON']);
     // A cursor the API issued still works.
     const first = (await api.get('/v1/meters?limit=1')).body;
     expect((await api.get(`/v1/meters?limit=1&cursor=${first.nextCursor}`)).body.items.map((m: { id: string }) => m.id)).toEqual([M2]);

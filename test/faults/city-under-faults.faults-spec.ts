@@ -100,6 +100,13 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
     for (let i = 0; i < 20; i++) displays.push(await mqtt.connectAsync(i % 2 ? a.mqttUrl : b.mqttUrl, { clientId: `display-${i}`, reconnectPeriod: 300, servers: i % 2 ? servers(a, b) : servers(b, a) }));
   });
 
+  afterEach(() => {
+    // A process that died on its own is a finding: show why.
+    for (const [name, p] of [['A', a], ['B', b]] as const) {
+      if (p && p.child.exitCode !== null && p.child.signalCode === null) process.stderr.write(`faults: ${name} exited with ${p.child.exitCode}:\n${p.output().slice(-4000)}\n`);
+    }
+  });
+
   afterAll(async () => {
     frozen?.destroy();
     await Promise.all(displays.map((d) => d.endAsync(true).catch(() => undefined)));

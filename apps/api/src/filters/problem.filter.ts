@@ -45,6 +45,17 @@ export class ProblemFilter implements ExceptionFilter {
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
       return { type: 'about:blank', title: exception.name.replace(/Exception$/, ''), status, detail: Array.isArray(detail) ? detail.join('; ') : String(detail) };
     }
+    // The body parser's own refusals (http-errors with `expose`): a body too large (413), not JSON (400).
+    const parserError = exception as { status?: unknown; expose?: unknown; type?: unknown; limit?: unknown; message?: unknown } | null;
+    if (parserError && parserError.expose === true && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      const detail =
+        parserError.type === 'entity.too.large'
+          ? `the body is larger than the ${parserError.limit} bytes a request may carry`
+          : parserError.type === 'entity.parse.failed'
+            ? 'the body is not valid JSON'
+            : String(parserError.message);
+      return { type: 'about:blank', title: parserError.status === 413 ? 'Payload Too Large' : 'Bad Request', status: parserError.status, detail };
+    }
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
   }
 }

@@ -22,7 +22,7 @@ export class ErrorFanoutService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const group = this.state.shared ? CONSUMER_GROUPS.brokerErrors : `${CONSUMER_GROUPS.brokerErrors}.${this.aedes.id}`;
+    const group = this.state.consumerGroup(CONSUMER_GROUPS.brokerErrors, this.aedes.id);
     this.subscription = await this.stream.consume('readingsDeadLetter', group, (letters) => this.answer(letters));
   }
 
@@ -31,7 +31,11 @@ export class ErrorFanoutService implements OnApplicationBootstrap, OnApplication
   }
 
   private async answer(letters: DeadLetterRecord[]): Promise<void> {
-    if (this.aedes.closed) return;
+    // Shutting down, MQTT closed: with shared state another instance answers (left uncommitted).
+    if (this.aedes.closed) {
+      if (this.state.shared) throw new Error('MQTT is closed');
+      return;
+    }
     for (const letter of letters) {
       if (!letter.notifyMeter || !letter.meterId) continue;
       await publishFromBroker(this.aedes, { topic: mqttTopics.errors(letter.meterId), payload: Buffer.from(JSON.stringify(errorPayload(letter))), qos: 1, retain: false });

@@ -26,7 +26,7 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
   async onApplicationBootstrap(): Promise<void> {
     // Devices may connect before this consumer has joined its group (after a crash that can
     // take a Kafka session timeout): prices retained in Redis are served meanwhile.
-    const group = this.state.shared ? CONSUMER_GROUPS.brokerTariffs : `${CONSUMER_GROUPS.brokerTariffs}.${this.aedes.id}`;
+    const group = this.state.consumerGroup(CONSUMER_GROUPS.brokerTariffs, this.aedes.id);
     this.subscription = await this.stream.consume('tariffs', group, (records) => this.publish(records), { fromBeginning: true });
   }
 
@@ -35,8 +35,12 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
   }
 
   private async publish(records: TariffRecord[]): Promise<void> {
-    // Shutting down: MQTT is closed already; the compacted topic replays the newest price at the next start.
-    if (this.aedes.closed) return;
+    if (this.aedes.closed) {
+      // Shutting down, MQTT closed. Shared group: left uncommitted for the other instances. Alone:
+      // this instance's own group replays the compacted topic at its next start.
+      if (this.state.shared) throw new Error('MQTT is closed');
+      return;
+    }
     for (const tariff of records) {
       const current = this.currentIntervalByRegion.get(tariff.regionId);
       if (current !== undefined && current > tariff.intervalStart) continue;

@@ -54,6 +54,15 @@ export class BrokerState implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * The consumer group for a broker's stream consumer: with shared state one group for all
+   * instances (each record handled once, its effect shared through Redis); alone, a group per
+   * instance, each replaying what it needs into its own memory.
+   */
+  consumerGroup(base: string, brokerId: string): string {
+    return this.shared ? base : `${base}.${brokerId}`;
+  }
+
   /** Every Redis connection of the broker: errors logged, reconnects with a capped back-off. */
   private connect(role: string, options: { maxRetriesPerRequest?: number | null } = {}): Redis {
     const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, ...options }), role, (m) => this.logger.warn(m));
