@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { hashPassword } from '@wattline/platform';
+import { hashIssuedSecret } from '@wattline/platform';
 import { restClient, startPlatformProcess } from '@wattline/testing';
 import { round } from './mqtt-load';
 
@@ -17,7 +17,7 @@ export async function runMassReconnect(options: { databaseUrl: string; redisUrl:
   const api = restClient(platform.httpUrl, platform.adminKey);
   await api.post('/v1/regions', { id: 'district', name: 'District' });
   const password = 'bench-shared-password-0123456789';
-  const hash = await hashPassword(password);
+  const hash = hashIssuedSecret(password);
   const db = new Client({ connectionString: options.databaseUrl });
   await db.connect();
   const ids = Array.from({ length: options.meters }, (_, i) => `dist-${String(i).padStart(6, '0')}`);

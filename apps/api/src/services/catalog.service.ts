@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { generateSecret, hashPassword } from '@wattline/platform';
+import { generateSecret, hashIssuedSecret } from '@wattline/platform';
 import type { CreateMeterBody, CreateRegionBody } from '../dtos/schemas';
 
 export interface ProvisionedMeter {
@@ -40,7 +40,7 @@ export class CatalogService {
     await this.getRegion(body.regionId);
     const id = body.id ?? `${body.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`;
     const password = generateSecret(24);
-    const meter = await this.catalog.createMeter({ id, regionId: body.regionId, kind: body.kind, passwordHash: await hashPassword(password) });
+    const meter = await this.catalog.createMeter({ id, regionId: body.regionId, kind: body.kind, passwordHash: hashIssuedSecret(password) });
     if (!meter) throw new DomainError('conflict', `Meter ${id} already exists`);
     return {
       meter,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type ClientCredential, type ClientKind } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CLOCK, CONTROL_BUS, generateSecret, hashPassword, type Clock, type ControlBus } from '@wattline/platform';
+import { CLOCK, CONTROL_BUS, generateSecret, hashIssuedSecret, type Clock, type ControlBus } from '@wattline/platform';
 import { CatalogService } from './catalog.service';
 
 /** Subscribe-only MQTT credentials, and revocation of any MQTT credential. */
@@ -46,7 +46,7 @@ export class CredentialsService {
   private async issue(kind: ClientKind, name: string, meterId: string | null, filters: string[], publishFilters: string[] = []) {
     const id = `${kind === 'service' ? 'svc' : 'disp'}_${generateSecret(9)}`;
     const password = generateSecret(24);
-    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, publishFilters, passwordHash: await hashPassword(password) });
+    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, publishFilters, passwordHash: hashIssuedSecret(password) });
     return {
       id: saved.id,
       kind: saved.kind,

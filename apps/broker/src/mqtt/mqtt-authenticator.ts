@@ -3,7 +3,7 @@ import type { WattlineConfig } from '@wattline/config';
 import { ID_PATTERN, type Principal } from '@wattline/contracts';
 import type { MqttCredential } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CONFIG, Metrics, safeEqual, sha256, verifyPassword } from '@wattline/platform';
+import { CONFIG, Metrics, safeEqual, sha256, verifySecret } from '@wattline/platform';
 import { BrokerState } from '../state/broker-state';
 
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
@@ -89,7 +89,7 @@ export class MqttAuthenticator {
     const digest = sha256(`${username}\u0000${password}`);
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
-    if (!credential || credential.revoked || !(await verifyPassword(credential.passwordHash, password))) {
+    if (!credential || credential.revoked || !(await verifySecret(credential.passwordHash, password))) {
       return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: credential?.revoked ? 'credential revoked' : 'bad username or password' };
     }
     const principal = toPrincipal(credential);
