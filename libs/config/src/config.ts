@@ -56,7 +56,7 @@ export const CONFIG_VARIABLES = {
   MQTT_MAX_INFLIGHT: { schema: z.coerce.number().int().min(1).max(65535).default(100), describe: 'inbound QoS 2 messages a client may hold unreleased' },
   AUTH_MAX_FAILURES: {
     schema: z.coerce.number().int().min(1).default(5),
-    describe: 'credential checks per client id per minute (20× per address) before further checks are limited to one probe every 5 s (200 ms per address); a right password refunds its attempt',
+    describe: 'credential checks per client id per minute (a right secret refunds its check), and 20× that in failed checks per address, before further checks are limited to one probe every 5 s (200 ms per address)',
   },
   DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
   INTERVAL_SECONDS: {

@@ -58,17 +58,20 @@ export class MqttAuthenticator {
     // same address before: the throttle holds the guesser, not the device with the right secret.
     const known = await this.fromCache(clientId, username, secret);
     if (known) return known;
-    const throttleKeys = [`id:${clientId}`, `ip:${attempt.address}`];
-    const limits = [this.config.AUTH_MAX_FAILURES, this.config.AUTH_MAX_FAILURES * 20];
-    const counts = await this.state.throttle.charge(throttleKeys);
-    for (const [i, key] of throttleKeys.entries()) {
-      // Past the limit: one check per PROBE_INTERVAL_MS for this key, the others are refused unchecked.
-      if (counts[i] > limits[i] && !(await this.state.throttle.takeProbe(key, PROBE_INTERVAL_MS[i === 0 ? 'id' : 'ip']))) {
-        return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
-      }
+    const idKey = `id:${clientId}`;
+    const ipKey = `ip:${attempt.address}`;
+    const [[idCount], [ipFailures]] = await Promise.all([this.state.throttle.charge([idKey]), this.state.throttle.counts([ipKey])]);
+    const blocked = [
+      ...(idCount > this.config.AUTH_MAX_FAILURES ? [[idKey, PROBE_INTERVAL_MS.id] as const] : []),
+      ...(ipFailures >= this.config.AUTH_MAX_FAILURES * 20 ? [[ipKey, PROBE_INTERVAL_MS.ip] as const] : []),
+    ];
+    for (const [key, interval] of blocked) {
+      // Past the limit: one check per interval for this key, the others are refused unchecked.
+      if (!(await this.state.throttle.takeProbe(key, interval))) return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
     }
     const outcome = await this.byPassword(clientId, username, secret);
-    if (outcome.ok) await this.state.throttle.refund(throttleKeys);
+    if (outcome.ok) await this.state.throttle.refund([idKey]);
+    else await this.state.throttle.charge([ipKey]);
     return outcome;
   }
 

@@ -8,6 +8,13 @@ describe('MemoryAuthThrottle', () => {
     expect(counts.filter(([id]) => id <= 5)).toHaveLength(5);
   });
 
+  it('reads counts without charging', async () => {
+    const throttle = new MemoryAuthThrottle(() => 0);
+    await throttle.charge(['ip:10.0.0.1']);
+    expect(await throttle.counts(['ip:10.0.0.1', 'ip:10.0.0.2'])).toEqual([1, 0]);
+    expect(await throttle.counts(['ip:10.0.0.1'])).toEqual([1]);
+  });
+
   it('gives back the attempt of a right password, and lets one probe through per interval', async () => {
     let now = 0;
     const throttle = new MemoryAuthThrottle(() => now);

@@ -1,14 +1,16 @@
 import type Redis from 'ioredis';
 
 /**
- * Counts credential checks per client id and per source address in one-minute windows. An
- * attempt is charged before its password is checked — atomically, so a flood of CONNECTs at
- * once sees the count rise with every one of them instead of all passing an empty counter —
- * and refunded when the password was right. Once a key has been charged past its limit, a
- * check for it needs a probe (one per interval): guessing costs the guesser, not the broker's
- * hashing budget, and a device with the right secret still gets in.
+ * Counts credential checks in one-minute windows: per client id, charged before the check —
+ * atomically, so a flood of simultaneous CONNECTs for one id sees the count rise with every one
+ * of them instead of all passing an empty counter — and refunded when the secret was right;
+ * per source address, only the checks that failed (thousands of devices behind one NAT
+ * reconnecting at once are not a flood). Past its limit a key needs a probe (one per interval):
+ * guessing costs the guesser, not the broker, and a device with the right secret still gets in.
  */
 export interface AuthThrottle {
+  /** Each key's count in its window, unchanged. */
+  counts(keys: string[]): Promise<number[]>;
   /** Charges one attempt to each key; resolves with each key's count in its window. */
   charge(keys: string[]): Promise<number[]>;
   /** Gives back the attempt of a check that succeeded. */
@@ -24,6 +26,14 @@ export class MemoryAuthThrottle implements AuthThrottle {
   private readonly probes = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  async counts(keys: string[]): Promise<number[]> {
+    const now = this.now();
+    return keys.map((key) => {
+      const window = this.windows.get(key);
+      return window && window.resetAt > now ? window.count : 0;
+    });
+  }
 
   async charge(keys: string[]): Promise<number[]> {
     const now = this.now();
@@ -56,6 +66,10 @@ export class MemoryAuthThrottle implements AuthThrottle {
 
 export class RedisAuthThrottle implements AuthThrottle {
   constructor(private readonly redis: Redis) {}
+
+  async counts(keys: string[]): Promise<number[]> {
+    return (await this.redis.mget(...keys.map((k) => `wattline:authfail:${k}`))).map((count) => Number(count ?? 0));
+  }
 
   async charge(keys: string[]): Promise<number[]> {
     const multi = this.redis.multi();
