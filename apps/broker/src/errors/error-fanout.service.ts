@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Aedes } from 'aedes';
 import { CONSUMER_GROUPS, errorPayload, mqttTopics, type DeadLetterRecord } from '@wattline/contracts';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
-import { AEDES, publishFromBroker } from '../mqtt/broker-client';
+import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-client';
 import { BrokerState } from '../state/broker-state';
 
 /**
@@ -31,11 +31,7 @@ export class ErrorFanoutService implements OnApplicationBootstrap, OnApplication
   }
 
   private async answer(letters: DeadLetterRecord[]): Promise<void> {
-    // Shutting down, MQTT closed: with shared state another instance answers (left uncommitted).
-    if (this.aedes.closed) {
-      if (this.state.shared) throw new Error('MQTT is closed');
-      return;
-    }
+    if (closedForDelivery(this.aedes, this.state.shared)) return;
     for (const letter of letters) {
       if (!letter.notifyMeter || !letter.meterId) continue;
       await publishFromBroker(this.aedes, { topic: mqttTopics.errors(letter.meterId), payload: Buffer.from(JSON.stringify(errorPayload(letter))), qos: 1, retain: false });

@@ -30,6 +30,17 @@ export function publishFromBroker(aedes: Aedes, packet: { topic: string; payload
 }
 
 /**
+ * For a stream consumer that delivers over MQTT: true when MQTT has closed (shutting down), so
+ * the batch is skipped — this instance's own group replays it at the next start. With shared
+ * state the group is shared, so it throws instead: left uncommitted for the other instances.
+ */
+export function closedForDelivery(aedes: Aedes, sharedGroup: boolean): boolean {
+  if (!aedes.closed) return false;
+  if (sharedGroup) throw new Error('MQTT is closed');
+  return true;
+}
+
+/**
  * The client certificate of a TLS connection: `trusted` when TLS_CA signed it, with its CN;
  * null when the connection is not TLS or the client presented none.
  */

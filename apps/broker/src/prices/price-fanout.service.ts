@@ -3,7 +3,7 @@ import type { Aedes } from 'aedes';
 import { CONSUMER_GROUPS, mqttTopics, pricePayload, type TariffRecord } from '@wattline/contracts';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { BrokerState } from '../state/broker-state';
-import { AEDES, publishFromBroker } from '../mqtt/broker-client';
+import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-client';
 
 /**
  * `tariffs` → retained `prices/{region}/current`. With shared state one instance publishes
@@ -35,12 +35,7 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
   }
 
   private async publish(records: TariffRecord[]): Promise<void> {
-    if (this.aedes.closed) {
-      // Shutting down, MQTT closed. Shared group: left uncommitted for the other instances. Alone:
-      // this instance's own group replays the compacted topic at its next start.
-      if (this.state.shared) throw new Error('MQTT is closed');
-      return;
-    }
+    if (closedForDelivery(this.aedes, this.state.shared)) return;
     for (const tariff of records) {
       const current = this.currentIntervalByRegion.get(tariff.regionId);
       if (current !== undefined && current > tariff.intervalStart) continue;
