@@ -6,6 +6,7 @@ import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
+import { ProductsController } from './controllers/products.controller';
 import { RegionsController } from './controllers/regions.controller';
 import { JsonOnlyMiddleware } from './filters/json-only.middleware';
 import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
@@ -17,7 +18,7 @@ import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
 @Module({
-  controllers: [RegionsController, MetersController, ApiKeysController, CredentialsController, WebController, OpenApiController],
+  controllers: [RegionsController, MetersController, ProductsController, ApiKeysController, CredentialsController, WebController, OpenApiController],
   providers: [
     CatalogService,
     AnalyticsService,

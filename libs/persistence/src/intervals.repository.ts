@@ -166,6 +166,27 @@ export class IntervalsRepository {
     return pageOf(rows.map(toTariff), limit, (t) => t.intervalStart);
   }
 
+  /**
+   * One page of a region's tariffs, newest first (as Octopus Energy's API orders unit rates),
+   * with how many the range holds. Offset pages: the shape Octopus clients follow.
+   */
+  async tariffsNewestFirst(regionId: string, from: number, to: number, limit: number, offset: number): Promise<{ count: number; tariffs: Tariff[] }> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT *, count(*) OVER () AS total FROM tariffs
+        WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3
+        ORDER BY interval_start DESC LIMIT $4 OFFSET $5`,
+      [regionId, new Date(from), new Date(to), limit, offset],
+    );
+    if (rows.length > 0) return { count: Number(rows[0].total), tariffs: rows.map(toTariff) };
+    if (offset === 0) return { count: 0, tariffs: [] };
+    // Past the last page: the total still says how many there are.
+    const [{ total }] = await this.dataSource.query(
+      `SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3`,
+      [regionId, new Date(from), new Date(to)],
+    );
+    return { count: Number(total), tariffs: [] };
+  }
+
   async currentTariff(regionId: string): Promise<Tariff | null> {
     const rows = await this.dataSource.query(
       `SELECT * FROM tariffs WHERE region_id = $1 ORDER BY interval_start DESC LIMIT 1`,

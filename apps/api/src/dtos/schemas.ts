@@ -69,6 +69,17 @@ export const rangeQuerySchema = listQuerySchema.extend({
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
 
+/** Octopus Energy's query for unit rates: `period_from`, `period_to`, `page_size` (≤ 1,500) and `page`. */
+export const octopusRatesQuerySchema = z
+  .object({
+    period_from: isoTime.optional(),
+    period_to: isoTime.optional(),
+    page_size: z.coerce.number().int().min(1).max(1500).default(100),
+    page: z.coerce.number().int().min(1).default(1),
+  })
+  .refine((q) => !q.period_from || !q.period_to || Date.parse(q.period_from) < Date.parse(q.period_to), { message: 'period_from must be before period_to', path: ['period_from'] });
+export type OctopusRatesQuery = z.output<typeof octopusRatesQuerySchema>;
+
 /** Resolves `from` (inclusive) and `to` (exclusive); defaults to the last 24 hours. */
 export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: number): { from: number; to: number } {
   const to = query.to ? Date.parse(query.to) : nowMs;

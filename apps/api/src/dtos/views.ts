@@ -1,3 +1,4 @@
+import Decimal from 'decimal.js';
 import { pricePayload } from '@wattline/contracts';
 import type { AggregateRevision, IntervalAggregate, Meter, Region, StoredReading, Tariff } from '@wattline/domain';
 
@@ -54,3 +55,14 @@ export const revisionView = (r: AggregateRevision) => ({
 });
 
 export const tariffView = (t: Tariff) => pricePayload(t);
+
+/**
+ * A price as Octopus Energy's public API gives a unit rate: `value_inc_vat` in the minor
+ * unit of the currency per kWh (pence for GBP; a hundredth of the unit for any currency, as
+ * clients such as evcc and Home Assistant's integrations divide by 100), newest first.
+ * Wattline's prices carry no tax split yet, so both values are the price.
+ */
+export function octopusRateView(t: Tariff) {
+  const minor = new Decimal(t.price).times(100).toNumber();
+  return { value_exc_vat: minor, value_inc_vat: minor, valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
+}

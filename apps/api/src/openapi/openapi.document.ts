@@ -88,6 +88,17 @@ export function openApiDocument() {
             demandWh: { type: 'number' }, supplyWh: { type: 'number' }, model: { type: 'string' }, computedAt: { type: 'string', format: 'date-time' },
           },
         },
+        OctopusRates: {
+          type: 'object',
+          description: "Octopus Energy's public API shape for unit rates; values in the currency's minor unit (×100) per kWh",
+          properties: {
+            count: { type: 'integer' }, next: { type: ['string', 'null'], format: 'uri' }, previous: { type: ['string', 'null'], format: 'uri' },
+            results: {
+              type: 'array',
+              items: { type: 'object', properties: { value_exc_vat: { type: 'number' }, value_inc_vat: { type: 'number' }, valid_from: { type: 'string', format: 'date-time' }, valid_to: { type: 'string', format: 'date-time' }, payment_method: { type: 'null' } } },
+            },
+          },
+        },
         Bill: { type: 'object', properties: { meterId: { type: 'string' }, currency: { type: 'string' }, consumptionWh: { type: 'number' }, generationWh: { type: 'number' }, cost: { type: 'string' }, unpricedWh: { type: 'number' }, intervals: { type: 'array', items: { type: 'object' } } } },
       },
     },
@@ -101,6 +112,20 @@ export function openApiDocument() {
       '/v1/regions/{id}/revisions': { get: secured('analyst', { summary: 'Revisions of priced intervals by late readings: version, deltas, who and when', parameters: [id('id'), ...range], responses: { 200: list('Revision') } }) },
       '/v1/regions/{id}/tariffs': { get: secured('analyst', { summary: 'Published prices', parameters: [id('id'), ...range], responses: { 200: list('Price') } }) },
       '/v1/regions/{id}/tariffs/current': { get: secured('analyst', { summary: 'The latest published price', parameters: [id('id')], responses: { 200: ok('Price') } }) },
+      '/v1/products/{regionId}/electricity-tariffs/{code}/standard-unit-rates/': {
+        get: {
+          summary: "A region's prices as Octopus Energy's API gives unit rates (public; newest first; absolute next/previous URLs)",
+          parameters: [
+            id('regionId'),
+            id('code'),
+            { name: 'period_from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'period_to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'page_size', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1500, default: 100 } },
+            { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
+          ],
+          responses: { 200: ok('OctopusRates'), 400: problem, 404: problem },
+        },
+      },
       '/v1/meters': {
         post: secured('admin', { summary: 'Provision a meter or inverter; answers its MQTT credentials once', requestBody: { required: true, content: json(createMeterSchema) }, responses: { 201: ok('Meter'), 409: problem } }),
         get: secured('analyst', { summary: 'List meters with online state and last reading time', parameters: [...paging, { name: 'regionId', in: 'query', schema: { type: 'string' } }], responses: { 200: list('Meter') } }),

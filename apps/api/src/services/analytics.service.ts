@@ -32,6 +32,11 @@ export class AnalyticsService {
     return this.intervals.listTariffs(regionId, from, to, limit, cursor);
   }
 
+  async ratesNewestFirst(regionId: string, from: number, to: number, pageSize: number, page: number): Promise<{ count: number; tariffs: Tariff[] }> {
+    await this.catalog.getRegion(regionId);
+    return this.intervals.tariffsNewestFirst(regionId, from, to, pageSize, (page - 1) * pageSize);
+  }
+
   async currentTariff(regionId: string): Promise<Tariff> {
     await this.catalog.getRegion(regionId);
     const tariff = await this.intervals.currentTariff(regionId);

@@ -23,6 +23,7 @@ export class BrokerState implements OnApplicationShutdown {
   readonly throttle: AuthThrottle;
   readonly presence: PresenceRegistry;
   private readonly redis: Redis | null;
+  private readonly connections: Redis[] = [];
 
   constructor(@Inject(CONFIG) private readonly config: WattlineConfig) {
     this.shared = Boolean(config.REDIS_URL);
@@ -69,8 +70,6 @@ export class BrokerState implements OnApplicationShutdown {
     this.connections.push(redis);
     return redis;
   }
-
-  private readonly connections: Redis[] = [];
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.connections.map((redis) => redis.quit()));

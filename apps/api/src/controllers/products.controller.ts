@@ -1,0 +1,44 @@
+import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { octopusRatesQuerySchema, type OctopusRatesQuery } from '../dtos/schemas';
+import { IdParamPipe } from '../dtos/id-param.pipe';
+import { octopusRateView } from '../dtos/views';
+import { AnalyticsService } from '../services/analytics.service';
+
+const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
+
+/**
+ * A region's prices in the shape of Octopus Energy's public API, so tools that already read
+ * Octopus (Home Assistant integrations, evcc) read Wattline unchanged: public (like Octopus's),
+ * `{count,next,previous,results}`, newest first, absolute `next`/`previous` URLs. The product
+ * code is the region; the tariff code names the tariff for the client and does not select one
+ * (a region has one tariff).
+ */
+@Controller('v1/products')
+export class ProductsController {
+  constructor(private readonly analytics: AnalyticsService) {}
+
+  @Get(':regionId/electricity-tariffs/:code/standard-unit-rates')
+  async standardUnitRates(
+    @Param('regionId', IdParamPipe) regionId: string,
+    @Param('code', IdParamPipe) _code: string,
+    @Query({ schema: octopusRatesQuerySchema }) query: OctopusRatesQuery,
+    @Req() req: Request,
+  ) {
+    const from = query.period_from ? Date.parse(query.period_from) : ALL_TIME.from;
+    const to = query.period_to ? Date.parse(query.period_to) : ALL_TIME.to;
+    const { count, tariffs } = await this.analytics.ratesNewestFirst(regionId, from, to, query.page_size, query.page);
+    const pageUrl = (page: number) => {
+      const url = new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`);
+      url.searchParams.set('page', String(page));
+      return url.toString();
+    };
+    const last = Math.max(1, Math.ceil(count / query.page_size));
+    return {
+      count,
+      next: query.page < last ? pageUrl(query.page + 1) : null,
+      previous: query.page > 1 ? pageUrl(Math.min(query.page - 1, last)) : null,
+      results: tariffs.map(octopusRateView),
+    };
+  }
+}
