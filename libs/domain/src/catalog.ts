@@ -50,6 +50,7 @@ export interface ApiKey {
   name: string;
   role: Role;
   createdAt: number;
+  revokedAt?: number | null;
 }
 
 export interface StoredReading extends Reading {

@@ -140,6 +140,33 @@ export class CatalogRepository {
     return { id: saved.id, name: saved.name, role: saved.role, createdAt: saved.createdAt.getTime() };
   }
 
+  /** Keys issued, oldest first (never their secret); revoked ones say when. */
+  async listApiKeys(limit: number, cursor?: string): Promise<Page<ApiKey>> {
+    const after = decodeCursor<string>(cursor, 'string', /^\d+:[0-9a-f-]{36}$/);
+    // The sort key is (created_at in microseconds, id): exact, as PostgreSQL keeps microseconds.
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT * FROM (SELECT id, name, role, created_at, revoked_at, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us FROM api_keys) k
+        WHERE $1::text IS NULL OR (created_us, id) > (split_part($1, ':', 1)::bigint, split_part($1, ':', 2)::uuid)
+        ORDER BY created_us, id LIMIT $2`,
+      [after, limit + 1],
+    );
+    const sortKeys = new Map(rows.map((r) => [r.id as string, `${r.created_us}:${r.id}`]));
+    const keys: ApiKey[] = rows.map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      role: r.role as Role,
+      createdAt: (r.created_at as Date).getTime(),
+      revokedAt: r.revoked_at === null ? null : (r.revoked_at as Date).getTime(),
+    }));
+    return pageOf(keys, limit, (k) => sortKeys.get(k.id)!);
+  }
+
+  /** Revokes a key; false when there is no such unrevoked key. */
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const result = await this.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
+    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
+  }
+
   async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
     const row = await this.apiKeys.findOneBy({ keyHash });
     if (!row || row.revokedAt) return null;

@@ -88,6 +88,10 @@ export function openApiDocument() {
             demandWh: { type: 'number' }, supplyWh: { type: 'number' }, model: { type: 'string' }, computedAt: { type: 'string', format: 'date-time' },
           },
         },
+        ApiKey: {
+          type: 'object',
+          properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, role: { enum: ['admin', 'analyst'] }, createdAt: { type: 'string', format: 'date-time' }, revokedAt: { type: ['string', 'null'], format: 'date-time' } },
+        },
         OctopusRates: {
           type: 'object',
           description: "Octopus Energy's public API shape for unit rates; values in the currency's minor unit (×100) per kWh",
@@ -137,7 +141,11 @@ export function openApiDocument() {
       '/v1/meters/{id}/display-credentials': { post: secured('admin', { summary: "Issue a display's MQTT credential: reads its household's topics and its region's prices", parameters: [id('id')], responses: { 201: { description: 'the credential, shown once' } } }) },
       '/v1/service-credentials': { post: secured('admin', { summary: 'Issue a subscribe-only MQTT credential for a back-office service', requestBody: { required: true, content: json(createServiceCredentialSchema) }, responses: { 201: { description: 'the credential, shown once' } } }) },
       '/v1/service-credentials/{id}/revoke': { post: secured('admin', { summary: 'Revoke a service or display credential', parameters: [id('id')], responses: { 200: { description: 'revoked' } } }) },
-      '/v1/api-keys': { post: secured('admin', { summary: 'Issue an API key (shown once)', requestBody: { required: true, content: json(createApiKeySchema) }, responses: { 201: { description: 'the key' } } }) },
+      '/v1/api-keys': {
+        post: secured('admin', { summary: 'Issue an API key (shown once)', requestBody: { required: true, content: json(createApiKeySchema) }, responses: { 201: { description: 'the key' } } }),
+        get: secured('admin', { summary: 'API keys issued (never their secret), revoked ones with their time', parameters: paging, responses: { 200: list('ApiKey') } }),
+      },
+      '/v1/api-keys/{id}/revoke': { post: secured('admin', { summary: 'Revoke an API key at once', parameters: [id('id')], responses: { 200: { description: 'revoked' }, 404: problem } }) },
       '/health': { get: { summary: 'Readiness of every dependency (503 when one is down)', responses: { 200: { description: 'ready' }, 503: { description: 'degraded' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
     },

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import type { ApiKey, Role } from '@wattline/domain';
+import { DomainError, type ApiKey, type Page, type Role } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CONFIG, generateSecret, safeEqual, sha256 } from '@wattline/platform';
+import { CLOCK, CONFIG, generateSecret, safeEqual, sha256, type Clock } from '@wattline/platform';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** API keys: the bootstrap admin key from configuration, and keys stored hashed in PostgreSQL. */
 @Injectable()
@@ -14,6 +16,7 @@ export class ApiKeyService {
   constructor(
     private readonly catalog: CatalogRepository,
     @Inject(CONFIG) config: WattlineConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.adminKey = config.ADMIN_API_KEY ?? `wl_admin_${generateSecret(24)}`;
     if (!config.ADMIN_API_KEY) {
@@ -25,6 +28,17 @@ export class ApiKeyService {
   async roleOf(key: string): Promise<Role | null> {
     if (safeEqual(key, this.adminKey)) return 'admin';
     return (await this.catalog.findApiKeyByHash(sha256(key)))?.role ?? null;
+  }
+
+  list(limit: number, cursor?: string): Promise<Page<ApiKey>> {
+    return this.catalog.listApiKeys(limit, cursor);
+  }
+
+  /** Revokes an issued key at once (the bootstrap admin key lives in configuration, not here). */
+  async revoke(id: string): Promise<{ id: string; revokedAt: string }> {
+    const at = this.clock.now();
+    if (!UUID.test(id) || !(await this.catalog.revokeApiKey(id, at))) throw new DomainError('not_found', `No active API key ${id}`);
+    return { id, revokedAt: new Date(at).toISOString() };
   }
 
   /** Issues a key; the secret is returned here once and stored only as a hash. */
