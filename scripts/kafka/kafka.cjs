@@ -43,16 +43,26 @@ function fetchKafka({ log = console.error } = {}) {
   return libsDir;
 }
 
-function freePort() {
+// A free port below Linux's ephemeral range (32768–60999), where no outgoing connection can
+// take it between this check and the broker's listen.
+function listenOn(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address();
+      server.close(() => resolve(bound));
     });
   });
+}
+
+async function freePort() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await listenOn(port).then(() => true, () => false)) return port;
+  }
+  return listenOn(0);
 }
 
 function canConnect(port) {

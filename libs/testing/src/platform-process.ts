@@ -23,6 +23,21 @@ export async function startPlatformProcess(
   env: Record<string, string | undefined>,
   options: { app?: string; entry?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] } = {},
 ): Promise<PlatformProcess> {
+  // Ports chosen here can still be taken by another process before the app listens: try again
+  // on other ports then (never when the caller chose them, e.g. to restart on the same ones).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, options);
+    } catch (error) {
+      if (options.ports || attempt === 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(
+  env: Record<string, string | undefined>,
+  options: { app?: string; entry?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] },
+): Promise<PlatformProcess> {
   // A restarted instance can take its predecessor's ports, so clients reconnect to the same address.
   const ports = options.ports ?? { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
   const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
