@@ -27,6 +27,8 @@ const backoff = (attempt: number, baseMs: number) => Math.min(MAX_BACKOFF_MS, ba
  */
 export class ConsumerLoop<T extends StreamTopic> {
   readonly health: ConsumerHealth;
+  /** The last handler failure, for health and for an `unprocessable` dead letter's detail. */
+  private lastError = '';
 
   constructor(
     private readonly topic: T,
@@ -67,7 +69,6 @@ export class ConsumerLoop<T extends StreamTopic> {
     return true;
   }
 
-  private lastError = '';
 
   /** Runs `work` until it succeeds, fails for good, or the consumer stops. */
   private async attempt(

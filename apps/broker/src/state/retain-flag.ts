@@ -1,3 +1,5 @@
+import { Transform } from 'node:stream';
+
 /**
  * [MQTT-3.3.1-9]: a message sent to a client because it matches an established subscription
  * carries RETAIN 0, however it was published; only the replay of retained messages on
@@ -28,7 +30,6 @@ export function markRedeliveries<T extends object>(persistence: T): T {
   const target = persistence as Record<string, (...args: unknown[]) => unknown>;
   const original = target.outgoingStream.bind(persistence);
   target.outgoingStream = (...args: unknown[]) => {
-    const { Transform } = require('node:stream') as typeof import('node:stream');
     const source = original(...args) as NodeJS.ReadableStream;
     const marked = new Transform({
       objectMode: true,
