@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { IntervalSchedulerService } from './jobs/interval-scheduler.service';
 import { ReadingsConsumer } from './consumers/readings.consumer';
 import { StatusConsumer } from './consumers/status.consumer';
+import { AnnouncementPublisherService } from './pricing/announcement-publisher.service';
+import { PriceSchedulerService } from './pricing/price-scheduler.service';
 import { TariffPublisherService } from './pricing/tariff-publisher.service';
 import { IntervalCloserService } from './windows/interval-closer.service';
 import { ReadingStoreService } from './windows/reading-store.service';
 
-/** The aggregator: readings in, interval sums and prices out. */
+/** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */
 @Module({
-  providers: [ReadingStoreService, TariffPublisherService, IntervalCloserService, IntervalSchedulerService, ReadingsConsumer, StatusConsumer],
+  providers: [ReadingStoreService, TariffPublisherService, AnnouncementPublisherService, PriceSchedulerService, IntervalCloserService, IntervalSchedulerService, ReadingsConsumer, StatusConsumer],
 })
 export class AggregatorModule {}

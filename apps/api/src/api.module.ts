@@ -1,4 +1,5 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { text } from 'express';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -6,22 +7,25 @@ import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
+import { PricingController } from './controllers/pricing.controller';
 import { ProductsController } from './controllers/products.controller';
 import { RegionsController } from './controllers/regions.controller';
-import { JsonOnlyMiddleware } from './filters/json-only.middleware';
+import { JsonOnlyMiddleware, JsonOrCsvMiddleware } from './filters/json-only.middleware';
 import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
 import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
 import { CatalogService } from './services/catalog.service';
+import { PricingService } from './services/pricing.service';
 import { WebController } from './web/web.controller';
 import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
 @Module({
-  controllers: [RegionsController, MetersController, ProductsController, ApiKeysController, CredentialsController, WebController, OpenApiController],
+  controllers: [RegionsController, PricingController, MetersController, ProductsController, ApiKeysController, CredentialsController, WebController, OpenApiController],
   providers: [
     CatalogService,
     AnalyticsService,
+    PricingService,
     ApiKeyService,
     CredentialsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -37,6 +41,13 @@ import { OpenApiController } from './openapi/openapi.controller';
 })
 export class ApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonOnlyMiddleware).forRoutes('v1/*path');
+    // Price series may come as CSV (a year of half hours is ~17,520 rows): parsed as text on those two routes only.
+    const uploads = [
+      { path: 'v1/regions/:id/wholesale-prices', method: RequestMethod.POST },
+      { path: 'v1/regions/:id/schedules', method: RequestMethod.POST },
+    ];
+    consumer.apply(text({ type: 'text/csv', limit: '5mb' })).forRoutes(...uploads);
+    consumer.apply(JsonOnlyMiddleware).exclude(...uploads).forRoutes('v1/*path');
+    consumer.apply(JsonOrCsvMiddleware).forRoutes(...uploads);
   }
 }

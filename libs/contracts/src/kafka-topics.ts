@@ -6,6 +6,8 @@ export const KAFKA_TOPICS = {
   statusDeadLetter: 'meter.status.dlq',
   tariffs: 'tariffs',
   tariffsDeadLetter: 'tariffs.dlq',
+  announcements: 'price.announcements',
+  announcementsDeadLetter: 'price.announcements.dlq',
 } as const;
 
 export type StreamTopic = keyof typeof KAFKA_TOPICS;
@@ -18,6 +20,6 @@ export function kafkaTopicName(topic: StreamTopic, prefix: string): string {
 export const CONSUMER_GROUPS = {
   aggregatorReadings: 'aggregator.readings',
   aggregatorStatus: 'aggregator.status',
-  brokerTariffs: 'broker.tariffs',
+  brokerAnnouncements: 'broker.announcements',
   brokerErrors: 'broker.errors',
 } as const;

@@ -35,9 +35,55 @@ export interface StatusRecord {
   since: number;
 }
 
-/** A computed price on `tariffs` (compacted, keyed by region). */
+/** A firm price on `tariffs` (compacted, keyed by region), produced when it is announced. */
 export interface TariffRecord extends Price {
   computedAt: number;
+}
+
+const money = z.string().regex(/^-?\d+(\.\d+)?$/);
+const isoTime = z.iso.datetime({ offset: true });
+
+/** The contract's price: `prices/{regionId}/current`, the forecast's intervals and the REST API. */
+export const pricePayloadSchema = z.strictObject({
+  regionId: z.string(),
+  intervalStart: isoTime,
+  intervalEnd: isoTime,
+  validFrom: isoTime,
+  validTo: isoTime,
+  price: money,
+  priceExTax: money,
+  tax: money,
+  currency: z.string(),
+  unit: z.literal('kWh'),
+  level: z.number().int().min(1).max(5),
+  firm: z.boolean(),
+  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
+  forecastDemandWh: z.number().nullable(),
+  forecastSupplyWh: z.number().nullable(),
+  model: z.string(),
+  modelVersion: z.number().int(),
+  computedAt: isoTime,
+});
+export type PricePayload = z.infer<typeof pricePayloadSchema>;
+
+/** `prices/{regionId}/forecast`: the firm schedule announced at the cut-off (from the interval now running to the end of the new day). */
+export const forecastPayloadSchema = z.strictObject({
+  regionId: z.string(),
+  publishedAt: isoTime,
+  intervals: z.array(pricePayloadSchema),
+});
+export type ForecastPayload = z.infer<typeof forecastPayloadSchema>;
+
+/**
+ * An announcement for displays on `price.announcements` (keyed by region): what the broker
+ * publishes retained on `prices/{regionId}/current` or `/forecast`. `seq` grows per region
+ * with every announcement, so a replayed or reordered record never replaces a newer one.
+ */
+export interface AnnouncementRecord {
+  seq: number;
+  regionId: string;
+  kind: 'current' | 'forecast';
+  payload: PricePayload | ForecastPayload;
 }
 
 export function toReadingRecord(reading: Reading, regionId: string, receivedAt: number): ReadingRecord {
@@ -46,21 +92,32 @@ export function toReadingRecord(reading: Reading, regionId: string, receivedAt: 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The contract's price payload for `prices/{regionId}/current` and the REST API. */
-export function pricePayload(tariff: TariffRecord) {
+/** The contract's price payload for `prices/{regionId}/current`, the forecast and the REST API. */
+export function pricePayload(tariff: TariffRecord): PricePayload {
   return {
     regionId: tariff.regionId,
     intervalStart: iso(tariff.intervalStart),
     intervalEnd: iso(tariff.intervalEnd),
+    validFrom: iso(tariff.validFrom),
+    validTo: iso(tariff.validTo),
     price: tariff.price,
+    priceExTax: tariff.priceExTax,
+    tax: tariff.tax,
     currency: tariff.currency,
     unit: tariff.unit,
     level: tariff.level,
-    demandWh: tariff.demandWh,
-    supplyWh: tariff.supplyWh,
+    firm: tariff.firm,
+    basis: tariff.basis,
+    forecastDemandWh: tariff.forecastDemandWh,
+    forecastSupplyWh: tariff.forecastSupplyWh,
     model: tariff.model,
+    modelVersion: tariff.modelVersion,
     computedAt: iso(tariff.computedAt),
   };
+}
+
+export function forecastPayload(regionId: string, publishedAt: number, tariffs: TariffRecord[]): ForecastPayload {
+  return { regionId, publishedAt: iso(publishedAt), intervals: tariffs.map(pricePayload) };
 }
 
 export function statusPayload(status: StatusRecord) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StreamTopic } from './kafka-topics';
-import type { DeadLetterRecord, ReadingRecord, StatusRecord, TariffRecord } from './payloads';
+import { forecastPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord, type TariffRecord } from './payloads';
 
 /**
  * The shape of every record on the stream, checked where records come off it: a record that
@@ -28,19 +28,33 @@ const statusRecord: z.ZodType<StatusRecord> = z.strictObject({
   since: epochMs,
 });
 
+const money = z.string().regex(/^-?\d+(\.\d+)?$/);
 const tariffRecord: z.ZodType<TariffRecord> = z.strictObject({
   regionId: z.string().min(1),
   intervalStart: epochMs,
   intervalEnd: epochMs,
-  price: z.string().regex(/^-?\d+(\.\d+)?$/),
+  validFrom: epochMs,
+  validTo: epochMs,
+  price: money,
+  priceExTax: money,
+  tax: money,
   currency: z.string().min(1),
   unit: z.literal('kWh'),
   level: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]),
-  demandWh: z.number().finite(),
-  supplyWh: z.number().finite(),
-  model: z.enum(['critical-peak-5', 'flat']),
+  firm: z.boolean(),
+  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
+  forecastDemandWh: z.number().finite().nullable(),
+  forecastSupplyWh: z.number().finite().nullable(),
+  model: z.enum(['critical-peak-5', 'flat', 'time-of-use', 'wholesale-indexed', 'schedule']),
+  modelVersion: z.number().int().positive(),
+  feedInPrice: money,
   computedAt: epochMs,
 });
+
+const announcementRecord: z.ZodType<AnnouncementRecord> = z.union([
+  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('current'), payload: pricePayloadSchema }),
+  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('forecast'), payload: forecastPayloadSchema }),
+]);
 
 const deadLetterRecord: z.ZodType<DeadLetterRecord> = z.strictObject({
   meterId: z.string().optional(),
@@ -61,6 +75,8 @@ const SCHEMAS: Record<StreamTopic, z.ZodType> = {
   statusDeadLetter: deadLetterRecord,
   tariffs: tariffRecord,
   tariffsDeadLetter: deadLetterRecord,
+  announcements: announcementRecord,
+  announcementsDeadLetter: deadLetterRecord,
 };
 
 /**
@@ -71,7 +87,9 @@ export const DEAD_LETTER_TOPIC = {
   readings: 'readingsDeadLetter',
   status: 'statusDeadLetter',
   tariffs: 'tariffsDeadLetter',
+  announcements: 'announcementsDeadLetter',
   readingsDeadLetter: null,
+  announcementsDeadLetter: null,
   statusDeadLetter: null,
   tariffsDeadLetter: null,
 } as const satisfies Record<StreamTopic, StreamTopic | null>;

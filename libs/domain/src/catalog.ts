@@ -1,4 +1,5 @@
-import type { PricingModel, Price } from './pricing';
+import type { PricingModel } from './pricing';
+import type { Price, PriceExplanation } from './prices';
 import type { Reading } from './readings';
 
 /** What the platform knows about regions, devices, keys and results; times in epoch ms. */
@@ -71,6 +72,9 @@ export interface IntervalAggregate {
   closedAt: number | null;
   /** 1, plus one for each revision by late readings after the interval was priced. */
   version: number;
+  /** Ex post, once closed: measured net demand over capacity, and the level that would have given. */
+  measuredUtilisation?: number | null;
+  expostLevel?: number | null;
 }
 
 /** One revision of a priced interval's aggregate by late readings: who, when, and the deltas. */
@@ -86,8 +90,30 @@ export interface AggregateRevision {
   revisedAt: number;
 }
 
+/** A stored price: when it was computed (announced) and, for a firm one, what from. */
 export interface Tariff extends Price {
   computedAt: number;
+  explanation?: PriceExplanation;
+}
+
+/** One version of a region's pricing, in force for intervals starting at or after `effectiveFrom` (null: from the beginning). */
+export interface PricingVersion {
+  regionId: string;
+  version: number;
+  effectiveFrom: number | null;
+  pricing: PricingModel;
+  createdAt: number;
+}
+
+/** A critical-peak event an operator declared: the level it forces over its window. */
+export interface PeakEvent {
+  id: string;
+  regionId: string;
+  start: number;
+  end: number;
+  level: 4 | 5;
+  reason: string;
+  declaredAt: number;
 }
 
 export interface Page<T> {

@@ -18,11 +18,13 @@ export class CatalogRepository {
     this.apiKeys = dataSource.getRepository(ApiKeyEntity);
   }
 
-  /** Inserts a region; false when the id is taken. */
+  /** Inserts a region with its pricing as version 1 (in force from the beginning); null when the id is taken. */
   async createRegion(region: Omit<Region, 'createdAt'>): Promise<Region | null> {
     const result = await this.dataSource.query(
-      `INSERT INTO regions (id, name, timezone, pricing) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (id) DO NOTHING RETURNING created_at`,
+      `WITH r AS (INSERT INTO regions (id, name, timezone, pricing) VALUES ($1, $2, $3, $4)
+                  ON CONFLICT (id) DO NOTHING RETURNING id, pricing, created_at)
+       INSERT INTO region_pricing (region_id, version, effective_from, pricing, created_at)
+       SELECT id, 1, NULL, pricing, created_at FROM r RETURNING created_at`,
       [region.id, region.name, region.timezone, JSON.stringify(region.pricing)],
     );
     return result.length === 0 ? null : { ...region, createdAt: new Date(result[0].created_at).getTime() };

@@ -6,3 +6,4 @@ export * from './readings.repository';
 export * from './intervals.repository';
 export * from './cursor';
 export * from './errors';
+export * from './pricing.repository';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { AggregateRevision, IntervalAggregate, Page, Price, Tariff } from '@wattline/domain';
+import type { AggregateRevision, IntervalAggregate, Level, Page, PriceExplanation, Tariff } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 
 /** An open interval with its region's event time. */
@@ -34,22 +34,44 @@ function toAggregate(r: Row): IntervalAggregate {
     lateReadings: r.late_readings as number,
     closedAt: r.closed_at === null ? null : time(r.closed_at),
     version: Number(r.version ?? 1),
+    measuredUtilisation: r.measured_utilisation === undefined || r.measured_utilisation === null ? null : Number(r.measured_utilisation),
+    expostLevel: r.expost_level === undefined || r.expost_level === null ? null : Number(r.expost_level),
   };
 }
 
-function toTariff(r: Row): Tariff {
+/** PostgreSQL numerics come back as text with the column's scale: trimmed to the 4-6 places prices are shown with. */
+export function moneyText(v: unknown): string {
+  const text = String(v);
+  if (!text.includes('.')) return `${text}.0000`;
+  const [whole, fraction] = text.split('.');
+  const trimmed = fraction.replace(/0+$/, '');
+  return `${whole}.${trimmed.padEnd(4, '0')}`;
+}
+
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export function toTariff(r: Row): Tariff {
   return {
     regionId: r.region_id as string,
     intervalStart: time(r.interval_start),
     intervalEnd: time(r.interval_end),
-    price: String(r.price),
+    validFrom: time(r.valid_from),
+    validTo: time(r.valid_to),
+    price: moneyText(r.price),
+    priceExTax: moneyText(r.price_ex_tax),
+    tax: moneyText(r.tax),
     currency: r.currency as string,
     unit: 'kWh',
-    level: Number(r.level) as Tariff['level'],
-    demandWh: Number(r.demand_wh),
-    supplyWh: Number(r.supply_wh),
+    level: Number(r.level) as Level,
+    firm: r.firm as boolean,
+    basis: r.basis as Tariff['basis'],
+    forecastDemandWh: nullableNumber(r.forecast_demand_wh),
+    forecastSupplyWh: nullableNumber(r.forecast_supply_wh),
     model: r.model as Tariff['model'],
+    modelVersion: Number(r.model_version),
+    feedInPrice: moneyText(r.feed_in_price),
     computedAt: time(r.computed_at),
+    ...(r.explanation ? { explanation: r.explanation as PriceExplanation } : {}),
   };
 }
 
@@ -91,29 +113,26 @@ export class IntervalsRepository {
     });
   }
 
-  /** Closed intervals without a price yet, with the sums they were closed with (oldest first). */
-  async closedUnpriced(limit = 1000): Promise<IntervalAggregate[]> {
+  /** Closed intervals whose measured outcome is not recorded yet, with the sums they were closed with (oldest first). */
+  async closedWithoutOutcome(limit = 1000): Promise<IntervalAggregate[]> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT a.region_id, a.interval_start, a.interval_end, a.closed_demand_wh AS demand_wh, a.closed_supply_wh AS supply_wh,
               a.readings, a.meters_reporting, a.late_readings, a.closed_at, a.version
          FROM interval_aggregates a
-        WHERE a.closed_at IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM tariffs t WHERE t.region_id = a.region_id AND t.interval_start = a.interval_start)
+        WHERE a.closed_at IS NOT NULL AND a.outcome_recorded_at IS NULL
         ORDER BY a.interval_start LIMIT $1`,
       [limit],
     );
     return rows.map(toAggregate);
   }
 
-  /** Writes a price to the outbox (once per interval: a second writer's row is ignored). */
-  async insertTariff(price: Price, nowMs: number): Promise<Tariff | null> {
-    const inserted: Row[] = await this.dataSource.query(
-      `INSERT INTO tariffs (region_id, interval_start, interval_end, price, currency, level, demand_wh, supply_wh, model, computed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`,
-      [price.regionId, new Date(price.intervalStart), new Date(price.intervalEnd), price.price, price.currency, price.level, price.demandWh, price.supplyWh, price.model, new Date(nowMs)],
+  /** Records what a closed interval turned out to be: its measured utilisation and the level it would have had (null where the model has none). */
+  async recordOutcome(regionId: string, intervalStart: number, outcome: { utilisation: number | null; level: number | null }, nowMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE interval_aggregates SET measured_utilisation = $3, expost_level = $4, outcome_recorded_at = $5
+        WHERE region_id = $1 AND interval_start = $2 AND outcome_recorded_at IS NULL`,
+      [regionId, new Date(intervalStart), outcome.utilisation === null || !Number.isFinite(outcome.utilisation) ? null : outcome.utilisation, outcome.level, new Date(nowMs)],
     );
-    return inserted.length === 0 ? null : toTariff(inserted[0]);
   }
 
   /**
@@ -187,10 +206,11 @@ export class IntervalsRepository {
     return { count: Number(total), tariffs: [] };
   }
 
-  async currentTariff(regionId: string): Promise<Tariff | null> {
+  /** The firm price of the interval that contains `atMs`, if one was announced. */
+  async tariffAt(regionId: string, atMs: number): Promise<Tariff | null> {
     const rows = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 ORDER BY interval_start DESC LIMIT 1`,
-      [regionId],
+      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`,
+      [regionId, new Date(atMs)],
     );
     return rows.length === 0 ? null : toTariff(rows[0]);
   }

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReadingRecord } from '@wattline/contracts';
 import { DATA_DIR, LONDON_HOUSEHOLDS_CSV, readLondonHouseholds, slotToReading } from '@wattline/datasets';
-import { DEFAULT_PRICING_MODEL, priceInterval } from '@wattline/domain';
+import { forecastPayload } from '@wattline/contracts';
+import { DEFAULT_PRICING_MODEL, expostOutcome, firmPrice } from '@wattline/domain';
 import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from './catalog.repository';
 import { createDataSource } from './data-source';
 import { IntervalsRepository } from './intervals.repository';
+import { PricingRepository } from './pricing.repository';
 import { ReadingsRepository } from './readings.repository';
 
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
@@ -119,26 +121,25 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect(count).toBe(1);
   });
 
-  it('closes and prices an interval exactly once, and counts a later reading as late without repricing', async () => {
+  it('closes an interval and records its outcome exactly once, and counts a later reading as late without changing either', async () => {
     const start = Date.UTC(2013, 11, 2, 18);
     const now = Date.UTC(2013, 11, 3, 1);
     await expect(intervals.closeInterval('london', start, now)).resolves.toBe(true);
     await expect(intervals.closeInterval('london', start, now)).resolves.toBe(false);
-    const [closed] = (await intervals.closedUnpriced()).filter((a) => a.intervalStart === start);
-    const tariff = await intervals.insertTariff(priceInterval(closed, DEFAULT_PRICING_MODEL), now);
-    expect(tariff).toMatchObject({ regionId: 'london', intervalStart: start, price: '15.0000', level: 1, demandWh: closed.demandWh });
-    await expect(intervals.insertTariff(priceInterval(closed, DEFAULT_PRICING_MODEL), now)).resolves.toBeNull();
-    expect((await intervals.closedUnpriced()).filter((a) => a.intervalStart === start)).toEqual([]);
+    const [closed] = (await intervals.closedWithoutOutcome()).filter((a) => a.intervalStart === start);
+    const outcome = expostOutcome(closed, DEFAULT_PRICING_MODEL);
+    expect(outcome).toMatchObject({ level: 1, utilisation: closed.demandWh / 50_000 });
+    await intervals.recordOutcome('london', start, outcome, now);
+    await intervals.recordOutcome('london', start, { utilisation: 9, level: 5 }, now + 1);
+    expect((await intervals.closedWithoutOutcome()).filter((a) => a.intervalStart === start)).toEqual([]);
 
     const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
     await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1, conflicts: [] });
 
     const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
     expect(aggregate.lateReadings).toBe(1);
-    expect(aggregate.demandWh).toBeCloseTo(tariff!.demandWh + 12.5, 3);
-    const [stored] = (await intervals.listTariffs('london', start, start + 1, 1)).items;
-    expect(stored.price).toBe(tariff!.price);
-    expect(stored.demandWh).toBe(tariff!.demandWh);
+    expect(aggregate.demandWh).toBeCloseTo(closed.demandWh + 12.5, 3);
+    expect(aggregate).toMatchObject({ expostLevel: 1, measuredUtilisation: closed.demandWh / 50_000 });
     const page = await readings.listForMeter('MAC000002', start, start + 1_800_000, 10);
     expect(page.items.find((r) => r.ts === late.ts)).toMatchObject({ late: true, consumptionWh: 12.5 });
   });
@@ -179,6 +180,12 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
 
   it('hands each unpublished tariff to one claimant at a time, takes it back after a failed publish, and lets a claim expire', async () => {
     const now = Date.UTC(2013, 11, 3, 2);
+    const start = Date.UTC(2013, 11, 2, 18);
+    const inputs = { regionId: 'london', intervalStart: start, intervalEnd: start + 1_800_000, timeZone: 'Europe/London', forecastDemandWh: 1000, forecastSupplyWh: 0, forecastMethod: 'mean-of-history', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null };
+    const price = firmPrice(inputs, DEFAULT_PRICING_MODEL, 1, 'intraday');
+    if ('reason' in price) throw new Error(price.detail);
+    const announcement = { regionId: 'london', kind: 'forecast' as const, payload: forecastPayload('london', now, [{ ...price, computedAt: now }]) };
+    await expect(new PricingRepository(dataSource).commitIntraday(price, null, now, announcement)).resolves.toMatchObject({ price: '15.0000', basis: 'intraday' });
     const first = await intervals.claimUnpublishedTariffs('a', now, 60_000);
     expect(first.map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
     await expect(intervals.claimUnpublishedTariffs('b', now, 60_000)).resolves.toEqual([]);

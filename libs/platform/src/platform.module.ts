@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { CatalogRepository, IntervalsRepository, ReadingsRepository } from '@wattline/persistence';
+import { CatalogRepository, IntervalsRepository, PricingRepository, ReadingsRepository } from '@wattline/persistence';
 import { STREAM } from '@wattline/stream';
 import type { Infrastructure } from './infrastructure';
 import { CONTROL_BUS } from './control-bus';
@@ -27,6 +27,7 @@ export class PlatformModule {
       { provide: CatalogRepository, useValue: new CatalogRepository(infra.dataSource) },
       { provide: ReadingsRepository, useValue: new ReadingsRepository(infra.dataSource) },
       { provide: IntervalsRepository, useValue: new IntervalsRepository(infra.dataSource) },
+      { provide: PricingRepository, useValue: new PricingRepository(infra.dataSource) },
     ];
     return { module: PlatformModule, controllers: [HealthController], providers, exports: providers.map((p) => p.provide) };
   }

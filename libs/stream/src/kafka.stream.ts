@@ -3,6 +3,9 @@ import { DEAD_LETTER_TOPIC, KAFKA_TOPICS, kafkaTopicName, type DeadLetterTopic, 
 import { ConsumerLoop } from './consumer-loop';
 import type { BatchHandler, ConsumeOptions, StreamHealth, StreamMessage, StreamObserver, StreamPort, StreamSubscription } from './stream.port';
 
+/** Topics whose latest record per key is what matters (announcements are keyed by their MQTT topic). */
+const COMPACTED = new Set<StreamTopic>(['tariffs', 'status', 'announcements']);
+
 /** Records per produce request at most (Kafka's default max.request.size is 1 MiB; a reading is ~200 B). */
 const MAX_PRODUCE_BATCH = 2000;
 
@@ -237,10 +240,10 @@ export class KafkaStream implements StreamPort {
       .filter((t) => !existing.has(this.topicNames[t]))
       .map((t) => ({
         topic: this.topicNames[t],
-        numPartitions: t === 'tariffs' || t === 'status' ? 3 : partitions,
+        numPartitions: COMPACTED.has(t) ? 3 : partitions,
         replicationFactor: -1,
         configEntries:
-          t === 'tariffs' || t === 'status'
+          COMPACTED.has(t)
             ? [{ name: 'cleanup.policy', value: 'compact' }]
             : [{ name: 'min.insync.replicas', value: '1' }],
       }));

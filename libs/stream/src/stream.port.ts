@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, PoisonReason, ReadingRecord, StatusRecord, StreamTopic, TariffRecord } from '@wattline/contracts';
+import type { AnnouncementRecord, DeadLetterRecord, PoisonReason, ReadingRecord, StatusRecord, StreamTopic, TariffRecord } from '@wattline/contracts';
 
 /** What travels on each stream topic. */
 export interface StreamPayloads {
@@ -8,6 +8,8 @@ export interface StreamPayloads {
   statusDeadLetter: DeadLetterRecord;
   tariffs: TariffRecord;
   tariffsDeadLetter: DeadLetterRecord;
+  announcements: AnnouncementRecord;
+  announcementsDeadLetter: DeadLetterRecord;
 }
 
 export interface StreamMessage<T extends StreamTopic> {

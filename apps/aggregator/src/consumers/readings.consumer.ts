@@ -2,6 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { CONSUMER_GROUPS, mqttTopics, type DeadLetterRecord, type ReadingRecord } from '@wattline/contracts';
 import { isTransientDatabaseError, type ReadingConflict } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
+import type { WattlineConfig } from '@wattline/config';
+import { CONFIG } from '@wattline/platform';
+import { IntervalSchedulerService } from '../jobs/interval-scheduler.service';
 import { ReadingStoreService } from '../windows/reading-store.service';
 
 /**
@@ -13,10 +16,14 @@ import { ReadingStoreService } from '../windows/reading-store.service';
 export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReadingsConsumer.name);
   private subscription: StreamSubscription | null = null;
+  /** The interval each region's newest reading reached, to nudge the scheduler once per interval. */
+  private readonly reached = new Map<string, number>();
 
   constructor(
     @Inject(STREAM) private readonly stream: StreamPort,
     private readonly store: ReadingStoreService,
+    private readonly scheduler: IntervalSchedulerService,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,6 +42,21 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   private async handle(batch: ReadingRecord[]): Promise<void> {
     const { conflicts } = await this.store.store(batch);
     if (conflicts.length > 0) await this.stream.publish('readingsDeadLetter', conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })));
+    this.nudgeOnNewInterval(batch);
+  }
+
+  /** A region's event time entered a new interval: price and announce now rather than at the next tick. */
+  private nudgeOnNewInterval(batch: ReadingRecord[]): void {
+    const length = this.config.INTERVAL_SECONDS * 1000;
+    let advanced = false;
+    for (const r of batch) {
+      const interval = Math.floor(Math.min(r.ts, r.receivedAt) / length);
+      if (interval > (this.reached.get(r.regionId) ?? -Infinity)) {
+        this.reached.set(r.regionId, interval);
+        advanced = true;
+      }
+    }
+    if (advanced) this.scheduler.nudge();
   }
 }
 

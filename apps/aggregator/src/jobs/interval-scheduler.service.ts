@@ -63,6 +63,15 @@ export class IntervalSchedulerService implements OnApplicationBootstrap, OnAppli
     this.logger.log(`interval closing scheduled through BullMQ (${JOB_QUEUE})`);
   }
 
+  /**
+   * Runs a pass now, in this process, instead of at the next tick: called when a region's event
+   * time enters a new interval, so the price in force moves with the readings (a replay at any
+   * speed), not up to a second later. Coalesces with a pass already running.
+   */
+  nudge(): void {
+    void this.run(JobName.CloseDueIntervals);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.worker?.close();

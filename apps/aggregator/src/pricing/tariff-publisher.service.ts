@@ -38,9 +38,9 @@ export class TariffPublisherService {
     }
     await this.intervals.markTariffsPublished(claimed, this.claimant, this.clock.now());
     this.metrics.tariffsPublished.inc(claimed.length);
-    for (const t of claimed) {
-      this.logger.log(`price ${t.regionId} ${new Date(t.intervalStart).toISOString()}: ${t.price} ${t.currency}/kWh (level ${t.level})`);
-    }
+    const first = claimed[0];
+    const last = claimed[claimed.length - 1];
+    this.logger.log(`${claimed.length} firm price(s) to tariffs: ${first.regionId} ${new Date(first.intervalStart).toISOString()} … ${last.regionId} ${new Date(last.intervalStart).toISOString()}`);
     return claimed.length;
   }
 }

@@ -1,18 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import { isClosableByWatermark, isClosableWhenIdle, priceInterval, type PricingModel } from '@wattline/domain';
-import { CatalogRepository, IntervalsRepository } from '@wattline/persistence';
+import { expostOutcome, isClosableByWatermark, isClosableWhenIdle, versionInForce, type PricingVersion } from '@wattline/domain';
+import { IntervalsRepository, PricingRepository } from '@wattline/persistence';
 import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
+import { AnnouncementPublisherService } from '../pricing/announcement-publisher.service';
+import { PriceSchedulerService } from '../pricing/price-scheduler.service';
 import { TariffPublisherService } from '../pricing/tariff-publisher.service';
 
 /**
- * Closes intervals whose time has come and prices them, once each, in steps that hold nothing
- * across each other: close (the sums at that moment are recorded), price every closed interval
- * that has no price yet from its recorded sums (in the domain), write the price to the outbox,
- * then publish after commit. A crash anywhere is picked up by the next pass. An interval closes
- * when its region's watermark (latest reading time) passes its end plus the allowed lateness,
- * or, when the region has gone quiet, when the wall clock does. Run by the scheduler only
- * (jobs/), never per batch.
+ * One pass of the aggregator's clock, in steps that hold nothing across each other: close the
+ * intervals whose time has come (the sums at that moment are recorded) and record what each
+ * turned out to be (measured utilisation, the level it would have had); price ahead (day-ahead
+ * schedules at the cut-off, intraday, the price in force); then publish the outboxes after
+ * commit. A crash anywhere is picked up by the next pass. An interval closes when its region's
+ * watermark (latest reading time) passes its end plus the allowed lateness, or, when the region
+ * has gone quiet, when the wall clock does. Run by the scheduler only (jobs/).
  */
 @Injectable()
 export class IntervalCloserService {
@@ -22,8 +24,10 @@ export class IntervalCloserService {
 
   constructor(
     private readonly intervals: IntervalsRepository,
-    private readonly catalog: CatalogRepository,
+    private readonly pricing: PricingRepository,
+    private readonly prices: PriceSchedulerService,
     private readonly publisher: TariffPublisherService,
+    private readonly announcements: AnnouncementPublisherService,
     @Inject(CONFIG) private readonly config: WattlineConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -56,22 +60,21 @@ export class IntervalCloserService {
     );
     let closed = 0;
     for (const interval of due) if (await this.intervals.closeInterval(interval.regionId, interval.intervalStart, now)) closed += 1;
-    await this.priceClosed(now);
+    await this.recordOutcomes(now);
+    await this.prices.run();
     await this.publisher.publishPending();
+    await this.announcements.publishPending();
     return closed;
   }
 
-  /** Prices every closed interval still without a price, from the sums it was closed with. */
-  private async priceClosed(now: number): Promise<void> {
-    const pricing = new Map<string, PricingModel | null>();
-    for (const aggregate of await this.intervals.closedUnpriced()) {
-      if (!pricing.has(aggregate.regionId)) pricing.set(aggregate.regionId, (await this.catalog.getRegion(aggregate.regionId))?.pricing ?? null);
-      const model = pricing.get(aggregate.regionId);
-      if (!model) {
-        this.logger.error(`region ${aggregate.regionId} has no pricing model; ${new Date(aggregate.intervalStart).toISOString()} left unpriced`);
-        continue;
-      }
-      await this.intervals.insertTariff(priceInterval(aggregate, model), now);
+  /** Ex post: each closed interval's measured utilisation and the level it would have had under the pricing in force. */
+  private async recordOutcomes(now: number): Promise<void> {
+    const versions = new Map<string, PricingVersion[]>();
+    for (const aggregate of await this.intervals.closedWithoutOutcome()) {
+      if (!versions.has(aggregate.regionId)) versions.set(aggregate.regionId, await this.pricing.pricingVersions(aggregate.regionId));
+      const list = versions.get(aggregate.regionId)!;
+      const outcome = list.length === 0 ? { utilisation: null, level: null } : expostOutcome(aggregate, versionInForce(list, aggregate.intervalStart).pricing);
+      await this.intervals.recordOutcome(aggregate.regionId, aggregate.intervalStart, outcome, now);
     }
   }
 }

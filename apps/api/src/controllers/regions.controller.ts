@@ -43,12 +43,6 @@ export class RegionsController {
     return regionView(await this.catalog.getRegion(id));
   }
 
-  @Get(':id/tariffs/current')
-  @RequireRole('analyst')
-  async currentTariff(@Param('id', IdParamPipe) id: string) {
-    return tariffView(await this.analytics.currentTariff(id));
-  }
-
   @Get(':id/tariffs')
   @RequireRole('analyst')
   async tariffs(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {

@@ -21,19 +21,90 @@ const timeZone = z
     }
   }, 'must be an IANA time zone such as Europe/London or Asia/Tokyo');
 
-export const pricingSchema = z.discriminatedUnion('model', [
-  z.object({
-    model: z.literal('critical-peak-5'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY'),
-    levelPrices: z.tuple([price, price, price, price, price]),
-    capacityKw: z.number().positive(),
-    // Fractions of capacity: 0.5 is 50 %. Percentages (50, 70, …) would leave the region at level 1 forever.
-    thresholds: z
-      .tuple([utilisation, utilisation, utilisation, utilisation])
-      .refine((t) => t.every((v, i) => i === 0 || v > t[i - 1]), 'must be ascending'),
-  }),
-  z.object({ model: z.literal('flat'), currency: z.string().regex(/^[A-Z]{3}$/), price }),
-]);
+const signedPrice = z.string().regex(/^-?\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5" or "-0.01"');
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY');
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM such as 16:00');
+const level = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]);
+const fraction = z.string().regex(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/, 'must be a fraction between 0 and 1 such as "0.05"');
+
+/** What every model takes: mode, cut-off, limits, tax, feed-in and fallback prices. */
+const common = {
+  currency,
+  mode: z.enum(['day-ahead', 'intraday']).optional(),
+  cutoff: clock.optional(),
+  floor: signedPrice.optional(),
+  cap: signedPrice.optional(),
+  maxStep: price.optional(),
+  taxRate: fraction.optional(),
+  feedInPrice: price.optional(),
+  fallbackPrice: price.optional(),
+  eventBudget: z.number().int().min(0).max(365).optional(),
+};
+
+const band = z.object({
+  name: z.string().min(1).max(40),
+  level,
+  price: signedPrice,
+  from: clock,
+  to: clock,
+  days: z.array(z.enum(['weekday', 'weekend'])).min(1).optional(),
+  months: z.array(z.number().int().min(1).max(12)).min(1).optional(),
+});
+
+export const pricingSchema = z
+  .discriminatedUnion('model', [
+    z.object({
+      ...common,
+      model: z.literal('critical-peak-5'),
+      levelPrices: z.tuple([price, price, price, price, price]),
+      capacityKw: z.number().positive(),
+      // Fractions of capacity: 0.5 is 50 %. Percentages (50, 70, …) would leave the region at level 1 forever.
+      thresholds: z
+        .tuple([utilisation, utilisation, utilisation, utilisation])
+        .refine((t) => t.every((v, i) => i === 0 || v > t[i - 1]), 'must be ascending'),
+    }),
+    z.object({ ...common, model: z.literal('flat'), price }),
+    z.object({ ...common, model: z.literal('time-of-use'), bands: z.array(band).min(1).max(48), otherwise: band.pick({ name: true, level: true, price: true }) }),
+    z.object({ ...common, model: z.literal('wholesale-indexed'), multiplier: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, 'must be a decimal string such as "2.2"'), peakAdder: price, peakFrom: clock, peakTo: clock, cap: signedPrice }),
+    z.object({ ...common, model: z.literal('schedule'), fallbackPrice: price }),
+  ])
+  .refine((p) => p.floor === undefined || p.cap === undefined || Number(p.floor) <= Number(p.cap), { message: 'floor must not be above cap', path: ['floor'] });
+
+export const putPricingSchema = z.object({
+  effectiveFrom: isoTime,
+  pricing: pricingSchema,
+});
+export type PutPricingBody = z.output<typeof putPricingSchema>;
+
+export const declareEventSchema = z
+  .object({
+    start: isoTime,
+    end: isoTime,
+    level: z.union([z.literal(4), z.literal(5)]).default(5),
+    reason: z.string().min(1).max(500),
+  })
+  .refine((e) => Date.parse(e.start) < Date.parse(e.end), { message: 'start must be before end', path: ['start'] })
+  .refine((e) => Date.parse(e.end) - Date.parse(e.start) <= 24 * 3_600_000, { message: 'an event lasts at most 24 hours', path: ['end'] });
+export type DeclareEventBody = z.output<typeof declareEventSchema>;
+
+/** Uploaded prices per interval (JSON; large series as text/csv). */
+export const uploadPricesSchema = z.object({
+  prices: z
+    .array(z.object({ intervalStart: isoTime, price: signedPrice, band: z.string().max(40).optional() }))
+    .min(1)
+    .max(50_000),
+});
+export type UploadPricesBody = z.output<typeof uploadPricesSchema>;
+
+/** How to read a CSV upload: which columns hold the time and price, and what to divide prices by (100 for pence). */
+export const csvUploadQuerySchema = z.object({
+  timeColumn: z.string().min(1).max(64).default('valid_from'),
+  priceColumn: z.string().min(1).max(64).default('price'),
+  bandColumn: z.string().min(1).max(64).optional(),
+  divisor: z.coerce.number().positive().default(1),
+  timeZone: timeZone.default('UTC'),
+});
+export type CsvUploadQuery = z.output<typeof csvUploadQuerySchema>;
 
 export const createRegionSchema = z.object({
   id,

@@ -1,6 +1,8 @@
 import Decimal from 'decimal.js';
 import { pricePayload } from '@wattline/contracts';
-import type { AggregateRevision, IntervalAggregate, Meter, Region, StoredReading, Tariff } from '@wattline/domain';
+import type { AggregateRevision, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
+import type { ForecastVersusActual } from '@wattline/persistence';
+import type { Explanation } from '../services/pricing.service';
 
 /** Response shapes: domain types with times as ISO-8601. */
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -40,6 +42,8 @@ export const aggregateView = (a: IntervalAggregate) => ({
   closed: a.closedAt !== null,
   closedAt: iso(a.closedAt),
   version: a.version,
+  measuredUtilisation: a.measuredUtilisation ?? null,
+  expostLevel: a.expostLevel ?? null,
 });
 
 export const revisionView = (r: AggregateRevision) => ({
@@ -54,15 +58,58 @@ export const revisionView = (r: AggregateRevision) => ({
   revisedAt: iso(r.revisedAt),
 });
 
-export const tariffView = (t: Tariff) => pricePayload(t);
+export const tariffView = (t: Tariff) => ({ ...pricePayload(t), feedInPrice: t.feedInPrice });
+
+export const pricingVersionView = (v: PricingVersion) => ({ version: v.version, effectiveFrom: iso(v.effectiveFrom), pricing: v.pricing, createdAt: iso(v.createdAt) });
+
+export const eventView = (e: PeakEvent) => ({ id: e.id, regionId: e.regionId, start: iso(e.start), end: iso(e.end), level: e.level, reason: e.reason, declaredAt: iso(e.declaredAt) });
+
+export const forecastView = (f: ForecastVersusActual) => ({
+  intervalStart: iso(f.intervalStart),
+  intervalEnd: iso(f.intervalEnd),
+  forecastDemandWh: f.forecastDemandWh,
+  forecastSupplyWh: f.forecastSupplyWh,
+  method: f.method,
+  madeAt: iso(f.madeAt),
+  actualDemandWh: f.actualDemandWh,
+  actualSupplyWh: f.actualSupplyWh,
+  closed: f.closed,
+  demandErrorWh: f.actualDemandWh === null ? null : Math.round((f.actualDemandWh - f.forecastDemandWh) * 1000) / 1000,
+  demandErrorPct: f.actualDemandWh ? Math.round((10_000 * (f.actualDemandWh - f.forecastDemandWh)) / f.actualDemandWh) / 100 : null,
+});
+
+export function explanationView(x: Explanation) {
+  const e = x.tariff.explanation;
+  return {
+    price: tariffView(x.tariff),
+    inputs: e
+      ? {
+          forecastDemandWh: e.inputs.forecastDemandWh,
+          forecastSupplyWh: e.inputs.forecastSupplyWh,
+          forecastMethod: e.inputs.forecastMethod,
+          wholesalePrice: e.inputs.wholesalePrice,
+          scheduledPrice: e.inputs.scheduledPrice,
+          event: e.inputs.event,
+          previousPriceExTax: e.inputs.previousPriceExTax,
+          timeZone: e.inputs.timeZone,
+        }
+      : null,
+    parameters: e?.parameters ?? null,
+    modelVersion: x.tariff.modelVersion,
+    computation: e ? { rawPriceExTax: e.rawPriceExTax, utilisation: e.utilisation, band: e.band, constrainedBy: e.constrainedBy } : null,
+    recomputed: x.recomputed,
+    matches: x.matches,
+    measured: x.measured,
+  };
+}
 
 /**
  * A price as Octopus Energy's public API gives a unit rate: `value_inc_vat` in the minor
  * unit of the currency per kWh (pence for GBP; a hundredth of the unit for any currency, as
  * clients such as evcc and Home Assistant's integrations divide by 100), newest first.
- * Wattline's prices carry no tax split yet, so both values are the price.
+ * `value_exc_vat` is the price before tax, `value_inc_vat` with it.
  */
 export function octopusRateView(t: Tariff) {
-  const minor = new Decimal(t.price).times(100).toNumber();
-  return { value_exc_vat: minor, value_inc_vat: minor, valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
+  const minor = (v: string) => new Decimal(v).times(100).toNumber();
+  return { value_exc_vat: minor(t.priceExTax), value_inc_vat: minor(t.price), valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, buildBill, type AggregateRevision, type Bill, type IntervalAggregate, type Page, type StoredReading, type Tariff } from '@wattline/domain';
+import { buildBill, type AggregateRevision, type Bill, type IntervalAggregate, type Page, type StoredReading, type Tariff } from '@wattline/domain';
 import { IntervalsRepository, ReadingsRepository } from '@wattline/persistence';
 import { CatalogService } from './catalog.service';
 
@@ -35,13 +35,6 @@ export class AnalyticsService {
   async ratesNewestFirst(regionId: string, from: number, to: number, pageSize: number, page: number): Promise<{ count: number; tariffs: Tariff[] }> {
     await this.catalog.getRegion(regionId);
     return this.intervals.tariffsNewestFirst(regionId, from, to, pageSize, (page - 1) * pageSize);
-  }
-
-  async currentTariff(regionId: string): Promise<Tariff> {
-    await this.catalog.getRegion(regionId);
-    const tariff = await this.intervals.currentTariff(regionId);
-    if (!tariff) throw new DomainError('not_found', `No price has been published for region ${regionId} yet`);
-    return tariff;
   }
 
   async billOf(meterId: string, from: number, to: number): Promise<Bill & { meterId: string; currency: string }> {

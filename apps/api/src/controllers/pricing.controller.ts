@@ -1,0 +1,99 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from '@wattline/domain';
+import { CLOCK, type Clock } from '@wattline/platform';
+import { RequireRole } from '../auth/api-key.guard';
+import {
+  csvUploadQuerySchema,
+  declareEventSchema,
+  putPricingSchema,
+  rangeQuerySchema,
+  uploadPricesSchema,
+  type CsvUploadQuery,
+  type DeclareEventBody,
+  type PutPricingBody,
+  type RangeQuery,
+  type UploadPricesBody,
+} from '../dtos/schemas';
+import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
+import { IdParamPipe } from '../dtos/id-param.pipe';
+import { PricingService } from '../services/pricing.service';
+import { sendPage, sendRangePage } from './list-response';
+
+/** Prices ahead of the consumption: the price in force, explanations, forecasts, pricing versions, events and uploaded prices. */
+@Controller('v1/regions')
+export class PricingController {
+  constructor(
+    private readonly pricing: PricingService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get(':id/tariffs/current')
+  @RequireRole('analyst')
+  current(@Param('id', IdParamPipe) id: string) {
+    return this.pricing.current(id);
+  }
+
+  @Get(':id/tariffs/:intervalStart/explain')
+  @RequireRole('analyst')
+  async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string) {
+    const at = Date.parse(intervalStart);
+    if (Number.isNaN(at) || !/T/.test(intervalStart)) throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', { field: 'intervalStart' });
+    return explanationView(await this.pricing.explain(id, at));
+  }
+
+  @Get(':id/forecast')
+  @RequireRole('analyst')
+  async forecast(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.pricing.forecast(id, ...range), forecastView);
+  }
+
+  @Get(':id/pricing')
+  @RequireRole('analyst')
+  async versions(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Res() res: Response) {
+    sendPage(req, res, { items: (await this.pricing.versions(id)).map(pricingVersionView), nextCursor: null });
+  }
+
+  @Put(':id/pricing')
+  @RequireRole('admin')
+  @HttpCode(201)
+  async changePricing(@Param('id', IdParamPipe) id: string, @Body({ schema: putPricingSchema }) body: PutPricingBody) {
+    return pricingVersionView(await this.pricing.changePricing(id, body.pricing, Date.parse(body.effectiveFrom)));
+  }
+
+  @Post(':id/events')
+  @RequireRole('admin')
+  async declareEvent(@Param('id', IdParamPipe) id: string, @Body({ schema: declareEventSchema }) body: DeclareEventBody) {
+    return eventView(await this.pricing.declareEvent(id, body));
+  }
+
+  @Get(':id/events')
+  @RequireRole('analyst')
+  async events(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    await sendRangePage(req, res, { ...query, from: query.from ?? '1970-01-01T00:00:00Z', to: query.to ?? '9999-01-01T00:00:00Z' }, this.clock.now(), (...range) => this.pricing.events(id, ...range), eventView);
+  }
+
+  /** A wholesale price series for wholesale-indexed pricing: JSON `{prices:[…]}`, or text/csv with the columns named in the query. */
+  @Post(':id/wholesale-prices')
+  @RequireRole('admin')
+  upload(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery) {
+    return this.pricing.upload('wholesale', id, this.body(req, query));
+  }
+
+  /** A published schedule applied as it is (the `schedule` model): JSON `{prices:[{intervalStart,price,band}]}`, or text/csv. */
+  @Post(':id/schedules')
+  @RequireRole('admin')
+  schedule(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery) {
+    return this.pricing.upload('scheduled', id, this.body(req, query));
+  }
+
+  private body(req: Request, query: CsvUploadQuery): UploadPricesBody {
+    const raw = req.is('text/csv') ? this.pricing.fromCsv(String(req.body ?? ''), query) : req.body;
+    const parsed = uploadPricesSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new DomainError('validation_failed', `${issue.path.join('.') || '(body)'}: ${issue.message}`, { field: issue.path.join('.') || '(body)' });
+    }
+    return parsed.data;
+  }
+}

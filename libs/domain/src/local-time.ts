@@ -1,0 +1,112 @@
+/**
+ * Wall-clock arithmetic in a region's own time zone (IANA names, through the runtime's ICU
+ * data): local midnights, a day's cut-off, the local time of day and the day type of an
+ * instant. Pure: the same instant and zone give the same answer. Days may be 23 or 25 hours
+ * long where the zone changes its offset; nothing here assumes 24.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export interface LocalParts {
+  year: number;
+  /** 1..12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 = Sunday … 6 = Saturday */
+  weekday: number;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(ms))) parts[p.type] = p.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    weekday: WEEKDAYS.indexOf(parts.weekday),
+  };
+}
+
+/** The zone's offset from UTC at an instant, in ms (positive east of Greenwich). */
+function offsetAt(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant a local wall-clock time names (the later offset when a gap or an overlap makes it ambiguous). */
+export function fromLocal(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
+  const guess = Date.UTC(year, month - 1, day, hour, minute);
+  const first = guess - offsetAt(guess, timeZone);
+  return guess - offsetAt(first, timeZone);
+}
+
+/** Local midnight starting the local day that contains `ms`. */
+export function localDayStart(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return fromLocal(p.year, p.month, p.day, 0, 0, timeZone);
+}
+
+/** Local midnight starting the day after the one that starts at `dayStart`. */
+export function nextLocalDayStart(dayStart: number, timeZone: string): number {
+  const p = localParts(dayStart + 36 * 3_600_000, timeZone); // well inside the next day, whatever its length
+  return fromLocal(p.year, p.month, p.day, 0, 0, timeZone);
+}
+
+/** `HH:MM` on the local day before the one starting at `dayStart`: a day-ahead cut-off. */
+export function cutoffBefore(dayStart: number, cutoff: string, timeZone: string): number {
+  const [hour, minute] = cutoff.split(':').map(Number);
+  const p = localParts(dayStart - 12 * 3_600_000, timeZone);
+  return fromLocal(p.year, p.month, p.day, hour, minute, timeZone);
+}
+
+/** Seconds since local midnight by the wall clock (so 17:30 is the same slot in winter and summer). */
+export function localSecondOfDay(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return p.hour * 3600 + p.minute * 60 + p.second;
+}
+
+export type DayType = 'weekday' | 'weekend';
+
+export function dayType(ms: number, timeZone: string): DayType {
+  const weekday = localParts(ms, timeZone).weekday;
+  return weekday === 0 || weekday === 6 ? 'weekend' : 'weekday';
+}
+
+/** Interval starts (aligned to the interval grid) inside [from, to). */
+export function intervalStartsBetween(from: number, to: number, intervalMs: number): number[] {
+  const starts: number[] = [];
+  for (let t = Math.ceil(from / intervalMs) * intervalMs; t < to; t += intervalMs) starts.push(t);
+  return starts;
+}
+
+/** The interval (aligned to the grid) that contains the instant `ms`. */
+export function intervalContaining(ms: number, intervalMs: number): { start: number; end: number } {
+  const start = Math.floor(ms / intervalMs) * intervalMs;
+  return { start, end: start + intervalMs };
+}
