@@ -13,7 +13,9 @@ import { createTestDatabase, expectEventually, restClient, startPlatformProcess,
  * PostgreSQL, once on the embedded defaults.
  */
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
-const FIRST = Date.UTC(2013, 11, 2, 0, 0);
+/** The history the first schedule is forecast from: one half hour the day before. */
+const PRIME = Date.UTC(2013, 11, 2, 15, 0);
+const FIRST = Date.UTC(2013, 11, 3, 0, 0);
 const SLOTS = 6; // 00:00 to 03:00
 const PRICING = { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['3.99', '11.76', '20', '40', '67.20'], capacityKw: 4, thresholds: [0.5, 0.7, 0.85, 1.0] };
 
@@ -26,7 +28,7 @@ function expectedLevel(demandWh: number): number {
 async function loadSlots(): Promise<HouseholdSlot[]> {
   const slots: HouseholdSlot[] = [];
   for await (const slot of readLondonHouseholds({ households: (id) => HOMES.includes(id) })) {
-    if (slot.slotStart >= FIRST && slot.slotStart < FIRST + SLOTS * 1_800_000) slots.push(slot);
+    if ((slot.slotStart >= FIRST && slot.slotStart < FIRST + SLOTS * 1_800_000) || slot.slotStart === PRIME) slots.push(slot);
   }
   return slots;
 }
@@ -132,12 +134,14 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
   });
 
   it('answers a batch element nested 5,000 levels deep on meters/{id}/errors and stores the rest of its batch', async () => {
-    const id = HOMES[2];
-    const meter = await connect({ clientId: id, username: id, password: passwords.get(id) });
+    // A region of its own, so these readings are no part of London's history (its forecasts).
+    await api.post('/v1/regions', { id: 'leeds', name: 'Leeds', pricing: PRICING });
+    const id = 'nested-1';
+    const { body } = await api.post('/v1/meters', { id, regionId: 'leeds' });
+    const meter = await connect({ clientId: id, username: id, password: body.mqtt.password });
     const errors: Record<string, unknown>[] = [];
     meter.on('message', (topic, payload) => topic === `meters/${id}/errors` && errors.push(JSON.parse(payload.toString())));
     await meter.subscribeAsync(`meters/${id}/errors`, { qos: 1 });
-    // A day no other test reads: 2013-11-30.
     const day = Date.UTC(2013, 10, 30);
     const good = (n: number) => JSON.stringify({ ts: day + n * 1_800_000, periodS: 1800, consumptionWh: 100 + n });
     const deep = `{"ts":${'['.repeat(5000)}${']'.repeat(5000)},"periodS":1800,"consumptionWh":1}`;
@@ -164,15 +168,24 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     await closed; // [MQTT-3.3.5-2]: 3.1.1 cannot refuse a PUBLISH, so the connection is closed
   });
 
-  it('turns real readings into exact interval sums and a price per interval', async () => {
-    // Three ways to send: one backlog batch (QoS 1), one reading at a time (QoS 1), QoS 2.
-    for (const [index, id] of HOMES.entries()) {
-      const meter = await connect({ clientId: id, username: id, password: passwords.get(id), clean: true });
-      const mine = slots.filter((s) => s.lclId === id).map((s) => slotToReading(s));
-      if (index === 0) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: mine }), { qos: 1 });
-      else for (const reading of mine) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify(reading), { qos: index === 1 ? 1 : 2 });
-    }
-    const range = `from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z`;
+  it('turns real readings into exact interval sums, prices the next day ahead from them, and records what each interval turned out to be', async () => {
+    const sent = async (at: (start: number) => boolean) => {
+      // Three ways to send: one backlog batch (QoS 1), one reading at a time (QoS 1), QoS 2.
+      for (const [index, id] of HOMES.entries()) {
+        const meter = await connect({ clientId: id, username: id, password: passwords.get(id), clean: true });
+        const mine = slots.filter((s) => s.lclId === id && at(s.slotStart)).map((s) => slotToReading(s));
+        if (index === 0) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: mine }), { qos: 1 });
+        else for (const reading of mine) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify(reading), { qos: index === 1 ? 1 : 2 });
+        await meter.endAsync();
+      }
+    };
+    // History first: the afternoon before, closed once the region has been quiet for 2 s.
+    await sent((start) => start === PRIME);
+    const primeWh = slots.filter((s) => s.slotStart === PRIME).reduce((sum, s) => sum + s.consumptionWh, 0);
+    await expectEventually(async () => ((await api.get(`/v1/regions/london/aggregates?from=${new Date(PRIME).toISOString()}`)).body.items?.[0]?.closed ? true : undefined), { what: 'the history interval closed' });
+    // Then the next day: its first reading passes the 16:00 cut-off in event time, and the whole day is priced from the forecast.
+    await sent((start) => start >= FIRST);
+    const range = `from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z`;
     const tariffs = await expectEventually(
       async () => {
         const res = await api.get(`/v1/regions/london/tariffs?${range}`);
@@ -180,17 +193,26 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
       },
       { what: `${SLOTS} tariffs`, timeoutMs: 30_000 },
     );
-    const aggregates = (await api.get(`/v1/regions/london/aggregates?${range}`)).body.items;
+    const aggregates = await expectEventually(
+      async () => {
+        const items = (await api.get(`/v1/regions/london/aggregates?${range}`)).body.items;
+        return items?.length === SLOTS && items.every((a: { closed: boolean; expostLevel: number | null }) => a.closed && a.expostLevel !== null) ? items : undefined;
+      },
+      { what: `${SLOTS} closed intervals with their outcome` },
+    );
+    const expostLevels = new Set<number>();
     for (let slot = 0; slot < SLOTS; slot++) {
       const start = FIRST + slot * 1_800_000;
       const demandWh = slots.filter((s) => s.slotStart === start).reduce((sum, s) => sum + s.consumptionWh, 0);
-      expect(aggregates[slot]).toMatchObject({ intervalStart: new Date(start).toISOString(), readings: 3, metersReporting: 3, closed: true });
+      expect(aggregates[slot]).toMatchObject({ intervalStart: new Date(start).toISOString(), readings: 3, metersReporting: 3, closed: true, expostLevel: expectedLevel(demandWh) });
       expect(aggregates[slot].demandWh).toBeCloseTo(demandWh, 3);
-      expect(tariffs[slot]).toMatchObject({ regionId: 'london', currency: 'GBP', unit: 'kWh', level: expectedLevel(demandWh), model: 'critical-peak-5' });
-      expect(tariffs[slot].price).toBe(Number(PRICING.levelPrices[expectedLevel(demandWh) - 1]).toFixed(4));
+      expostLevels.add(aggregates[slot].expostLevel);
+      // Priced ahead from the only history there was (the mean of the measured half hour), not from what came after.
+      expect(tariffs[slot]).toMatchObject({ regionId: 'london', currency: 'GBP', unit: 'kWh', level: expectedLevel(primeWh), model: 'critical-peak-5', basis: 'day-ahead', firm: true });
+      expect(tariffs[slot].forecastDemandWh).toBeCloseTo(primeWh, 3);
+      expect(tariffs[slot].price).toBe(Number(PRICING.levelPrices[expectedLevel(primeWh) - 1]).toFixed(4));
     }
-    const levels = new Set(tariffs.map((t: { level: number }) => t.level));
-    expect(levels.size).toBeGreaterThan(1); // the real load moves the price
+    expect(expostLevels.size).toBeGreaterThan(1); // the real load moves the level it would have had
   });
 
   it('keeps the latest price retained for a display that connects later, and serves it over REST', async () => {
@@ -203,7 +225,8 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     const current = await api.get('/v1/regions/london/tariffs/current');
     expect(current.status).toBe(200);
     expect(price).toEqual(current.body);
-    expect(price).toMatchObject({ intervalStart: '2013-12-02T02:30:00.000Z', intervalEnd: '2013-12-02T03:00:00.000Z' });
+    // The region's clock is at the newest reading (03:00): the firm price of 03:00-03:30 is in force.
+    expect(price).toMatchObject({ intervalStart: '2013-12-03T03:00:00.000Z', validFrom: '2013-12-03T03:00:00.000Z', validTo: '2013-12-03T03:30:00.000Z', basis: 'day-ahead', firm: true });
   });
 
   it('serves health, metrics, the OpenAPI document, the docs and the web pages', async () => {
@@ -231,9 +254,9 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
   });
 
   it('bills a meter at the published prices', async () => {
-    const bill = await api.get(`/v1/meters/${HOMES[2]}/bill?from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z`);
+    const bill = await api.get(`/v1/meters/${HOMES[2]}/bill?from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z`);
     expect(bill.status).toBe(200);
-    const mine = slots.filter((s) => s.lclId === HOMES[2]);
+    const mine = slots.filter((s) => s.lclId === HOMES[2] && s.slotStart >= FIRST);
     expect(bill.body.consumptionWh).toBeCloseTo(mine.reduce((sum, s) => sum + s.consumptionWh, 0), 3);
     expect(bill.body.unpricedWh).toBe(0);
     expect(bill.body.intervals).toHaveLength(SLOTS);
@@ -243,35 +266,46 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
   });
 
   it('serves lists as CSV when asked', async () => {
-    const csv = await api.get('/v1/regions/london/tariffs?from=2013-12-02T00:00:00Z&to=2013-12-02T03:00:00Z', { accept: 'text/csv' });
+    const csv = await api.get('/v1/regions/london/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z', { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\n');
-    expect(lines[0].split(',')).toEqual(expect.arrayContaining(['regionId', 'intervalStart', 'price', 'level']));
+    expect(lines[0].split(',')).toEqual(expect.arrayContaining(['regionId', 'intervalStart', 'validFrom', 'price', 'priceExTax', 'tax', 'level', 'basis']));
     expect(lines).toHaveLength(SLOTS + 1);
   });
 });
 
 describe('live readings (ts = now) on the embedded defaults', () => {
-  it('prices an interval once it is over and retains the price', async () => {
+  it('announces each next interval intraday before it starts, and the fallback (marked) until there is one', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wattline-live-'));
     const platform = await startPlatformProcess({ DATA_DIR: dataDir, INTERVAL_SECONDS: '2', ALLOWED_LATENESS_SECONDS: '1', IDLE_CLOSE_SECONDS: '1' });
     const api = restClient(platform.httpUrl, platform.adminKey);
     try {
-      await api.post('/v1/regions', { id: 'kitakyushu', name: 'Kitakyushu' });
+      await api.post('/v1/regions', { id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo' });
       const { body } = await api.post('/v1/meters', { id: 'meter-live', regionId: 'kitakyushu' });
       const meter = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'meter-live', username: 'meter-live', password: body.mqtt.password, reconnectPeriod: 0 });
-      const prices: Record<string, unknown>[] = [];
-      meter.on('message', (_t, payload) => prices.push(JSON.parse(payload.toString())));
-      await meter.subscribeAsync('prices/kitakyushu/current', { qos: 1 });
+      const current: Record<string, unknown>[] = [];
+      const ahead: { at: number; price: Record<string, unknown> }[] = [];
+      meter.on('message', (topic, payload) => {
+        const message = JSON.parse(payload.toString());
+        if (topic.endsWith('/current')) current.push(message);
+        else for (const price of message.intervals) ahead.push({ at: Date.now(), price });
+      });
+      await meter.subscribeAsync(['prices/kitakyushu/current', 'prices/kitakyushu/forecast'], { qos: 1 });
       const deadline = Date.now() + 20_000;
-      while (prices.length === 0 && Date.now() < deadline) {
+      while (!current.some((p) => p.basis === 'intraday') && Date.now() < deadline) {
         await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 2 }), { qos: 1 });
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      expect(prices[0]).toMatchObject({ regionId: 'kitakyushu', currency: 'JPY', level: 1, price: '15.0000' });
-      expect(Date.parse(prices[0].intervalEnd as string) - Date.parse(prices[0].intervalStart as string)).toBe(2000);
+      // Before any price was announced ahead, the display was told it is on the fallback rate.
+      expect(current[0]).toMatchObject({ regionId: 'kitakyushu', basis: 'fallback', firm: false, price: '75.0000', level: 3 });
+      const firm = current.find((p) => p.basis === 'intraday')!;
+      expect(firm).toMatchObject({ regionId: 'kitakyushu', currency: 'JPY', level: 1, price: '15.0000', firm: true });
+      expect(Date.parse(firm.validTo as string) - Date.parse(firm.validFrom as string)).toBe(2000);
+      // It had been announced on the forecast topic before its interval started.
+      const announced = ahead.find((a) => a.price.validFrom === firm.validFrom)!;
+      expect(announced.at).toBeLessThanOrEqual(Date.parse(firm.validFrom as string));
       const listed = await api.get(`/v1/regions/kitakyushu/tariffs?from=${new Date(Date.now() - 60_000).toISOString()}`);
-      expect(listed.body.items.map((t: { intervalStart: string }) => t.intervalStart)).toContain(prices[0].intervalStart);
+      expect(listed.body.items.map((t: { intervalStart: string }) => t.intervalStart)).toContain(firm.intervalStart);
       await meter.endAsync();
     } finally {
       await platform.stop();
