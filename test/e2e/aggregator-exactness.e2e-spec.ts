@@ -173,7 +173,9 @@ describe('exact interval accounting', () => {
         const iso = new Date(slot.slotStart).toISOString();
         if (iso < week.from || iso >= week.to) continue;
         homes.add(slot.lclId);
-        records.push({ ...slotToReading(slot), seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'london', receivedAt: 0 });
+        // Received as a live broker would have: at the end of the half hour it measured (event time follows it).
+        const reading = slotToReading(slot);
+        records.push({ ...reading, seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'london', receivedAt: reading.ts });
       }
       expected = expectedLondon(homes, week.from, week.to);
     });
@@ -218,8 +220,9 @@ describe('exact interval accounting', () => {
     it('gives the same aggregates with two replicas in one consumer group as with one, and prices each interval once', async () => {
       const { db, env: base } = await prepare();
       const redis = await startRedis();
-      // With Redis the closing runs as a BullMQ job scheduler shared by both replicas.
-      const env = { ...base, REDIS_URL: redis.url, IDLE_CLOSE_SECONDS: '2' };
+      // With Redis the closing and pricing run as a BullMQ job scheduler shared by both replicas.
+      // No lateness: intervals close as event time passes them, so each day's cut-off finds history.
+      const env = { ...base, REDIS_URL: redis.url, IDLE_CLOSE_SECONDS: '2', ALLOWED_LATENESS_SECONDS: '0' };
       const replicas = await Promise.all([aggregator(env), aggregator(env)]);
       try {
         await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), { what: 'all readings', timeoutMs: 90_000 });
@@ -233,9 +236,10 @@ describe('exact interval accounting', () => {
         expect(assigned.every((n) => n > 0)).toBe(true);
         expect(sorted(await storedTotals(db.url))).toEqual(sorted(expected));
 
-        // The region goes quiet: its 336 half hours close by the idle rule, each priced and
-        // produced to `tariffs` exactly once although both replicas run the closer and the outbox.
-        const intervals = expected.size;
+        // Each day after the first (2013-12-03 to 12-09) is priced at its cut-off, 16:00 the day
+        // before in event time: 7 × 48 firm prices, each stored and produced to `tariffs` exactly
+        // once although both replicas run the scheduler and the outbox.
+        const intervals = 7 * 48;
         const tariffRows = async () => {
           const client = new Client({ connectionString: db.url });
           await client.connect();

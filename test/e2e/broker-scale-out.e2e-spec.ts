@@ -38,7 +38,7 @@ describe('broker scale-out over Redis', () => {
     },
     (error: { code?: number }) => error.code,
   );
-  /** Publishes M1's next real half hour; with lateness 0 its own interval closes and is priced at once. */
+  /** Publishes M1's next real half hour: the region's clock moves to its end, and the price in force to the interval starting there. */
   const publishNextSlot = async (client: MqttClient) => {
     const slot = slots[nextSlot++];
     await client.publishAsync(`meters/${M1}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
@@ -94,8 +94,8 @@ describe('broker scale-out over Redis', () => {
     for (let i = 0; i < 3; i++) await publishNextSlot(m1);
     const priced = await expectEventually(async () => {
       const price = await currentPrice();
-      return price.intervalStart === new Date(slots[2].slotStart).toISOString() ? price : undefined;
-    }, { what: 'the third interval priced' });
+      return price.validFrom === new Date(slots[2].slotStart + 1_800_000).toISOString() ? price : undefined;
+    }, { what: 'the price in force after the third half hour' });
 
     const ops = await connect(b.mqttUrl, { clientId: `${service.username}-1`, username: service.username, password: service.password });
     const seen = statuses(ops);
@@ -111,8 +111,8 @@ describe('broker scale-out over Redis', () => {
     await m2.subscribeAsync('prices/london/current', { qos: 1 });
     await m2.endAsync();
     const m1 = await meter(a.mqttUrl, M1);
-    await publishNextSlot(m1); // prices another interval while M2 is offline
-    const queuedInterval = new Date(slots[nextSlot - 1].slotStart).toISOString();
+    await publishNextSlot(m1); // moves the price in force to another interval while M2 is offline
+    const queuedInterval = new Date(slots[nextSlot - 1].slotStart + 1_800_000).toISOString();
     await expectEventually(async () => ((await currentPrice()).intervalStart === queuedInterval ? true : undefined), { what: 'a new price' });
 
     const received: { intervalStart: string; retain: boolean }[] = [];

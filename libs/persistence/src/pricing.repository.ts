@@ -22,6 +22,8 @@ export interface RegionPricingState {
   currentStart: number | null;
   currentBasis: string | null;
   currentVersion: number | null;
+  /** The region's earliest measured interval (read only while it has no day scheduled yet). */
+  firstIntervalStart: number | null;
 }
 
 export interface ScheduledPrice {
@@ -37,6 +39,8 @@ export type StoredForecast = IntervalForecast & { intervalEnd: number };
 
 const TARIFF_COLUMNS = `region_id, interval_start, interval_end, valid_from, valid_to, price, price_ex_tax, tax, currency, level, firm, basis,
   forecast_demand_wh, forecast_supply_wh, model, model_version, feed_in_price, explanation, computed_at`;
+
+const TARIFF_WIDTH = TARIFF_COLUMNS.split(',').length;
 
 function tariffValues(p: FirmPrice, nowMs: number): unknown[] {
   return [
@@ -55,7 +59,8 @@ export class PricingRepository {
 
   async regionStates(): Promise<RegionPricingState[]> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT r.id, r.timezone, w.watermark, w.last_arrival_at, s.next_day_start, s.current_start, s.current_basis, s.current_version
+      `SELECT r.id, r.timezone, w.watermark, w.last_arrival_at, s.next_day_start, s.current_start, s.current_basis, s.current_version,
+              CASE WHEN s.next_day_start IS NULL THEN (SELECT min(a.interval_start) FROM interval_aggregates a WHERE a.region_id = r.id) END AS first_interval
          FROM regions r LEFT JOIN region_watermarks w ON w.region_id = r.id LEFT JOIN region_schedule_state s ON s.region_id = r.id
         ORDER BY r.id`,
     );
@@ -68,6 +73,7 @@ export class PricingRepository {
       currentStart: maybeTime(r.current_start),
       currentBasis: (r.current_basis as string | null) ?? null,
       currentVersion: (r.current_version as number | null) ?? null,
+      firstIntervalStart: maybeTime(r.first_interval),
     }));
   }
 
@@ -187,9 +193,15 @@ export class PricingRepository {
       if (moved.length === 0) return null;
       await this.insertForecasts(tx, regionId, forecasts, nowMs);
       const stored: Tariff[] = [];
-      for (const p of prices) {
-        const rows: Row[] = await tx.query(`INSERT INTO tariffs (${TARIFF_COLUMNS}) VALUES (${tariffValues(p, nowMs).map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`, tariffValues(p, nowMs));
-        if (rows.length > 0) stored.push(toTariff(rows[0]));
+      for (let i = 0; i < prices.length; i += 100) {
+        const chunk = prices.slice(i, i + 100);
+        const width = TARIFF_WIDTH;
+        const rows: Row[] = await tx.query(
+          `INSERT INTO tariffs (${TARIFF_COLUMNS}) VALUES ${chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ')}
+           ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`,
+          chunk.flatMap((p) => tariffValues(p, nowMs)),
+        );
+        stored.push(...rows.map(toTariff));
       }
       if (announcement) await this.insertAnnouncement(tx, announcement, nowMs);
       return stored;

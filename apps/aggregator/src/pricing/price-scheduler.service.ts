@@ -69,9 +69,11 @@ export class PriceSchedulerService {
     const versions = await this.pricing.pricingVersions(state.regionId);
     if (versions.length === 0) return;
     if (state.nextDayStart === null) {
-      // The first day to schedule is the one after the region's first event time; without readings it has none.
-      await this.pricing.initState(state.regionId, state.watermark === null ? null : nextLocalDayStart(localDayStart(now, state.timezone), state.timezone));
-      if (state.watermark !== null) return this.runRegion({ ...state, nextDayStart: nextLocalDayStart(localDayStart(now, state.timezone), state.timezone) });
+      // The first day to schedule is the one after the region's first measured interval (however far a
+      // replay has run since); without readings there is none yet.
+      const first = state.firstIntervalStart === null ? null : nextLocalDayStart(localDayStart(state.firstIntervalStart, state.timezone), state.timezone);
+      await this.pricing.initState(state.regionId, first);
+      if (first !== null) return this.runRegion({ ...state, nextDayStart: first });
     }
     if (state.nextDayStart !== null) await this.scheduleDueDays(state, state.nextDayStart, versions, now, wall);
     if (state.watermark !== null && this.modeAt(versions, intervalContaining(now, this.intervalMs).end) === 'intraday') await this.priceNextIntraday(state, versions, now, wall);
@@ -94,7 +96,8 @@ export class PriceSchedulerService {
       if (this.modeAt(versions, day) === 'day-ahead') {
         const stored = await this.scheduleDay(state, day, next, cutoff, versions, now, wall);
         if (stored === null) return; // another replica scheduled it: it goes on from there
-        this.logger.log(`day-ahead ${state.regionId} ${new Date(day).toISOString()}: ${stored} firm price(s) announced at ${new Date(now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`);
+        if (stored > 0) this.logger.log(`day-ahead ${state.regionId} ${new Date(day).toISOString()}: ${stored} firm price(s) announced at ${new Date(now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`);
+        else this.logger.warn(`day-ahead ${state.regionId} ${new Date(day).toISOString()}: nothing could be priced at the cut-off; the day runs at the fallback rate`);
       } else if ((await this.pricing.commitDay(state.regionId, day, next, [], [], wall, null)) === null) return;
       day = next;
     }
@@ -132,7 +135,7 @@ export class PriceSchedulerService {
     const forecasts: StoredForecast[] = [...forecastByStart.values()].map((f) => ({ ...f, intervalEnd: f.intervalStart + this.intervalMs }));
     const already = (await this.pricing.firmFrom(region, intervalContaining(now, this.intervalMs).start)).filter((t) => t.intervalStart < day);
     const announced = [...already, ...prices.map((p) => ({ ...p, computedAt: wall }))];
-    const announcement = { regionId: region, kind: 'forecast' as const, payload: forecastPayload(region, wall, announced) };
+    const announcement = prices.length === 0 ? null : { regionId: region, kind: 'forecast' as const, payload: forecastPayload(region, wall, announced) };
     const stored = await this.pricing.commitDay(region, day, next, prices, forecasts, wall, announcement);
     return stored === null ? null : stored.length;
   }
@@ -140,7 +143,8 @@ export class PriceSchedulerService {
   /**
    * Intraday: while interval I runs, price I+1 from the forecast corrected by how the last
    * measured interval compared with its own forecast (or, without a forecast, from that
-   * measured interval as it is).
+   * measured interval as it is). Nothing measured in it (a stalled pipeline): no price, so the
+   * display is told the fallback rather than a guess.
    */
   private async priceNextIntraday(state: RegionPricingState, versions: PricingVersion[], now: number, wall: number): Promise<void> {
     const region = state.regionId;
@@ -148,8 +152,9 @@ export class PriceSchedulerService {
     const target = running.end;
     if (await this.intervals.tariffAt(region, target)) return;
     const lastEnded = running.start - this.intervalMs;
-    const [measured, measuredForecast, history, events, wholesale, scheduled] = await Promise.all([
-      this.pricing.measured(region, lastEnded),
+    const measured = await this.pricing.measured(region, lastEnded);
+    if (!measured) return;
+    const [measuredForecast, history, events, wholesale, scheduled] = await Promise.all([
       this.pricing.forecastAt(region, lastEnded),
       this.pricing.history(region, now - HISTORY_MS, now),
       this.pricing.eventsOverlapping(region, target, target + this.intervalMs),
@@ -158,10 +163,10 @@ export class PriceSchedulerService {
     ]);
     const profile = forecastIntervals(history, [target], { timeZone: state.timezone, asOf: now });
     let f: IntervalForecast | null = profile.ok ? profile.intervals[0] : null;
-    if (f && measured && measuredForecast && measuredForecast.demandWh > 0) {
+    if (f && measuredForecast && measuredForecast.demandWh > 0) {
       const factor = measured.demandWh / measuredForecast.demandWh;
       f = { ...f, demandWh: Math.round(f.demandWh * factor * 1000) / 1000 };
-    } else if (!f && measured) {
+    } else if (!f) {
       f = { intervalStart: target, demandWh: measured.demandWh, supplyWh: measured.supplyWh, method: 'same-slot-any-day', samples: 1 };
     }
     const version = versionInForce(versions, target);
@@ -187,7 +192,9 @@ export class PriceSchedulerService {
     if (state.currentStart === next.start && state.currentBasis === next.basis && state.currentVersion === next.version) return;
     const payload = pricePayload(firm ?? { ...fallbackPrice(region, running, version.pricing, version.version), computedAt: wall });
     const moved = await this.pricing.moveCurrent(region, { start: state.currentStart, basis: state.currentBasis, version: state.currentVersion }, next, { regionId: region, kind: 'current', payload }, wall);
-    if (moved && !firm) this.logger.warn(`no firm price for ${region} at ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced`);
+    if (moved && !firm && state.currentBasis !== 'fallback') {
+      this.logger.warn(`no firm price for ${region} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`);
+    }
   }
 
   private inputsFor(regionId: string, start: number, timeZone: string, f: IntervalForecast | null, events: PeakEvent[]): Omit<PriceInputs, 'wholesalePrice' | 'scheduledPrice' | 'previousPriceExTax'> {
