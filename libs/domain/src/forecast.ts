@@ -105,3 +105,42 @@ function mean(values: number[]): number {
 }
 
 const round = (wh: number) => Math.round(wh * 1000) / 1000;
+
+/** Weighted absolute percentage error: total absolute error over total actual, in percent (null when nothing was measured). */
+export function wape(pairs: { forecast: number; actual: number }[]): number | null {
+  const actual = pairs.reduce((sum, p) => sum + Math.abs(p.actual), 0);
+  if (actual === 0) return null;
+  return (100 * pairs.reduce((sum, p) => sum + Math.abs(p.actual - p.forecast), 0)) / actual;
+}
+
+export interface DayAheadEvaluation {
+  dayStart: number;
+  intervals: number;
+  forecast: { mape: number | null; wape: number | null };
+  seasonalNaive: { mape: number | null; wape: number | null };
+}
+
+/**
+ * Scores the day-ahead forecast as the platform makes it — for each day, from the history
+ * before its cut-off only — against the seasonal-naive baseline (the same interval one week
+ * earlier), on a measured series. `quantity` picks demand or generation. Pure.
+ */
+export function evaluateDayAhead(
+  series: IntervalActual[],
+  days: { dayStart: number; cutoff: number; intervalStarts: number[] }[],
+  options: { timeZone: string; quantity: 'demandWh' | 'supplyWh'; demandWeeks?: number; supplyDays?: number },
+): DayAheadEvaluation[] {
+  const byStart = new Map(series.map((s) => [s.intervalStart, s]));
+  return days.flatMap(({ dayStart, cutoff, intervalStarts }) => {
+    const measured = intervalStarts.filter((t) => byStart.has(t));
+    const history = series.filter((s) => s.intervalStart < cutoff);
+    const made = forecastIntervals(history, measured, { timeZone: options.timeZone, asOf: cutoff, demandWeeks: options.demandWeeks, supplyDays: options.supplyDays });
+    const naive = seasonalNaive(history, measured, 7 * DAY_MS);
+    if (!made.ok || naive.size < measured.length) return [];
+    const pairsOf = (value: (t: number) => number) => measured.map((t) => ({ forecast: value(t), actual: byStart.get(t)![options.quantity] }));
+    const forecastByStart = new Map(made.intervals.map((f) => [f.intervalStart, f]));
+    const f = pairsOf((t) => forecastByStart.get(t)![options.quantity]);
+    const n = pairsOf((t) => naive.get(t)![options.quantity]);
+    return [{ dayStart, intervals: measured.length, forecast: { mape: mape(f), wape: wape(f) }, seasonalNaive: { mape: mape(n), wape: wape(n) } }];
+  });
+}

@@ -147,7 +147,8 @@ export function priceInterval(inputs: PriceInputs, pricing: PricingModel): Price
   if (!raw.ok) return raw;
   const constrainedBy: ('floor' | 'cap' | 'ramp')[] = [];
   let p = new Decimal(raw.price);
-  if (pricing.maxStep !== undefined && inputs.previousPriceExTax !== null) {
+  // A declared critical-peak event is announced with notice at its level's price: not ramped into.
+  if (pricing.maxStep !== undefined && inputs.previousPriceExTax !== null && !(inputs.event && pricing.model === 'critical-peak-5')) {
     const prev = new Decimal(inputs.previousPriceExTax);
     const step = new Decimal(pricing.maxStep);
     const limited = Decimal.min(Decimal.max(p, prev.minus(step)), prev.plus(step));

@@ -25,6 +25,10 @@ describe('floor, cap, ramp and tax', () => {
     expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000, previousPriceExTax: '50' }), cp5)).toMatchObject({ priceExTax: '80.0000', tax: '8.0000', price: '88.0000', constrainedBy: ['ramp'] });
   });
 
+  it('a declared critical-peak event jumps straight to its level (announced with notice), within the cap', () => {
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 0, previousPriceExTax: '20', event: { id: 'ev', level: 5 } }), cp5)).toMatchObject({ level: 5, priceExTax: '120.0000', constrainedBy: ['cap'] });
+  });
+
   it('a day priced in sequence climbs to the evening peak by the ramp', () => {
     const demand = [10_000, 60_000, 60_000, 60_000, 10_000];
     const priced = priceSequence(demand.map((d, i) => halfHour(i * 1_800_000, { forecastDemandWh: d })), () => cp5, null);
