@@ -123,6 +123,7 @@ export function restClient(baseUrl: string, apiKey: string) {
   return {
     get: (route: string, headers?: Record<string, string>) => call('GET', route, undefined, headers),
     post: (route: string, body: unknown) => call('POST', route, body),
+    put: (route: string, body: unknown) => call('PUT', route, body),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createApiKeySchema, createMeterSchema, createRegionSchema, createServiceCredentialSchema } from '../dtos/schemas';
+import { forecastPayloadSchema, pricePayloadSchema } from '@wattline/contracts';
+import { createApiKeySchema, createMeterSchema, createRegionSchema, createServiceCredentialSchema, declareEventSchema, putPricingSchema, uploadPricesSchema } from '../dtos/schemas';
 
 /**
  * The OpenAPI 3.1 document of the REST API. Request bodies come from the same zod schemas
@@ -14,6 +15,7 @@ const list = (item: string) => ({
     'text/csv': { schema: { type: 'string' } },
   },
 });
+const output = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
 const ok = (ref: string) => ({ description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const range = [
@@ -80,14 +82,33 @@ export function openApiDocument() {
             reason: { type: 'string' }, revisedBy: { type: 'string' }, revisedAt: { type: 'string', format: 'date-time' },
           },
         },
-        Price: {
+        // The MQTT payloads' own schemas (libs/contracts), so the document cannot drift from what displays receive.
+        Price: { ...output(pricePayloadSchema), description: 'A price as announced on prices/{regionId}/current (tariff lists add feedInPrice)' },
+        Forecast: { ...output(forecastPayloadSchema), description: 'The schedule as announced on prices/{regionId}/forecast' },
+        Explanation: {
           type: 'object',
           properties: {
-            regionId: { type: 'string' }, intervalStart: { type: 'string', format: 'date-time' }, intervalEnd: { type: 'string', format: 'date-time' },
-            price: { type: 'string', description: 'decimal, per kWh' }, currency: { type: 'string' }, unit: { const: 'kWh' }, level: { type: 'integer', minimum: 1, maximum: 5 },
-            demandWh: { type: 'number' }, supplyWh: { type: 'number' }, model: { type: 'string' }, computedAt: { type: 'string', format: 'date-time' },
+            price: { $ref: '#/components/schemas/Price' },
+            inputs: { type: ['object', 'null'], description: 'forecast demand and supply and its method, wholesale or scheduled price, event, previous price, time zone' },
+            parameters: { type: ['object', 'null'], description: 'the pricing version it was computed under' },
+            modelVersion: { type: 'integer' },
+            computation: { type: ['object', 'null'], properties: { rawPriceExTax: { type: 'string' }, utilisation: { type: ['number', 'null'] }, band: { type: ['string', 'null'] }, constrainedBy: { type: 'array', items: { enum: ['floor', 'cap', 'ramp'] } } } },
+            recomputed: { type: ['object', 'null'], properties: { price: { type: 'string' }, priceExTax: { type: 'string' }, tax: { type: 'string' }, level: { type: 'integer' } } },
+            matches: { type: 'boolean' },
+            measured: { type: ['object', 'null'], properties: { demandWh: { type: 'number' }, supplyWh: { type: 'number' }, utilisation: { type: ['number', 'null'] }, levelWouldHaveBeen: { type: ['integer', 'null'] }, demandErrorWh: { type: ['number', 'null'] } } },
           },
         },
+        ForecastVersusActual: {
+          type: 'object',
+          properties: {
+            intervalStart: { type: 'string', format: 'date-time' }, intervalEnd: { type: 'string', format: 'date-time' }, forecastDemandWh: { type: 'number' }, forecastSupplyWh: { type: 'number' },
+            method: { type: 'string' }, madeAt: { type: 'string', format: 'date-time' }, actualDemandWh: { type: ['number', 'null'] }, actualSupplyWh: { type: ['number', 'null'] },
+            closed: { type: 'boolean' }, demandErrorWh: { type: ['number', 'null'] }, demandErrorPct: { type: ['number', 'null'] },
+          },
+        },
+        PricingVersion: { type: 'object', properties: { version: { type: 'integer' }, effectiveFrom: { type: ['string', 'null'], format: 'date-time' }, pricing: { type: 'object' }, createdAt: { type: 'string', format: 'date-time' } } },
+        PeakEvent: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, regionId: { type: 'string' }, start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' }, level: { enum: [4, 5] }, reason: { type: 'string' }, declaredAt: { type: 'string', format: 'date-time' } } },
+        Upload: { type: 'object', properties: { stored: { type: 'integer' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
         ApiKey: {
           type: 'object',
           properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, role: { enum: ['admin', 'analyst'] }, createdAt: { type: 'string', format: 'date-time' }, revokedAt: { type: ['string', 'null'], format: 'date-time' } },
@@ -114,8 +135,42 @@ export function openApiDocument() {
       '/v1/regions/{id}': { get: secured('analyst', { summary: 'A region', parameters: [id('id')], responses: { 200: ok('Region') } }) },
       '/v1/regions/{id}/aggregates': { get: secured('analyst', { summary: 'Demand, supply, meters reporting and late readings per interval', parameters: [id('id'), ...range], responses: { 200: list('Aggregate') } }) },
       '/v1/regions/{id}/revisions': { get: secured('analyst', { summary: 'Revisions of priced intervals by late readings: version, deltas, who and when', parameters: [id('id'), ...range], responses: { 200: list('Revision') } }) },
-      '/v1/regions/{id}/tariffs': { get: secured('analyst', { summary: 'Published prices', parameters: [id('id'), ...range], responses: { 200: list('Price') } }) },
-      '/v1/regions/{id}/tariffs/current': { get: secured('analyst', { summary: 'The latest published price', parameters: [id('id')], responses: { 200: ok('Price') } }) },
+      '/v1/regions/{id}/tariffs': { get: secured('analyst', { summary: 'Firm prices as announced (day-ahead or intraday), by interval', parameters: [id('id'), ...range], responses: { 200: list('Price') } }) },
+      '/v1/regions/{id}/tariffs/current': { get: secured('analyst', { summary: 'What prices/{id}/current carries now: the firm price in force, or the fallback (basis "fallback")', parameters: [id('id')], responses: { 200: ok('Price') } }) },
+      '/v1/regions/{id}/tariffs/{intervalStart}/explain': {
+        get: secured('analyst', {
+          summary: "A firm price's inputs, parameters and model version, a recomputation that matches, and ex post the measured utilisation and the level it would have had",
+          parameters: [id('id'), { name: 'intervalStart', in: 'path', required: true, schema: { type: 'string', format: 'date-time' } }],
+          responses: { 200: ok('Explanation') },
+        }),
+      },
+      '/v1/regions/{id}/forecast': { get: secured('analyst', { summary: 'Forecast demand and supply per interval beside the actuals, with the error', parameters: [id('id'), ...range], responses: { 200: list('ForecastVersusActual') } }) },
+      '/v1/regions/{id}/pricing': {
+        get: secured('analyst', { summary: "The region's pricing versions, oldest first", parameters: [id('id')], responses: { 200: list('PricingVersion') } }),
+        put: secured('admin', { summary: 'A new pricing model or parameters, effective from an interval start; refused (409) before the end of the last announced price', parameters: [id('id')], requestBody: { required: true, content: json(putPricingSchema) }, responses: { 201: ok('PricingVersion'), 409: problem } }),
+      },
+      '/v1/regions/{id}/events': {
+        post: secured('admin', { summary: 'Declare a critical-peak event; refused (409) past the notice deadline (the cut-off before its day) or over the yearly budget', parameters: [id('id')], requestBody: { required: true, content: json(declareEventSchema) }, responses: { 201: ok('PeakEvent'), 409: problem } }),
+        get: secured('analyst', { summary: 'Declared events', parameters: [id('id'), ...range], responses: { 200: list('PeakEvent') } }),
+      },
+      ...Object.fromEntries(
+        (['wholesale-prices', 'schedules'] as const).map((what) => [
+          `/v1/regions/{id}/${what}`,
+          {
+            post: secured('admin', {
+              summary: what === 'schedules' ? 'A published price schedule applied as it is (model "schedule")' : 'A wholesale price series for wholesale-indexed pricing',
+              description: 'JSON, or text/csv with the columns named by the query (timeColumn, priceColumn, bandColumn; divisor 100 for pence; timeZone of naive times).',
+              parameters: [
+                id('id'),
+                ...['timeColumn', 'priceColumn', 'bandColumn', 'timeZone'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+                { name: 'divisor', in: 'query', schema: { type: 'number', default: 1 } },
+              ],
+              requestBody: { required: true, content: { ...json(uploadPricesSchema), 'text/csv': { schema: { type: 'string' } } } },
+              responses: { 201: ok('Upload'), 415: problem },
+            }),
+          },
+        ]),
+      ),
       '/v1/products/{regionId}/electricity-tariffs/{code}/standard-unit-rates/': {
         get: {
           summary: "A region's prices as Octopus Energy's API gives unit rates (public; newest first; absolute next/previous URLs)",
