@@ -43,7 +43,8 @@ describe('Octopus-shaped standard unit rates', () => {
       await meter.publishAsync(`meters/${HOME}/readings`, JSON.stringify({ readings: slots.slice(i, i + 100).map((s) => slotToReading(s)) }), { qos: 1 });
     }
     await meter.endAsync();
-    // With no lateness every interval but the last closes as the next reading arrives.
+    // With no lateness every interval closes as the next reading arrives; each day from the 3rd
+    // to the 30th is priced ahead at its cut-off from the history before it.
     const published = await expectEventually(async () => {
       const page = (await api.get(`/v1/regions/london/tariffs?from=${DECEMBER.from}&to=${DECEMBER.to}&limit=10000`)).body;
       return page.items.length >= slots.length - 1 ? page.items : undefined;

@@ -53,8 +53,9 @@ export class PriceSchedulerService {
     return this.config.INTERVAL_SECONDS * 1000;
   }
 
-  async run(): Promise<void> {
-    for (const state of await this.pricing.regionStates()) {
+  /** One pass over every region, on the regions' clocks as read before this pass closed intervals. */
+  async run(states: RegionPricingState[]): Promise<void> {
+    for (const state of states) {
       try {
         await this.runRegion(state);
       } catch (error) {

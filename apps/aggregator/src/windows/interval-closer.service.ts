@@ -52,6 +52,9 @@ export class IntervalCloserService {
   }
 
   private async closeDueOnce(): Promise<number> {
+    // The regions' clocks as they are before closing: pricing then sees every interval those
+    // clocks make closable already closed (readings arriving meanwhile wait for the next pass).
+    const clocks = await this.pricing.regionStates();
     const now = this.clock.now();
     const latenessMs = this.config.ALLOWED_LATENESS_SECONDS * 1000;
     const idleMs = this.config.IDLE_CLOSE_SECONDS * 1000;
@@ -61,7 +64,7 @@ export class IntervalCloserService {
     let closed = 0;
     for (const interval of due) if (await this.intervals.closeInterval(interval.regionId, interval.intervalStart, now)) closed += 1;
     await this.recordOutcomes(now);
-    await this.prices.run();
+    await this.prices.run(clocks);
     await this.publisher.publishPending();
     await this.announcements.publishPending();
     return closed;
