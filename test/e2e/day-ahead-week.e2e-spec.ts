@@ -128,6 +128,11 @@ describe('a week of day-ahead prices, replayed from the real London households',
       }
     }
     expect(firmCount).toBe(6 * 48);
+    const byDay = [...new Set(current.map((c) => c.price.validFrom.slice(0, 10)))].map((d) => {
+      const ofDay = current.filter((c) => c.price.validFrom.startsWith(d));
+      return `${d}: ${[1, 2, 3, 4, 5].map((l) => ofDay.filter((c) => c.price.level === l).length).join('/')}${ofDay[0].price.basis === 'fallback' ? ' (fallback)' : ''}`;
+    });
+    console.log(`day-ahead week, half hours per level 1/2/3/4/5 — ${byDay.join('; ')}\nsample: ${JSON.stringify(current.find((c) => c.price.validFrom === '2013-12-09T17:30:00.000Z')?.price)}`);
     expect(levels.size).toBeGreaterThan(1); // the forecast evening peaks raise the level
 
     // Every firm price explains itself: its inputs, and a recomputation that matches.

@@ -54,14 +54,18 @@ client.on('message', (topic, payload) => {
 });
 function render() {
   if (!current) return;
-  $('price').textContent = Number(current.price).toFixed(2);
+  // The precision the tariff has: 0.0399 stays 0.0399, 15.0000 reads 15.00.
+  $('price').textContent = current.price.replace(/(\\.\\d\\d\\d*?)0+$/, '$1');
   $('unit').textContent = current.currency + '/' + current.unit;
   [...$('levels').children].forEach((el, i) => { el.className = i < current.level ? 'l' + current.level : ''; });
-  $('level').textContent = 'Level ' + current.level + ' of 5 · ' + names[current.level - 1];
-  const start = new Date(current.intervalStart), end = new Date(current.intervalEnd);
+  $('level').textContent = current.basis === 'fallback'
+    ? 'Fallback rate: no price was announced for now'
+    : 'Level ' + current.level + ' of 5 · ' + names[current.level - 1] + ' · announced ' + (current.basis === 'day-ahead' ? 'the day before' : 'before this interval');
+  const start = new Date(current.validFrom || current.intervalStart), end = new Date(current.validTo || current.intervalEnd);
   $('interval').textContent = 'Interval ' + start.toLocaleString() + ' – ' + end.toLocaleTimeString();
   const left = end.getTime() - Date.now();
-  $('left').textContent = left > 0 ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'interval ended ' + end.toLocaleString();
+  // Event time may run ahead of or behind this clock (a replay): the interval's own length is what is shown then.
+  $('left').textContent = left > 0 && left <= end - start ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'valid ' + start.toLocaleTimeString() + ' – ' + end.toLocaleTimeString() + ' (region time)';
 }
 function renderForecast(intervals) {
   $('forecast').innerHTML = intervals.map((p) => '<div style="height:' + (p.level * 20) + '%;background:' + colours[p.level - 1] + '" title="' + p.intervalStart + ': ' + p.price + '"></div>').join('');
