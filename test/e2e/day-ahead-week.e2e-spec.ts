@@ -21,7 +21,8 @@ const PRICING = {
   currency: 'GBP',
   // LCL's Low and Normal rates, then steps up to its High (67.20p/kWh), before VAT (5 %, shown apart).
   levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
-  capacityKw: 100,
+  // Grid supply for these 79 homes: their evening peak (~34 kWh a half hour) is critical.
+  capacityKw: 60,
   thresholds: [0.5, 0.7, 0.85, 1.0],
   taxRate: '0.05',
   cutoff: '16:00',
@@ -132,7 +133,7 @@ describe('a week of day-ahead prices, replayed from the real London households',
       const ofDay = current.filter((c) => c.price.validFrom.startsWith(d));
       return `${d}: ${[1, 2, 3, 4, 5].map((l) => ofDay.filter((c) => c.price.level === l).length).join('/')}${ofDay[0].price.basis === 'fallback' ? ' (fallback)' : ''}`;
     });
-    console.log(`day-ahead week, half hours per level 1/2/3/4/5 — ${byDay.join('; ')}\nsample: ${JSON.stringify(current.find((c) => c.price.validFrom === '2013-12-09T17:30:00.000Z')?.price)}`);
+    console.log(`day-ahead week, half hours per level 1/2/3/4/5 — ${byDay.join('; ')}\nsample: ${JSON.stringify(current.find((c) => c.price.validFrom === '2013-12-06T17:30:00.000Z')?.price)}`);
     expect(levels.size).toBeGreaterThan(1); // the forecast evening peaks raise the level
 
     // Every firm price explains itself: its inputs, and a recomputation that matches.
