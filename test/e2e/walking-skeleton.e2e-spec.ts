@@ -258,10 +258,11 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     expect(bill.status).toBe(200);
     const mine = slots.filter((s) => s.lclId === HOMES[2] && s.slotStart >= FIRST);
     expect(bill.body.consumptionWh).toBeCloseTo(mine.reduce((sum, s) => sum + s.consumptionWh, 0), 3);
-    expect(bill.body.unpricedWh).toBe(0);
+    expect(bill.body.fallbackWh).toBe(0); // every half hour had a firm price
     expect(bill.body.intervals).toHaveLength(SLOTS);
     const cost = bill.body.intervals.reduce((sum: number, line: { cost: string }) => sum + Number(line.cost), 0);
-    expect(Number(bill.body.cost)).toBeCloseTo(cost, 4);
+    expect(Number(bill.body.energyCharge) + Number(bill.body.tax) - Number(bill.body.exportCredit)).toBeCloseTo(cost, 4);
+    expect(Number(bill.body.total)).toBeCloseTo(cost, 4); // no standing charge in this region
     expect(bill.body.currency).toBe('GBP');
   });
 

@@ -1,25 +1,61 @@
-import { billInterval, buildBill } from './billing';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { buildBill, periodKey, type BillingPrice, type BillingTerms, type MeterIntervalEnergy } from './billing';
 
-describe('billing', () => {
-  it('computes cost in decimal, not binary floating point', () => {
-    // 0.1 kWh at 0.3/kWh: binary floats give 0.030000000000000002
-    expect(billInterval(100, '0.3')).toBe('0.0300');
-    expect(billInterval(275, '67.20')).toBe('18.4800');
+const HALF = 1_800_000;
+const DAY = Date.UTC(2012, 0, 16); // Sydney, summer: local days start at 13:00 UTC
+const dynamic = (price: string): BillingPrice => ({ price, priceExTax: price, tax: '0.0000', feedInPrice: '0.08', basis: 'day-ahead' });
+const terms = (over: Partial<BillingTerms> = {}): BillingTerms => ({ referencePrice: '0.25', standingChargePerDay: '1.00', taxRate: '0.10', protectionCapPerYear: null, ...over });
+const energy = (start: number, n: number, consumptionWh: number, generationWh: number): MeterIntervalEnergy[] =>
+  Array.from({ length: n }, (_, i) => ({ intervalStart: start + i * HALF, intervalEnd: start + (i + 1) * HALF, consumptionWh, generationWh }));
+
+describe('bills', () => {
+  it('a solar home: consumption at its price, exported generation credited at the feed-in price, standing charge with tax apart', () => {
+    const bill = buildBill({
+      timeZone: 'UTC', from: DAY, to: DAY + 2 * HALF, energy: energy(DAY, 2, 500, 1500),
+      priceAt: () => ({ price: '0.33', priceExTax: '0.30', tax: '0.03', feedInPrice: '0.08', basis: 'day-ahead' }),
+      termsOn: () => terms(), groupBy: 'interval',
+    });
+    // 1 kWh × 0.30 + tax 0.03 + standing 1.00 (+0.10 tax) − 3 kWh × 0.08
+    expect(bill.totals).toMatchObject({ consumptionWh: 1000, generationWh: 3000, energyCharge: '0.3000', tax: '0.1300', standingCharge: '1.0000', exportCredit: '0.2400', total: '1.1900' });
+    expect(bill.lines[0]).toMatchObject({ energyCharge: '0.1500', exportCredit: '0.1200', cost: '0.0450' });
+    // shadow: 1 kWh × 0.25 − 0.24 + 1.10
+    expect(bill.shadow).toEqual({ total: '1.1100', difference: '0.0800' });
   });
 
-  it('totals priced intervals and reports unpriced energy separately', () => {
-    const bill = buildBill(
-      [
-        { intervalStart: 0, intervalEnd: 1, consumptionWh: 275, generationWh: 0 },
-        { intervalStart: 1, intervalEnd: 2, consumptionWh: 210, generationWh: 5 },
-        { intervalStart: 2, intervalEnd: 3, consumptionWh: 254, generationWh: 0 },
-      ],
-      new Map([
-        [0, '3.99'],
-        [1, '67.20'],
-      ]),
+  it('protection refunds each day’s excess over the shadow bill until the year’s cap is spent, whatever the bill boundaries', () => {
+    // Every day costs 1.92 kWh × (0.50 − 0.25) = 0.48 more than the shadow bill; the cap is 1.20 a year.
+    const days = 4;
+    const input = (from: number, to: number) => ({
+      timeZone: 'UTC', from, to, energy: energy(Date.UTC(2012, 0, 1), days * 48, 40, 0).map((e, i) => ({ ...e, intervalStart: Date.UTC(2012, 0, 1) + i * HALF, intervalEnd: Date.UTC(2012, 0, 1) + (i + 1) * HALF })),
+      priceAt: () => dynamic('0.50'), termsOn: () => terms({ standingChargePerDay: '0', protectionCapPerYear: '1.20' }), groupBy: 'day' as const,
+    });
+    const whole = buildBill(input(Date.UTC(2012, 0, 1), Date.UTC(2012, 0, 5)));
+    expect(whole.protection).toMatchObject({ capPerYear: '1.2000', usedBefore: '0.0000', refund: '1.2000', remaining: '0.0000' });
+    expect(whole.groups.map((g) => g.protectionRefund)).toEqual(['0.4800', '0.4800', '0.2400', '0.0000']);
+    expect(whole.due).toBe(new Decimal(whole.totals.total).minus('1.2').toFixed(4));
+    const third = buildBill(input(Date.UTC(2012, 0, 3), Date.UTC(2012, 0, 4)));
+    expect(third.protection).toMatchObject({ usedBefore: '0.9600', refund: '0.2400', usedAfter: '1.2000', remaining: '0.0000' });
+  });
+
+  it('groups by the region’s local day, ISO week and month', () => {
+    expect(periodKey(DAY + 14 * 3_600_000, 'day', 'Australia/Sydney')).toBe('2012-01-17');
+    expect(periodKey(Date.UTC(2013, 11, 30, 12), 'week', 'Europe/London')).toBe('2014-W01');
+    expect(periodKey(Date.UTC(2013, 11, 29, 12), 'week', 'Europe/London')).toBe('2013-W52');
+    expect(periodKey(Date.UTC(2013, 11, 31, 23, 30), 'month', 'Asia/Tokyo')).toBe('2014-01');
+  });
+
+  it('groups add up to the totals, and never lose a watt-hour (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ c: fc.nat(3000), g: fc.nat(3000), p: fc.integer({ min: 1, max: 90 }) }), { minLength: 1, maxLength: 150 }), fc.constantFrom('hour' as const, 'day' as const, 'week' as const), (rows, groupBy) => {
+        const lines = rows.map((r, i) => ({ intervalStart: DAY + i * HALF, intervalEnd: DAY + (i + 1) * HALF, consumptionWh: r.c, generationWh: r.g }));
+        const bill = buildBill({ timeZone: 'Europe/London', from: DAY, to: DAY + rows.length * HALF, energy: lines, priceAt: (t) => dynamic((rows[(t - DAY) / HALF].p / 100).toFixed(2)), termsOn: () => terms(), groupBy });
+        const sum = (pick: (g: (typeof bill.groups)[number]) => string) => bill.groups.reduce((s, g) => s.plus(pick(g)), new Decimal(0));
+        expect(sum((g) => g.energyCharge).equals(bill.totals.energyCharge)).toBe(true);
+        expect(sum((g) => g.exportCredit).equals(bill.totals.exportCredit)).toBe(true);
+        if (groupBy !== 'hour') expect(sum((g) => g.total).equals(bill.totals.total)).toBe(true);
+        expect(bill.groups.reduce((s, g) => s + g.consumptionWh, 0)).toBeCloseTo(rows.reduce((s, r) => s + r.c, 0), 6);
+      }),
     );
-    expect(bill.lines.map((l) => l.cost)).toEqual(['1.0973', '14.1120', null]);
-    expect(bill).toMatchObject({ cost: '15.2093', consumptionWh: 739, generationWh: 5, unpricedWh: 254 });
   });
 });

@@ -1,4 +1,7 @@
 import Decimal from 'decimal.js';
+import { localDayStart, localParts, nextLocalDayStart } from './local-time';
+import { money, type Money } from './pricing';
+import type { PriceBasis } from './prices';
 
 /** A revision of a bill line by readings that arrived after the interval was priced. */
 export interface BillLineRevision {
@@ -21,42 +24,245 @@ export interface MeterIntervalEnergy {
   revisions?: BillLineRevision[];
 }
 
+/** The price an interval is billed at: the firm price announced for it, or the fallback the display showed. */
+export interface BillingPrice {
+  price: Money;
+  priceExTax: Money;
+  tax: Money;
+  feedInPrice: Money;
+  basis: PriceBasis;
+}
+
+/** A region's billing terms on a day (from the pricing version in force). */
+export interface BillingTerms {
+  /** The flat reference tariff per kWh, tax included: the shadow bill. Null: no shadow bill. */
+  referencePrice: Money | null;
+  /** Per day, before tax. */
+  standingChargePerDay: Money;
+  taxRate: string;
+  /** Household protection: the most a household pays over its shadow bill in a calendar year. Null: none. */
+  protectionCapPerYear: Money | null;
+}
+
+export type BillGroupBy = 'interval' | 'hour' | 'day' | 'week' | 'month';
+
 export interface BillLine extends MeterIntervalEnergy {
-  /** Unit price in force for the interval, or null when the interval is not priced yet. */
-  price: string | null;
-  cost: string | null;
+  price: Money;
+  priceExTax: Money;
+  feedInPrice: Money;
+  basis: PriceBasis;
+  energyCharge: Money;
+  tax: Money;
+  exportCredit: Money;
+  cost: Money;
+  shadowCost: Money | null;
+}
+
+export interface BillTotals {
+  consumptionWh: number;
+  generationWh: number;
+  /** Consumption at the prices before tax. */
+  energyCharge: Money;
+  standingCharge: Money;
+  tax: Money;
+  /** Exported generation at the feed-in price (subtracted). */
+  exportCredit: Money;
+  /** energy + standing + tax − export credit, before protection. */
+  total: Money;
+  /** Energy billed at a fallback rate (no firm price was announced for its interval). */
+  fallbackWh: number;
+}
+
+export interface BillGroup extends BillTotals {
+  period: string;
+  shadowTotal: Money | null;
+  protectionRefund: Money;
 }
 
 export interface Bill {
   lines: BillLine[];
-  consumptionWh: number;
-  generationWh: number;
-  cost: string;
-  unpricedWh: number;
+  groups: BillGroup[];
+  totals: BillTotals;
+  shadow: { total: Money; difference: Money } | null;
+  protection: { capPerYear: Money; usedBefore: Money; refund: Money; usedAfter: Money; remaining: Money } | null;
+  /** What the household owes: total − protection refund. */
+  due: Money;
 }
 
-/** Cost of one interval's consumption at its unit price (per kWh), to 4 decimal places. */
-export function billInterval(consumptionWh: number, pricePerKwh: string): string {
-  return new Decimal(pricePerKwh).times(consumptionWh).dividedBy(1000).toFixed(4);
+export interface BillInput {
+  timeZone: string;
+  from: number;
+  to: number;
+  /** Energy per interval from the start of the local year of `from` (for the protection cap) to `to`. */
+  energy: MeterIntervalEnergy[];
+  priceAt: (intervalStart: number) => BillingPrice;
+  termsOn: (dayStart: number) => BillingTerms;
+  groupBy: BillGroupBy;
 }
 
-/** A bill from per-interval energy and the prices published for those intervals. */
-export function buildBill(
-  intervals: MeterIntervalEnergy[],
-  priceByIntervalStart: Map<number, string>,
-): Bill {
-  let total = new Decimal(0);
-  let consumptionWh = 0;
-  let generationWh = 0;
-  let unpricedWh = 0;
-  const lines = intervals.map((interval) => {
-    const price = priceByIntervalStart.get(interval.intervalStart) ?? null;
-    const cost = price === null ? null : billInterval(interval.consumptionWh, price);
-    if (cost === null) unpricedWh += interval.consumptionWh;
-    else total = total.plus(cost);
-    consumptionWh += interval.consumptionWh;
-    generationWh += interval.generationWh;
-    return { ...interval, price, cost };
+const kwh = (wh: number) => new Decimal(wh).dividedBy(1000);
+
+/** A line with its amounts exact (sums are taken on these; only what is shown is rounded). */
+interface ExactLine {
+  shown: BillLine;
+  energy: Decimal;
+  tax: Decimal;
+  credit: Decimal;
+  cost: Decimal;
+  shadow: Decimal | null;
+}
+
+/**
+ * A household's bill, pure: each interval's consumption at its price (before tax, tax apart),
+ * minus its exported generation at the feed-in price; a daily standing charge; the shadow bill
+ * under the region's flat reference tariff beside it; and household protection — each local
+ * day's excess over the shadow bill is refunded while the calendar year's cap lasts (the
+ * Kitakyushu pilot's fund), so the cap is spent the same whatever the bill's boundaries.
+ * Meters are gross-metered: all consumption is imported, all generation exported.
+ */
+export function buildBill(input: BillInput): Bill {
+  const { timeZone } = input;
+  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), input.termsOn(localDayStart(e.intervalStart, timeZone))));
+  // Days from the year's start to `to`: standing charge and protection are daily.
+  const yearStart = localYearStart(input.from, timeZone);
+  let usedBefore = new Decimal(0);
+  let used = new Decimal(0);
+  const days: { start: number; terms: BillingTerms; standing: Decimal; standingTax: Decimal; refund: Decimal; inBill: boolean }[] = [];
+  const byDay = new Map<number, ExactLine[]>();
+  for (const l of priced) {
+    const day = localDayStart(l.shown.intervalStart, timeZone);
+    const list = byDay.get(day);
+    if (list) list.push(l);
+    else byDay.set(day, [l]);
+  }
+  for (let day = yearStart; day < input.to; day = nextLocalDayStart(day, timeZone)) {
+    const terms = input.termsOn(day);
+    const standing = new Decimal(terms.standingChargePerDay);
+    const standingTax = standing.times(terms.taxRate);
+    const lines = byDay.get(day) ?? [];
+    let refund = new Decimal(0);
+    if (terms.protectionCapPerYear !== null && terms.referencePrice !== null) {
+      const dynamic = lines.reduce((sum, l) => sum.plus(l.cost), new Decimal(0));
+      const shadow = lines.reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0));
+      const excess = Decimal.max(0, dynamic.minus(shadow));
+      refund = Decimal.min(excess, Decimal.max(0, new Decimal(terms.protectionCapPerYear).minus(used)));
+    }
+    const inBill = dayOverlaps(day, input, timeZone);
+    if (!inBill) usedBefore = usedBefore.plus(refund);
+    used = used.plus(refund);
+    days.push({ start: day, terms, standing, standingTax, refund, inBill });
+  }
+  const billLines = priced.filter((l) => l.shown.intervalStart >= input.from && l.shown.intervalStart < input.to);
+  const billDays = days.filter((d) => d.inBill);
+  const totals = sumTotals(billLines, billDays);
+  const groups = groupLines(billLines, billDays, input.groupBy, timeZone);
+  const withShadow = billDays.length > 0 && billDays.every((d) => d.terms.referencePrice !== null);
+  const shadowTotal = withShadow ? billLines.reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0)).plus(billDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
+  const refund = billDays.reduce((sum, d) => sum.plus(d.refund), new Decimal(0));
+  const cap = billDays.at(-1)?.terms.protectionCapPerYear ?? null;
+  return {
+    lines: billLines.map((l) => l.shown),
+    groups,
+    totals,
+    shadow: shadowTotal === null ? null : { total: money(shadowTotal), difference: money(new Decimal(totals.total).minus(shadowTotal)) },
+    protection:
+      cap === null || !withShadow
+        ? null
+        : { capPerYear: money(cap), usedBefore: money(usedBefore), refund: money(refund), usedAfter: money(usedBefore.plus(refund)), remaining: money(Decimal.max(0, new Decimal(cap).minus(usedBefore).minus(refund))) },
+    due: money(new Decimal(totals.total).minus(refund)),
+  };
+}
+
+function dayOverlaps(day: number, input: Pick<BillInput, 'from' | 'to'>, timeZone: string): boolean {
+  return nextLocalDayStart(day, timeZone) > input.from && day < input.to;
+}
+
+function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: BillingTerms): ExactLine {
+  const energy = kwh(e.consumptionWh).times(p.priceExTax);
+  const tax = kwh(e.consumptionWh).times(p.tax);
+  const credit = kwh(e.generationWh).times(p.feedInPrice);
+  const cost = energy.plus(tax).minus(credit);
+  const shadow = terms.referencePrice === null ? null : kwh(e.consumptionWh).times(terms.referencePrice).minus(credit);
+  return {
+    energy,
+    tax,
+    credit,
+    cost,
+    shadow,
+    shown: {
+      ...e,
+      price: p.price,
+      priceExTax: p.priceExTax,
+      feedInPrice: p.feedInPrice,
+      basis: p.basis,
+      energyCharge: money(energy),
+      tax: money(tax),
+      exportCredit: money(credit),
+      cost: money(cost),
+      shadowCost: shadow === null ? null : money(shadow),
+    },
+  };
+}
+
+function sumTotals(lines: ExactLine[], days: { standing: Decimal; standingTax: Decimal }[]): BillTotals {
+  const sum = (pick: (l: ExactLine) => Decimal) => lines.reduce((s, l) => s.plus(pick(l)), new Decimal(0));
+  const standing = days.reduce((s, d) => s.plus(d.standing), new Decimal(0));
+  const standingTax = days.reduce((s, d) => s.plus(d.standingTax), new Decimal(0));
+  const energy = sum((l) => l.energy);
+  const tax = sum((l) => l.tax).plus(standingTax);
+  const credit = sum((l) => l.credit);
+  return {
+    consumptionWh: round3(lines.reduce((s, l) => s + l.shown.consumptionWh, 0)),
+    generationWh: round3(lines.reduce((s, l) => s + l.shown.generationWh, 0)),
+    energyCharge: money(energy),
+    standingCharge: money(standing),
+    tax: money(tax),
+    exportCredit: money(credit),
+    total: money(energy.plus(standing).plus(tax).minus(credit)),
+    fallbackWh: round3(lines.filter((l) => l.shown.basis === 'fallback').reduce((s, l) => s + l.shown.consumptionWh, 0)),
+  };
+}
+
+function groupLines(lines: ExactLine[], days: { start: number; standing: Decimal; standingTax: Decimal; refund: Decimal; terms: BillingTerms }[], groupBy: BillGroupBy, timeZone: string): BillGroup[] {
+  if (groupBy === 'interval') return [];
+  const keyOf = (ms: number) => periodKey(ms, groupBy, timeZone);
+  const keys = [...new Set([...lines.map((l) => keyOf(l.shown.intervalStart)), ...(groupBy === 'hour' ? [] : days.map((d) => keyOf(d.start)))])].sort();
+  return keys.map((period) => {
+    const mine = lines.filter((l) => keyOf(l.shown.intervalStart) === period);
+    // Daily charges and refunds belong to the day's group (hourly groups carry none).
+    const myDays = groupBy === 'hour' ? [] : days.filter((d) => keyOf(d.start) === period);
+    const totals = sumTotals(mine, myDays);
+    const shadow = mine.every((l) => l.shadow !== null) ? mine.reduce((s, l) => s.plus(l.shadow!), new Decimal(0)).plus(myDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
+    return { period, ...totals, shadowTotal: shadow === null ? null : money(shadow), protectionRefund: money(myDays.reduce((s, d) => s.plus(d.refund), new Decimal(0))) };
   });
-  return { lines, consumptionWh, generationWh, cost: total.toFixed(4), unpricedWh };
 }
+
+/** The label of the hour, day, ISO week or month (local) that an instant falls in. */
+export function periodKey(ms: number, groupBy: Exclude<BillGroupBy, 'interval'>, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  switch (groupBy) {
+    case 'hour':
+      return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}`;
+    case 'day':
+      return `${p.year}-${two(p.month)}-${two(p.day)}`;
+    case 'month':
+      return `${p.year}-${two(p.month)}`;
+    case 'week': {
+      // ISO 8601 week: the week with the year's first Thursday is week 1; weeks start on Monday.
+      const thursday = Date.UTC(p.year, p.month - 1, p.day) + (3 - ((p.weekday + 6) % 7)) * 86_400_000;
+      const isoYear = new Date(thursday).getUTCFullYear();
+      const jan4 = Date.UTC(isoYear, 0, 4);
+      const week1Thursday = jan4 + (3 - ((new Date(jan4).getUTCDay() + 6) % 7)) * 86_400_000;
+      return `${isoYear}-W${two(1 + Math.round((thursday - week1Thursday) / (7 * 86_400_000)))}`;
+    }
+  }
+}
+
+export function localYearStart(ms: number, timeZone: string): number {
+  const { year } = localParts(ms, timeZone);
+  // Midnight of 1 January, local: the day start of an instant well inside it.
+  return localDayStart(Date.UTC(year, 0, 1, 12), timeZone);
+}
+
+const round3 = (wh: number) => Math.round(wh * 1000) / 1000;

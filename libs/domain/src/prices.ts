@@ -1,3 +1,4 @@
+import type { BillingPrice, BillingTerms } from './billing';
 import type { PricingVersion } from './catalog';
 import { criticalPeakLevel, fallbackPriceOf, priceInterval, type Level, type ModelName, type Money, type PricedInterval, type PriceInputs, type PricingModel } from './pricing';
 
@@ -118,4 +119,21 @@ export function expostOutcome(aggregate: { intervalStart: number; intervalEnd: n
   if (pricing.model !== 'critical-peak-5') return { utilisation: null, level: null };
   const { level, utilisation } = criticalPeakLevel(aggregate, pricing);
   return { utilisation, level };
+}
+
+/** The billing terms a pricing version sets. */
+export function billingTermsOf(pricing: PricingModel): BillingTerms {
+  return {
+    referencePrice: pricing.referencePrice ?? null,
+    standingChargePerDay: pricing.standingChargePerDay ?? '0',
+    taxRate: pricing.taxRate ?? '0',
+    protectionCapPerYear: pricing.protectionCapPerYear ?? null,
+  };
+}
+
+/** What an interval is billed at: its firm price, or — none having been announced — the fallback the display showed. */
+export function billingPriceOf(firm: Price | undefined, pricing: PricingModel): BillingPrice {
+  if (firm) return { price: firm.price, priceExTax: firm.priceExTax, tax: firm.tax, feedInPrice: firm.feedInPrice, basis: firm.basis };
+  const fallback = fallbackPriceOf(pricing);
+  return { price: fallback.price, priceExTax: fallback.priceExTax, tax: fallback.tax, feedInPrice: pricing.feedInPrice ?? '0', basis: 'fallback' };
 }

@@ -30,6 +30,12 @@ export interface PricingCommon {
   fallbackPrice?: Money;
   /** Critical-peak events an operator may declare per local calendar year (default 12). */
   eventBudget?: number;
+  /** The flat reference tariff per kWh, tax included: the shadow bill every bill shows beside it. */
+  referencePrice?: Money;
+  /** Per day, before tax (0 when unset). */
+  standingChargePerDay?: Money;
+  /** Household protection: the most a household pays over its shadow bill per calendar year. */
+  protectionCapPerYear?: Money;
 }
 
 export const DEFAULT_EVENT_BUDGET = 12;

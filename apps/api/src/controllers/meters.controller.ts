@@ -3,11 +3,11 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CLOCK, type Clock } from '@wattline/platform';
 import { RequireRole } from '../auth/api-key.guard';
-import { createMeterSchema, listQuerySchema, rangeQuerySchema, resolveRange, type CreateMeterBody, type RangeQuery } from '../dtos/schemas';
-import { meterView, readingView } from '../dtos/views';
+import { billQuerySchema, createMeterSchema, listQuerySchema, rangeQuerySchema, resolveRange, type BillQuery, type CreateMeterBody, type RangeQuery } from '../dtos/schemas';
+import { billView, meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
-import { sendPage, sendRangePage } from './list-response';
+import { sendPage, sendRangePage, toCsv } from './list-response';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 
 const meterListSchema = listQuerySchema.extend({ regionId: z.string().max(64).optional() });
@@ -48,19 +48,14 @@ export class MetersController {
 
   @Get(':id/bill')
   @RequireRole('analyst')
-  async bill(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery) {
+  async bill(@Param('id', IdParamPipe) id: string, @Query({ schema: billQuerySchema }) query: BillQuery, @Req() req: Request, @Res() res: Response) {
     const { from, to } = resolveRange(query, this.clock.now());
-    const bill = await this.analytics.billOf(id, from, to);
-    return {
-      meterId: bill.meterId,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      currency: bill.currency,
-      consumptionWh: bill.consumptionWh,
-      generationWh: bill.generationWh,
-      cost: bill.cost,
-      unpricedWh: bill.unpricedWh,
-      intervals: bill.lines.map((l) => ({ ...l, intervalStart: new Date(l.intervalStart).toISOString(), intervalEnd: new Date(l.intervalEnd).toISOString() })),
-    };
+    const bill = await this.analytics.billOf(id, from, to, query.groupBy);
+    const view = billView(bill, from, to, query.groupBy);
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      res.type('text/csv').send(toCsv((query.groupBy === 'interval' ? view.intervals : view.groups) as unknown as Record<string, unknown>[]));
+      return;
+    }
+    res.json(view);
   }
 }

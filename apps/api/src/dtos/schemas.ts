@@ -39,6 +39,9 @@ const common = {
   feedInPrice: price.optional(),
   fallbackPrice: price.optional(),
   eventBudget: z.number().int().min(0).max(365).optional(),
+  referencePrice: price.optional(),
+  standingChargePerDay: price.optional(),
+  protectionCapPerYear: price.optional(),
 };
 
 const band = z.object({
@@ -138,6 +141,13 @@ export const rangeQuerySchema = listQuerySchema.extend({
   to: isoTime.optional(),
 });
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
+
+export const billQuerySchema = z.object({
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']).default('interval'),
+});
+export type BillQuery = z.output<typeof billQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
 
 /** Octopus Energy's query for unit rates: `period_from`, `period_to`, `page_size` (≤ 1,500) and `page`. */

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { pricePayload } from '@wattline/contracts';
-import type { AggregateRevision, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
+import type { AggregateRevision, Bill, BillGroupBy, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
 import type { ForecastVersusActual } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
 
@@ -112,4 +112,22 @@ export function explanationView(x: Explanation) {
 export function octopusRateView(t: Tariff) {
   const minor = (v: string) => new Decimal(v).times(100).toNumber();
   return { value_exc_vat: minor(t.priceExTax), value_inc_vat: minor(t.price), valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
+}
+
+/** A bill: totals, the shadow bill, protection and what is due; its lines (and groups) with ISO times. */
+export function billView(bill: Bill & { meterId: string; currency: string; timezone: string }, from: number, to: number, groupBy: BillGroupBy) {
+  return {
+    meterId: bill.meterId,
+    from: iso(from),
+    to: iso(to),
+    currency: bill.currency,
+    timezone: bill.timezone,
+    groupBy,
+    ...bill.totals,
+    shadow: bill.shadow,
+    protection: bill.protection,
+    due: bill.due,
+    groups: bill.groups,
+    intervals: bill.lines.map(({ revisions, ...l }) => ({ ...l, intervalStart: iso(l.intervalStart), intervalEnd: iso(l.intervalEnd), revisions })),
+  };
 }

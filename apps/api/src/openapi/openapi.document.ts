@@ -124,7 +124,20 @@ export function openApiDocument() {
             },
           },
         },
-        Bill: { type: 'object', properties: { meterId: { type: 'string' }, currency: { type: 'string' }, consumptionWh: { type: 'number' }, generationWh: { type: 'number' }, cost: { type: 'string' }, unpricedWh: { type: 'number' }, intervals: { type: 'array', items: { type: 'object' } } } },
+        Bill: {
+          type: 'object',
+          properties: {
+            meterId: { type: 'string' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, currency: { type: 'string' }, timezone: { type: 'string' },
+            groupBy: { enum: ['interval', 'hour', 'day', 'week', 'month'] }, consumptionWh: { type: 'number' }, generationWh: { type: 'number' },
+            energyCharge: { type: 'string' }, standingCharge: { type: 'string' }, tax: { type: 'string' }, exportCredit: { type: 'string' }, total: { type: 'string' },
+            fallbackWh: { type: 'number', description: 'energy billed at the fallback rate (no firm price was announced for its interval)' },
+            shadow: { type: ['object', 'null'], properties: { total: { type: 'string' }, difference: { type: 'string' } } },
+            protection: { type: ['object', 'null'], properties: { capPerYear: { type: 'string' }, usedBefore: { type: 'string' }, refund: { type: 'string' }, usedAfter: { type: 'string' }, remaining: { type: 'string' } } },
+            due: { type: 'string' },
+            groups: { type: 'array', items: { type: 'object' } },
+            intervals: { type: 'array', items: { type: 'object' } },
+          },
+        },
       },
     },
     paths: {
@@ -191,7 +204,13 @@ export function openApiDocument() {
       },
       '/v1/meters/{id}': { get: secured('analyst', { summary: 'A meter', parameters: [id('id')], responses: { 200: ok('Meter') } }) },
       '/v1/meters/{id}/readings': { get: secured('analyst', { summary: 'Stored readings', parameters: [id('id'), ...range], responses: { 200: list('Reading') } }) },
-      '/v1/meters/{id}/bill': { get: secured('analyst', { summary: 'Energy and cost per interval, and totals', parameters: [id('id'), ...range.slice(0, 2)], responses: { 200: ok('Bill') } }) },
+      '/v1/meters/{id}/bill': {
+        get: secured('analyst', {
+          summary: 'A bill: consumption at the firm prices (tax apart), export credited at the feed-in price, standing charge, the shadow bill under the flat reference tariff, household protection; per interval or grouped; `Accept: text/csv` for its lines or groups',
+          parameters: [id('id'), ...range.slice(0, 2), { name: 'groupBy', in: 'query', schema: { enum: ['interval', 'hour', 'day', 'week', 'month'], default: 'interval' } }],
+          responses: { 200: { description: 'the bill', content: { 'application/json': { schema: { $ref: '#/components/schemas/Bill' } }, 'text/csv': { schema: { type: 'string' } } } } },
+        }),
+      },
       '/v1/meters/{id}/revoke': { post: secured('admin', { summary: 'Revoke a device: every broker drops its cached credential and closes its connections', parameters: [id('id')], responses: { 200: { description: 'revoked' }, 409: problem } }) },
       '/v1/meters/{id}/display-credentials': { post: secured('admin', { summary: "Issue a display's MQTT credential: reads its household's topics and its region's prices", parameters: [id('id')], responses: { 201: { description: 'the credential, shown once' } } }) },
       '/v1/service-credentials': { post: secured('admin', { summary: 'Issue a subscribe-only MQTT credential for a back-office service', requestBody: { required: true, content: json(createServiceCredentialSchema) }, responses: { 201: { description: 'the credential, shown once' } } }) },

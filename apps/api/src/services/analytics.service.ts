@@ -1,6 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { buildBill, type AggregateRevision, type Bill, type IntervalAggregate, type Page, type StoredReading, type Tariff } from '@wattline/domain';
-import { IntervalsRepository, ReadingsRepository } from '@wattline/persistence';
+import {
+  billingPriceOf,
+  billingTermsOf,
+  buildBill,
+  localYearStart,
+  versionInForce,
+  type AggregateRevision,
+  type Bill,
+  type BillGroupBy,
+  type IntervalAggregate,
+  type Page,
+  type StoredReading,
+  type Tariff,
+} from '@wattline/domain';
+import { IntervalsRepository, PricingRepository, ReadingsRepository } from '@wattline/persistence';
 import { CatalogService } from './catalog.service';
 
 /** What analysts read: readings, interval aggregates, tariffs and bills. */
@@ -10,6 +23,7 @@ export class AnalyticsService {
     private readonly catalog: CatalogService,
     private readonly readings: ReadingsRepository,
     private readonly intervals: IntervalsRepository,
+    private readonly pricing: PricingRepository,
   ) {}
 
   async readingsOf(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {
@@ -37,14 +51,30 @@ export class AnalyticsService {
     return this.intervals.tariffsNewestFirst(regionId, from, to, pageSize, (page - 1) * pageSize);
   }
 
-  async billOf(meterId: string, from: number, to: number): Promise<Bill & { meterId: string; currency: string }> {
+  /**
+   * A meter's bill over [from, to): each interval at its firm price (or the fallback the display
+   * showed), export credited, standing charge and tax apart, the shadow bill and household
+   * protection — read from the start of the local year, where the protection cap's account begins.
+   */
+  async billOf(meterId: string, from: number, to: number, groupBy: BillGroupBy): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
     const meter = await this.catalog.getMeter(meterId);
     const region = await this.catalog.getRegion(meter.regionId);
-    const [energy, tariffs] = await Promise.all([
-      this.readings.meterIntervals(meterId, from, to),
-      this.intervals.tariffsBetween(meter.regionId, from, to),
+    const yearStart = localYearStart(from, region.timezone);
+    const [energy, tariffs, versions] = await Promise.all([
+      this.readings.meterIntervals(meterId, yearStart, to),
+      this.intervals.tariffsBetween(meter.regionId, yearStart, to),
+      this.pricing.pricingVersions(meter.regionId),
     ]);
-    const prices = new Map(tariffs.map((t) => [t.intervalStart, t.price]));
-    return { meterId, currency: region.pricing.currency, ...buildBill(energy, prices) };
+    const firm = new Map(tariffs.map((t) => [t.intervalStart, t]));
+    const bill = buildBill({
+      timeZone: region.timezone,
+      from,
+      to,
+      energy,
+      priceAt: (start) => billingPriceOf(firm.get(start), versionInForce(versions, start).pricing),
+      termsOn: (day) => billingTermsOf(versionInForce(versions, day).pricing),
+      groupBy,
+    });
+    return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
   }
 }

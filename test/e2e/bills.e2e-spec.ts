@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Decimal from 'decimal.js';
+import mqtt from 'mqtt';
+import { AUSGRID_SOLAR_HOME_CSV, DATA_DIR, LONDON_HOUSEHOLDS_CSV } from '@wattline/datasets';
+import { createTestDatabase, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+
+/**
+ * Bills on the real data, checked against computations made here from the CSVs with decimal
+ * arithmetic on their text (no platform code): the 13 LCL households on the 2013 dynamic tariff
+ * billed at its real prices, to the penny; the shadow bill under LCL's flat 14.228p and the
+ * household-protection cap, day by day; a Sydney solar home's export credited at the feed-in
+ * price with a standing charge and tax apart.
+ */
+const FROM = '2013-12-02T00:00:00Z';
+const TO = '2013-12-30T00:00:00Z';
+
+describe('bills on the real data', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let platform: PlatformProcess;
+  let api: ReturnType<typeof restClient>;
+
+  const meter = async (id: string, regionId: string) => {
+    const { body } = await api.post('/v1/meters', { id, regionId });
+    return mqtt.connectAsync(platform.mqttUrl, { clientId: id, username: id, password: body.mqtt.password, reconnectPeriod: 0 });
+  };
+  const sendAll = async (client: mqtt.MqttClient, id: string, readings: object[]) => {
+    for (let i = 0; i < readings.length; i += 500) await client.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: readings.slice(i, i + 500) }), { qos: 1 });
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+    platform = await startPlatformProcess({ DATABASE_URL: db.url, MQTT_MAX_PUBLISH_RATE: '100000' });
+    api = restClient(platform.httpUrl, platform.adminKey);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await db?.drop();
+  });
+
+  it('bills the 13 LCL ToU households at the real 2013 prices to the penny, with the shadow bill and the protection cap as written', async () => {
+    // Independent: the tariff CSV's pence, and each ToU household's half hours, as text.
+    const pence = new Map<string, Decimal>();
+    for (const line of readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8').trim().split('\n').slice(1)) {
+      const [time, , p] = line.split(',');
+      pence.set(time, new Decimal(p));
+    }
+    const homes = new Map<string, { time: string; kwh: Decimal }[]>();
+    for (const line of readFileSync(path.join(DATA_DIR, LONDON_HOUSEHOLDS_CSV), 'utf8').trim().split('\n').slice(1)) {
+      const [id, group, , , time, kwh] = line.split(',');
+      if (group !== 'ToU') continue;
+      // A meter reports to the milliwatt-hour (the source has float noise such as 1.0039999 kWh).
+      homes.set(id, [...(homes.get(id) ?? []), { time, kwh: new Decimal(kwh).toDecimalPlaces(6) }]);
+    }
+    expect(homes.size).toBe(13);
+
+    const csv = readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8');
+    const pricing = { model: 'schedule', currency: 'GBP', fallbackPrice: '0.1176', referencePrice: '0.14228', protectionCapPerYear: '0.40' };
+    expect((await api.post('/v1/regions', { id: 'lcl', name: 'LCL dToU', timezone: 'Europe/London', pricing })).status).toBe(201);
+    const upload = await fetch(`${platform.httpUrl}/v1/regions/lcl/schedules?timeColumn=timestamp_gmt&priceColumn=unit_rate_p_per_kwh&bandColumn=tariff_band&divisor=100`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(upload.status).toBe(201);
+    // The region's clock starts the day before, so 2 December has its schedule.
+    const clock = await meter('lcl-clock', 'lcl');
+    await clock.publishAsync('meters/lcl-clock/readings', JSON.stringify({ ts: '2013-12-01T12:00:00Z', periodS: 1800, consumptionWh: 0 }), { qos: 1 });
+    await expectEventually(async () => ((await api.get('/v1/regions/lcl/tariffs/current')).status === 200 ? true : undefined), { what: 'the clock' });
+    await clock.endAsync();
+    for (const [id, slots] of homes) {
+      const client = await meter(id, 'lcl');
+      await sendAll(client, id, slots.map((s) => ({ ts: new Date(Date.parse(`${s.time.replace(' ', 'T')}Z`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: s.kwh.times(1000).toNumber() })));
+      await client.endAsync();
+    }
+    await expectEventually(async () => ((await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined), { what: 'every half hour priced', timeoutMs: 60_000 });
+
+    for (const [id, slots] of homes) {
+      const inWindow = slots.filter((s) => s.time >= '2013-12-02' && s.time < '2013-12-30');
+      const bill = await expectEventually(async () => {
+        const b = (await api.get(`/v1/meters/${id}/bill?from=${FROM}&to=${TO}&groupBy=day`)).body;
+        return Math.abs(b.consumptionWh - inWindow.reduce((s, x) => s + x.kwh.toNumber() * 1000, 0)) < 1e-6 ? b : undefined;
+      }, { what: `${id}'s readings stored` });
+      // Energy at the real prices, computed here: Σ kWh × pence / 100.
+      const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!).dividedBy(100)), new Decimal(0));
+      expect([id, new Decimal(bill.energyCharge).toFixed(2)]).toEqual([id, expected.toFixed(2)]);
+      expect(bill).toMatchObject({ fallbackWh: 0, tax: '0.0000', standingCharge: '0.0000', exportCredit: '0.0000' });
+      // The shadow bill: the same energy at LCL's flat 14.228p.
+      const shadow = inWindow.reduce((sum, s) => sum.plus(s.kwh.times('0.14228')), new Decimal(0));
+      expect([id, new Decimal(bill.shadow.total).toFixed(4)]).toEqual([id, shadow.toFixed(4)]);
+      // Protection: each day's excess over the shadow bill refunded while the year's £0.40 lasts.
+      let left = new Decimal('0.40');
+      let refund = new Decimal(0);
+      for (const day of [...new Set(inWindow.map((s) => s.time.slice(0, 10)))].sort()) {
+        const ofDay = inWindow.filter((s) => s.time.startsWith(day));
+        const excess = Decimal.max(0, ofDay.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!).dividedBy(100)).minus(s.kwh.times('0.14228')), new Decimal(0)));
+        const r = Decimal.min(excess, left);
+        refund = refund.plus(r);
+        left = left.minus(r);
+      }
+      expect([id, new Decimal(bill.protection.refund).toFixed(4)]).toEqual([id, refund.toFixed(4)]);
+      expect(new Decimal(bill.due).equals(new Decimal(bill.total).minus(bill.protection.refund))).toBe(true);
+      expect(bill.groups).toHaveLength(28);
+    }
+    // As CSV, one row per day.
+    const csvBill = await api.get(`/v1/meters/${[...homes.keys()][0]}/bill?from=${FROM}&to=${TO}&groupBy=day`, { accept: 'text/csv' });
+    expect(csvBill.text.trim().split('\n')).toHaveLength(29);
+    expect(csvBill.text.split('\n')[0].split(',')).toEqual(expect.arrayContaining(['period', 'energyCharge', 'total', 'shadowTotal', 'protectionRefund']));
+  }, 180_000);
+
+  it('credits a Sydney solar home’s export at the feed-in price, with a daily standing charge and tax apart', async () => {
+    const pricing = { model: 'flat', currency: 'AUD', price: '0.30', taxRate: '0.10', feedInPrice: '0.08', standingChargePerDay: '1.00', referencePrice: '0.33' };
+    await api.post('/v1/regions', { id: 'sydney', name: 'Sydney', timezone: 'Australia/Sydney', pricing });
+    // 15-17 January 2012 (a summer week); the day billed is the 17th, priced at the cut-off on the 16th.
+    const rows = readFileSync(path.join(DATA_DIR, AUSGRID_SOLAR_HOME_CSV), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const days = rows.filter(([t]) => t >= '2012-01-15' && t < '2012-01-18');
+    const client = await meter('ausgrid-12', 'sydney');
+    // Average kW over half an hour, as a meter reports it: to the milliwatt-hour (the file has float noise, 0.39799999999999996).
+    const toWh = (kw: string) => new Decimal(kw).times(500).toDecimalPlaces(3);
+    await sendAll(client, 'ausgrid-12', days.map(([t, gc, gg]) => ({ ts: new Date(Date.parse(`${t.replace(' ', 'T')}+10:00`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: toWh(gc).toNumber(), generationWh: toWh(gg).toNumber() })));
+    await client.endAsync();
+    const the17th = days.filter(([t]) => t.startsWith('2012-01-17'));
+    const from = new Date(Date.parse('2012-01-17T00:00:00+11:00')).toISOString();
+    const to = new Date(Date.parse('2012-01-18T00:00:00+11:00')).toISOString();
+    const bill = await expectEventually(async () => {
+      const b = (await api.get(`/v1/meters/ausgrid-12/bill?from=${from}&to=${to}`)).body;
+      return b.intervals?.length === 48 && b.fallbackWh === 0 ? b : undefined;
+    }, { what: 'the 17th stored and priced' });
+    // Computed here: the half hours are AEST in the file, the region's days AEDT; the 17th local runs 23:00 to 23:00 AEST.
+    const local = days.filter(([t]) => Date.parse(`${t.replace(' ', 'T')}+10:00`) >= Date.parse(from) && Date.parse(`${t.replace(' ', 'T')}+10:00`) < Date.parse(to));
+    expect(local).toHaveLength(48);
+    const kwhIn = local.reduce((s, [, gc]) => s.plus(toWh(gc).dividedBy(1000)), new Decimal(0));
+    const kwhOut = local.reduce((s, [, , gg]) => s.plus(toWh(gg).dividedBy(1000)), new Decimal(0));
+    expect(kwhOut.greaterThan(0)).toBe(true);
+    expect(new Decimal(bill.energyCharge).toFixed(4)).toBe(kwhIn.times('0.30').toFixed(4));
+    expect(new Decimal(bill.exportCredit).toFixed(4)).toBe(kwhOut.times('0.08').toFixed(4));
+    expect(bill.standingCharge).toBe('1.0000');
+    expect(new Decimal(bill.tax).toFixed(4)).toBe(kwhIn.times('0.03').plus('0.10').toFixed(4));
+    expect(new Decimal(bill.total).toFixed(4)).toBe(kwhIn.times('0.33').plus('1.10').minus(kwhOut.times('0.08')).toFixed(4));
+    expect(bill.shadow.difference).toBe('0.0000'); // the reference tariff is the same flat price
+    expect(the17th.length).toBe(48);
+  });
+
+  it('refuses an unknown groupBy and a bill for an unknown meter, as problems', async () => {
+    expect((await api.get('/v1/meters/ausgrid-12/bill?groupBy=fortnight')).body).toMatchObject({ status: 400, errors: [{ field: 'groupBy' }] });
+    expect((await api.get('/v1/meters/nobody/bill')).status).toBe(404);
+  });
+});
