@@ -19,9 +19,12 @@ describe('bills on the real data', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let platform: PlatformProcess;
   let api: ReturnType<typeof restClient>;
+  /** The 79 LCL households by id: tariff group and half hours (kWh as text, to the milliwatt-hour). */
+  const everyone = new Map<string, { group: string; slots: { time: string; kwh: Decimal }[] }>();
+  const pence = new Map<string, { p: Decimal; band: string }>();
 
-  const meter = async (id: string, regionId: string) => {
-    const { body } = await api.post('/v1/meters', { id, regionId });
+  const meter = async (id: string, regionId: string, cohort?: string) => {
+    const { body } = await api.post('/v1/meters', { id, regionId, ...(cohort ? { cohort } : {}) });
     return mqtt.connectAsync(platform.mqttUrl, { clientId: id, username: id, password: body.mqtt.password, reconnectPeriod: 0 });
   };
   const sendAll = async (client: mqtt.MqttClient, id: string, readings: object[]) => {
@@ -41,19 +44,19 @@ describe('bills on the real data', () => {
 
   it('bills the 13 LCL ToU households at the real 2013 prices to the penny, with the shadow bill and the protection cap as written', async () => {
     // Independent: the tariff CSV's pence, and each ToU household's half hours, as text.
-    const pence = new Map<string, Decimal>();
     for (const line of readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8').trim().split('\n').slice(1)) {
-      const [time, , p] = line.split(',');
-      pence.set(time, new Decimal(p));
+      const [time, band, p] = line.split(',');
+      pence.set(time, { p: new Decimal(p), band });
     }
-    const homes = new Map<string, { time: string; kwh: Decimal }[]>();
     for (const line of readFileSync(path.join(DATA_DIR, LONDON_HOUSEHOLDS_CSV), 'utf8').trim().split('\n').slice(1)) {
       const [id, group, , , time, kwh] = line.split(',');
-      if (group !== 'ToU') continue;
       // A meter reports to the milliwatt-hour (the source has float noise such as 1.0039999 kWh).
-      homes.set(id, [...(homes.get(id) ?? []), { time, kwh: new Decimal(kwh).toDecimalPlaces(6) }]);
+      if (!everyone.has(id)) everyone.set(id, { group, slots: [] });
+      everyone.get(id)!.slots.push({ time, kwh: new Decimal(kwh).toDecimalPlaces(6) });
     }
+    const homes = new Map([...everyone].filter(([, h]) => h.group === 'ToU').map(([id, h]) => [id, h.slots]));
     expect(homes.size).toBe(13);
+    expect(everyone.size).toBe(79);
 
     const csv = readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8');
     const pricing = { model: 'schedule', currency: 'GBP', fallbackPrice: '0.1176', referencePrice: '0.14228', protectionCapPerYear: '0.40' };
@@ -69,10 +72,16 @@ describe('bills on the real data', () => {
     await clock.publishAsync('meters/lcl-clock/readings', JSON.stringify({ ts: '2013-12-01T12:00:00Z', periodS: 1800, consumptionWh: 0 }), { qos: 1 });
     await expectEventually(async () => ((await api.get('/v1/regions/lcl/tariffs/current')).status === 200 ? true : undefined), { what: 'the clock' });
     await clock.endAsync();
-    for (const [id, slots] of homes) {
-      const client = await meter(id, 'lcl');
-      await sendAll(client, id, slots.map((s) => ({ ts: new Date(Date.parse(`${s.time.replace(' ', 'T')}Z`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: s.kwh.times(1000).toNumber() })));
-      await client.endAsync();
+    // All 79 households, each in its LCL tariff group as its cohort: the 66 on the flat tariff are the control group.
+    const ids = [...everyone.keys()];
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(
+        ids.slice(i, i + 10).map(async (id) => {
+          const client = await meter(id, 'lcl', everyone.get(id)!.group);
+          await sendAll(client, id, everyone.get(id)!.slots.map((s) => ({ ts: new Date(Date.parse(`${s.time.replace(' ', 'T')}Z`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: s.kwh.times(1000).toNumber() })));
+          await client.endAsync();
+        }),
+      );
     }
     await expectEventually(async () => ((await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined), { what: 'every half hour priced', timeoutMs: 60_000 });
 
@@ -83,7 +92,7 @@ describe('bills on the real data', () => {
         return Math.abs(b.consumptionWh - inWindow.reduce((s, x) => s + x.kwh.toNumber() * 1000, 0)) < 1e-6 ? b : undefined;
       }, { what: `${id}'s readings stored` });
       // Energy at the real prices, computed here: Σ kWh × pence / 100.
-      const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!).dividedBy(100)), new Decimal(0));
+      const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)), new Decimal(0));
       expect([id, new Decimal(bill.energyCharge).toFixed(2)]).toEqual([id, expected.toFixed(2)]);
       expect(bill).toMatchObject({ fallbackWh: 0, tax: '0.0000', standingCharge: '0.0000', exportCredit: '0.0000' });
       // The shadow bill: the same energy at LCL's flat 14.228p.
@@ -94,7 +103,7 @@ describe('bills on the real data', () => {
       let refund = new Decimal(0);
       for (const day of [...new Set(inWindow.map((s) => s.time.slice(0, 10)))].sort()) {
         const ofDay = inWindow.filter((s) => s.time.startsWith(day));
-        const excess = Decimal.max(0, ofDay.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!).dividedBy(100)).minus(s.kwh.times('0.14228')), new Decimal(0)));
+        const excess = Decimal.max(0, ofDay.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)).minus(s.kwh.times('0.14228')), new Decimal(0)));
         const r = Decimal.min(excess, left);
         refund = refund.plus(r);
         left = left.minus(r);
@@ -108,6 +117,33 @@ describe('bills on the real data', () => {
     expect(csvBill.text.trim().split('\n')).toHaveLength(29);
     expect(csvBill.text.split('\n')[0].split(',')).toEqual(expect.arrayContaining(['period', 'energyCharge', 'total', 'shadowTotal', 'protectionRefund']));
   }, 180_000);
+
+  it('compares the dynamic-tariff households with the control group per price band, as LCL was evaluated', async () => {
+    const response = (await api.get(`/v1/regions/lcl/response?from=${FROM}&to=${TO}&control=Std`)).body;
+    // Computed here from the CSVs: mean kWh per household and half hour, by band and group.
+    const LEVEL: Record<string, number> = { Low: 1, Normal: 3, High: 5 };
+    const sums = new Map<string, { wh: Decimal; n: number }>();
+    for (const { group, slots } of everyone.values()) {
+      for (const s of slots) {
+        if (s.time < '2013-12-02' || s.time >= '2013-12-30') continue;
+        const key = `${LEVEL[pence.get(s.time)!.band]}/${group === 'Std'}`;
+        const acc = sums.get(key) ?? { wh: new Decimal(0), n: 0 };
+        sums.set(key, { wh: acc.wh.plus(s.kwh.times(1000)), n: acc.n + 1 });
+      }
+    }
+    const mean = (level: number, control: boolean) => sums.get(`${level}/${control}`)!.wh.dividedBy(sums.get(`${level}/${control}`)!.n).toNumber();
+    expect(response).toMatchObject({ control: 'Std', baselineLevel: 3 });
+    expect(response.levels.map((l: { level: number }) => l.level)).toEqual([1, 3, 5]);
+    const baseline = mean(3, false) / mean(3, true);
+    for (const l of response.levels) {
+      expect(l.treatment.meters).toBe(13);
+      expect(l.control.meters).toBe(66);
+      expect(l.treatment.meanWh).toBeCloseTo(mean(l.level, false), 2);
+      expect(l.control.meanWh).toBeCloseTo(mean(l.level, true), 2);
+      expect(l.effectPct).toBeCloseTo(((mean(l.level, false) / mean(l.level, true)) / baseline - 1) * 100, 1);
+    }
+    console.log(`LCL response, 2-29 Dec 2013 (13 ToU vs 66 Std households): ${response.levels.map((l: { level: number; treatment: { meanWh: number; meterIntervals: number }; control: { meanWh: number }; effectPct: number }) => `level ${l.level}: ToU ${l.treatment.meanWh} Wh, Std ${l.control.meanWh} Wh, ${l.treatment.meterIntervals} ToU half hours, effect ${l.effectPct} %`).join('; ')}`);
+  });
 
   it('credits a Sydney solar home’s export at the feed-in price, with a daily standing charge and tax apart', async () => {
     const pricing = { model: 'flat', currency: 'AUD', price: '0.30', taxRate: '0.10', feedInPrice: '0.08', standingChargePerDay: '1.00', referencePrice: '0.33' };

@@ -104,8 +104,9 @@ describe('TLS with client certificates, WebSocket and last wills', () => {
     await meter.publishAsync(`meters/${METER}/readings`, JSON.stringify({ ts: '2013-12-02T01:00:00Z', periodS: 1800, consumptionWh: 210 }), { qos: 1 });
     const current = await expectEventually(async () => {
       const res = await api.get('/v1/regions/london/tariffs/current');
-      return res.body.intervalStart === '2013-12-02T00:30:00.000Z' ? res.body : undefined;
-    }, { what: 'a price' });
+      // The reading moved the region's clock to 01:00: the price in force is the one from 01:00.
+      return res.body.validFrom === '2013-12-02T01:00:00.000Z' ? res.body : undefined;
+    }, { what: 'the price in force from 01:00' });
     const display = await mqtt.connectAsync(platform.wsUrl, { clientId: `display-${Date.now()}`, reconnectPeriod: 0 });
     clients.push(display);
     const received = new Promise<unknown>((resolve) => display.on('message', (_t, payload, packet) => packet.retain && resolve(JSON.parse(payload.toString()))));

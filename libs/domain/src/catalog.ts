@@ -17,6 +17,8 @@ export interface Meter {
   id: string;
   regionId: string;
   kind: DeviceKind;
+  /** A tariff group for response analysis (e.g. the dynamic tariff, or the control group on the flat one). */
+  cohort: string | null;
   createdAt: number;
   revokedAt: number | null;
   online: boolean;

@@ -7,3 +7,4 @@ export * from './pricing';
 export * from './prices';
 export * from './billing';
 export * from './catalog';
+export * from './response';

@@ -45,17 +45,18 @@ export class CatalogRepository {
     return pageOf(rows.map(toRegion), limit, (r) => r.id);
   }
 
-  async createMeter(meter: { id: string; regionId: string; kind: Meter['kind']; passwordHash: string }): Promise<Meter | null> {
+  async createMeter(meter: { id: string; regionId: string; kind: Meter['kind']; passwordHash: string; cohort?: string | null }): Promise<Meter | null> {
     const result = await this.dataSource.query(
-      `INSERT INTO meters (id, region_id, kind, password_hash) VALUES ($1, $2, $3, $4)
+      `INSERT INTO meters (id, region_id, kind, password_hash, cohort) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO NOTHING RETURNING created_at`,
-      [meter.id, meter.regionId, meter.kind, meter.passwordHash],
+      [meter.id, meter.regionId, meter.kind, meter.passwordHash, meter.cohort ?? null],
     );
     if (result.length === 0) return null;
     return {
       id: meter.id,
       regionId: meter.regionId,
       kind: meter.kind,
+      cohort: meter.cohort ?? null,
       createdAt: new Date(result[0].created_at).getTime(),
       revokedAt: null,
       online: false,
@@ -185,6 +186,7 @@ function toMeter(row: MeterEntity): Meter {
     id: row.id,
     regionId: row.regionId,
     kind: row.kind,
+    cohort: row.cohort ?? null,
     createdAt: row.createdAt.getTime(),
     revokedAt: ms(row.revokedAt),
     online: row.online,

@@ -20,6 +20,7 @@ export class MeterEntity {
   @Column('boolean') online: boolean;
   @Column('timestamptz', { name: 'status_since', nullable: true }) statusSince: Date | null;
   @Column('timestamptz', { name: 'last_reading_at', nullable: true }) lastReadingAt: Date | null;
+  @Column('text', { nullable: true }) cohort: string | null;
 }
 
 @Entity({ name: 'api_keys' })

@@ -224,6 +224,23 @@ export class IntervalsRepository {
     return rows.map(toTariff);
   }
 
+  /**
+   * Mean consumption per household and interval, by the firm price level of the interval and
+   * by side: the `control` cohort against every other meter of the region (the treatment).
+   */
+  async usageByLevel(regionId: string, from: number, to: number, control: string): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT t.level, (m.cohort IS NOT DISTINCT FROM $4) AS control, count(DISTINCT mi.meter_id)::int AS meters, count(*)::int AS n, avg(mi.consumption_wh)::float AS mean_wh
+         FROM meter_intervals mi
+         JOIN meters m ON m.id = mi.meter_id
+         JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
+        WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
+        GROUP BY t.level, 2 ORDER BY t.level, 2`,
+      [regionId, new Date(from), new Date(to), control],
+    );
+    return rows.map((r) => ({ level: Number(r.level), control: r.control as boolean, meters: r.meters as number, meterIntervals: r.n as number, meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000 }));
+  }
+
   /** The trail of late-data revisions of a region's intervals. */
   async listRevisions(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
     const after = decodeCursor<string>(cursor, 'string', /^\d+:\d+$/);

@@ -8,11 +8,14 @@ import {
   declareEventSchema,
   putPricingSchema,
   rangeQuerySchema,
+  resolveRange,
+  responseQuerySchema,
   uploadPricesSchema,
   type CsvUploadQuery,
   type DeclareEventBody,
   type PutPricingBody,
   type RangeQuery,
+  type ResponseQuery,
   type UploadPricesBody,
 } from '../dtos/schemas';
 import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
@@ -46,6 +49,14 @@ export class PricingController {
   @RequireRole('analyst')
   async forecast(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.pricing.forecast(id, ...range), forecastView);
+  }
+
+  /** Did the tariff work? Treatment (every cohort but `control`) against the control cohort, per price level. */
+  @Get(':id/response')
+  @RequireRole('analyst')
+  async response(@Param('id', IdParamPipe) id: string, @Query({ schema: responseQuerySchema }) query: ResponseQuery) {
+    const { from, to } = resolveRange(query, this.clock.now());
+    return { regionId: id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...(await this.pricing.response(id, from, to, query.control)) };
   }
 
   @Get(':id/pricing')

@@ -122,6 +122,7 @@ export const createMeterSchema = z.object({
   id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
   regionId: id,
   kind: z.enum(['meter', 'inverter']).default('meter'),
+  cohort: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -').optional(),
 });
 export type CreateMeterBody = z.output<typeof createMeterSchema>;
 
@@ -141,6 +142,13 @@ export const rangeQuerySchema = listQuerySchema.extend({
   to: isoTime.optional(),
 });
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
+
+export const responseQuerySchema = z.object({
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  control: z.string().min(1).max(40).default('control'),
+});
+export type ResponseQuery = z.output<typeof responseQuerySchema>;
 
 export const billQuerySchema = z.object({
   from: isoTime.optional(),

@@ -13,6 +13,7 @@ export const meterView = (m: Meter) => ({
   id: m.id,
   regionId: m.regionId,
   kind: m.kind,
+  cohort: m.cohort,
   online: m.online,
   statusSince: iso(m.statusSince),
   lastReadingAt: iso(m.lastReadingAt),

@@ -158,6 +158,18 @@ export function openApiDocument() {
         }),
       },
       '/v1/regions/{id}/forecast': { get: secured('analyst', { summary: 'Forecast demand and supply per interval beside the actuals, with the error', parameters: [id('id'), ...range], responses: { 200: list('ForecastVersusActual') } }) },
+      '/v1/regions/{id}/response': {
+        get: secured('analyst', {
+          summary: "Did the tariff work? Mean consumption per household and interval at each price level: the dynamic-tariff meters against the `control` cohort, each level's ratio against the baseline level's",
+          parameters: [id('id'), ...range.slice(0, 2), { name: 'control', in: 'query', schema: { type: 'string', default: 'control' }, description: 'the cohort on the flat tariff' }],
+          responses: {
+            200: {
+              description: 'per level: treatment and control (meters, meter-intervals, mean Wh), ratio, effect in percent against the baseline level',
+              content: { 'application/json': { schema: { type: 'object', properties: { regionId: { type: 'string' }, control: { type: 'string' }, baselineLevel: { type: ['integer', 'null'] }, baselineRatio: { type: ['number', 'null'] }, levels: { type: 'array', items: { type: 'object' } } } } } },
+            },
+          },
+        }),
+      },
       '/v1/regions/{id}/pricing': {
         get: secured('analyst', { summary: "The region's pricing versions, oldest first", parameters: [id('id')], responses: { 200: list('PricingVersion') } }),
         put: secured('admin', { summary: 'A new pricing model or parameters, effective from an interval start; refused (409) before the end of the last announced price', parameters: [id('id')], requestBody: { required: true, content: json(putPricingSchema) }, responses: { 201: ok('PricingVersion'), 409: problem } }),

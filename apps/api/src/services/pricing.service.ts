@@ -13,12 +13,14 @@ import {
   localParts,
   priceInterval,
   regionNow,
+  tariffResponse,
   versionInForce,
   type Page,
   type PeakEvent,
   type PricingModel,
   type PricingVersion,
   type Tariff,
+  type TariffResponse,
 } from '@wattline/domain';
 import { IntervalsRepository, PricingRepository, type ForecastVersusActual } from '@wattline/persistence';
 import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
@@ -163,6 +165,12 @@ export class PricingService {
           }
         : null,
     };
+  }
+
+  /** Consumption of the dynamic-tariff households against the control cohort, per price level. */
+  async response(regionId: string, from: number, to: number, control: string): Promise<TariffResponse & { control: string }> {
+    await this.catalog.getRegion(regionId);
+    return { control, ...tariffResponse(await this.intervals.usageByLevel(regionId, from, to, control)) };
   }
 
   async forecast(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<ForecastVersusActual>> {
