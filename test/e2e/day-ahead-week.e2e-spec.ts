@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { forecastPayloadSchema, pricePayloadSchema, type PricePayload } from '@wattline/contracts';
+import { forecastPayloadSchema, householdSummaryPayloadSchema, pricePayloadSchema, type HouseholdSummaryPayload, type PricePayload } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
 import { createTestDatabase, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
 
@@ -75,6 +75,11 @@ describe('a week of day-ahead prices, replayed from the real London households',
       else schedules.push({ at: eventTime, intervals: forecastPayloadSchema.parse(message).intervals });
     });
     await display.subscribeAsync(['prices/london/current', 'prices/london/forecast'], { qos: 1 });
+    // One household's own display, through its meter's credential: its summary, refreshed each half hour.
+    const household = [...households][0];
+    const summaries: HouseholdSummaryPayload[] = [];
+    clients.get(household)!.on('message', (topic, payload) => topic === `households/${household}/summary` && summaries.push(householdSummaryPayloadSchema.parse(JSON.parse(payload.toString()))));
+    await clients.get(household)!.subscribeAsync(`households/${household}/summary`, { qos: 1 });
 
     const latecomers: { at: number; price: PricePayload }[] = [];
     for (let k = 0; k < DAYS * 48; k++) {
@@ -93,6 +98,19 @@ describe('a week of day-ahead prices, replayed from the real London households',
         await late.endAsync();
       }
     }
+
+    // The household's summary once the half hour to 23:30 on the 8th had closed: the day so far and that half hour, as replayed.
+    const lateEvening = await expectEventually(() => summaries.find((x) => x.at === '2013-12-08T23:30:00.000Z'), { what: 'the summary at 23:30' });
+    const mine = [...bySlot].flatMap(([start, slots]) => slots.filter((x) => x.lclId === household).map((x) => ({ start, wh: x.consumptionWh })));
+    const on8th = mine.filter((x) => x.start >= Date.UTC(2013, 11, 8) && x.start < Date.UTC(2013, 11, 8, 23, 30));
+    expect(lateEvening.today.from).toBe('2013-12-08T00:00:00.000Z');
+    expect(lateEvening.today.consumptionWh).toBeCloseTo(on8th.reduce((sum, x) => sum + x.wh, 0), 3);
+    expect(lateEvening.lastInterval).toMatchObject({ intervalStart: '2013-12-08T23:00:00.000Z', consumptionWh: expect.closeTo(on8th.at(-1)!.wh, 3) });
+    expect(Number(lateEvening.today.cost)).toBeGreaterThan(0);
+    // At midnight a new day starts empty; the half hour just ended is still shown.
+    const midnight = summaries.find((x) => x.at === '2013-12-08T00:00:00.000Z');
+    expect(midnight).toMatchObject({ today: { from: '2013-12-08T00:00:00.000Z', consumptionWh: 0 }, lastInterval: { intervalStart: '2013-12-07T23:30:00.000Z' } });
+    expect(summaries.length).toBeGreaterThan(300); // one per half hour, as each closes
 
     expect(latecomers.length).toBeGreaterThan(5);
     for (const { at, price } of latecomers) {

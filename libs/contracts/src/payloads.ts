@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mqttTopics } from './mqtt-topics';
 import type { Price, Reading } from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
@@ -74,16 +75,36 @@ export const forecastPayloadSchema = z.strictObject({
 });
 export type ForecastPayload = z.infer<typeof forecastPayloadSchema>;
 
+const energyAndCost = z.strictObject({ consumptionWh: z.number(), generationWh: z.number(), cost: money, shadowCost: money.nullable() });
+
+/** `households/{meterId}/summary`: a household's energy and cost today and in the last interval, against the shadow bill, and its protection cap. */
+export const householdSummaryPayloadSchema = z.strictObject({
+  meterId: z.string(),
+  regionId: z.string(),
+  currency: z.string(),
+  at: isoTime,
+  today: energyAndCost.extend({ from: isoTime }),
+  lastInterval: energyAndCost.extend({ intervalStart: isoTime, intervalEnd: isoTime, price: money.nullable() }).nullable(),
+  protection: z.strictObject({ capPerYear: money, used: money, remaining: money }).nullable(),
+});
+export type HouseholdSummaryPayload = z.infer<typeof householdSummaryPayloadSchema>;
+
 /**
- * An announcement for displays on `price.announcements` (keyed by region): what the broker
- * publishes retained on `prices/{regionId}/current` or `/forecast`. `seq` grows per region
- * with every announcement, so a replayed or reordered record never replaces a newer one.
+ * An announcement on `price.announcements` (keyed by the MQTT topic it is for): what the broker
+ * publishes retained on `prices/{regionId}/current`, `/forecast`, or a household's
+ * `households/{meterId}/summary`. `seq` grows with every announcement, so a replayed or
+ * reordered record never replaces a newer one.
  */
-export interface AnnouncementRecord {
-  seq: number;
-  regionId: string;
-  kind: 'current' | 'forecast';
-  payload: PricePayload | ForecastPayload;
+export type AnnouncementRecord =
+  | { seq: number; regionId: string; kind: 'current'; payload: PricePayload }
+  | { seq: number; regionId: string; kind: 'forecast'; payload: ForecastPayload }
+  | { seq: number; regionId: string; kind: 'household'; meterId: string; payload: HouseholdSummaryPayload };
+
+/** The MQTT topic an announcement is retained on. */
+export function announcementTopic(a: Pick<AnnouncementRecord, 'kind' | 'regionId'> & { meterId?: string }): string {
+  if (a.kind === 'current') return mqttTopics.currentPrice(a.regionId);
+  if (a.kind === 'forecast') return mqttTopics.forecast(a.regionId);
+  return mqttTopics.householdSummary(a.meterId!);
 }
 
 export function toReadingRecord(reading: Reading, regionId: string, receivedAt: number): ReadingRecord {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StreamTopic } from './kafka-topics';
-import { forecastPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord, type TariffRecord } from './payloads';
+import { forecastPayloadSchema, householdSummaryPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord, type TariffRecord } from './payloads';
 
 /**
  * The shape of every record on the stream, checked where records come off it: a record that
@@ -54,6 +54,7 @@ const tariffRecord: z.ZodType<TariffRecord> = z.strictObject({
 const announcementRecord: z.ZodType<AnnouncementRecord> = z.union([
   z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('current'), payload: pricePayloadSchema }),
   z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('forecast'), payload: forecastPayloadSchema }),
+  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('household'), meterId: z.string().min(1), payload: householdSummaryPayloadSchema }),
 ]);
 
 const deadLetterRecord: z.ZodType<DeadLetterRecord> = z.strictObject({

@@ -122,21 +122,37 @@ interface ExactLine {
  */
 export function buildBill(input: BillInput): Bill {
   const { timeZone } = input;
-  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), input.termsOn(localDayStart(e.intervalStart, timeZone))));
-  // Days from the year's start to `to`: standing charge and protection are daily.
-  const yearStart = localYearStart(input.from, timeZone);
+  // Days from the year's start to `to` where a protection cap keeps a yearly account; else from the bill's first day.
+  const firstDay = localDayStart(input.from, timeZone);
+  const yearStart = input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
+  // Local day boundaries, computed once (time-zone arithmetic is the costly part), then each line found by search.
+  const dayStarts: number[] = [];
+  for (let day = Math.min(yearStart, localDayStart(input.energy[0]?.intervalStart ?? yearStart, timeZone)); day < input.to; day = nextLocalDayStart(day, timeZone)) dayStarts.push(day);
+  const dayOf = (t: number) => {
+    let lo = 0;
+    let hi = dayStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (dayStarts[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return dayStarts[lo];
+  };
+  const termsByDay = new Map(dayStarts.map((d) => [d, input.termsOn(d)]));
+  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!));
   let usedBefore = new Decimal(0);
   let used = new Decimal(0);
   const days: { start: number; terms: BillingTerms; standing: Decimal; standingTax: Decimal; refund: Decimal; inBill: boolean }[] = [];
   const byDay = new Map<number, ExactLine[]>();
   for (const l of priced) {
-    const day = localDayStart(l.shown.intervalStart, timeZone);
+    const day = dayOf(l.shown.intervalStart);
     const list = byDay.get(day);
     if (list) list.push(l);
     else byDay.set(day, [l]);
   }
-  for (let day = yearStart; day < input.to; day = nextLocalDayStart(day, timeZone)) {
-    const terms = input.termsOn(day);
+  for (const [i, day] of dayStarts.entries()) {
+    if (day < yearStart) continue;
+    const terms = termsByDay.get(day)!;
     const standing = new Decimal(terms.standingChargePerDay);
     const standingTax = standing.times(terms.taxRate);
     const lines = byDay.get(day) ?? [];
@@ -147,7 +163,7 @@ export function buildBill(input: BillInput): Bill {
       const excess = Decimal.max(0, dynamic.minus(shadow));
       refund = Decimal.min(excess, Decimal.max(0, new Decimal(terms.protectionCapPerYear).minus(used)));
     }
-    const inBill = dayOverlaps(day, input, timeZone);
+    const inBill = (dayStarts[i + 1] ?? Infinity) > input.from && day < input.to;
     if (!inBill) usedBefore = usedBefore.plus(refund);
     used = used.plus(refund);
     days.push({ start: day, terms, standing, standingTax, refund, inBill });
@@ -171,10 +187,6 @@ export function buildBill(input: BillInput): Bill {
         : { capPerYear: money(cap), usedBefore: money(usedBefore), refund: money(refund), usedAfter: money(usedBefore.plus(refund)), remaining: money(Decimal.max(0, new Decimal(cap).minus(usedBefore).minus(refund))) },
     due: money(new Decimal(totals.total).minus(refund)),
   };
-}
-
-function dayOverlaps(day: number, input: Pick<BillInput, 'from' | 'to'>, timeZone: string): boolean {
-  return nextLocalDayStart(day, timeZone) > input.from && day < input.to;
 }
 
 function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: BillingTerms): ExactLine {
@@ -266,3 +278,25 @@ export function localYearStart(ms: number, timeZone: string): number {
 }
 
 const round3 = (wh: number) => Math.round(wh * 1000) / 1000;
+
+/** What a household display shows of its own: today so far and the last interval, against the shadow bill, and the protection cap. */
+export interface HouseholdSummary {
+  today: { from: number; consumptionWh: number; generationWh: number; cost: Money; shadowCost: Money | null };
+  lastInterval: { intervalStart: number; intervalEnd: number; consumptionWh: number; generationWh: number; price: Money | null; cost: Money; shadowCost: Money | null } | null;
+  protection: { capPerYear: Money; used: Money; remaining: Money } | null;
+}
+
+/** A household's summary from its bill for today so far (`input.from` = local midnight, `input.to` = now's interval start). Pure. */
+export function householdSummary(input: BillInput): HouseholdSummary {
+  const bill = buildBill({ ...input, groupBy: 'interval' });
+  // The interval that ended at `to` (it may belong to the day before, at midnight).
+  const lastEnergy = input.energy.find((e) => e.intervalEnd === input.to);
+  const ended = lastEnergy ? buildBill({ ...input, from: lastEnergy.intervalStart, to: lastEnergy.intervalEnd, groupBy: 'interval' }).lines[0] : null;
+  return {
+    today: { from: input.from, consumptionWh: bill.totals.consumptionWh, generationWh: bill.totals.generationWh, cost: bill.totals.total, shadowCost: bill.shadow?.total ?? null },
+    lastInterval: ended
+      ? { intervalStart: ended.intervalStart, intervalEnd: ended.intervalEnd, consumptionWh: ended.consumptionWh, generationWh: ended.generationWh, price: ended.price, cost: ended.cost, shadowCost: ended.shadowCost }
+      : null,
+    protection: bill.protection ? { capPerYear: bill.protection.capPerYear, used: bill.protection.usedAfter, remaining: bill.protection.remaining } : null,
+  };
+}

@@ -32,7 +32,7 @@ export interface ScheduledPrice {
   band: string | null;
 }
 
-export type Announcement = Omit<AnnouncementRecord, 'seq'>;
+export type Announcement = AnnouncementRecord extends infer A ? (A extends AnnouncementRecord ? Omit<A, 'seq'> : never) : never;
 
 /** A forecast as stored, with the end of its interval. */
 export type StoredForecast = IntervalForecast & { intervalEnd: number };
@@ -80,7 +80,7 @@ export class PricingRepository {
   /** The newest announcement of a kind for a region: what its displays have retained. */
   async latestAnnouncement(regionId: string, kind: AnnouncementRecord['kind']): Promise<AnnouncementRecord | null> {
     const rows: Row[] = await this.dataSource.query(`SELECT * FROM price_announcements WHERE region_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1`, [regionId, kind]);
-    return rows.length === 0 ? null : ({ seq: Number(rows[0].seq), regionId, kind, payload: rows[0].payload } as AnnouncementRecord);
+    return rows.length === 0 ? null : toAnnouncement(rows[0]);
   }
 
   /** A region's firm price for the interval starting at `intervalStart`, with its explanation. */
@@ -249,9 +249,7 @@ export class PricingRepository {
         [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
       ),
     );
-    return rows
-      .map((r) => ({ seq: Number(r.seq), regionId: r.region_id as string, kind: r.kind as AnnouncementRecord['kind'], payload: r.payload as AnnouncementRecord['payload'] }) as AnnouncementRecord)
-      .sort((a, b) => a.seq - b.seq);
+    return rows.map(toAnnouncement).sort((a, b) => a.seq - b.seq);
   }
 
   async markAnnouncementsPublished(seqs: number[], claimant: string, nowMs: number): Promise<void> {
@@ -349,7 +347,19 @@ export class PricingRepository {
   }
 
   private async insertAnnouncement(tx: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, a: Announcement, nowMs: number): Promise<void> {
-    await tx.query(`INSERT INTO price_announcements (region_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)`, [a.regionId, a.kind, JSON.stringify(a.payload), new Date(nowMs)]);
+    await tx.query(`INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`, [
+      a.regionId, a.kind, a.kind === 'household' ? a.meterId : null, JSON.stringify(a.payload), new Date(nowMs),
+    ]);
+  }
+
+  /** Household summaries for displays, written to the outbox in one statement (no transaction needed). */
+  async announceHouseholds(announcements: Extract<Announcement, { kind: 'household' }>[], nowMs: number): Promise<void> {
+    if (announcements.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at)
+       SELECT u.r, 'household', u.m, u.p::jsonb, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(r, m, p)`,
+      [announcements.map((a) => a.regionId), announcements.map((a) => a.meterId), announcements.map((a) => JSON.stringify(a.payload)), new Date(nowMs)],
+    );
   }
 }
 
@@ -363,6 +373,13 @@ export interface ForecastVersusActual {
   actualDemandWh: number | null;
   actualSupplyWh: number | null;
   closed: boolean;
+}
+
+function toAnnouncement(r: Row): AnnouncementRecord {
+  const base = { seq: Number(r.seq), regionId: r.region_id as string };
+  if (r.kind === 'household') return { ...base, kind: 'household', meterId: r.meter_id as string, payload: r.payload as Extract<AnnouncementRecord, { kind: 'household' }>['payload'] };
+  if (r.kind === 'forecast') return { ...base, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
+  return { ...base, kind: 'current', payload: r.payload as Extract<AnnouncementRecord, { kind: 'current' }>['payload'] };
 }
 
 function toEvent(r: Row): PeakEvent {

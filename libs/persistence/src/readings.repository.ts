@@ -279,4 +279,23 @@ export class ReadingsRepository {
       revisions: r.revisions as BillLineRevision[],
     }));
   }
+
+  /** Energy per interval of every active meter (not inverter) of a region in [from, to), by meter; meters without data get an empty list. */
+  async regionMeterIntervals(regionId: string, from: number, to: number): Promise<Map<string, MeterIntervalEnergy[]>> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT m.id AS meter_id, mi.interval_start, mi.interval_end, mi.consumption_wh, mi.generation_wh
+         FROM meters m LEFT JOIN meter_intervals mi ON mi.meter_id = m.id AND mi.interval_start >= $2 AND mi.interval_start < $3
+        WHERE m.region_id = $1 AND m.revoked_at IS NULL AND m.kind = 'meter'
+        ORDER BY m.id, mi.interval_start`,
+      [regionId, new Date(from), new Date(to)],
+    );
+    const byMeter = new Map<string, MeterIntervalEnergy[]>();
+    for (const r of rows) {
+      const list = byMeter.get(r.meter_id as string) ?? [];
+      byMeter.set(r.meter_id as string, list);
+      if (r.interval_start === null) continue;
+      list.push({ intervalStart: (r.interval_start as Date).getTime(), intervalEnd: (r.interval_end as Date).getTime(), consumptionWh: Number(r.consumption_wh), generationWh: Number(r.generation_wh) });
+    }
+    return byMeter;
+  }
 }

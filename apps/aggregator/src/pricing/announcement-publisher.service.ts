@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
-import { mqttTopics } from '@wattline/contracts';
+import { announcementTopic } from '@wattline/contracts';
 import { PricingRepository } from '@wattline/persistence';
 import { CLOCK, type Clock } from '@wattline/platform';
 import { STREAM, type StreamPort } from '@wattline/stream';
@@ -31,7 +31,7 @@ export class AnnouncementPublisherService {
     try {
       await this.stream.publish(
         'announcements',
-        claimed.map((a) => ({ key: a.kind === 'current' ? mqttTopics.currentPrice(a.regionId) : mqttTopics.forecast(a.regionId), value: a })),
+        claimed.map((a) => ({ key: announcementTopic(a), value: a })),
       );
     } catch (error) {
       await this.pricing.releaseAnnouncementClaims(seqs, this.claimant).catch(() => undefined);

@@ -9,6 +9,7 @@ import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
 import { IntervalCloserService } from '../windows/interval-closer.service';
 import { AnnouncementPublisherService } from './announcement-publisher.service';
+import { HouseholdSummaryService } from './household-summary.service';
 import { PriceSchedulerService } from './price-scheduler.service';
 import { TariffPublisherService } from './tariff-publisher.service';
 
@@ -50,16 +51,17 @@ describe('a stalled pipeline, seen from the display', () => {
     const intervals = new IntervalsRepository(dataSource);
     const pricing = new PricingRepository(dataSource);
     const metrics = new Metrics({ defaultMetrics: false });
+    const readings = new ReadingsRepository(dataSource);
     const closer = new IntervalCloserService(
       intervals,
       pricing,
       new PriceSchedulerService(pricing, intervals, config, clock),
       new TariffPublisherService(intervals, stream, clock, metrics),
       new AnnouncementPublisherService(pricing, stream, clock),
+      new HouseholdSummaryService(readings, intervals, pricing, config),
       config,
       clock,
     );
-    const readings = new ReadingsRepository(dataSource);
     const catalog = new CatalogRepository(dataSource);
     const last = Date.UTC(2013, 11, 3, 16);
     const byHour = new Map<number, ReadingRecord[]>();

@@ -7,6 +7,7 @@ import type { WattlineConfig } from '@wattline/config';
 import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
 import { AnnouncementPublisherService } from '../pricing/announcement-publisher.service';
+import { HouseholdSummaryService } from '../pricing/household-summary.service';
 import { PriceSchedulerService } from '../pricing/price-scheduler.service';
 import { TariffPublisherService } from '../pricing/tariff-publisher.service';
 import { IntervalCloserService } from './interval-closer.service';
@@ -55,7 +56,7 @@ describe('closing intervals while readings for them are being stored', () => {
     const publisher = new TariffPublisherService(intervals, stream, clock, metrics);
     const pricing = new PricingRepository(dataSource);
     const prices = new PriceSchedulerService(pricing, intervals, config, clock);
-    const closer = new IntervalCloserService(intervals, pricing, prices, publisher, new AnnouncementPublisherService(pricing, stream, clock), config, clock);
+    const closer = new IntervalCloserService(intervals, pricing, prices, publisher, new AnnouncementPublisherService(pricing, stream, clock), new HouseholdSummaryService(new ReadingsRepository(dataSource), intervals, pricing, config), config, clock);
 
     // Roughly in time order, each reading displaced by up to ~3 half hours: many arrive after
     // a later reading has moved the watermark past their interval.

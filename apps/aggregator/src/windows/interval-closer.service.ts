@@ -4,6 +4,7 @@ import { expostOutcome, isClosableByWatermark, isClosableWhenIdle, versionInForc
 import { IntervalsRepository, PricingRepository } from '@wattline/persistence';
 import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
 import { AnnouncementPublisherService } from '../pricing/announcement-publisher.service';
+import { HouseholdSummaryService } from '../pricing/household-summary.service';
 import { PriceSchedulerService } from '../pricing/price-scheduler.service';
 import { TariffPublisherService } from '../pricing/tariff-publisher.service';
 
@@ -28,6 +29,7 @@ export class IntervalCloserService {
     private readonly prices: PriceSchedulerService,
     private readonly publisher: TariffPublisherService,
     private readonly announcements: AnnouncementPublisherService,
+    private readonly households: HouseholdSummaryService,
     @Inject(CONFIG) private readonly config: WattlineConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -62,9 +64,20 @@ export class IntervalCloserService {
       (i) => isClosableByWatermark(i.intervalEnd, i.watermark, latenessMs) || isClosableWhenIdle(i.intervalEnd, latenessMs, i.lastArrivalAt, now, idleMs),
     );
     let closed = 0;
-    for (const interval of due) if (await this.intervals.closeInterval(interval.regionId, interval.intervalStart, now)) closed += 1;
+    /** Per region, the end of the latest interval this pass closed (by whoever closes it: once). */
+    const closedUpTo = new Map<string, number>();
+    for (const interval of due) {
+      if (!(await this.intervals.closeInterval(interval.regionId, interval.intervalStart, now))) continue;
+      closed += 1;
+      closedUpTo.set(interval.regionId, Math.max(closedUpTo.get(interval.regionId) ?? 0, interval.intervalEnd));
+    }
     await this.recordOutcomes(now);
     await this.prices.run(clocks);
+    // Each household's summary up to the intervals now complete (closed: every on-time reading is in).
+    for (const [regionId, upTo] of closedUpTo) {
+      const timezone = clocks.find((c) => c.regionId === regionId)?.timezone;
+      if (timezone) await this.households.refresh(regionId, timezone, await this.pricing.pricingVersions(regionId), upTo, now);
+    }
     await this.publisher.publishPending();
     await this.announcements.publishPending();
     return closed;

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Aedes } from 'aedes';
-import { CONSUMER_GROUPS, mqttTopics, type AnnouncementRecord } from '@wattline/contracts';
+import { CONSUMER_GROUPS, announcementTopic, type AnnouncementRecord } from '@wattline/contracts';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { BrokerState } from '../state/broker-state';
 import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-client';
 
 /**
- * `price.announcements` → retained `prices/{region}/current` and `prices/{region}/forecast`,
- * byte for byte what the aggregator decided (the price in force, or the fallback; the schedule
- * at the cut-off). With shared state one instance publishes each (retained in Redis for all);
+ * `price.announcements` → retained `prices/{region}/current`, `prices/{region}/forecast` and
+ * `households/{meterId}/summary`, byte for byte what the aggregator decided (the price in force,
+ * or the fallback; the schedule at the cut-off; each household's day so far). With shared state one instance publishes each (retained in Redis for all);
  * alone, every instance replays the compacted topic into its own memory.
  */
 @Injectable()
@@ -38,7 +38,7 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
   private async publish(records: AnnouncementRecord[]): Promise<void> {
     if (closedForDelivery(this.aedes, this.state.shared)) return;
     for (const record of records) {
-      const topic = record.kind === 'current' ? mqttTopics.currentPrice(record.regionId) : mqttTopics.forecast(record.regionId);
+      const topic = announcementTopic(record);
       if ((this.seqByTopic.get(topic) ?? -1) > record.seq) continue;
       this.seqByTopic.set(topic, record.seq);
       await publishFromBroker(this.aedes, { topic, payload: Buffer.from(JSON.stringify(record.payload)), qos: 1, retain: true });
