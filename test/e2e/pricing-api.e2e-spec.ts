@@ -138,6 +138,27 @@ describe('pricing API', () => {
     expect((await analyst.get(`/v1/regions/kyu/tariffs/${inEvent[0].validFrom}/explain`)).body).toMatchObject({ matches: true, inputs: { event: { id: first.body.id, level: 5 } } });
   });
 
+  it('simulates a stored day under other parameters without touching what was published', async () => {
+    const before = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items;
+    const body = { from: '2013-12-03T00:00:00Z', to: '2013-12-04T00:00:00Z', pricing: { ...AGILE, multiplier: '1.1', cap: '0.20' } };
+    expect((await analyst.post('/v1/regions/agile/simulations', { ...body, pricing: { ...body.pricing, currency: 'EUR' } })).status).toBe(400);
+    expect((await analyst.post('/v1/regions/agile/simulations', { ...body, to: '2014-12-03T00:00:00Z' })).status).toBe(400);
+    const sim = await analyst.post('/v1/regions/agile/simulations', body);
+    expect(sim.status).toBe(200);
+    expect(sim.body.intervals).toHaveLength(48);
+    for (const [i, interval] of sim.body.intervals.entries()) {
+      const peak = i >= 32 && i < 38;
+      expect(Number(interval.simulated.price)).toBeCloseTo(Math.min(1.1 * Number(wholesale(i)) + (peak ? 0.12 : 0), 0.2) * 1.05, 6);
+      expect(interval.published.price).toBe(before[i].price);
+    }
+    // The clock meter's one reading that day (16:00-16:30, 300 Wh) at both prices.
+    const mine = sim.body.households.find((h: { meterId: string }) => h.meterId === 'agile-clock');
+    expect(mine.consumptionWh).toBe(300);
+    expect(Number(mine.publishedCost)).toBeCloseTo(0.3 * Number(before[32].price), 6);
+    expect(Number(mine.simulatedCost)).toBeCloseTo(0.3 * Number(sim.body.intervals[32].simulated.price), 6);
+    expect((await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items).toEqual(before);
+  });
+
   it('answers explain and forecast errors as problems, and the forecast as CSV', async () => {
     expect((await analyst.get('/v1/regions/kyu/tariffs/yesterday/explain')).body).toMatchObject({ status: 400, errors: [{ field: 'intervalStart' }] });
     expect((await analyst.get('/v1/regions/kyu/tariffs/2001-01-01T00:00:00Z/explain')).status).toBe(404);

@@ -8,3 +8,4 @@ export * from './prices';
 export * from './billing';
 export * from './catalog';
 export * from './response';
+export * from './simulation';

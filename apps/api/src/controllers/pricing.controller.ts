@@ -10,12 +10,14 @@ import {
   rangeQuerySchema,
   resolveRange,
   responseQuerySchema,
+  simulationSchema,
   uploadPricesSchema,
   type CsvUploadQuery,
   type DeclareEventBody,
   type PutPricingBody,
   type RangeQuery,
   type ResponseQuery,
+  type SimulationBody,
   type UploadPricesBody,
 } from '../dtos/schemas';
 import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
@@ -49,6 +51,24 @@ export class PricingController {
   @RequireRole('analyst')
   async forecast(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.pricing.forecast(id, ...range), forecastView);
+  }
+
+  /** What-if: re-price a stored window under other parameters; each household's bill change; nothing published changes. */
+  @Post(':id/simulations')
+  @RequireRole('analyst')
+  @HttpCode(200)
+  async simulate(@Param('id', IdParamPipe) id: string, @Body({ schema: simulationSchema }) body: SimulationBody) {
+    const result = await this.pricing.simulate(id, Date.parse(body.from), Date.parse(body.to), body.pricing);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      regionId: id,
+      from: iso(Date.parse(body.from)),
+      to: iso(Date.parse(body.to)),
+      pricing: body.pricing,
+      skipped: result.skipped,
+      intervals: result.intervals.map((i) => ({ ...i, intervalStart: iso(i.intervalStart) })),
+      households: result.households,
+    };
   }
 
   /** Did the tariff work? Treatment (every cohort but `control`) against the control cohort, per price level. */

@@ -79,6 +79,12 @@ export const putPricingSchema = z.object({
 });
 export type PutPricingBody = z.output<typeof putPricingSchema>;
 
+export const simulationSchema = z
+  .object({ from: isoTime, to: isoTime, pricing: pricingSchema })
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'from must be before to', path: ['from'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= 92 * 86_400_000, { message: 'a simulation covers at most 92 days', path: ['to'] });
+export type SimulationBody = z.output<typeof simulationSchema>;
+
 export const declareEventSchema = z
   .object({
     start: isoTime,

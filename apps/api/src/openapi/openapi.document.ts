@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { forecastPayloadSchema, pricePayloadSchema } from '@wattline/contracts';
-import { createApiKeySchema, createMeterSchema, createRegionSchema, createServiceCredentialSchema, declareEventSchema, putPricingSchema, uploadPricesSchema } from '../dtos/schemas';
+import { createApiKeySchema, createMeterSchema, createRegionSchema, createServiceCredentialSchema, declareEventSchema, putPricingSchema, simulationSchema, uploadPricesSchema } from '../dtos/schemas';
 
 /**
  * The OpenAPI 3.1 document of the REST API. Request bodies come from the same zod schemas
@@ -158,6 +158,14 @@ export function openApiDocument() {
         }),
       },
       '/v1/regions/{id}/forecast': { get: secured('analyst', { summary: 'Forecast demand and supply per interval beside the actuals, with the error', parameters: [id('id'), ...range], responses: { 200: list('ForecastVersusActual') } }) },
+      '/v1/regions/{id}/simulations': {
+        post: secured('analyst', {
+          summary: 'What-if: re-price a stored window from the inputs its prices were computed with, under other parameters; each household’s cost at both; nothing published changes',
+          parameters: [id('id')],
+          requestBody: { required: true, content: json(simulationSchema) },
+          responses: { 200: { description: 'per interval the published and simulated price and level; per household the cost at both, the change and its percentage', content: { 'application/json': { schema: { type: 'object', properties: { intervals: { type: 'array', items: { type: 'object' } }, households: { type: 'array', items: { type: 'object' } }, skipped: { type: 'integer' } } } } } } },
+        }),
+      },
       '/v1/regions/{id}/response': {
         get: secured('analyst', {
           summary: "Did the tariff work? Mean consumption per household and interval at each price level: the dynamic-tariff meters against the `control` cohort, each level's ratio against the baseline level's",

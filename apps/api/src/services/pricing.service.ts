@@ -13,6 +13,7 @@ import {
   localParts,
   priceInterval,
   regionNow,
+  simulate,
   tariffResponse,
   versionInForce,
   type Page,
@@ -20,9 +21,10 @@ import {
   type PricingModel,
   type PricingVersion,
   type Tariff,
+  type Simulation,
   type TariffResponse,
 } from '@wattline/domain';
-import { IntervalsRepository, PricingRepository, type ForecastVersusActual } from '@wattline/persistence';
+import { IntervalsRepository, PricingRepository, ReadingsRepository, type ForecastVersusActual } from '@wattline/persistence';
 import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
 import type { CsvUploadQuery, DeclareEventBody, UploadPricesBody } from '../dtos/schemas';
 import { CatalogService } from './catalog.service';
@@ -42,6 +44,7 @@ export class PricingService {
     private readonly catalog: CatalogService,
     private readonly pricing: PricingRepository,
     private readonly intervals: IntervalsRepository,
+    private readonly readings: ReadingsRepository,
     @Inject(CONFIG) private readonly config: WattlineConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -165,6 +168,14 @@ export class PricingService {
           }
         : null,
     };
+  }
+
+  /** What-if: the stored window re-priced under other parameters, and each household's cost change; nothing published changes. */
+  async simulate(regionId: string, from: number, to: number, pricing: PricingModel): Promise<Simulation> {
+    const region = await this.catalog.getRegion(regionId);
+    if (pricing.currency !== region.pricing.currency) throw new DomainError('validation_failed', `the region prices in ${region.pricing.currency}`, { field: 'pricing.currency' });
+    const [published, energy] = await Promise.all([this.intervals.tariffsBetween(regionId, from, to), this.readings.regionMeterIntervals(regionId, from, to)]);
+    return simulate(published, pricing, energy);
   }
 
   /** Consumption of the dynamic-tariff households against the control cohort, per price level. */
