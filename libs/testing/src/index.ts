@@ -2,3 +2,4 @@ export * from './services';
 export * from './platform-process';
 export * from './tcp-proxy';
 export * from './meter-fleet';
+export * from './browser';

@@ -1,8 +1,10 @@
 /**
  * The household display: a single page that connects to the broker over MQTT over
- * WebSocket and shows the current price, its level, the time left in the interval and the
- * forecast. Everything it shows comes from retained MQTT topics, so it is right the moment
- * it connects.
+ * WebSocket and shows the price in force (with the precision the tariff has), its level, the
+ * time left in the interval, the announced schedule as a chart, and — with a household's
+ * display credential — that household's day against the shadow bill. Everything it shows
+ * comes from retained MQTT topics, so it is right the moment it connects; it says so when it
+ * is offline or the price is a fallback.
  */
 export function displayPage(regionId: string, wsUrl: string | null, wsPort: number): string {
   const config = JSON.stringify({ regionId, wsUrl, wsPort });
@@ -19,8 +21,14 @@ export function displayPage(regionId: string, wsUrl: string | null, wsPort: numb
   .levels span{flex:1;height:.8rem;border-radius:.3rem;background:#334155}
   .l1{background:#22c55e!important}.l2{background:#84cc16!important}.l3{background:#eab308!important}.l4{background:#f97316!important}.l5{background:#ef4444!important}
   .meta{color:#94a3b8;font-size:.9rem;line-height:1.5}
-  .forecast{display:flex;gap:.3rem;margin-top:1rem;align-items:flex-end;height:4rem}
-  .forecast div{flex:1;border-radius:.2rem .2rem 0 0}
+  .forecast{display:flex;gap:1px;margin-top:.4rem;align-items:flex-end;height:4rem}
+  .forecast div{flex:1;border-radius:.15rem .15rem 0 0}
+  .axis{display:flex;justify-content:space-between;color:#64748b;font-size:.7rem}
+  h2{font-size:.85rem;font-weight:500;color:#94a3b8;margin:1.2rem 0 .2rem}
+  #household{display:none;margin-top:.4rem;font-size:.95rem;line-height:1.6}
+  #household b{color:#f8fafc}
+  .fallback{color:#fbbf24!important}
+  @media (max-width:420px){.price{font-size:2.6rem}}
   #status{font-size:.8rem;margin-top:1rem;color:#64748b}
 </style></head>
 <body><main>
@@ -30,7 +38,10 @@ export function displayPage(regionId: string, wsUrl: string | null, wsPort: numb
   <div class="meta" id="level">Waiting for the first price…</div>
   <div class="meta" id="interval"></div>
   <div class="meta" id="left"></div>
-  <div class="forecast" id="forecast" title="forecast"></div>
+  <h2 id="schedule-title">Schedule: not announced yet</h2>
+  <div class="forecast" id="forecast" title="schedule"></div>
+  <div class="axis" id="axis"></div>
+  <section id="household"><h2>Your household today</h2><div id="household-body"></div></section>
   <div id="status">connecting…</div>
 </main>
 <script src="/assets/mqtt.min.js"></script>
@@ -39,25 +50,36 @@ const cfg = ${config};
 const q = new URLSearchParams(location.search);
 const url = cfg.wsUrl || (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.hostname + ':' + cfg.wsPort + '/mqtt';
 const opts = { clientId: 'display-' + Math.random().toString(16).slice(2), reconnectPeriod: 3000 };
-if (q.get('username')) { opts.username = q.get('username'); opts.password = q.get('password') || ''; }
+// A credential's sessions are its own: the client id must be its username or start with "username-" (anonymous ones get an anonymous/ id).
+if (q.get('username')) { opts.username = q.get('username'); opts.password = q.get('password') || ''; opts.clientId = opts.username + '-' + Math.random().toString(16).slice(2); }
 const client = mqtt.connect(url, opts);
 const $ = (id) => document.getElementById(id);
 const colours = ['#22c55e', '#84cc16', '#eab308', '#f97316', '#ef4444'];
 const names = ['low', 'normal', 'raised', 'high', 'critical peak'];
 let current = null;
-client.on('connect', () => { $('status').textContent = 'live · ' + url; client.subscribe('prices/' + cfg.regionId + '/#', { qos: 1 }); });
-client.on('close', () => { $('status').textContent = 'disconnected, retrying…'; });
+// With a household's display credential (?username=&password=&meter=), its own summary too.
+const meter = q.get('meter');
+client.on('connect', () => {
+  $('status').textContent = 'live · ' + url;
+  client.subscribe('prices/' + cfg.regionId + '/#', { qos: 1 });
+  if (meter) client.subscribe('households/' + meter + '/summary', { qos: 1 });
+});
+client.on('close', () => { $('status').textContent = 'offline: reconnecting… (the price shown may be out of date)'; });
 client.on('message', (topic, payload) => {
   const body = JSON.parse(payload.toString());
   if (topic.endsWith('/current')) { current = body; render(); }
   if (topic.endsWith('/forecast')) renderForecast(body.intervals || []);
+  if (topic.endsWith('/summary')) renderHousehold(body);
 });
+const amount = (v) => v === null || v === undefined ? '–' : String(v).replace(/(\.\d\d)\d*$/, '$1');
 function render() {
   if (!current) return;
   // The precision the tariff has: 0.0399 stays 0.0399, 15.0000 reads 15.00.
+  $('price').dataset.validFrom = current.validFrom || '';
   $('price').textContent = current.price.replace(/(\\.\\d\\d\\d*?)0+$/, '$1');
   $('unit').textContent = current.currency + '/' + current.unit;
   [...$('levels').children].forEach((el, i) => { el.className = i < current.level ? 'l' + current.level : ''; });
+  $('level').className = current.basis === 'fallback' ? 'meta fallback' : 'meta';
   $('level').textContent = current.basis === 'fallback'
     ? 'Fallback rate: no price was announced for now'
     : 'Level ' + current.level + ' of 5 · ' + names[current.level - 1] + ' · announced ' + (current.basis === 'day-ahead' ? 'the day before' : 'before this interval');
@@ -68,7 +90,20 @@ function render() {
   $('left').textContent = left > 0 && left <= end - start ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'valid ' + start.toLocaleTimeString() + ' – ' + end.toLocaleTimeString() + ' (region time)';
 }
 function renderForecast(intervals) {
-  $('forecast').innerHTML = intervals.map((p) => '<div style="height:' + (p.level * 20) + '%;background:' + colours[p.level - 1] + '" title="' + p.intervalStart + ': ' + p.price + '"></div>').join('');
+  if (!intervals.length) return;
+  const first = new Date(intervals[0].validFrom), last = new Date(intervals[intervals.length - 1].validTo);
+  $('schedule-title').textContent = 'Schedule announced · ' + first.toLocaleDateString() + ' ' + first.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + ' – ' + last.toLocaleDateString() + ' ' + last.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  $('forecast').innerHTML = intervals.map((p) => '<div data-level="' + p.level + '" style="height:' + (p.level * 20) + '%;background:' + colours[p.level - 1] + '" title="' + new Date(p.validFrom).toLocaleString() + ': ' + p.price + ' ' + p.currency + '/kWh, level ' + p.level + '"></div>').join('');
+  $('axis').innerHTML = '<span>' + first.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + '</span><span>' + last.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + '</span>';
+}
+function renderHousehold(s) {
+  $('household').style.display = 'block';
+  const kwh = (wh) => (wh / 1000).toFixed(2) + ' kWh';
+  const vs = s.today.shadowCost === null ? '' : ' (flat tariff: ' + amount(s.today.shadowCost) + ')';
+  $('household-body').innerHTML =
+    'Used <b id="hh-today">' + kwh(s.today.consumptionWh) + '</b> for <b id="hh-cost">' + amount(s.today.cost) + ' ' + s.currency + '</b>' + vs +
+    (s.lastInterval ? '<br>Last half hour: ' + kwh(s.lastInterval.consumptionWh) + ' for ' + amount(s.lastInterval.cost) + ' ' + s.currency : '') +
+    (s.protection ? '<br>Protection used this year: ' + amount(s.protection.used) + ' of ' + amount(s.protection.capPerYear) + ' ' + s.currency : '');
 }
 setInterval(render, 1000);
 </script></body></html>`;
