@@ -71,7 +71,7 @@ client.on('message', (topic, payload) => {
   if (topic.endsWith('/forecast')) renderForecast(body.intervals || []);
   if (topic.endsWith('/summary')) renderHousehold(body);
 });
-const amount = (v) => v === null || v === undefined ? '–' : String(v).replace(/(\.\d\d)\d*$/, '$1');
+const amount = (v) => v === null || v === undefined ? '–' : Number(v).toFixed(2); // sums of money: to the penny
 function render() {
   if (!current) return;
   // The precision the tariff has: 0.0399 stays 0.0399, 15.0000 reads 15.00.
