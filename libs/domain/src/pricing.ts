@@ -162,9 +162,8 @@ export function priceInterval(inputs: PriceInputs, pricing: PricingModel): Price
     p = limited;
   }
   // Floor and cap are hard bounds: they win over the ramp (which holds whenever the previous price was within them).
-  const cap = capOf(pricing);
-  if (cap !== null && p.greaterThan(cap)) {
-    p = new Decimal(cap);
+  if (pricing.cap !== undefined && p.greaterThan(pricing.cap)) {
+    p = new Decimal(pricing.cap);
     constrainedBy.push('cap');
   }
   if (pricing.floor !== undefined && p.lessThan(pricing.floor)) {
@@ -273,10 +272,6 @@ function rawPrice(inputs: PriceInputs, pricing: PricingModel): RawPrice | Extrac
 
 /** LCL's bands (Low, Normal, High) as display levels. */
 const SCHEDULE_BAND_LEVEL: Record<string, Level> = { low: 1, normal: 3, high: 5 };
-
-function capOf(pricing: PricingModel): Money | null {
-  return pricing.cap ?? null;
-}
 
 export function timeOfUseBand(intervalStart: number, timeZone: string, pricing: TimeOfUse): Omit<TimeOfUseBand, 'from' | 'to'> {
   const second = localSecondOfDay(intervalStart, timeZone);

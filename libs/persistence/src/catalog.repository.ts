@@ -2,6 +2,7 @@ import type { DataSource, Repository } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import type { ApiKey, ClientCredential, ClientKind, Meter, MqttCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
+import { returnedRows } from './returned-rows';
 import { ApiKeyEntity, MeterEntity, RegionEntity } from './entities';
 
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
@@ -99,7 +100,7 @@ export class CatalogRepository {
   /** Marks a device revoked; false when there is no such (unrevoked) device. */
   async revokeMeter(id: string, at: number): Promise<boolean> {
     const result = await this.dataSource.query(`UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
-    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
+    return returnedRows(result).length > 0;
   }
 
   async createClientCredential(credential: Omit<ClientCredential, 'createdAt' | 'revokedAt'> & { passwordHash: string }): Promise<ClientCredential> {
@@ -117,7 +118,7 @@ export class CatalogRepository {
       `UPDATE client_credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
       [id, new Date(at)],
     );
-    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
+    return returnedRows(result).length > 0;
   }
 
   /**
@@ -167,7 +168,7 @@ export class CatalogRepository {
   /** Revokes a key; false when there is no such unrevoked key. */
   async revokeApiKey(id: string, at: number): Promise<boolean> {
     const result = await this.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
-    return (Array.isArray(result[0]) ? result[0] : result).length > 0;
+    return returnedRows(result).length > 0;
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
-import type { AggregateRevision, IntervalAggregate, Level, Page, PriceExplanation, Tariff } from '@wattline/domain';
+import { money, type AggregateRevision, type IntervalAggregate, type Level, type Page, type PriceExplanation, type Tariff } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
+import { returnedRows } from './returned-rows';
 
 /** An open interval with its region's event time. */
 export interface OpenInterval {
@@ -39,14 +40,8 @@ function toAggregate(r: Row): IntervalAggregate {
   };
 }
 
-/** PostgreSQL numerics come back as text with the column's scale: trimmed to the 4-6 places prices are shown with. */
-export function moneyText(v: unknown): string {
-  const text = String(v);
-  if (!text.includes('.')) return `${text}.0000`;
-  const [whole, fraction] = text.split('.');
-  const trimmed = fraction.replace(/0+$/, '');
-  return `${whole}.${trimmed.padEnd(4, '0')}`;
-}
+/** PostgreSQL numerics come back as text with the column's scale: shown as the domain shows money. */
+export const moneyText = (v: unknown): string => money(String(v));
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
@@ -108,8 +103,7 @@ export class IntervalsRepository {
           RETURNING 1`,
         [regionId, new Date(intervalStart), new Date(nowMs)],
       );
-      // pg returns [rows, affected] for UPDATE … RETURNING through TypeORM.
-      return (Array.isArray(closed[0]) ? (closed[0] as Row[]) : closed).length > 0;
+      return returnedRows(closed).length > 0;
     });
   }
 
@@ -149,7 +143,7 @@ export class IntervalsRepository {
         RETURNING t.*`,
       [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
     );
-    const list = (Array.isArray(rows[0]) ? (rows[0] as Row[]) : rows).map(toTariff);
+    const list = returnedRows<Row>(rows).map(toTariff);
     return list.sort((a, b) => a.intervalStart - b.intervalStart || a.regionId.localeCompare(b.regionId));
   }
 

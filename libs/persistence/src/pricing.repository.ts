@@ -3,11 +3,11 @@ import type { FirmPrice, IntervalActual, IntervalForecast, Page, PeakEvent, Pric
 import type { AnnouncementRecord } from '@wattline/contracts';
 import { decodeCursor, pageOf } from './cursor';
 import { moneyText, toTariff } from './intervals.repository';
+import { returnedRows } from './returned-rows';
 
 type Row = Record<string, unknown>;
 const time = (v: unknown) => (v as Date).getTime();
 const maybeTime = (v: unknown) => (v === null || v === undefined ? null : time(v));
-const rowsOf = (result: unknown): Row[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as Row[]) : (result as Row[]));
 
 /** A region's clocks and where its pricing has got to. */
 export interface RegionPricingState {
@@ -187,7 +187,7 @@ export class PricingRepository {
     announcement: Announcement | null,
   ): Promise<Tariff[] | null> {
     return this.dataSource.transaction(async (tx) => {
-      const moved = rowsOf(
+      const moved = returnedRows<Row>(
         await tx.query(`UPDATE region_schedule_state SET next_day_start = $3 WHERE region_id = $1 AND next_day_start = $2 RETURNING 1`, [regionId, new Date(dayStart), new Date(nextDayStart)]),
       );
       if (moved.length === 0) return null;
@@ -225,7 +225,7 @@ export class PricingRepository {
    */
   async moveCurrent(regionId: string, seen: { start: number | null; basis: string | null; version: number | null }, next: { start: number; basis: string; version: number }, announcement: Announcement, nowMs: number): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
-      const moved = rowsOf(
+      const moved = returnedRows<Row>(
         await tx.query(
           `UPDATE region_schedule_state SET current_start = $5, current_basis = $6, current_version = $7
             WHERE region_id = $1 AND current_start IS NOT DISTINCT FROM $2 AND current_basis IS NOT DISTINCT FROM $3 AND current_version IS NOT DISTINCT FROM $4 RETURNING 1`,
@@ -239,7 +239,7 @@ export class PricingRepository {
   }
 
   async claimAnnouncements(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<AnnouncementRecord[]> {
-    const rows = rowsOf(
+    const rows = returnedRows<Row>(
       await this.dataSource.query(
         `UPDATE price_announcements a SET claimed_by = $1, claimed_until = $3
            FROM (SELECT seq FROM price_announcements
