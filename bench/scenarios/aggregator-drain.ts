@@ -5,7 +5,7 @@ import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
 import { CatalogRepository, createDataSource, runMigrations } from '@wattline/persistence';
 import { KafkaStream } from '@wattline/stream';
 import { startPlatformProcess } from '@wattline/testing';
-import { round } from './mqtt-load';
+import { round } from '../context';
 
 /**
  * The aggregator's sustained store rate: the whole LCL extract (79 homes × 1,344 half hours)
