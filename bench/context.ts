@@ -108,11 +108,13 @@ export class BenchContext {
         MQTT_MAX_PUBLISH_RATE: '1000000',
         ALLOWED_LATENESS_SECONDS: '86400',
         IDLE_CLOSE_SECONDS: '3600',
-        // BENCH_PROFILE=dir: a V8 CPU profile of each app, written when it stops (read it with profile-summary).
-        ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}` } : {}),
         ...env,
       },
-      { app, readyLine: app === 'broker' ? /MQTT on/ : app === 'aggregator' ? /consuming readings/ : /Wattline is up/, timeoutMs: 120_000 },
+      {
+        app,
+        // BENCH_PROFILE=dir: a V8 CPU profile of each app, written when it stops (read it with profile-summary).
+        nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [],
+        readyLine: app === 'broker' ? /MQTT on/ : app === 'aggregator' ? /consuming readings/ : /Wattline is up/, timeoutMs: 120_000 },
     );
     if (pinTo) pin(platform.child.pid!, pinTo);
     return platform;

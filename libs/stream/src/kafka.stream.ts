@@ -124,18 +124,21 @@ export class KafkaStream implements StreamPort {
     this.flushing = true;
     try {
       while (this.outbox.length > 0) {
-        const batch: typeof this.outbox = [];
+        // Taken with one splice: shift() per item is a memmove of the whole queue once it is
+        // long (V8 left-trims only small arrays), and the profile showed a third of the broker's
+        // CPU in this loop under load.
+        let count = 0;
         let size = 0;
-        while (this.outbox.length > 0 && (batch.length === 0 || size + this.outbox[0].messages.length <= MAX_PRODUCE_BATCH)) {
-          const item = this.outbox.shift()!;
-          size += item.messages.length;
-          batch.push(item);
+        while (count < this.outbox.length && (count === 0 || size + this.outbox[count].messages.length <= MAX_PRODUCE_BATCH)) {
+          size += this.outbox[count].messages.length;
+          count += 1;
         }
+        const batch = this.outbox.splice(0, count);
         const byTopic = new Map<string, Message[]>();
         for (const item of batch) {
-          const messages = byTopic.get(item.topic);
-          if (messages) messages.push(...item.messages);
-          else byTopic.set(item.topic, [...item.messages]);
+          let messages = byTopic.get(item.topic);
+          if (!messages) byTopic.set(item.topic, (messages = []));
+          for (const message of item.messages) messages.push(message);
         }
         try {
           await this.producer.sendBatch({

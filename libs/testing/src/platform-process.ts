@@ -15,13 +15,23 @@ export interface PlatformProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface PlatformProcessOptions {
+  app?: string;
+  entry?: string;
+  readyLine?: RegExp;
+  timeoutMs?: number;
+  ports?: PlatformProcess['ports'];
+  /** Options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
+}
+
 /**
  * Starts a built app (`node dist/apps/<app>/main.js`) as a real process on free ports and
  * resolves once it has said it is up. End-to-end tests talk to it only over sockets.
  */
 export async function startPlatformProcess(
   env: Record<string, string | undefined>,
-  options: { app?: string; entry?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] } = {},
+  options: PlatformProcessOptions = {},
 ): Promise<PlatformProcess> {
   // Ports chosen here can still be taken by another process before the app listens: try again
   // on other ports then (never when the caller chose them, e.g. to restart on the same ones).
@@ -36,13 +46,13 @@ export async function startPlatformProcess(
 
 async function startOnce(
   env: Record<string, string | undefined>,
-  options: { app?: string; entry?: string; readyLine?: RegExp; timeoutMs?: number; ports?: PlatformProcess['ports'] },
+  options: PlatformProcessOptions,
 ): Promise<PlatformProcess> {
   // A restarted instance can take its predecessor's ports, so clients reconnect to the same address.
   const ports = options.ports ?? { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
   const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
   const entry = path.join(REPO_ROOT, 'dist', 'apps', options.app ?? 'wattline', options.entry ?? 'main.js');
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     cwd: REPO_ROOT,
     // A variable given as undefined is left out (the app's default applies).
     env: Object.fromEntries(Object.entries({
