@@ -30,6 +30,27 @@ for (const file of files) {
   const pct = (n: number) => `${((100 * n) / total).toFixed(1).padStart(5)} %`;
   process.stdout.write(`\n${path.basename(file)}: ${total} samples\n\nby package (self time):\n`);
   for (const [name, n] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`  ${pct(n)}  ${name}\n`);
+  // Inclusive time: a node's own samples and all below it, summed per function (a recursive
+  // function is counted once per path through it).
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<number, number>();
+  const total_ = (id: number): number => {
+    const known = inclusive.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id)!;
+    const sum = node.hitCount + (node.children ?? []).reduce((acc, child) => acc + total_(child), 0);
+    inclusive.set(id, sum);
+    return sum;
+  };
+  const byFunctionTotal = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (!url.includes('/dist/') && !url.includes('node_modules/aedes')) continue;
+    const key = `${functionName || '(anonymous)'} ${url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
+    byFunctionTotal.set(key, (byFunctionTotal.get(key) ?? 0) + total_(node.id));
+  }
+  process.stdout.write('\nour code and aedes, inclusive time:\n');
+  for (const [name, n] of [...byFunctionTotal].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stdout.write(`  ${pct(n)}  ${name}\n`);
   process.stdout.write('\nby function (self time):\n');
   for (const [name, n] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stdout.write(`  ${pct(n)}  ${name}\n`);
 }
