@@ -1,4 +1,6 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
@@ -7,7 +9,8 @@ import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
 import { CatalogRepository, createDataSource, runMigrations } from '@wattline/persistence';
 import { hashIssuedSecret } from '@wattline/platform';
-import { REPO_ROOT, startPlatformProcess, startRedis, type PlatformProcess } from '@wattline/testing';
+import { REPO_ROOT, expectEventually, freePort, startPlatformProcess, startRedis, type PlatformProcess } from '@wattline/testing';
+import net from 'node:net';
 import { Fleet } from './generator/fleet';
 import { pin } from './proc';
 
@@ -92,6 +95,32 @@ export class BenchContext {
     }
     await db.end();
     return secrets;
+  }
+
+  /**
+   * A Mosquitto of its own (the same binary as the one on 1883, anonymous, no persistence), for
+   * what a long-running reference cannot give: its resident memory per connection from a fresh
+   * start (the one on 1883 keeps the high-water mark of every earlier run).
+   */
+  async freshMosquitto(): Promise<{ host: string; port: number; pid: number } | null> {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattline-bench-mosquitto-'));
+    writeFileSync(path.join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_connections -1\n`);
+    const child = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    const failed = await new Promise<boolean>((resolve) => {
+      child.once('error', () => resolve(true));
+      setTimeout(() => resolve(false), 200);
+    });
+    if (failed || !child.pid) return null;
+    await expectEventually(
+      () => new Promise<boolean | undefined>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+        socket.on('error', () => resolve(undefined));
+      }),
+      { what: 'a fresh mosquitto', timeoutMs: 10_000 },
+    );
+    this.cleanups.push(async () => void child.kill('SIGTERM'));
+    return { host: '127.0.0.1', port, pid: child.pid };
   }
 
   async redis(): Promise<string> {

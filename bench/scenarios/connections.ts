@@ -1,7 +1,7 @@
-import { BenchContext, CORES, MOSQUITTO, log, metric, openFileLimit, progress, round, sleep } from '../context';
+import { BenchContext, CORES, log, metric, openFileLimit, progress, round, sleep } from '../context';
 import type { FleetResult } from '../generator/fleet';
 import type { ClientSpec } from '../generator/protocol';
-import { measureCpu, pidOf, pin, rssBytes } from '../proc';
+import { measureCpu, pin, rssBytes } from '../proc';
 
 export interface Wave {
   connects: number;
@@ -38,7 +38,8 @@ const IN_FLIGHT = 1000;
  * (cold: empty credential cache, one database read and one hash each), then every link drops
  * without DISCONNECT and all reconnect at once (the cache in Redis answers); then more meters
  * join until the open-file limit is nearly reached and the broker's resident memory per idle
- * authenticated connection is read. Mosquitto gets the same storms (anonymous: it checks nothing).
+ * authenticated connection is read. Mosquitto gets the same storms (anonymous: it checks nothing), a fresh instance of the
+ * same binary on a port of its own, so its memory is measured from a clean start too.
  */
 export async function connections(ctx: BenchContext): Promise<ConnectionsResult> {
   const idleTotal = Math.min(Number(process.env.BENCH_IDLE_CONNECTIONS ?? Infinity), openFileLimit() - 1000);
@@ -85,15 +86,17 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
     await broker.stop();
   }
 
-  const mosquittoPid = pidOf('mosquitto');
+  // A fresh Mosquitto (same binary, own port): its memory per connection from a clean start.
+  const reference = await ctx.freshMosquitto();
+  const mosquittoPid = reference?.pid;
   let mosquitto: ConnectionsResult['mosquitto'] = null;
-  if (mosquittoPid) {
+  if (reference && mosquittoPid) {
     pin(mosquittoPid, CORES.broker);
     try {
       const anonymous = ids.map((id) => ({ clientId: `bench-${id}`, keepalive: 900 }));
       const rssBefore = rssBytes(mosquittoPid);
       const wave = async (label: string, clients: ClientSpec[]) => {
-        const { result, cpu } = await measureCpu({ broker: mosquittoPid }, () => ctx.fleet.connect(MOSQUITTO, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
+        const { result, cpu } = await measureCpu({ broker: mosquittoPid }, () => ctx.fleet.connect(reference, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
         const w = summarise(result, cpu.broker);
         log(`  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT`);
         return w;
@@ -102,7 +105,7 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
       await ctx.fleet.close(false);
       await sleep(1000);
       const massReconnect = await wave('mosquitto mass reconnect', anonymous.slice(0, STORM));
-      const more = await ctx.fleet.connect(MOSQUITTO, anonymous.slice(STORM, idleTotal), { inFlight: IN_FLIGHT });
+      const more = await ctx.fleet.connect(reference, anonymous.slice(STORM, idleTotal), { inFlight: IN_FLIGHT });
       await sleep(3000);
       const idle = idleResult(massReconnect.connects + more.count, rssBefore, rssBytes(mosquittoPid));
       log(`  mosquitto idle: ${idle.connections} connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each`);
