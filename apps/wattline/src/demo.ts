@@ -61,6 +61,7 @@ async function demo(): Promise<void> {
     adminKey: process.env.ADMIN_API_KEY,
     regionId: region,
     households: Number(process.env.SIM_HOUSEHOLDS ?? 79),
+    inverterShare: Number(process.env.SIM_INVERTER_SHARE ?? 0),
     from: Date.parse(process.env.SIM_FROM ?? '2013-12-02T00:00:00Z'),
     slots: Number(process.env.SIM_SLOTS ?? 48 * 28),
     slotMs: Number(process.env.SIM_SLOT_MS ?? 1000),

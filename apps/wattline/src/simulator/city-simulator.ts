@@ -1,78 +1,134 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import { HALF_HOUR_S, readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
+import { HALF_HOUR_S, SolarProfile, readLondonHouseholds, type HouseholdSlot } from '@wattline/datasets';
+import type { PricePayload } from '@wattline/contracts';
+import { SimulatedDevice, type DeviceCounters } from './simulated-device';
 
 export interface SimulatorOptions {
   httpUrl: string;
   mqttUrl: string;
   adminKey: string;
   regionId: string;
-  /** How many of the 79 LCL households to replay. */
+  /** Households (meters): the 79 LCL homes replayed round robin, so 1,000 homes are each home about 13 times. */
   households: number;
-  /** First slot to replay (the data covers 2013-12-02 to 2013-12-29). */
+  /** Share of households with a rooftop-PV inverter of their own (a second device). */
+  inverterShare: number;
+  /** First slot to replay (the data covers 2013-12-01 to 2013-12-31). */
   from: number;
   slots: number;
-  /** Wall-clock milliseconds per half-hour slot: 1000 replays a day in 48 s. */
+  /** Wall-clock milliseconds per half-hour slot: 1800000 is real time, 1000 replays a day in 48 s. */
   slotMs: number;
+  /** Every this many slots a district (`outageShare` of the devices) loses its link for `outageSlots` slots; 0: never. */
+  outageEvery?: number;
+  outageShare?: number;
+  outageSlots?: number;
+  /** Loopback source addresses to spread connections over (one address has ~28,000 ports). */
+  sourceAddresses?: string[];
   log: (line: string) => void;
 }
 
+interface Home {
+  meter: SimulatedDevice;
+  inverter: SimulatedDevice | null;
+  slots: Map<number, HouseholdSlot>;
+  index: number;
+}
+
 /**
- * Replays real Low Carbon London households through the platform's own front doors: it
- * provisions the region and a meter per household over REST, connects every meter over
- * MQTT and, slot by slot, publishes each home's measured half hour as its meter would.
- * Event time is the data's own (2013), so prices follow the real load at any replay speed.
+ * A city replaying real Low Carbon London households through the platform's own front doors:
+ * it provisions the region and every meter and inverter over REST, connects them over MQTT
+ * (persistent sessions, wills, random back-off), and slot by slot each home's meter sends its
+ * measured half hour and its inverter the generation of the Sydney solar home for the same
+ * season and clock time, scaled per home (SolarProfile). Optional district outages show the
+ * devices reconnecting and sending their backlog in batches. Event time is the data's own (2013),
+ * so prices follow the real load at any replay speed.
  */
 export class CitySimulator {
-  private readonly meters = new Map<string, MqttClient>();
+  private readonly homes: Home[] = [];
   private stopped = false;
-  readonly stats = { published: 0, slots: 0, lastPrice: null as null | { intervalStart: string; price: string; currency: string; level: number } };
+  private readonly counters: DeviceCounters = { acknowledged: 0, errors: 0, reconnects: 0 };
+  private lastPrice: PricePayload | null = null;
+  private summaryTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: SimulatorOptions) {}
+
+  get stats() {
+    return { acknowledged: this.counters.acknowledged, errors: this.counters.errors, reconnects: this.counters.reconnects };
+  }
 
   async run(): Promise<void> {
     const { log } = this.options;
     const byHome = await this.loadSlots();
-    log(`simulator: ${byHome.size} real households, ${this.options.slots} half-hour slots from ${new Date(this.options.from).toISOString()}`);
-    await this.provision([...byHome.keys()]);
-    const watcher = this.meters.values().next().value as MqttClient;
-    watcher.on('message', (_topic, payload) => (this.stats.lastPrice = JSON.parse(payload.toString())));
-    await watcher.subscribeAsync(`prices/${this.options.regionId}/current`, { qos: 1 });
+    const solar = this.options.inverterShare > 0 ? await SolarProfile.load() : null;
+    const inverters = Math.round(this.options.households * this.options.inverterShare);
+    log(`simulator: ${this.options.households} households (${byHome.length} real LCL homes replayed), ${inverters} with rooftop PV; ${this.options.slots} half-hour slots from ${new Date(this.options.from).toISOString()}`);
+    await this.provision(byHome, inverters);
+    const devices = this.devices();
+    this.summaryTimer = setInterval(() => this.summary(devices.length), 1000);
+    this.summaryTimer.unref();
 
+    const outageEvery = this.options.outageEvery ?? 0;
     for (let slot = 0; slot < this.options.slots && !this.stopped; slot++) {
       const started = Date.now();
       const slotStart = this.options.from + slot * HALF_HOUR_S * 1000;
-      await Promise.all(
-        [...byHome.entries()].map(async ([id, slots]) => {
-          const reading = slots.get(slotStart);
-          if (!reading) return;
-          await this.meters.get(id)!.publishAsync(`meters/${id}/readings`, JSON.stringify(slotToReading(reading)), { qos: 1 });
-          this.stats.published += 1;
-        }),
-      );
-      this.stats.slots += 1;
-      const price = this.stats.lastPrice;
+      if (outageEvery > 0 && slot > 0 && slot % outageEvery === 0) this.outage(slot, devices);
+      const ts = slotStart + HALF_HOUR_S * 1000;
+      for (const home of this.homes) {
+        const measured = home.slots.get(slotStart);
+        if (measured) home.meter.record({ ts, periodS: HALF_HOUR_S, consumptionWh: measured.consumptionWh, seq: slot });
+        if (home.inverter && solar) home.inverter.record({ ts, periodS: HALF_HOUR_S, generationWh: solar.generationWh(slotStart, home.index), seq: slot });
+      }
+      const price = this.lastPrice;
       log(
         `simulator: [${String(slot + 1).padStart(String(this.options.slots).length)}/${this.options.slots}] ${new Date(slotStart).toISOString().slice(0, 16)}Z` +
-          ` · ${this.stats.published} readings sent` +
+          ` · ${this.counters.acknowledged} readings acknowledged` +
           (price ? ` · price ${price.price} ${price.currency}/kWh, level ${price.level} (interval ${price.intervalStart.slice(11, 16)})` : ''),
       );
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.options.slotMs - (Date.now() - started))));
     }
   }
 
-  /** Stops publishing and disconnects every meter at once (a reading not yet acknowledged was never counted). */
+  /** Stops publishing and disconnects every device at once (a reading not yet acknowledged was never counted). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([...this.meters.values()].map((m) => m.endAsync(true).catch(() => undefined)));
-    this.options.log(`simulator: stopped; ${this.stats.published} readings acknowledged`);
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    await Promise.all(this.devices().map((d) => d.stop()));
+    this.options.log(`simulator: stopped; ${this.counters.acknowledged} readings acknowledged`);
   }
 
   get isStopped(): boolean {
     return this.stopped;
   }
 
-  private async loadSlots(): Promise<Map<string, Map<number, HouseholdSlot>>> {
+  private devices(): SimulatedDevice[] {
+    return this.homes.flatMap((h) => (h.inverter ? [h.meter, h.inverter] : [h.meter]));
+  }
+
+  private lastSummary = { at: Date.now(), acknowledged: 0 };
+
+  /** The live line: connected, readings/s, acknowledged, errors, backlog. */
+  private summary(total: number): void {
+    const now = Date.now();
+    const rate = ((this.counters.acknowledged - this.lastSummary.acknowledged) * 1000) / Math.max(1, now - this.lastSummary.at);
+    this.lastSummary = { at: now, acknowledged: this.counters.acknowledged };
+    const devices = this.devices();
+    const connected = devices.filter((d) => d.connected).length;
+    const backlog = devices.reduce((sum, d) => sum + d.pending, 0);
+    this.options.log(
+      `simulator: ${connected}/${total} connected · ${Math.round(rate)} readings/s · ${this.counters.acknowledged} acknowledged · ${this.counters.errors} errors · backlog ${backlog} · ${this.counters.reconnects} reconnects`,
+    );
+  }
+
+  /** A district loses its link: a contiguous block of devices, cut without DISCONNECT. */
+  private outage(slot: number, devices: SimulatedDevice[]): void {
+    const share = this.options.outageShare ?? 0.1;
+    const count = Math.max(1, Math.round(devices.length * share));
+    const first = Math.floor(Math.random() * Math.max(1, devices.length - count));
+    const ms = (this.options.outageSlots ?? 4) * this.options.slotMs;
+    this.options.log(`simulator: outage at slot ${slot + 1}: ${count} devices lose their link for ${ms} ms`);
+    for (const device of devices.slice(first, first + count)) device.cut(ms);
+  }
+
+  private async loadSlots(): Promise<Map<number, HouseholdSlot>[]> {
     const end = this.options.from + this.options.slots * HALF_HOUR_S * 1000;
     const byHome = new Map<string, Map<number, HouseholdSlot>>();
     for await (const slot of readLondonHouseholds()) {
@@ -82,11 +138,13 @@ export class CitySimulator {
       }
       if (slot.slotStart >= this.options.from && slot.slotStart < end) byHome.get(slot.lclId)!.set(slot.slotStart, slot);
     }
-    return byHome;
+    return [...byHome.values()];
   }
 
-  private async provision(ids: string[]): Promise<void> {
+  private async provision(byHome: Map<number, HouseholdSlot>[], inverters: number): Promise<void> {
     const { httpUrl, adminKey, regionId, log } = this.options;
+    const broker = new URL(this.options.mqttUrl);
+    const sources = this.options.sourceAddresses ?? [];
     const post = async (path: string, body: unknown) => {
       const res = await fetch(`${httpUrl}${path}`, {
         method: 'POST',
@@ -102,23 +160,39 @@ export class CitySimulator {
       id: regionId,
       name: 'London, Low Carbon London trial households',
       timezone: 'Europe/London',
-      pricing: { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'], capacityKw: Math.max(1, ids.length * 0.8), thresholds: [0.5, 0.7, 0.85, 1.0] },
+      pricing: { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'], capacityKw: Math.max(1, this.options.households * 0.8), thresholds: [0.5, 0.7, 0.85, 1.0] },
     });
-    let done = 0;
-    for (const id of ids) {
-      const { status, json } = await post('/v1/meters', { id, regionId, kind: 'meter' });
-      if (status === 409) throw new Error(`meter ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
-      const client = await mqtt.connectAsync(this.options.mqttUrl, {
-        clientId: id,
-        username: id,
-        password: json.mqtt.password,
-        clean: false,
-        reconnectPeriod: 1000,
-        will: { topic: `meters/${id}/status`, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+    const lclIds = byHome.map((slots) => [...slots.values()][0]?.lclId ?? 'home');
+    const device = async (id: string, kind: 'meter' | 'inverter', n: number) => {
+      const { status, json } = await post('/v1/meters', { id, regionId, kind });
+      if (status === 409) throw new Error(`${kind} ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
+      const d = new SimulatedDevice(id, json.mqtt.password, { host: broker.hostname, port: Number(broker.port || 1883), localAddress: sources.length ? sources[n % sources.length] : undefined }, this.counters, {
+        baseMs: Math.max(200, Math.min(this.options.slotMs, 5000)),
+        maxMs: 60_000,
       });
-      this.meters.set(id, client);
-      done += 1;
-      if (done % 20 === 0 || done === ids.length) log(`simulator: provisioned and connected ${done}/${ids.length} meters`);
-    }
+      await d.connect();
+      return d;
+    };
+    let done = 0;
+    let next = 0;
+    const total = this.options.households;
+    // Twenty at a time: provisioning a city is many small REST calls, not one per core.
+    await Promise.all(
+      Array.from({ length: Math.min(20, total) }, async () => {
+        while (next < total) {
+          const i = next++;
+          const template = i % byHome.length;
+          // The first pass keeps the LCL ids; further copies of a home get a suffix.
+          const id = i < byHome.length ? lclIds[template] : `${lclIds[template]}x${Math.floor(i / byHome.length)}`;
+          const meter = await device(id, 'meter', 2 * i);
+          const inverter = i < inverters ? await device(`${id}-pv`, 'inverter', 2 * i + 1) : null;
+          this.homes[i] = { meter, inverter, slots: byHome[template], index: i };
+          done += 1;
+          if (done % (total <= 1000 ? 20 : 500) === 0 || done === total) log(`simulator: provisioned and connected ${done}/${total} households`);
+        }
+      }),
+    );
+    const watcher = this.homes[0].meter;
+    await watcher.watchPrices(regionId, (price) => (this.lastPrice = price));
   }
 }
