@@ -22,6 +22,9 @@ export const CORES = { broker: process.env.BENCH_BROKER_CORE ?? '1', generator: 
 
 export const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
 
+/** Broker variants measured: 1 = one process pinned to one core (as Mosquitto); 2 = MQTT_WORKERS=2 on both cores. */
+export const WORKER_VARIANTS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+
 /** The soft open-file limit every process here inherits (the generator and each broker hold one per connection). */
 export function openFileLimit(): number {
   return Number(execSync('sh -c "ulimit -n"').toString().trim());
@@ -129,8 +132,12 @@ export class BenchContext {
     return redis.url;
   }
 
-  /** One Wattline app as its own process, pinned to the broker's core. */
+  /**
+   * One Wattline app as its own process, pinned to the broker's core. A broker with
+   * MQTT_WORKERS > 1 is left on every core: that is what its workers are for.
+   */
   async wattline(app: 'broker' | 'aggregator' | 'wattline', env: Record<string, string>, pinTo: string | null = CORES.broker): Promise<PlatformProcess> {
+    const workers = Number(env.MQTT_WORKERS ?? 1);
     const platform = await startPlatformProcess(
       {
         LOG_LEVEL: 'log',
@@ -143,9 +150,11 @@ export class BenchContext {
         app,
         // BENCH_PROFILE=dir: a V8 CPU profile of each app, written when it stops (read it with profile-summary).
         nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [],
-        readyLine: app === 'broker' ? /MQTT on/ : app === 'aggregator' ? /consuming readings/ : /Wattline is up/, timeoutMs: 120_000 },
+        readyLine: app === 'broker' ? (workers > 1 ? /workers up/ : /MQTT on/) : app === 'aggregator' ? /consuming readings/ : /Wattline is up/,
+        timeoutMs: 120_000,
+      },
     );
-    if (pinTo) pin(platform.child.pid!, pinTo);
+    if (pinTo && workers === 1) pin(platform.child.pid!, pinTo);
     return platform;
   }
 

@@ -8,6 +8,37 @@ import { readFileSync } from 'node:fs';
  */
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** A process and its descendants (a broker cluster's primary and its workers). */
+export function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap(processTree)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** CPU seconds of a process and its descendants. */
+export function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + cpuSeconds(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+export function treeRssBytes(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + rssBytes(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
@@ -23,7 +54,7 @@ export function rssBytes(pid: number): number {
 /** Every thread of `pid` onto `cores` (taskset -a): the broker on one core, the generator on the other. */
 export function pin(pid: number, cores: string): void {
   try {
-    execFileSync('taskset', ['-a', '-cp', cores, String(pid)], { stdio: 'ignore' });
+    for (const p of processTree(pid)) execFileSync('taskset', ['-a', '-cp', cores, String(p)], { stdio: 'ignore' });
   } catch {
     // No taskset (or not allowed): the run goes on unpinned, and says so in its results.
     pinningFailed = true;
@@ -42,8 +73,9 @@ export function pidOf(name: string): number | null {
 
 /** CPU used by each process while `work` runs. */
 export async function measureCpu<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number> }> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  // Whole process trees: a broker cluster's workers count as the broker.
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, treeCpuSeconds(pid)]));
   const result = await work();
-  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round((cpuSeconds(pid) - before[k]) * 1000) / 1000]));
+  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round((treeCpuSeconds(pid) - before[k]) * 1000) / 1000]));
   return { result, cpu };
 }

@@ -1,7 +1,7 @@
-import { BenchContext, CORES, log, metric, openFileLimit, progress, round, sleep } from '../context';
+import { BenchContext, CORES, WORKER_VARIANTS, log, metric, openFileLimit, progress, round, sleep } from '../context';
 import type { FleetResult } from '../generator/fleet';
 import type { ClientSpec } from '../generator/protocol';
-import { measureCpu, pin, rssBytes } from '../proc';
+import { measureCpu, pin, treeRssBytes } from '../proc';
 
 export interface Wave {
   connects: number;
@@ -18,7 +18,7 @@ export interface Wave {
 
 export interface ConnectionsResult {
   description: string;
-  wattline: { coldStart: Wave; massReconnect: Wave; idle: Idle };
+  wattline: { workers: number; coldStart: Wave; massReconnect: Wave; idle: Idle }[];
   mosquitto: { firstConnect: Wave; massReconnect: Wave; idle: Idle } | null;
 }
 
@@ -46,44 +46,48 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
   const ids = Array.from({ length: Math.max(idleTotal, STORM) }, (_, i) => `conn-${String(i).padStart(6, '0')}`);
   const databaseUrl = await ctx.database('district');
   const secrets = await ctx.provision(databaseUrl, 'district', ids);
-  const redisUrl = await ctx.redis();
   log(`  ${ids.length} meters provisioned; storm of ${STORM}, then ${idleTotal} idle connections`);
-  const broker = await ctx.wattline('broker', {
-    KAFKA_BROKERS: ctx.kafka.brokers.join(','),
-    KAFKA_TOPIC_PREFIX: `benchconn${Date.now()}.`,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    MQTT_MAX_CONNECTIONS: String(ids.length * 2),
-  });
-  const pid = broker.child.pid!;
-  const target = { host: '127.0.0.1', port: broker.ports.mqtt };
   const specs: ClientSpec[] = ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)!, keepalive: 900 }));
-  let wattline: ConnectionsResult['wattline'];
-  try {
-    await sleep(2000);
-    const rssBefore = rssBytes(pid);
-    const reads = async () => ({ database: await metric(broker.httpUrl, 'wattline_mqtt_credential_lookups_total'), cache: await metric(broker.httpUrl, 'wattline_mqtt_credential_cache_hits_total') });
-    const wave = async (label: string, clients: ClientSpec[]) => {
-      const before = await reads();
-      const { result, cpu } = await measureCpu({ broker: pid }, () => ctx.fleet.connect(target, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
-      const after = await reads();
-      const w = { ...summarise(result, cpu.broker), databaseReads: after.database - before.database, cacheHits: after.cache - before.cache };
-      log(`  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT, ${w.databaseReads} database reads, ${w.cacheHits} cache hits`);
-      return w;
-    };
-    const coldStart = await wave('wattline cold start', specs.slice(0, STORM));
-    await ctx.fleet.close(false);
-    await waitForConnected(broker.httpUrl, 0);
-    const massReconnect = await wave('wattline mass reconnect', specs.slice(0, STORM));
-    const more = await ctx.fleet.connect(target, specs.slice(STORM, idleTotal), { inFlight: IN_FLIGHT }, progress('wattline idle fill', idleTotal - STORM));
-    const connected = massReconnect.connects + more.count;
-    await sleep(3000);
-    const idle = idleResult(connected, rssBefore, rssBytes(pid));
-    log(`  wattline idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each`);
-    await ctx.fleet.close(true);
-    wattline = { coldStart, massReconnect, idle };
-  } finally {
-    await broker.stop();
+  const wattline: ConnectionsResult['wattline'] = [];
+  for (const workers of WORKER_VARIANTS) {
+    // A Redis of its own each time: the first wave finds the credential cache empty.
+    const broker = await ctx.wattline('broker', {
+      KAFKA_BROKERS: ctx.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: `benchconn${workers}w${Date.now()}.`,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: await ctx.redis(),
+      MQTT_MAX_CONNECTIONS: String(ids.length * 2),
+      ...(workers > 1 ? { MQTT_WORKERS: String(workers) } : {}),
+    });
+    const pid = broker.child.pid!;
+    const target = { host: '127.0.0.1', port: broker.ports.mqtt };
+    const name = `wattline (${workers} worker${workers > 1 ? 's' : ''})`;
+    try {
+      await sleep(2000);
+      const rssBefore = treeRssBytes(pid);
+      const reads = async () => ({ database: await metric(broker.httpUrl, 'wattline_mqtt_credential_lookups_total'), cache: await metric(broker.httpUrl, 'wattline_mqtt_credential_cache_hits_total') });
+      const wave = async (label: string, clients: ClientSpec[]) => {
+        const before = await reads();
+        const { result, cpu } = await measureCpu({ broker: pid }, () => ctx.fleet.connect(target, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
+        const after = await reads();
+        const w = { ...summarise(result, cpu.broker), databaseReads: after.database - before.database, cacheHits: after.cache - before.cache };
+        log(`  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT, ${w.databaseReads} database reads, ${w.cacheHits} cache hits`);
+        return w;
+      };
+      const coldStart = await wave(`${name} cold start`, specs.slice(0, STORM));
+      await ctx.fleet.close(false);
+      await waitForConnected(broker.httpUrl, 0);
+      const massReconnect = await wave(`${name} mass reconnect`, specs.slice(0, STORM));
+      const more = await ctx.fleet.connect(target, specs.slice(STORM, idleTotal), { inFlight: IN_FLIGHT }, progress(`${name} idle fill`, idleTotal - STORM));
+      const connected = massReconnect.connects + more.count;
+      await sleep(3000);
+      const idle = idleResult(connected, rssBefore, treeRssBytes(pid));
+      log(`  ${name} idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each`);
+      await ctx.fleet.close(true);
+      wattline.push({ workers, coldStart, massReconnect, idle });
+    } finally {
+      await broker.stop();
+    }
   }
 
   // A fresh Mosquitto (same binary, own port): its memory per connection from a clean start.
@@ -94,7 +98,7 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
     pin(mosquittoPid, CORES.broker);
     try {
       const anonymous = ids.map((id) => ({ clientId: `bench-${id}`, keepalive: 900 }));
-      const rssBefore = rssBytes(mosquittoPid);
+      const rssBefore = treeRssBytes(mosquittoPid);
       const wave = async (label: string, clients: ClientSpec[]) => {
         const { result, cpu } = await measureCpu({ broker: mosquittoPid }, () => ctx.fleet.connect(reference, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
         const w = summarise(result, cpu.broker);
@@ -107,7 +111,7 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
       const massReconnect = await wave('mosquitto mass reconnect', anonymous.slice(0, STORM));
       const more = await ctx.fleet.connect(reference, anonymous.slice(STORM, idleTotal), { inFlight: IN_FLIGHT });
       await sleep(3000);
-      const idle = idleResult(massReconnect.connects + more.count, rssBefore, rssBytes(mosquittoPid));
+      const idle = idleResult(massReconnect.connects + more.count, rssBefore, treeRssBytes(mosquittoPid));
       log(`  mosquitto idle: ${idle.connections} connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each`);
       await ctx.fleet.close(true);
       mosquitto = { firstConnect, massReconnect, idle };

@@ -1,9 +1,11 @@
 import { mqttTopics } from '@wattline/contracts';
-import { BenchContext, CORES, MOSQUITTO, log, progress, round } from '../context';
+import { BenchContext, CORES, MOSQUITTO, WORKER_VARIANTS, log, progress, round } from '../context';
 import type { FleetResult } from '../generator/fleet';
 import { measureCpu, pidOf, pin } from '../proc';
 
 export interface IngestRun {
+  /** Wattline: broker processes (MQTT_WORKERS). */
+  workers?: number;
   meters: number;
   qos: 0 | 1;
   window: number;
@@ -22,7 +24,7 @@ export interface IngestResult {
   description: string;
   wattline: IngestRun[];
   mosquitto: IngestRun[];
-  ratios: { meters: number; qos: 0 | 1; ratio: number | null }[];
+  ratios: { workers: number; meters: number; qos: 0 | 1; ratio: number | null }[];
 }
 
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8);
@@ -54,29 +56,33 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
 
   const databaseUrl = await ctx.database('bench');
   const secrets = await ctx.provision(databaseUrl, 'bench', runs.flatMap((r) => r.ids));
-  const prefix = `benchingest${Date.now()}.`;
-  const broker = await ctx.wattline('broker', { KAFKA_BROKERS: ctx.kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl });
-  const target = { host: '127.0.0.1', port: broker.ports.mqtt };
   const wattline: IngestRun[] = [];
-  try {
-    for (const run of runs) {
-      const label = `wattline ${run.meters} meters QoS ${run.qos}`;
-      await ctx.fleet.connect(target, run.ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })), { inFlight: 500 });
-      const before = await ctx.topicRecords(prefix, 'readings').catch(() => 0);
-      const total = run.payloads.reduce((s, p) => s + p.length, 0);
-      const { result, cpu } = await measureCpu({ broker: broker.child.pid!, kafka: ctx.kafka.pid }, () =>
-        ctx.fleet.publish({ qos: run.qos, window: WINDOW, topics: run.topics, payloads: run.payloads }, progress(label, total)),
-      );
-      // The fence of a QoS 0 run is itself a reading: one more per meter.
-      const storedInKafka = (await ctx.topicRecords(prefix, 'readings')) - before;
-      await ctx.fleet.close(true);
-      wattline.push(summarise(run, result, cpu.broker, cpu.kafka, storedInKafka));
-      log(`  ${label}: ${wattline.at(-1)!.perSecond}/s, broker ${wattline.at(-1)!.brokerCpuMicrosPerMessage} µs CPU a message, Kafka holds ${storedInKafka}`);
-      const expected = result.count + (run.qos === 0 ? run.meters : 0);
-      if (storedInKafka !== expected) throw new Error(`${label}: ${expected} readings taken (fences included) but Kafka holds ${storedInKafka}`);
+  for (const workers of WORKER_VARIANTS) {
+    const prefix = `benchingest${workers}w${Date.now()}.`;
+    // Two or more workers share their state through Redis, as scaled-out instances do.
+    const shared: Record<string, string> = workers > 1 ? { MQTT_WORKERS: String(workers), REDIS_URL: await ctx.redis() } : {};
+    const broker = await ctx.wattline('broker', { KAFKA_BROKERS: ctx.kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, ...shared });
+    const target = { host: '127.0.0.1', port: broker.ports.mqtt };
+    try {
+      for (const run of runs) {
+        const label = `wattline (${workers} worker${workers > 1 ? 's' : ''}) ${run.meters} meters QoS ${run.qos}`;
+        await ctx.fleet.connect(target, run.ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })), { inFlight: 500 });
+        const before = await ctx.topicRecords(prefix, 'readings').catch(() => 0);
+        const total = run.payloads.reduce((s, p) => s + p.length, 0);
+        const { result, cpu } = await measureCpu({ broker: broker.child.pid!, kafka: ctx.kafka.pid }, () =>
+          ctx.fleet.publish({ qos: run.qos, window: WINDOW, topics: run.topics, payloads: run.payloads }, progress(label, total)),
+        );
+        // The fence of a QoS 0 run is itself a reading: one more per meter.
+        const storedInKafka = (await ctx.topicRecords(prefix, 'readings')) - before;
+        await ctx.fleet.close(true);
+        wattline.push({ workers, ...summarise(run, result, cpu.broker, cpu.kafka, storedInKafka) });
+        log(`  ${label}: ${wattline.at(-1)!.perSecond}/s, broker ${wattline.at(-1)!.brokerCpuMicrosPerMessage} µs CPU a message, Kafka holds ${storedInKafka}`);
+        const expected = result.count + (run.qos === 0 ? run.meters : 0);
+        if (storedInKafka !== expected) throw new Error(`${label}: ${expected} readings taken (fences included) but Kafka holds ${storedInKafka}`);
+      }
+    } finally {
+      await broker.stop();
     }
-  } finally {
-    await broker.stop();
   }
 
   const mosquitto: IngestRun[] = [];
@@ -99,13 +105,12 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
   } else log('  mosquitto is not running on this machine: no reference this run');
 
   return {
-    description: `${MESSAGES} real LCL readings per run; QoS 1 with ${WINDOW} in flight per meter, QoS 0 written as fast as the socket drains (a QoS 1 fence per meter ends the run); Wattline: broker app with auth, ACL, validation, Kafka acks=all; Mosquitto ${MOSQUITTO.host}:${MOSQUITTO.port}, anonymous`,
+    description: `${MESSAGES} real LCL readings per run; QoS 1 with ${WINDOW} in flight per meter, QoS 0 written as fast as the socket drains (a QoS 1 fence per meter ends the run); Wattline: broker app with auth, ACL, validation, Kafka acks=all, one process pinned to one core or MQTT_WORKERS=2 on both (sharing the machine with the generator and Kafka); Mosquitto ${MOSQUITTO.host}:${MOSQUITTO.port}, anonymous`,
     wattline,
     mosquitto,
-    ratios: SHAPES.map((s) => {
-      const w = wattline.find((r) => r.meters === s.meters && r.qos === s.qos);
-      const m = mosquitto.find((r) => r.meters === s.meters && r.qos === s.qos);
-      return { ...s, ratio: w && m ? round(w.perSecond / m.perSecond, 3) : null };
+    ratios: wattline.map((w) => {
+      const m = mosquitto.find((r) => r.meters === w.meters && r.qos === w.qos);
+      return { workers: w.workers ?? 1, meters: w.meters, qos: w.qos, ratio: m ? round(w.perSecond / m.perSecond, 3) : null };
     }),
   };
 }

@@ -1,11 +1,13 @@
 import mqtt from 'mqtt';
 import { mqttTopics, type PricePayload } from '@wattline/contracts';
 import { KafkaStream } from '@wattline/stream';
-import { BenchContext, CORES, MOSQUITTO, log, progress, sleep } from '../context';
+import { BenchContext, CORES, MOSQUITTO, WORKER_VARIANTS, log, progress, sleep } from '../context';
 import type { FleetResult } from '../generator/fleet';
 import { measureCpu, pidOf, pin } from '../proc';
 
 export interface StormRun {
+  /** Wattline: broker processes (MQTT_WORKERS). */
+  workers?: number;
   displays: number;
   connected: number;
   /** SUBSCRIBE written by every display → the retained price received by the last one. */
@@ -56,33 +58,38 @@ function price(marker: string): PricePayload {
  * (ALLOW_ANONYMOUS_DISPLAYS): what is timed is the subscribe and the fan-out, not the CONNECT.
  */
 export async function retainedStorm(ctx: BenchContext): Promise<RetainedResult> {
-  const prefix = `benchstorm${Date.now()}.`;
   const databaseUrl = await ctx.database(REGION);
-  const broker = await ctx.wattline('broker', {
-    KAFKA_BROKERS: ctx.kafka.brokers.join(','),
-    KAFKA_TOPIC_PREFIX: prefix,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: await ctx.redis(),
-    ALLOW_ANONYMOUS_DISPLAYS: 'true',
-  });
-  const stream = new KafkaStream({ brokers: ctx.kafka.brokers, topicPrefix: prefix, clientId: 'bench-announcer' });
-  await stream.start();
-  let seq = 0;
-  const announce = async (marker: string) => {
-    seq += 1;
-    await stream.publish('announcements', [{ key: mqttTopics.currentPrice(REGION), value: { seq, regionId: REGION, kind: 'current', payload: price(marker) } }]);
-  };
   const wattline: StormRun[] = [];
-  try {
-    for (const displays of SIZES) {
-      const marker = `bench-retained-${displays}-${Date.now()}`;
-      await announce(marker);
-      await untilRetained(broker.mqttUrl, mqttTopics.currentPrice(REGION), marker);
-      wattline.push(await storm(ctx, `wattline ${displays} displays`, { host: '127.0.0.1', port: broker.ports.mqtt }, broker.child.pid!, displays, marker, (m) => announce(m)));
+  for (const workers of WORKER_VARIANTS) {
+    const prefix = `benchstorm${workers}w${Date.now()}.`;
+    const broker = await ctx.wattline('broker', {
+      KAFKA_BROKERS: ctx.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: await ctx.redis(),
+      ALLOW_ANONYMOUS_DISPLAYS: 'true',
+      ...(workers > 1 ? { MQTT_WORKERS: String(workers) } : {}),
+    });
+    const stream = new KafkaStream({ brokers: ctx.kafka.brokers, topicPrefix: prefix, clientId: 'bench-announcer' });
+    await stream.start();
+    let seq = 0;
+    const announce = async (marker: string) => {
+      seq += 1;
+      await stream.publish('announcements', [{ key: mqttTopics.currentPrice(REGION), value: { seq, regionId: REGION, kind: 'current', payload: price(marker) } }]);
+    };
+    try {
+      for (const displays of SIZES) {
+        const marker = `bench-retained-${displays}-${Date.now()}`;
+        await announce(marker);
+        await untilRetained(broker.mqttUrl, mqttTopics.currentPrice(REGION), marker);
+        const label = `wattline (${workers} worker${workers > 1 ? 's' : ''}) ${displays} displays`;
+        const run = await storm(ctx, label, { host: '127.0.0.1', port: broker.ports.mqtt }, broker.child.pid!, displays, marker, (m) => announce(m));
+        wattline.push({ workers, ...run });
+      }
+    } finally {
+      await stream.stop();
+      await broker.stop();
     }
-  } finally {
-    await stream.stop();
-    await broker.stop();
   }
 
   const mosquitto: StormRun[] = [];

@@ -49,4 +49,10 @@ describe('loadConfig', () => {
   it('refuses a TLS port without certificate and key', () => {
     expect(() => loadConfig({ MQTT_TLS_PORT: '8883' })).toThrow(/MQTT_TLS_PORT.*TLS_CERT/);
   });
+
+  it('refuses broker workers without the shared state they need, and takes them with it', () => {
+    expect(() => loadConfig({ MQTT_WORKERS: '2', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' })).toThrow(/MQTT_WORKERS > 1 needs REDIS_URL/);
+    expect(() => loadConfig({ MQTT_WORKERS: '0' })).toThrow(/MQTT_WORKERS/);
+    expect(loadConfig({ MQTT_WORKERS: '2', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' }).MQTT_WORKERS).toBe(2);
+  });
 });

@@ -44,6 +44,10 @@ export const CONFIG_VARIABLES = {
     schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
     describe: 'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs',
   },
+  MQTT_WORKERS: {
+    schema: z.coerce.number().int().min(1).max(64).default(1),
+    describe: 'broker processes sharing the MQTT listeners (node:cluster), one per core; more than 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the broker app alone)',
+  },
   MQTT_MAX_CONNECTIONS: { schema: z.coerce.number().int().min(1).default(100_000), describe: 'connections one broker instance accepts; more are refused with CONNACK 3' },
   MQTT_MAX_PACKET_BYTES: {
     schema: z.coerce.number().int().min(1024).max(268_435_455).default(262_144),
@@ -103,6 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig
   const config = out as WattlineConfig;
   if (config.MQTT_TLS_PORT !== undefined && (!config.TLS_CERT || !config.TLS_KEY)) {
     throw new ConfigError('Invalid configuration: MQTT_TLS_PORT is set but TLS_CERT and TLS_KEY are not both set');
+  }
+  if (config.MQTT_WORKERS > 1 && (!config.REDIS_URL || !config.DATABASE_URL || !config.KAFKA_BROKERS)) {
+    throw new ConfigError('Invalid configuration: MQTT_WORKERS > 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the workers share their state through them)');
   }
   return config;
 }
