@@ -5,6 +5,7 @@ import { CONFIG, Metrics } from '@wattline/platform';
 import { BrokerState } from '../state/broker-state';
 import { AEDES } from './broker-client';
 import { startListeners, type Listeners } from './listeners';
+import { dropUnreadSysAnnouncements } from './sys-topics';
 import { honourUnrouted } from './unrouted';
 
 /** The aedes instance, with the state backends of this mode (memory, or Redis shared by instances). */
@@ -12,14 +13,14 @@ export const aedesProvider = {
   provide: AEDES,
   inject: [BrokerState, CONFIG],
   useFactory: async (state: BrokerState, config: WattlineConfig): Promise<Aedes> =>
-    honourUnrouted(
+    dropUnreadSysAnnouncements(honourUnrouted(
       await Aedes.createBroker({
         ...(await state.aedesBackends()),
         heartbeatInterval: 60_000,
         drainTimeout: 30_000,
         maxInflightInbound: config.MQTT_MAX_INFLIGHT,
       }),
-    ),
+    )),
 };
 
 /**

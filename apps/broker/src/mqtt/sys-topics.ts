@@ -1,0 +1,26 @@
+import type { Aedes, PublishPacket } from 'aedes';
+
+/**
+ * aedes announces every SUBSCRIBE, UNSUBSCRIBE and disconnect on `$SYS/{brokerId}/…`
+ * (lib/handlers/subscribe.js, unsubscribe.js; aedes.js unregisterClient) for `$SYS`
+ * subscribers. No client may subscribe to `$SYS` here (the ACL refuses it whatever the
+ * filter), and aedes itself listens only to `heartbeat`, `birth` and `new/clients`
+ * (aedes.js, the session take-over between instances). With shared state each of these
+ * announcements is a Redis PUBLISH that every instance decodes, per SUBSCRIBE and per
+ * disconnect: in a retained storm, one per display. They are dropped before they are routed;
+ * the three aedes needs still go out.
+ */
+const UNREAD = /^\$SYS\/[^/]+\/(new\/subscribes|new\/unsubscribes|disconnect\/clients)$/;
+
+export function dropUnreadSysAnnouncements(aedes: Aedes): Aedes {
+  const publish = aedes.publish.bind(aedes);
+  aedes.publish = ((packet: PublishPacket, ...rest: unknown[]) => {
+    if (typeof packet.topic === 'string' && UNREAD.test(packet.topic)) {
+      const done = rest.find((arg) => typeof arg === 'function') as ((error?: Error) => void) | undefined;
+      done?.();
+      return;
+    }
+    return (publish as (...args: unknown[]) => unknown)(packet, ...rest);
+  }) as Aedes['publish'];
+  return aedes;
+}
