@@ -192,6 +192,7 @@ export class KafkaStream implements StreamPort {
     await consumer.subscribe({ topic: name, fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: options.partitionsAtOnce ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;

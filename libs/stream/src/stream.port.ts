@@ -32,6 +32,12 @@ export interface ConsumeOptions {
   fromBeginning?: boolean;
   /** Is this handler failure worth waiting out (database down) rather than the records' fault? Default: always. */
   isTransient?: (error: unknown) => boolean;
+  /**
+   * Kafka: how many partitions' batches are handled at once (kafkajs
+   * partitionsConsumedConcurrently; default 1). Order still holds within a partition, i.e. per
+   * key. The in-process stream has one partition and ignores it.
+   */
+  partitionsAtOnce?: number;
 }
 
 export interface StreamSubscription {
