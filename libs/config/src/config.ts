@@ -36,6 +36,18 @@ export const CONFIG_VARIABLES = {
     describe: 'comma-separated host:port; set: readings and tariffs go through Kafka (unset: in-process stream)',
   },
   KAFKA_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), describe: 'prefix for every Kafka topic name' },
+  KAFKA_PARTITIONS: {
+    schema: z.coerce.number().int().min(1).max(10_000).default(6),
+    describe: 'partitions of the topics Wattline creates when they are missing (meter.readings and its dead letters; compacted topics get 3)',
+  },
+  KAFKA_REPLICATION_FACTOR: {
+    schema: optional(z.coerce.number().int().min(1).max(32)),
+    describe: "replicas of each topic Wattline creates (unset: the cluster's default.replication.factor); 3 in production",
+  },
+  KAFKA_MIN_INSYNC_REPLICAS: {
+    schema: z.coerce.number().int().min(1).max(32).default(1),
+    describe: 'replicas that must hold a record before an acks=all produce succeeds, for the topics Wattline creates; 2 in production with 3 replicas',
+  },
   DATABASE_URL: {
     schema: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')),
     describe: 'postgres://… (unset: embedded PostgreSQL under DATA_DIR)',
@@ -107,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig
   const config = out as WattlineConfig;
   if (config.MQTT_TLS_PORT !== undefined && (!config.TLS_CERT || !config.TLS_KEY)) {
     throw new ConfigError('Invalid configuration: MQTT_TLS_PORT is set but TLS_CERT and TLS_KEY are not both set');
+  }
+  if (config.KAFKA_REPLICATION_FACTOR !== undefined && config.KAFKA_MIN_INSYNC_REPLICAS > config.KAFKA_REPLICATION_FACTOR) {
+    throw new ConfigError(`Invalid configuration: KAFKA_MIN_INSYNC_REPLICAS=${config.KAFKA_MIN_INSYNC_REPLICAS} exceeds KAFKA_REPLICATION_FACTOR=${config.KAFKA_REPLICATION_FACTOR}: no produce could succeed`);
   }
   if (config.MQTT_WORKERS > 1 && (!config.REDIS_URL || !config.DATABASE_URL || !config.KAFKA_BROKERS)) {
     throw new ConfigError('Invalid configuration: MQTT_WORKERS > 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the workers share their state through them)');

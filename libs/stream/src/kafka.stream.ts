@@ -15,6 +15,10 @@ export interface KafkaStreamOptions {
   clientId: string;
   /** Partitions for topics this adapter creates when they are missing. */
   partitions?: number;
+  /** Replicas of the topics it creates (unset: the cluster's default.replication.factor). */
+  replicationFactor?: number;
+  /** min.insync.replicas of the topics it creates (default 1; 2 with 3 replicas in production). */
+  minInsyncReplicas?: number;
   /** Told of dead letters and retries (metrics). */
   observer?: StreamObserver;
   /** First back-off after a failed batch; doubles up to 10 s. */
@@ -245,11 +249,13 @@ export class KafkaStream implements StreamPort {
       .map((t) => ({
         topic: this.topicNames[t],
         numPartitions: COMPACTED.has(t) ? 3 : partitions,
-        replicationFactor: -1,
-        configEntries:
-          COMPACTED.has(t)
-            ? [{ name: 'cleanup.policy', value: 'compact' }]
-            : [{ name: 'min.insync.replicas', value: '1' }],
+        replicationFactor: this.options.replicationFactor ?? -1,
+        // acks=all waits for min.insync.replicas copies: with 3 replicas and 2 in sync a broker
+        // may fail without losing an acknowledged reading or stopping the producers.
+        configEntries: [
+          ...(COMPACTED.has(t) ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          { name: 'min.insync.replicas', value: String(this.options.minInsyncReplicas ?? 1) },
+        ],
       }));
     if (wanted.length > 0) await this.admin.createTopics({ topics: wanted, waitForLeaders: true });
   }
