@@ -24,6 +24,8 @@ export interface ConnectionsResult {
 
 export interface Idle {
   connections: number;
+  /** Wattline: of the resident memory, the V8 heap in use (from its /metrics), per connection. */
+  heapBytesPerConnection?: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
   bytesPerConnection: number;
@@ -65,6 +67,8 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
     try {
       await sleep(2000);
       const rssBefore = treeRssBytes(pid);
+      const heap = () => metric(broker.httpUrl, 'wattline_nodejs_heap_size_used_bytes');
+      const heapBefore = await heap();
       const reads = async () => ({ database: await metric(broker.httpUrl, 'wattline_mqtt_credential_lookups_total'), cache: await metric(broker.httpUrl, 'wattline_mqtt_credential_cache_hits_total') });
       const wave = async (label: string, clients: ClientSpec[]) => {
         const before = await reads();
@@ -81,8 +85,8 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
       const more = await ctx.fleet.connect(target, specs.slice(STORM, idleTotal), { inFlight: IN_FLIGHT }, progress(`${name} idle fill`, idleTotal - STORM));
       const connected = massReconnect.connects + more.count;
       await sleep(3000);
-      const idle = idleResult(connected, rssBefore, treeRssBytes(pid));
-      log(`  ${name} idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each`);
+      const idle = { ...idleResult(connected, rssBefore, treeRssBytes(pid)), heapBytesPerConnection: Math.round(((await heap()) - heapBefore) / Math.max(connected, 1)) };
+      log(`  ${name} idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each (${round(idle.heapBytesPerConnection / 1024, 2)} KiB of it V8 heap)`);
       await ctx.fleet.close(true);
       wattline.push({ workers, coldStart, massReconnect, idle });
     } finally {
