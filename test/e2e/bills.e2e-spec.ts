@@ -85,6 +85,7 @@ describe('bills on the real data', () => {
     }
     await expectEventually(async () => ((await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined), { what: 'every half hour priced', timeoutMs: 60_000 });
 
+    const verified = new Map<string, Record<string, any>>();
     for (const [id, slots] of homes) {
       const inWindow = slots.filter((s) => s.time >= '2013-12-02' && s.time < '2013-12-30');
       const bill = await expectEventually(async () => {
@@ -111,7 +112,32 @@ describe('bills on the real data', () => {
       expect([id, new Decimal(bill.protection.refund).toFixed(4)]).toEqual([id, refund.toFixed(4)]);
       expect(new Decimal(bill.due).equals(new Decimal(bill.total).minus(bill.protection.refund))).toBe(true);
       expect(bill.groups).toHaveLength(28);
+      verified.set(id, bill);
     }
+    // The region's bills, 25 households a page: every meter once (79 homes and the clock meter),
+    // each ToU household's line equal to its own bill verified above.
+    const lines = new Map<string, Record<string, any>>();
+    let cursor = '';
+    let pages = 0;
+    do {
+      const page = (await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
+      expect(page.items.length).toBeLessThanOrEqual(25);
+      for (const line of page.items) lines.set(line.meterId, line);
+      cursor = page.nextCursor ?? '';
+      pages += 1;
+    } while (cursor);
+    expect([lines.size, pages]).toEqual([80, 4]);
+    for (const [id, bill] of verified) {
+      expect(lines.get(id)).toEqual({
+        meterId: id, cohort: 'ToU', currency: 'GBP', consumptionWh: bill.consumptionWh, generationWh: bill.generationWh, energyCharge: bill.energyCharge,
+        standingCharge: bill.standingCharge, tax: bill.tax, exportCredit: bill.exportCredit, total: bill.total, fallbackWh: bill.fallbackWh,
+        shadowTotal: bill.shadow.total, shadowDifference: bill.shadow.difference, protectionRefund: bill.protection.refund, due: bill.due,
+      });
+    }
+    const regionCsv = await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=100`, { accept: 'text/csv' });
+    expect(regionCsv.text.trim().split('\n')).toHaveLength(81);
+    expect(regionCsv.text.split('\n')[0].split(',')).toEqual(expect.arrayContaining(['meterId', 'cohort', 'due', 'shadowTotal', 'protectionRefund']));
+    expect((await api.get(`/v1/regions/lcl/bills?cursor=not-a-cursor`)).body).toMatchObject({ status: 400 });
     // As CSV, one row per day.
     const csvBill = await api.get(`/v1/meters/${[...homes.keys()][0]}/bill?from=${FROM}&to=${TO}&groupBy=day`, { accept: 'text/csv' });
     expect(csvBill.text.trim().split('\n')).toHaveLength(29);

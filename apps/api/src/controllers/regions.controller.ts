@@ -10,7 +10,7 @@ import {
   type ListQuery,
   type RangeQuery,
 } from '../dtos/schemas';
-import { aggregateView, regionView, revisionView, tariffView } from '../dtos/views';
+import { aggregateView, householdBillView, regionView, revisionView, tariffView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
 import { sendPage, sendRangePage } from './list-response';
@@ -53,6 +53,13 @@ export class RegionsController {
   @RequireRole('analyst')
   async revisions(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.revisionsOf(id, ...range), revisionView);
+  }
+
+  /** Every household's bill over a window, a page of meters at a time: what the dashboard sums against the shadow bill. */
+  @Get(':id/bills')
+  @RequireRole('analyst')
+  async bills(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.regionBills(id, ...range), householdBillView);
   }
 
   @Get(':id/aggregates')

@@ -115,6 +115,20 @@ export function octopusRateView(t: Tariff) {
   return { value_exc_vat: minor(t.priceExTax), value_inc_vat: minor(t.price), valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
 }
 
+/** One household's line of a region's bills: totals, the shadow bill, protection and what is due (no lines). */
+export function householdBillView(bill: Bill & { meter: Meter; currency: string }) {
+  return {
+    meterId: bill.meter.id,
+    cohort: bill.meter.cohort,
+    currency: bill.currency,
+    ...bill.totals,
+    shadowTotal: bill.shadow?.total ?? null,
+    shadowDifference: bill.shadow?.difference ?? null,
+    protectionRefund: bill.protection?.refund ?? null,
+    due: bill.due,
+  };
+}
+
 /** A bill: totals, the shadow bill, protection and what is due; its lines (and groups) with ISO times. */
 export function billView(bill: Bill & { meterId: string; currency: string; timezone: string }, from: number, to: number, groupBy: BillGroupBy) {
   return {

@@ -124,6 +124,16 @@ export function openApiDocument() {
             },
           },
         },
+        HouseholdBill: {
+          type: 'object',
+          description: "one household's bill over the window, without its lines",
+          properties: {
+            meterId: { type: 'string' }, cohort: { type: ['string', 'null'] }, currency: { type: 'string' }, consumptionWh: { type: 'number' }, generationWh: { type: 'number' },
+            energyCharge: { type: 'string' }, standingCharge: { type: 'string' }, tax: { type: 'string' }, exportCredit: { type: 'string' }, total: { type: 'string' }, fallbackWh: { type: 'number' },
+            shadowTotal: { type: ['string', 'null'], description: 'the same energy under the flat reference tariff' }, shadowDifference: { type: ['string', 'null'] },
+            protectionRefund: { type: ['string', 'null'] }, due: { type: 'string' },
+          },
+        },
         Bill: {
           type: 'object',
           properties: {
@@ -146,6 +156,7 @@ export function openApiDocument() {
         get: secured('analyst', { summary: 'List regions', parameters: paging, responses: { 200: list('Region') } }),
       },
       '/v1/regions/{id}': { get: secured('analyst', { summary: 'A region', parameters: [id('id')], responses: { 200: ok('Region') } }) },
+      '/v1/regions/{id}/bills': { get: secured('analyst', { summary: "Every household's bill over a window (a page of meters at a time), against the shadow bill", parameters: [id('id'), ...range], responses: { 200: list('HouseholdBill') } }) },
       '/v1/regions/{id}/aggregates': { get: secured('analyst', { summary: 'Demand, supply, meters reporting and late readings per interval', parameters: [id('id'), ...range], responses: { 200: list('Aggregate') } }) },
       '/v1/regions/{id}/revisions': { get: secured('analyst', { summary: 'Revisions of priced intervals by late readings: version, deltas, who and when', parameters: [id('id'), ...range], responses: { 200: list('Revision') } }) },
       '/v1/regions/{id}/tariffs': { get: secured('analyst', { summary: 'Firm prices as announced (day-ahead or intraday), by interval', parameters: [id('id'), ...range], responses: { 200: list('Price') } }) },

@@ -9,7 +9,10 @@ import {
   type Bill,
   type BillGroupBy,
   type IntervalAggregate,
+  type Meter,
+  type MeterIntervalEnergy,
   type Page,
+  type Region,
   type StoredReading,
   type Tariff,
 } from '@wattline/domain';
@@ -59,22 +62,46 @@ export class AnalyticsService {
   async billOf(meterId: string, from: number, to: number, groupBy: BillGroupBy): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
     const meter = await this.catalog.getMeter(meterId);
     const region = await this.catalog.getRegion(meter.regionId);
+    const prices = await this.billingPrices(region, from, to);
+    const energy = await this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to);
+    return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...this.bill(region, prices, energy, from, to, groupBy) };
+  }
+
+  /**
+   * The bills of a region's households over [from, to), a page of meters at a time (by id):
+   * each meter's totals, shadow bill and protection, computed as `billOf` computes one, with the
+   * region's prices read once for the page.
+   */
+  async regionBills(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Bill & { meter: Meter; currency: string }>> {
+    const region = await this.catalog.getRegion(regionId);
+    const meters = await this.catalog.listMeters(limit, cursor, regionId);
+    const prices = await this.billingPrices(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
-    const [energy, tariffs, versions] = await Promise.all([
-      this.readings.meterIntervals(meterId, yearStart, to),
-      this.intervals.tariffsBetween(meter.regionId, yearStart, to),
-      this.pricing.pricingVersions(meter.regionId),
-    ]);
-    const firm = new Map(tariffs.map((t) => [t.intervalStart, t]));
-    const bill = buildBill({
+    const items = await Promise.all(
+      meters.items.map(async (meter) => ({
+        meter,
+        currency: region.pricing.currency,
+        ...this.bill(region, prices, await this.readings.meterIntervals(meter.id, yearStart, to), from, to, 'month'),
+      })),
+    );
+    return { items, nextCursor: meters.nextCursor };
+  }
+
+  /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to `to`. */
+  private async billingPrices(region: Region, from: number, to: number) {
+    const [tariffs, versions] = await Promise.all([this.intervals.tariffsBetween(region.id, localYearStart(from, region.timezone), to), this.pricing.pricingVersions(region.id)]);
+    return { firm: new Map(tariffs.map((t) => [t.intervalStart, t])), versions };
+  }
+
+  private bill(region: Region, prices: Awaited<ReturnType<AnalyticsService['billingPrices']>>, energy: MeterIntervalEnergy[], from: number, to: number, groupBy: BillGroupBy): Bill {
+    return buildBill({
       timeZone: region.timezone,
       from,
       to,
       energy,
-      priceAt: (start) => billingPriceOf(firm.get(start), versionInForce(versions, start).pricing),
-      termsOn: (day) => billingTermsOf(versionInForce(versions, day).pricing),
+      priceAt: (start) => billingPriceOf(prices.firm.get(start), versionInForce(prices.versions, start).pricing),
+      termsOn: (day) => billingTermsOf(versionInForce(prices.versions, day).pricing),
       groupBy,
     });
-    return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
   }
 }
