@@ -71,13 +71,31 @@ describe('web pages in Chromium', () => {
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'display-next-interval.png'), fullPage: true });
 
-    // The dashboard draws from the API.
+    // The dashboard draws from the API: the energy chart, the forecast against actual, the schedule
+    // announced ahead, the fleet, and the households' bills against the shadow bill.
     const dash = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await dash.goto(`${platform.httpUrl}/dashboard?key=${encodeURIComponent(platform.adminKey)}&region=london`);
-    await dash.waitForFunction(() => {
-      const chart = (window as unknown as { Chart: { getChart(el: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }).Chart.getChart(document.getElementById('energy'));
-      return (chart?.data.datasets[0]?.data.length ?? 0) > 30;
-    }, undefined, { timeout: 20_000 });
+    const window2 = { from: '2013-12-02T00:00:00.000Z', to: '2013-12-04T00:00:00.000Z' };
+    await dash.goto(`${platform.httpUrl}/dashboard?key=${encodeURIComponent(platform.adminKey)}&region=london&from=${window2.from}&to=${window2.to}`);
+    const points = (id: string, dataset = 0) =>
+      dash.evaluate(([el, i]) => {
+        const chart = (window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }).Chart.getChart(document.getElementById(el as string));
+        return (chart?.data.datasets[i as number]?.data ?? []).filter((v) => v !== null).length;
+      }, [id, dataset] as const);
+    await dash.waitForFunction(() => document.getElementById('k-due')?.textContent !== '–' && document.getElementById('schedule-title')?.textContent !== 'Schedule ahead', undefined, { timeout: 20_000 });
+    expect(await points('energy')).toBeGreaterThan(30);
+    // The 3rd was forecast at the cut-off on the 2nd: 48 half hours of forecast demand, none measured yet.
+    expect(await points('forecast', 0)).toBe(48);
+    // The interval in force (17:00 on the 2nd) and every announced one after it: the 3rd's 48 and the rest of the 2nd on the fallback are not announced prices.
+    const announced = (await api.get(`/v1/regions/london/tariffs?from=2013-12-02T17:00:00Z&to=2013-12-04T17:00:00Z&limit=1000`)).body.items.length;
+    expect(await points('schedule')).toBe(announced);
+    expect(await dash.textContent('#schedule-title')).toBe(`Schedule ahead: ${announced} intervals announced`);
+    expect(await dash.textContent('#k-online')).toBe('3 / 3');
+    // The bills KPI is the sum of the households' bills the API computes for the same window.
+    const bills = (await api.get(`/v1/regions/london/bills?from=${window2.from}&to=${window2.to}&limit=100`)).body.items as { due: string; shadowTotal: string }[];
+    expect(bills).toHaveLength(3);
+    expect(await dash.textContent('#k-due')).toBe(`${bills.reduce((s, b) => s + Number(b.due), 0).toFixed(2)} GBP`);
+    expect(await dash.textContent('#k-shadow')).toBe(`${bills.reduce((s, b) => s + Number(b.shadowTotal), 0).toFixed(2)} GBP`);
+    expect(await points('bills', 0)).toBe(1); // one cohort: these meters have none
     await dash.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
     for (const client of meters.values()) await client.endAsync();
   }, 120_000);

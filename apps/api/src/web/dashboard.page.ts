@@ -1,7 +1,10 @@
 /**
- * The analysts' dashboard: demand and supply per interval as a chart, with the published
- * price as a step line on its own axis, for a region and a time range. It reads the REST API
- * with the analyst key the user pastes in (kept in this browser's localStorage only).
+ * The analysts' dashboard, per region and time range: demand and supply per interval with the
+ * published price as a step line, the price levels, the forecast against what was measured,
+ * tomorrow's announced schedule, the fleet (meters online, late and rejected readings), the
+ * households' bills against the shadow bill, and the tariff's effect against the control
+ * group. It reads the REST API (and /metrics) with the analyst key the user pastes in (kept in
+ * this browser's localStorage only).
  */
 export function dashboardPage(): string {
   return `<!doctype html>
@@ -18,6 +21,9 @@ export function dashboardPage(): string {
   .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:1rem}
   .kpi b{display:block;font-size:1.6rem}
   #error{color:#b91c1c}
+  .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
+  .card h2{font-size:1rem;margin:0 0 .5rem}
+  .note{color:#475569;font-size:.85rem;margin:.3rem 0 0}
 </style></head>
 <body>
 <header>
@@ -25,6 +31,7 @@ export function dashboardPage(): string {
   <input id="key" type="password" placeholder="API key" size="28">
   <select id="region"></select>
   <input id="from" type="datetime-local"> <input id="to" type="datetime-local">
+  <input id="control" placeholder="control cohort" size="10" title="the cohort on the flat tariff">
   <button id="load">Show</button> <span id="error"></span>
 </header>
 <main>
@@ -33,9 +40,19 @@ export function dashboardPage(): string {
     <div class="card kpi">Local supply<b id="k-supply">–</b></div>
     <div class="card kpi">Average price<b id="k-price">–</b></div>
     <div class="card kpi">Late readings<b id="k-late">–</b></div>
+    <div class="card kpi">Meters online<b id="k-online">–</b></div>
+    <div class="card kpi">Rejected readings<b id="k-rejected">–</b></div>
+    <div class="card kpi">Bills (due)<b id="k-due">–</b></div>
+    <div class="card kpi">Shadow bills (flat)<b id="k-shadow">–</b></div>
   </div>
   <div class="card"><canvas id="energy" height="110"></canvas></div>
   <div class="card"><canvas id="levels" height="60"></canvas></div>
+  <div class="grid2">
+    <div class="card"><h2>Forecast against actual</h2><canvas id="forecast" height="150"></canvas><p class="note" id="forecast-note"></p></div>
+    <div class="card"><h2 id="schedule-title">Schedule ahead</h2><canvas id="schedule" height="150"></canvas><p class="note" id="schedule-note"></p></div>
+    <div class="card"><h2>Bills against the shadow bill, by cohort</h2><canvas id="bills" height="150"></canvas><p class="note" id="bills-note"></p></div>
+    <div class="card"><h2>Did the tariff work? Consumption against the control group, per price level</h2><canvas id="response" height="150"></canvas><p class="note" id="response-note"></p></div>
+  </div>
 </main>
 <script src="/assets/chart.umd.js"></script>
 <script>
@@ -43,8 +60,15 @@ const $ = (id) => document.getElementById(id);
 $('key').value = localStorage.getItem('wattline.key') || new URLSearchParams(location.search).get('key') || '';
 const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 $('to').value = iso(new Date()); $('from').value = iso(new Date(Date.now() - 86400000));
+$('control').value = new URLSearchParams(location.search).get('control') || localStorage.getItem('wattline.control') || 'control';
 let energyChart, levelChart, rangeTouched = false;
+const charts = {};
+const chart = (id, config) => { charts[id]?.destroy(); charts[id] = new Chart($(id), { ...config, options: { animation: false, ...config.options } }); };
+const when = (t) => new Date(t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 $('from').onchange = $('to').onchange = () => { rangeTouched = true; };
+// A link may carry its range (?from=…&to=…, ISO-8601): shown as given.
+const linked = new URLSearchParams(location.search);
+if (linked.get('from') && linked.get('to')) { $('from').value = iso(new Date(linked.get('from'))); $('to').value = iso(new Date(linked.get('to'))); rangeTouched = true; }
 // Until the user picks a range, show the two days up to the region's latest price
 // (a replay of historical data lives in its own time, not in the last 24 hours).
 async function defaultRange(region) {
@@ -60,6 +84,10 @@ async function api(path) {
   const body = await res.json();
   if (!res.ok) throw new Error(body.detail || res.statusText);
   return body;
+}
+async function text(path) {
+  const res = await fetch(path);
+  return res.ok ? res.text() : '';
 }
 async function all(path) {
   let items = [], cursor = null;
@@ -105,7 +133,85 @@ async function load() {
     $('k-supply').textContent = kwh(sum((a) => a.supplyWh)).toFixed(1) + ' kWh';
     $('k-price').textContent = tariffs.length ? (tariffs.reduce((s, t) => s + Number(t.price), 0) / tariffs.length).toFixed(2) + ' ' + tariffs[0].currency : '–';
     $('k-late').textContent = String(sum((a) => a.lateReadings));
+    await Promise.all([fleet(region), forecast(region, range), schedule(region), bills(region, range), response(region, range)]);
   } catch (error) { $('error').textContent = error.message; }
+}
+const colours = ['#22c55e', '#84cc16', '#eab308', '#f97316', '#ef4444'];
+async function fleet(region) {
+  const meters = await all('/v1/meters?regionId=' + encodeURIComponent(region) + '&limit=1000');
+  $('k-online').textContent = meters.filter((m) => m.online).length + ' / ' + meters.length;
+  // Rejected readings are counted by the broker that refused them (all regions, since it started).
+  const metrics = await text('/metrics');
+  const rejected = [...metrics.matchAll(/^wattline_readings_rejected_total\\{[^}]*\\} (\\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  $('k-rejected').textContent = metrics ? String(rejected) : '–';
+  $('k-rejected').title = 'refused by this broker since it started, all regions';
+}
+async function forecast(region, range) {
+  const items = await all('/v1/regions/' + region + '/forecast?' + range);
+  const kwh = (wh) => (wh === null ? null : wh / 1000);
+  chart('forecast', {
+    type: 'line',
+    data: { labels: items.map((f) => when(f.intervalStart)), datasets: [
+      { label: 'forecast demand (kWh)', data: items.map((f) => kwh(f.forecastDemandWh)), borderColor: '#2563eb', borderDash: [6, 4], pointRadius: 0 },
+      { label: 'actual demand (kWh)', data: items.map((f) => kwh(f.actualDemandWh)), borderColor: '#1e3a8a', pointRadius: 0 },
+      { label: 'forecast supply (kWh)', data: items.map((f) => kwh(f.forecastSupplyWh)), borderColor: '#16a34a', borderDash: [6, 4], pointRadius: 0 },
+      { label: 'actual supply (kWh)', data: items.map((f) => kwh(f.actualSupplyWh)), borderColor: '#14532d', pointRadius: 0 },
+    ] },
+    options: { interaction: { mode: 'index', intersect: false } },
+  });
+  const closed = items.filter((f) => f.actualDemandWh !== null && f.actualDemandWh > 0);
+  const wape = closed.length ? (100 * closed.reduce((s, f) => s + Math.abs(f.actualDemandWh - f.forecastDemandWh), 0)) / closed.reduce((s, f) => s + f.actualDemandWh, 0) : null;
+  $('forecast-note').textContent = items.length ? items.length + ' intervals forecast' + (wape === null ? '' : '; demand WAPE ' + wape.toFixed(1) + ' % over ' + closed.length + ' measured') : 'no forecast in this range';
+}
+async function schedule(region) {
+  // What displays have been told is coming: the announced prices from the interval in force on.
+  let current;
+  try { current = await api('/v1/regions/' + region + '/tariffs/current'); } catch { $('schedule-note').textContent = 'no price in force yet'; return; }
+  const from = new Date(current.intervalStart), to = new Date(from.getTime() + 2 * 86400000);
+  const items = await all('/v1/regions/' + region + '/tariffs?from=' + from.toISOString() + '&to=' + to.toISOString() + '&limit=1000');
+  chart('schedule', {
+    type: 'bar',
+    data: { labels: items.map((t) => when(t.intervalStart)), datasets: [{ label: 'announced price (' + (items[0]?.currency ?? '') + '/kWh)', data: items.map((t) => Number(t.price)), backgroundColor: items.map((t) => colours[t.level - 1]) }] },
+  });
+  $('schedule-title').textContent = 'Schedule ahead: ' + items.length + ' intervals announced';
+  $('schedule-note').textContent = items.length ? 'from ' + when(items[0].intervalStart) + ' to ' + when(items.at(-1).intervalEnd) + '; bars coloured by level 1–5' : 'nothing announced beyond the interval in force';
+}
+async function bills(region, range) {
+  const items = await all('/v1/regions/' + region + '/bills?' + range.replace(/&limit=\\d+/, '') + '&limit=100');
+  const byCohort = new Map();
+  for (const b of items) {
+    const c = byCohort.get(b.cohort ?? 'none') ?? { due: 0, shadow: 0, n: 0 };
+    c.due += Number(b.due); c.shadow += Number(b.shadowTotal ?? 0); c.n += 1;
+    byCohort.set(b.cohort ?? 'none', c);
+  }
+  const cohorts = [...byCohort.keys()];
+  chart('bills', {
+    type: 'bar',
+    data: { labels: cohorts.map((c) => c + ' (' + byCohort.get(c).n + ')'), datasets: [
+      { label: 'billed (due)', data: cohorts.map((c) => byCohort.get(c).due), backgroundColor: '#2563eb' },
+      { label: 'shadow bill (flat tariff)', data: cohorts.map((c) => byCohort.get(c).shadow), backgroundColor: '#94a3b8' },
+    ] },
+  });
+  const currency = items[0]?.currency ?? '';
+  const due = items.reduce((s, b) => s + Number(b.due), 0), shadow = items.reduce((s, b) => s + Number(b.shadowTotal ?? 0), 0);
+  $('k-due').textContent = items.length ? due.toFixed(2) + ' ' + currency : '–';
+  $('k-shadow').textContent = items.length ? shadow.toFixed(2) + ' ' + currency : '–';
+  $('bills-note').textContent = items.length + ' households; protection refunds ' + items.reduce((s, b) => s + Number(b.protectionRefund ?? 0), 0).toFixed(2) + ' ' + currency;
+}
+async function response(region, range) {
+  const control = $('control').value || 'control';
+  localStorage.setItem('wattline.control', control);
+  const r = await api('/v1/regions/' + region + '/response?' + range.replace(/&limit=\\d+/, '') + '&control=' + encodeURIComponent(control));
+  const levels = r.levels.filter((l) => l.treatment && l.control);
+  chart('response', {
+    data: { labels: levels.map((l) => 'level ' + l.level), datasets: [
+      { type: 'bar', label: 'dynamic tariff (Wh per household and interval)', data: levels.map((l) => l.treatment.meanWh), backgroundColor: '#2563eb', yAxisID: 'wh' },
+      { type: 'bar', label: 'control ' + control + ' (Wh)', data: levels.map((l) => l.control.meanWh), backgroundColor: '#94a3b8', yAxisID: 'wh' },
+      { type: 'line', label: 'effect against the baseline level (%)', data: levels.map((l) => l.effectPct), borderColor: '#dc2626', yAxisID: 'pct' },
+    ] },
+    options: { scales: { wh: { position: 'left', title: { display: true, text: 'Wh' } }, pct: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: '%' } } } },
+  });
+  $('response-note').textContent = levels.length ? 'baseline: level ' + r.baselineLevel + '; ' + levels.filter((l) => l.effectPct !== null).map((l) => 'level ' + l.level + ' ' + (l.effectPct > 0 ? '+' : '') + l.effectPct.toFixed(1) + ' %').join(', ') : 'no cohort "' + control + '" with data in this range';
 }
 $('load').onclick = load;
 if ($('key').value) load();
