@@ -53,4 +53,65 @@ describe('API surface', () => {
     const listed = (await admin.get('/v1/api-keys')).body.items.find((k: { id: string }) => k.id === issued.body.id);
     expect(listed.revokedAt).toBe(revoked.body.revokedAt);
   });
+
+  it('walks every documented operation: no key is a 401, a key below its role a 403, an analyst reads, lists answer CSV and refuse a cursor they did not issue, every error is problem+json', async () => {
+    const admin = restClient(platform.httpUrl, platform.adminKey);
+    await admin.post('/v1/regions', { id: 'walk', name: 'Walk' });
+    const meter = (await admin.post('/v1/meters', { id: 'walk-m1', regionId: 'walk' })).body;
+    expect(meter.id).toBe('walk-m1');
+    const analystKey = (await admin.post('/v1/api-keys', { name: 'walker', role: 'analyst' })).body.key;
+    const document = await (await fetch(`${platform.httpUrl}/openapi.json`)).json();
+    const ids: Record<string, string> = { regionId: 'walk', code: 'WALK', intervalStart: '2013-12-02T17:00:00Z' };
+    const concrete = (route: string) =>
+      route.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? (route.startsWith('/v1/meters') ? 'walk-m1' : route.startsWith('/v1/regions') ? 'walk' : '00000000-0000-4000-8000-000000000000') : ids[name] ?? 'x'));
+    const call = (method: string, url: string, key: string | null, accept = 'application/json') =>
+      fetch(`${platform.httpUrl}${url}`, {
+        method: method.toUpperCase(),
+        headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
+        body: method === 'get' ? undefined : '{}',
+      });
+    const problem = async (res: Response) => {
+      expect([res.url, res.headers.get('content-type')]).toEqual([res.url, expect.stringContaining('application/problem+json')]);
+      const body = await res.json();
+      expect(typeof body.title === 'string' && typeof body.status === 'number').toBe(true);
+      return body;
+    };
+    let walked = 0;
+    let listed = 0;
+    for (const [route, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const role = operation['x-wattline-role'] as 'admin' | 'analyst' | undefined;
+        const url = concrete(route);
+        if (!role) continue; // public: /health, /metrics, the Octopus-shaped rates
+        walked += 1;
+        const anonymous = await call(method, url, null);
+        expect([method, route, anonymous.status]).toEqual([method, route, 401]);
+        await problem(anonymous);
+        const asAnalyst = await call(method, url, analystKey);
+        if (role === 'admin') {
+          expect([method, route, asAnalyst.status]).toEqual([method, route, 403]);
+          await problem(asAnalyst);
+          continue;
+        }
+        // An analyst may: whatever the answer (200, or a 4xx for data this walk did not create), never 401/403.
+        expect([method, route, [401, 403].includes(asAnalyst.status)]).toEqual([method, route, false]);
+        if (asAnalyst.status >= 400) await problem(asAnalyst);
+        const csvDocumented = Object.values(operation.responses as Record<string, any>).some((r) => r.content?.['text/csv']);
+        if (method === 'get' && csvDocumented) {
+          const csv = await call(method, url, analystKey, 'text/csv');
+          expect([route, csv.status]).toEqual([route, 200]);
+          expect([route, csv.headers.get('content-type')]).toEqual([route, expect.stringContaining('text/csv')]);
+        }
+        // A list (items and nextCursor) refuses a cursor it did not issue rather than starting again at page one.
+        if (method === 'get' && operation.responses[200]?.content?.['application/json']?.schema?.properties?.nextCursor) {
+          listed += 1;
+          const badCursor = await call(method, `${url}${url.includes('?') ? '&' : '?'}cursor=not-a-cursor-we-issued`, analystKey);
+          expect([route, badCursor.status]).toEqual([route, 400]);
+          expect((await problem(badCursor)).detail).toMatch(/cursor/i);
+        }
+      }
+    }
+    expect(walked).toBeGreaterThanOrEqual(29);
+    expect(listed).toBeGreaterThanOrEqual(10);
+  });
 });

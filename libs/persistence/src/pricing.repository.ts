@@ -92,7 +92,14 @@ export class PricingRepository {
   /** Every version of a region's pricing, oldest first. */
   async pricingVersions(regionId: string): Promise<PricingVersion[]> {
     const rows: Row[] = await this.dataSource.query(`SELECT * FROM region_pricing WHERE region_id = $1 ORDER BY version`, [regionId]);
-    return rows.map((r) => ({ regionId, version: r.version as number, effectiveFrom: maybeTime(r.effective_from), pricing: r.pricing as PricingModel, createdAt: time(r.created_at) }));
+    return rows.map((r) => toPricingVersion(regionId, r));
+  }
+
+  /** A page of them, after the version a cursor carries. */
+  async pricingVersionsPage(regionId: string, limit: number, cursor?: string): Promise<Page<PricingVersion>> {
+    const after = decodeCursor<number>(cursor, 'number') ?? 0;
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM region_pricing WHERE region_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [regionId, after, limit + 1]);
+    return pageOf(rows.map((r) => toPricingVersion(regionId, r)), limit, (v) => v.version);
   }
 
   /**
@@ -384,4 +391,8 @@ function toAnnouncement(r: Row): AnnouncementRecord {
 
 function toEvent(r: Row): PeakEvent {
   return { id: r.id as string, regionId: r.region_id as string, start: time(r.starts_at), end: time(r.ends_at), level: Number(r.level) as 4 | 5, reason: r.reason as string, declaredAt: time(r.declared_at) };
+}
+
+function toPricingVersion(regionId: string, r: Row): PricingVersion {
+  return { regionId, version: r.version as number, effectiveFrom: maybeTime(r.effective_from), pricing: r.pricing as PricingModel, createdAt: time(r.created_at) };
 }

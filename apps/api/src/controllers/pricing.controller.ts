@@ -6,6 +6,7 @@ import { RequireRole } from '../auth/api-key.guard';
 import {
   csvUploadQuerySchema,
   declareEventSchema,
+  listQuerySchema,
   putPricingSchema,
   rangeQuerySchema,
   resolveRange,
@@ -14,6 +15,7 @@ import {
   uploadPricesSchema,
   type CsvUploadQuery,
   type DeclareEventBody,
+  type ListQuery,
   type PutPricingBody,
   type RangeQuery,
   type ResponseQuery,
@@ -81,8 +83,9 @@ export class PricingController {
 
   @Get(':id/pricing')
   @RequireRole('analyst')
-  async versions(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Res() res: Response) {
-    sendPage(req, res, { items: (await this.pricing.versions(id)).map(pricingVersionView), nextCursor: null });
+  async versions(@Param('id', IdParamPipe) id: string, @Query({ schema: listQuerySchema }) query: ListQuery, @Req() req: Request, @Res() res: Response) {
+    const page = await this.pricing.versions(id, query.limit, query.cursor);
+    sendPage(req, res, { items: page.items.map(pricingVersionView), nextCursor: page.nextCursor });
   }
 
   @Put(':id/pricing')

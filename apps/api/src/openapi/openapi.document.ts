@@ -28,6 +28,8 @@ const paging = range.slice(2);
 const secured = (role: 'admin' | 'analyst', op: Record<string, unknown>) => ({
   ...op,
   security: [{ apiKey: [] }],
+  // The role the route requires (an analyst key reads, an admin key also changes): tools and the API-surface test read it.
+  'x-wattline-role': role,
   description: `${(op.description as string) ?? ''} Role: ${role}.`.trim(),
   responses: { ...(op.responses as object), 400: problem, 401: problem, 403: problem, 404: problem },
 });
@@ -190,7 +192,7 @@ export function openApiDocument() {
         }),
       },
       '/v1/regions/{id}/pricing': {
-        get: secured('analyst', { summary: "The region's pricing versions, oldest first", parameters: [id('id')], responses: { 200: list('PricingVersion') } }),
+        get: secured('analyst', { summary: "The region's pricing versions, oldest first", parameters: [id('id'), ...paging], responses: { 200: list('PricingVersion') } }),
         put: secured('admin', { summary: 'A new pricing model or parameters, effective from an interval start; refused (409) before the end of the last announced price', parameters: [id('id')], requestBody: { required: true, content: json(putPricingSchema) }, responses: { 201: ok('PricingVersion'), 409: problem } }),
       },
       '/v1/regions/{id}/events': {

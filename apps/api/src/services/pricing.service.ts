@@ -57,9 +57,9 @@ export class PricingService {
     return announced.payload;
   }
 
-  async versions(regionId: string): Promise<PricingVersion[]> {
+  async versions(regionId: string, limit: number, cursor?: string): Promise<Page<PricingVersion>> {
     await this.catalog.getRegion(regionId);
-    return this.pricing.pricingVersions(regionId);
+    return this.pricing.pricingVersionsPage(regionId, limit, cursor);
   }
 
   async changePricing(regionId: string, pricing: PricingModel, effectiveFrom: number): Promise<PricingVersion> {
