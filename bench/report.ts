@@ -1,6 +1,7 @@
 import type { ConnectionsResult } from './scenarios/connections';
 import type { IngestResult } from './scenarios/ingest';
 import type { PipelineResult } from './scenarios/pipeline';
+import type { PriceLatencyResult } from './scenarios/price-latency';
 import type { RetainedResult } from './scenarios/retained';
 
 export interface BenchResults {
@@ -10,6 +11,7 @@ export interface BenchResults {
   connections?: ConnectionsResult;
   retained?: RetainedResult;
   pipeline?: PipelineResult;
+  priceLatency?: PriceLatencyResult;
   aggregatorDrain?: { readings: number; readingsPerSecond: number; seconds: number };
 }
 
@@ -55,7 +57,11 @@ export function markdown(r: BenchResults): string {
     const p = r.pipeline;
     lines.push('## 5. Pipeline', '', p.description, '');
     lines.push(`${n(p.readings)} readings: ${n(p.acknowledgedPerSecond)}/s acknowledged, ${n(p.storedPerSecondDuringIngest)}/s stored meanwhile; ${n(p.lagAtEndOfIngest)} acknowledged but not yet stored at the last PUBACK, all stored ${p.drainSeconds} s later. CPU seconds: broker ${p.brokerCpuSeconds}, aggregator ${p.aggregatorCpuSeconds}, Kafka ${p.kafkaCpuSeconds}.`, '');
-    lines.push('Price-on-display latency at interval start: not measured by this bench yet.', '');
+  }
+  if (r.priceLatency) {
+    const l = r.priceLatency;
+    lines.push('## 5c. Price on the display at interval start', '', l.description, '');
+    lines.push(`Over ${l.boundaries} interval starts the display had the new price in force ${l.latencyMs.p50} ms (median) and at most ${l.latencyMs.max} ms after the interval began (bases: ${Object.entries(l.bases).map(([b, c]) => `${b} ${c}`).join(', ')}).`, '');
   }
   if (r.aggregatorDrain) lines.push(`Aggregator alone, draining a backlog of ${n(r.aggregatorDrain.readings)} readings from Kafka: ${n(r.aggregatorDrain.readingsPerSecond)} readings/s.`, '');
 

@@ -9,6 +9,7 @@ import { runAggregatorBench } from './scenarios/aggregator-drain';
 import { connections } from './scenarios/connections';
 import { saturatedIngest } from './scenarios/ingest';
 import { pipeline } from './scenarios/pipeline';
+import { priceLatency } from './scenarios/price-latency';
 import { retainedStorm } from './scenarios/retained';
 
 /**
@@ -16,12 +17,12 @@ import { retainedStorm } from './scenarios/retained';
  * the Mosquitto on 127.0.0.1:1883, the broker under test pinned to one core and the load
  * generator (raw MQTT packets, bench/generator) to the other. Writes
  * bench/results/<timestamp>.json and .md (and latest.*).
- *   BENCH_ONLY: comma list of ingest, connections, retained, pipeline, drain (default all)
+ *   BENCH_ONLY: comma list of ingest, connections, retained, pipeline, latency, drain (default all)
  *   BENCH_INGEST_MESSAGES (100,000), BENCH_WINDOW (8), BENCH_RECONNECT_METERS (10,000),
  *   BENCH_IDLE_CONNECTIONS (open-file limit − 1,000), BENCH_STORM_DISPLAYS (1000,5000),
  *   BENCH_PIPELINE_METERS (1,000), BENCH_PIPELINE_READINGS (150,000), BENCH_GENERATORS (1)
  */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,connections,retained,pipeline,drain').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,connections,retained,pipeline,latency,drain').split(','));
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     results.connections = await step('connections', '2–3 cold start, mass reconnect, idle connections', () => connections(ctx));
     results.retained = await step('retained', '4 retained storm', () => retainedStorm(ctx));
     results.pipeline = await step('pipeline', '5 pipeline MQTT → Kafka → PostgreSQL', () => pipeline(ctx));
+    results.priceLatency = await step('latency', '5c price on the display at interval start', () => priceLatency(ctx));
     results.aggregatorDrain = await step('drain', '5b aggregator draining a backlog', async () => {
       const r = await runAggregatorBench({ brokers: ctx.kafka.brokers, databaseUrl: await ctx.database('unused'), log });
       return { readings: r.readings, readingsPerSecond: r.readingsPerSecond, seconds: r.seconds };
