@@ -18,26 +18,20 @@ export function processTree(pid: number): number[] {
   }
 }
 
-/** CPU seconds of a process and its descendants. */
-export function treeCpuSeconds(pid: number): number {
+/** A reading summed over a process and its descendants (one that has gone counts nothing). */
+function overTree(pid: number, read: (pid: number) => number): number {
   return processTree(pid).reduce((sum, p) => {
     try {
-      return sum + cpuSeconds(p);
+      return sum + read(p);
     } catch {
       return sum;
     }
   }, 0);
 }
 
-export function treeRssBytes(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    try {
-      return sum + rssBytes(p);
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
+/** CPU seconds of a process and its descendants. */
+export const treeCpuSeconds = (pid: number) => overTree(pid, cpuSeconds);
+export const treeRssBytes = (pid: number) => overTree(pid, rssBytes);
 
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

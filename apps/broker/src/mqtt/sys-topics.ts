@@ -1,4 +1,5 @@
-import type { Aedes, PublishPacket } from 'aedes';
+import type { Aedes } from 'aedes';
+import { dropPublishes } from './publish-filter';
 
 /**
  * aedes announces every SUBSCRIBE, UNSUBSCRIBE and disconnect on `$SYS/{brokerId}/…`
@@ -13,14 +14,5 @@ import type { Aedes, PublishPacket } from 'aedes';
 const UNREAD = /^\$SYS\/[^/]+\/(new\/subscribes|new\/unsubscribes|disconnect\/clients)$/;
 
 export function dropUnreadSysAnnouncements(aedes: Aedes): Aedes {
-  const publish = aedes.publish.bind(aedes);
-  aedes.publish = ((packet: PublishPacket, ...rest: unknown[]) => {
-    if (typeof packet.topic === 'string' && UNREAD.test(packet.topic)) {
-      const done = rest.find((arg) => typeof arg === 'function') as ((error?: Error) => void) | undefined;
-      done?.();
-      return;
-    }
-    return (publish as (...args: unknown[]) => unknown)(packet, ...rest);
-  }) as Aedes['publish'];
-  return aedes;
+  return dropPublishes(aedes, (packet) => typeof packet.topic === 'string' && UNREAD.test(packet.topic));
 }

@@ -1,4 +1,5 @@
 import type { Aedes, PublishPacket } from 'aedes';
+import { dropPublishes } from './publish-filter';
 
 /**
  * "A publish that goes nowhere" (the contract): aedes 1.x has no way for `authorizePublish` to
@@ -14,16 +15,7 @@ export function markUnrouted(packet: PublishPacket): void {
   (packet as PublishPacket & { [UNROUTED]?: true })[UNROUTED] = true;
 }
 
-/** Wraps `aedes.publish`, the step after the acknowledgement, to drop marked packets. */
+/** Drops marked packets after their acknowledgement. */
 export function honourUnrouted(aedes: Aedes): Aedes {
-  const publish = aedes.publish.bind(aedes);
-  aedes.publish = ((packet: PublishPacket & { [UNROUTED]?: true }, ...rest: unknown[]) => {
-    if (packet[UNROUTED]) {
-      const done = rest.find((arg) => typeof arg === 'function') as ((error?: Error) => void) | undefined;
-      done?.();
-      return;
-    }
-    return (publish as (...args: unknown[]) => unknown)(packet, ...rest);
-  }) as Aedes['publish'];
-  return aedes;
+  return dropPublishes(aedes, (packet) => (packet as PublishPacket & { [UNROUTED]?: true })[UNROUTED] === true);
 }
