@@ -62,8 +62,7 @@ export class AnalyticsService {
   async billOf(meterId: string, from: number, to: number, groupBy: BillGroupBy): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
     const meter = await this.catalog.getMeter(meterId);
     const region = await this.catalog.getRegion(meter.regionId);
-    const prices = await this.billingPrices(region, from, to);
-    const energy = await this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to);
+    const [prices, energy] = await Promise.all([this.billingPrices(region, from, to), this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to)]);
     return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...this.bill(region, prices, energy, from, to, groupBy) };
   }
 

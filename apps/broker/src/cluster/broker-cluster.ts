@@ -31,11 +31,18 @@ export function isClusterPrimary(config: WattlineConfig): boolean {
 export function runClusterPrimary(config: WattlineConfig, log: (line: string) => void): void {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
-  let ready = 0;
+  // Workers that said they are up; a replacement joins it when it does (the line is said once).
+  const ready = new Set<number>();
+  let announced = false;
   const fork = () => {
     const worker = cluster.fork();
     worker.on('message', (message: { type?: string }) => {
-      if (message?.type === READY && ++ready === config.MQTT_WORKERS) log(`broker cluster: ${config.MQTT_WORKERS} workers up, MQTT on ${config.MQTT_HOST}:${config.MQTT_PORT}`);
+      if (message?.type !== READY) return;
+      ready.add(worker.id);
+      if (!announced && ready.size === config.MQTT_WORKERS) {
+        announced = true;
+        log(`broker cluster: ${config.MQTT_WORKERS} workers up, MQTT on ${config.MQTT_HOST}:${config.MQTT_PORT}`);
+      }
     });
     return worker;
   };
@@ -44,7 +51,7 @@ export function runClusterPrimary(config: WattlineConfig, log: (line: string) =>
     if (stopping) return;
     // A worker that dies is replaced; its devices reconnect to the others meanwhile.
     log(`broker cluster: worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
-    ready -= 1;
+    ready.delete(worker.id);
     setTimeout(fork, 1000).unref();
   });
 
