@@ -1,5 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { createTestDatabase, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import { DocumentedResponses, createTestDatabase, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
 
 /** The API's own surface: its OpenAPI document checked by a real validator, roles, and API keys from issue to revocation. */
 describe('API surface', () => {
@@ -64,12 +64,24 @@ describe('API surface', () => {
     const ids: Record<string, string> = { regionId: 'walk', code: 'WALK', intervalStart: '2013-12-02T17:00:00Z' };
     const concrete = (route: string) =>
       route.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? (route.startsWith('/v1/meters') ? 'walk-m1' : route.startsWith('/v1/regions') ? 'walk' : '00000000-0000-4000-8000-000000000000') : ids[name] ?? 'x'));
-    const call = (method: string, url: string, key: string | null, accept = 'application/json') =>
-      fetch(`${platform.httpUrl}${url}`, {
-        method: method.toUpperCase(),
-        headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
-        body: method === 'get' ? undefined : '{}',
-      });
+    const call = async (method: string, url: string, key: string | null, accept = 'application/json') =>
+      checked(
+        method,
+        await fetch(`${platform.httpUrl}${url}`, {
+          method: method.toUpperCase(),
+          headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
+          body: method === 'get' ? undefined : '{}',
+        }),
+      );
+    // Every answer of the walk, checked against the document: status, media type, body schema.
+    const documented = DocumentedResponses.fromDocument(document);
+    const resolve = (schema: { $ref?: string } | undefined) => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema);
+    const checked = async (method: string, res: Response) => {
+      const text = await res.clone().text();
+      const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+      documented.check(method, res.url, res.status, res.headers.get('content-type'), json);
+      return res;
+    };
     const problem = async (res: Response) => {
       expect([res.url, res.headers.get('content-type')]).toEqual([res.url, expect.stringContaining('application/problem+json')]);
       const body = await res.json();
@@ -103,7 +115,7 @@ describe('API surface', () => {
           expect([route, csv.headers.get('content-type')]).toEqual([route, expect.stringContaining('text/csv')]);
         }
         // A list (items and nextCursor) refuses a cursor it did not issue rather than starting again at page one.
-        if (method === 'get' && operation.responses[200]?.content?.['application/json']?.schema?.properties?.nextCursor) {
+        if (method === 'get' && resolve(operation.responses[200]?.content?.['application/json']?.schema)?.properties?.nextCursor) {
           listed += 1;
           const badCursor = await call(method, `${url}${url.includes('?') ? '&' : '?'}cursor=not-a-cursor-we-issued`, analystKey);
           expect([route, badCursor.status]).toEqual([route, 400]);

@@ -41,8 +41,12 @@ export interface TariffRecord extends Price {
   computedAt: number;
 }
 
-const money = z.string().regex(/^-?\d+(\.\d+)?$/);
-const isoTime = z.iso.datetime({ offset: true });
+/** Money as a decimal string (never a float): "0.0399", "-12.5". */
+export const moneySchema = z.string().regex(/^-?\d+(\.\d+)?$/);
+/** A time as ISO-8601 with an offset: "2013-12-02T17:00:00.000Z". */
+export const isoTimeSchema = z.iso.datetime({ offset: true });
+const money = moneySchema;
+const isoTime = isoTimeSchema;
 
 /** The contract's price: `prices/{regionId}/current`, the forecast's intervals and the REST API. */
 export const pricePayloadSchema = z.strictObject({

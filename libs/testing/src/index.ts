@@ -3,3 +3,4 @@ export * from './platform-process';
 export * from './tcp-proxy';
 export * from './meter-fleet';
 export * from './browser';
+export * from './documented-responses';

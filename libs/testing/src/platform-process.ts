@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { DocumentedResponses } from './documented-responses';
 import { REPO_ROOT, freePort } from './services';
 
 export interface PlatformProcess {
@@ -114,8 +115,14 @@ async function startOnce(
 }
 
 /** A small REST client for tests: JSON in, `{status, body, headers}` out. */
+/**
+ * A client of the REST API. Every answer is checked against the OpenAPI document the API serves
+ * (route, status, media type and JSON body): a test that reads an answer the document does not
+ * describe fails there, naming what differs.
+ */
 export function restClient(baseUrl: string, apiKey: string) {
   const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const documented = DocumentedResponses.of(baseUrl);
     const res = await fetch(`${baseUrl}${route}`, {
       method,
       headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -128,6 +135,7 @@ export function restClient(baseUrl: string, apiKey: string) {
     } catch {
       // CSV and plain text stay text
     }
+    (await documented).check(method, route, res.status, res.headers.get('content-type'), parsed);
     return { status: res.status, body: parsed as any, headers: res.headers, text };
   };
   return {

@@ -1,16 +1,14 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { CLOCK, type Clock } from '@wattline/platform';
 import { RequireRole } from '../auth/api-key.guard';
-import { billQuerySchema, createMeterSchema, listQuerySchema, rangeQuerySchema, resolveRange, type BillQuery, type CreateMeterBody, type RangeQuery } from '../dtos/schemas';
+import { billQuerySchema, createMeterSchema, meterListQuerySchema, rangeQuerySchema, resolveRange, type BillQuery, type CreateMeterBody, type MeterListQuery, type RangeQuery } from '../dtos/schemas';
+import type { ProvisionedMeterResponse, MeterResponse } from '../dtos/responses';
 import { billView, meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
 import { sendPage, sendRangePage, toCsv } from './list-response';
 import { IdParamPipe } from '../dtos/id-param.pipe';
-
-const meterListSchema = listQuerySchema.extend({ regionId: z.string().max(64).optional() });
 
 @Controller('v1/meters')
 export class MetersController {
@@ -22,21 +20,21 @@ export class MetersController {
 
   @Post()
   @RequireRole('admin')
-  async provision(@Body({ schema: createMeterSchema }) body: CreateMeterBody) {
+  async provision(@Body({ schema: createMeterSchema }) body: CreateMeterBody): Promise<ProvisionedMeterResponse> {
     const { meter, mqtt } = await this.catalog.provisionMeter(body);
     return { ...meterView(meter), mqtt };
   }
 
   @Get()
   @RequireRole('analyst')
-  async list(@Query({ schema: meterListSchema }) query: z.output<typeof meterListSchema>, @Req() req: Request, @Res() res: Response) {
+  async list(@Query({ schema: meterListQuerySchema }) query: MeterListQuery, @Req() req: Request, @Res() res: Response) {
     const page = await this.catalog.listMeters(query.limit, query.cursor, query.regionId);
     sendPage(req, res, { items: page.items.map(meterView), nextCursor: page.nextCursor });
   }
 
   @Get(':id')
   @RequireRole('analyst')
-  async get(@Param('id', IdParamPipe) id: string) {
+  async get(@Param('id', IdParamPipe) id: string): Promise<MeterResponse> {
     return meterView(await this.catalog.getMeter(id));
   }
 

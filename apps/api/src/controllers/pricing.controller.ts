@@ -22,6 +22,7 @@ import {
   type SimulationBody,
   type UploadPricesBody,
 } from '../dtos/schemas';
+import type { EventResponse, ExplanationResponse, PriceResponse, PricingVersionResponse, ResponseAnalysisResponse, SimulationResponse, UploadResponse } from '../dtos/responses';
 import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { PricingService } from '../services/pricing.service';
@@ -37,13 +38,13 @@ export class PricingController {
 
   @Get(':id/tariffs/current')
   @RequireRole('analyst')
-  current(@Param('id', IdParamPipe) id: string) {
+  current(@Param('id', IdParamPipe) id: string): Promise<PriceResponse> {
     return this.pricing.current(id);
   }
 
   @Get(':id/tariffs/:intervalStart/explain')
   @RequireRole('analyst')
-  async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string) {
+  async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string): Promise<ExplanationResponse> {
     const at = Date.parse(intervalStart);
     if (Number.isNaN(at) || !/T/.test(intervalStart)) throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', { field: 'intervalStart' });
     return explanationView(await this.pricing.explain(id, at));
@@ -59,7 +60,7 @@ export class PricingController {
   @Post(':id/simulations')
   @RequireRole('analyst')
   @HttpCode(200)
-  async simulate(@Param('id', IdParamPipe) id: string, @Body({ schema: simulationSchema }) body: SimulationBody) {
+  async simulate(@Param('id', IdParamPipe) id: string, @Body({ schema: simulationSchema }) body: SimulationBody): Promise<SimulationResponse> {
     const result = await this.pricing.simulate(id, Date.parse(body.from), Date.parse(body.to), body.pricing);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
@@ -76,7 +77,7 @@ export class PricingController {
   /** Did the tariff work? Treatment (every cohort but `control`) against the control cohort, per price level. */
   @Get(':id/response')
   @RequireRole('analyst')
-  async response(@Param('id', IdParamPipe) id: string, @Query({ schema: responseQuerySchema }) query: ResponseQuery) {
+  async response(@Param('id', IdParamPipe) id: string, @Query({ schema: responseQuerySchema }) query: ResponseQuery): Promise<ResponseAnalysisResponse> {
     const { from, to } = resolveRange(query, this.clock.now());
     return { regionId: id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...(await this.pricing.response(id, from, to, query.control)) };
   }
@@ -91,13 +92,13 @@ export class PricingController {
   @Put(':id/pricing')
   @RequireRole('admin')
   @HttpCode(201)
-  async changePricing(@Param('id', IdParamPipe) id: string, @Body({ schema: putPricingSchema }) body: PutPricingBody) {
+  async changePricing(@Param('id', IdParamPipe) id: string, @Body({ schema: putPricingSchema }) body: PutPricingBody): Promise<PricingVersionResponse> {
     return pricingVersionView(await this.pricing.changePricing(id, body.pricing, Date.parse(body.effectiveFrom)));
   }
 
   @Post(':id/events')
   @RequireRole('admin')
-  async declareEvent(@Param('id', IdParamPipe) id: string, @Body({ schema: declareEventSchema }) body: DeclareEventBody) {
+  async declareEvent(@Param('id', IdParamPipe) id: string, @Body({ schema: declareEventSchema }) body: DeclareEventBody): Promise<EventResponse> {
     return eventView(await this.pricing.declareEvent(id, body));
   }
 
@@ -110,14 +111,14 @@ export class PricingController {
   /** A wholesale price series for wholesale-indexed pricing: JSON `{prices:[…]}`, or text/csv with the columns named in the query. */
   @Post(':id/wholesale-prices')
   @RequireRole('admin')
-  upload(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery) {
+  upload(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery): Promise<UploadResponse> {
     return this.pricing.upload('wholesale', id, this.body(req, query));
   }
 
   /** A published schedule applied as it is (the `schedule` model): JSON `{prices:[{intervalStart,price,band}]}`, or text/csv. */
   @Post(':id/schedules')
   @RequireRole('admin')
-  schedule(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery) {
+  schedule(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery): Promise<UploadResponse> {
     return this.pricing.upload('scheduled', id, this.body(req, query));
   }
 

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { octopusRatesQuerySchema, type OctopusRatesQuery } from '../dtos/schemas';
 import { IdParamPipe } from '../dtos/id-param.pipe';
+import type { OctopusRatesResponse } from '../dtos/responses';
 import { octopusRateView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 
@@ -24,7 +25,7 @@ export class ProductsController {
     @Param('code', IdParamPipe) _code: string,
     @Query({ schema: octopusRatesQuerySchema }) query: OctopusRatesQuery,
     @Req() req: Request,
-  ) {
+  ): Promise<OctopusRatesResponse> {
     const from = query.period_from ? Date.parse(query.period_from) : ALL_TIME.from;
     const to = query.period_to ? Date.parse(query.period_to) : ALL_TIME.to;
     const { count, tariffs } = await this.analytics.ratesNewestFirst(regionId, from, to, query.page_size, query.page);

@@ -10,6 +10,7 @@ import {
   type ListQuery,
   type RangeQuery,
 } from '../dtos/schemas';
+import type { RegionResponse } from '../dtos/responses';
 import { aggregateView, householdBillView, regionView, revisionView, tariffView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { CatalogService } from '../services/catalog.service';
@@ -26,7 +27,7 @@ export class RegionsController {
 
   @Post()
   @RequireRole('admin')
-  async create(@Body({ schema: createRegionSchema }) body: CreateRegionBody) {
+  async create(@Body({ schema: createRegionSchema }) body: CreateRegionBody): Promise<RegionResponse> {
     return regionView(await this.catalog.createRegion(body));
   }
 
@@ -39,7 +40,7 @@ export class RegionsController {
 
   @Get(':id')
   @RequireRole('analyst')
-  async get(@Param('id', IdParamPipe) id: string) {
+  async get(@Param('id', IdParamPipe) id: string): Promise<RegionResponse> {
     return regionView(await this.catalog.getRegion(id));
   }
 

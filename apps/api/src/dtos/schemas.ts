@@ -143,26 +143,29 @@ export const listQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-export const rangeQuerySchema = listQuerySchema.extend({
-  from: isoTime.optional(),
-  to: isoTime.optional(),
-});
+const window = {
+  from: isoTime.optional().meta({ description: 'inclusive, ISO-8601 with offset (default: 24 h before `to`)' }),
+  to: isoTime.optional().meta({ description: 'exclusive (default: now)' }),
+};
+
+export const rangeQuerySchema = listQuerySchema.extend(window);
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
 
 export const responseQuerySchema = z.object({
-  from: isoTime.optional(),
-  to: isoTime.optional(),
-  control: z.string().min(1).max(40).default('control'),
+  ...window,
+  control: z.string().min(1).max(40).default('control').meta({ description: 'the cohort on the flat tariff' }),
 });
 export type ResponseQuery = z.output<typeof responseQuerySchema>;
 
 export const billQuerySchema = z.object({
-  from: isoTime.optional(),
-  to: isoTime.optional(),
+  ...window,
   groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']).default('interval'),
 });
 export type BillQuery = z.output<typeof billQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
+
+export const meterListQuerySchema = listQuerySchema.extend({ regionId: z.string().max(64).optional().meta({ description: "only this region's devices" }) });
+export type MeterListQuery = z.output<typeof meterListQuerySchema>;
 
 /** Octopus Energy's query for unit rates: `period_from`, `period_to`, `page_size` (≤ 1,500) and `page`. */
 export const octopusRatesQuerySchema = z

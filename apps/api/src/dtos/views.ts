@@ -1,15 +1,35 @@
 import Decimal from 'decimal.js';
 import { pricePayload } from '@wattline/contracts';
-import type { AggregateRevision, Bill, BillGroupBy, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
+import type { AggregateRevision, ApiKey, Bill, BillGroupBy, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
 import type { ForecastVersusActual } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
+import type {
+  AggregateResponse,
+  ApiKeyResponse,
+  BillResponse,
+  EventResponse,
+  ExplanationResponse,
+  ForecastResponse,
+  HouseholdBillResponse,
+  MeterResponse,
+  OctopusRatesResponse,
+  PricingVersionResponse,
+  ReadingResponse,
+  RegionResponse,
+  RevisionResponse,
+  TariffResponse,
+} from './responses';
 
-/** Response shapes: domain types with times as ISO-8601. */
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Response shapes: domain types with times as ISO-8601, each typed by its response schema (responses.ts). */
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
-export const regionView = (r: Region) => ({ id: r.id, name: r.name, timezone: r.timezone, currency: r.pricing.currency, pricing: r.pricing, createdAt: iso(r.createdAt) });
+export const regionView = (r: Region): RegionResponse => ({ id: r.id, name: r.name, timezone: r.timezone, currency: r.pricing.currency, pricing: r.pricing, createdAt: iso(r.createdAt) });
 
-export const meterView = (m: Meter) => ({
+export const meterView = (m: Meter): MeterResponse => ({
   id: m.id,
   regionId: m.regionId,
   kind: m.kind,
@@ -21,7 +41,7 @@ export const meterView = (m: Meter) => ({
   revokedAt: iso(m.revokedAt),
 });
 
-export const readingView = (r: StoredReading) => ({
+export const readingView = (r: StoredReading): ReadingResponse => ({
   ts: iso(r.ts),
   periodS: r.periodS,
   consumptionWh: r.consumptionWh,
@@ -31,7 +51,7 @@ export const readingView = (r: StoredReading) => ({
   late: r.late,
 });
 
-export const aggregateView = (a: IntervalAggregate) => ({
+export const aggregateView = (a: IntervalAggregate): AggregateResponse => ({
   regionId: a.regionId,
   intervalStart: iso(a.intervalStart),
   intervalEnd: iso(a.intervalEnd),
@@ -47,7 +67,7 @@ export const aggregateView = (a: IntervalAggregate) => ({
   expostLevel: a.expostLevel ?? null,
 });
 
-export const revisionView = (r: AggregateRevision) => ({
+export const revisionView = (r: AggregateRevision): RevisionResponse => ({
   regionId: r.regionId,
   intervalStart: iso(r.intervalStart),
   version: r.version,
@@ -59,13 +79,13 @@ export const revisionView = (r: AggregateRevision) => ({
   revisedAt: iso(r.revisedAt),
 });
 
-export const tariffView = (t: Tariff) => ({ ...pricePayload(t), feedInPrice: t.feedInPrice });
+export const tariffView = (t: Tariff): TariffResponse => ({ ...pricePayload(t), feedInPrice: t.feedInPrice });
 
-export const pricingVersionView = (v: PricingVersion) => ({ version: v.version, effectiveFrom: iso(v.effectiveFrom), pricing: v.pricing, createdAt: iso(v.createdAt) });
+export const pricingVersionView = (v: PricingVersion): PricingVersionResponse => ({ version: v.version, effectiveFrom: iso(v.effectiveFrom), pricing: v.pricing, createdAt: iso(v.createdAt) });
 
-export const eventView = (e: PeakEvent) => ({ id: e.id, regionId: e.regionId, start: iso(e.start), end: iso(e.end), level: e.level, reason: e.reason, declaredAt: iso(e.declaredAt) });
+export const eventView = (e: PeakEvent): EventResponse => ({ id: e.id, regionId: e.regionId, start: iso(e.start), end: iso(e.end), level: e.level, reason: e.reason, declaredAt: iso(e.declaredAt) });
 
-export const forecastView = (f: ForecastVersusActual) => ({
+export const forecastView = (f: ForecastVersusActual): ForecastResponse => ({
   intervalStart: iso(f.intervalStart),
   intervalEnd: iso(f.intervalEnd),
   forecastDemandWh: f.forecastDemandWh,
@@ -79,7 +99,7 @@ export const forecastView = (f: ForecastVersusActual) => ({
   demandErrorPct: f.actualDemandWh ? Math.round((10_000 * (f.actualDemandWh - f.forecastDemandWh)) / f.actualDemandWh) / 100 : null,
 });
 
-export function explanationView(x: Explanation) {
+export function explanationView(x: Explanation): ExplanationResponse {
   const e = x.tariff.explanation;
   return {
     price: tariffView(x.tariff),
@@ -110,13 +130,13 @@ export function explanationView(x: Explanation) {
  * clients such as evcc and Home Assistant's integrations divide by 100), newest first.
  * `value_exc_vat` is the price before tax, `value_inc_vat` with it.
  */
-export function octopusRateView(t: Tariff) {
+export function octopusRateView(t: Tariff): OctopusRatesResponse['results'][number] {
   const minor = (v: string) => new Decimal(v).times(100).toNumber();
   return { value_exc_vat: minor(t.priceExTax), value_inc_vat: minor(t.price), valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
 }
 
 /** One household's line of a region's bills: totals, the shadow bill, protection and what is due (no lines). */
-export function householdBillView(bill: Bill & { meter: Meter; currency: string }) {
+export function householdBillView(bill: Bill & { meter: Meter; currency: string }): HouseholdBillResponse {
   return {
     meterId: bill.meter.id,
     cohort: bill.meter.cohort,
@@ -130,7 +150,7 @@ export function householdBillView(bill: Bill & { meter: Meter; currency: string 
 }
 
 /** A bill: totals, the shadow bill, protection and what is due; its lines (and groups) with ISO times. */
-export function billView(bill: Bill & { meterId: string; currency: string; timezone: string }, from: number, to: number, groupBy: BillGroupBy) {
+export function billView(bill: Bill & { meterId: string; currency: string; timezone: string }, from: number, to: number, groupBy: BillGroupBy): BillResponse {
   return {
     meterId: bill.meterId,
     from: iso(from),
@@ -146,3 +166,6 @@ export function billView(bill: Bill & { meterId: string; currency: string; timez
     intervals: bill.lines.map(({ revisions, ...l }) => ({ ...l, intervalStart: iso(l.intervalStart), intervalEnd: iso(l.intervalEnd), revisions })),
   };
 }
+
+/** An API key as listed: never its secret. */
+export const apiKeyView = (key: ApiKey): ApiKeyResponse => ({ id: key.id, name: key.name, role: key.role, createdAt: iso(key.createdAt), revokedAt: iso(key.revokedAt ?? null) });

@@ -1,15 +1,8 @@
 import type { DomainErrorCode } from '@wattline/domain';
+import type { ProblemResponse } from '../dtos/responses';
 
-/** RFC 9457 problem details. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  code?: string;
-  errors?: { field: string; message: string }[];
-}
+/** RFC 9457 problem details (the schema is the OpenAPI document's `Problem`). */
+export type Problem = ProblemResponse;
 
 export const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   invalid_json: 400,

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
 import { generateSecret, hashIssuedSecret } from '@wattline/platform';
+import type { ProvisionedMeterResponse } from '../dtos/responses';
 import type { CreateMeterBody, CreateRegionBody } from '../dtos/schemas';
 
 export interface ProvisionedMeter {
   meter: Meter;
   /** MQTT credentials: shown once, stored only as an argon2id hash. */
-  mqtt: { clientId: string; username: string; password: string; topics: Record<string, string> };
+  mqtt: ProvisionedMeterResponse['mqtt'];
 }
 
 /** Regions and devices: creating, provisioning and looking them up. */

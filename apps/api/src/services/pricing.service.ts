@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import type { AnnouncementRecord } from '@wattline/contracts';
+import type { PricePayload } from '@wattline/contracts';
 import {
   DEFAULT_CUTOFF,
   DEFAULT_EVENT_BUDGET,
@@ -50,10 +50,10 @@ export class PricingService {
   ) {}
 
   /** What `prices/{region}/current` carries now (the firm price in force, or the fallback). */
-  async current(regionId: string): Promise<AnnouncementRecord['payload']> {
+  async current(regionId: string): Promise<PricePayload> {
     await this.catalog.getRegion(regionId);
     const announced = await this.pricing.latestAnnouncement(regionId, 'current');
-    if (!announced) throw new DomainError('not_found', `No price has been announced for region ${regionId} yet`);
+    if (announced?.kind !== 'current') throw new DomainError('not_found', `No price has been announced for region ${regionId} yet`);
     return announced.payload;
   }
 

@@ -1,0 +1,362 @@
+import { z } from 'zod';
+import { moneySchema as money, isoTimeSchema as isoTime, pricePayloadSchema } from '@wattline/contracts';
+import { pricingSchema } from './schemas';
+
+/**
+ * Response schemas: what every route answers. The views (views.ts) are typed by them, so the
+ * compiler refuses a view that leaves a field out or adds one the schema does not name, and the
+ * OpenAPI document's components are generated from this registry (openapi.document.ts): the
+ * document, the types and the answers have one source. The e2e tests' REST client validates
+ * every answer against the served document.
+ */
+export const responses = z.registry<{ id: string; description?: string }>();
+
+const nullableTime = isoTime.nullable();
+const int = z.number().int();
+function named<T extends z.ZodType>(schema: T, id: string, description?: string): T {
+  responses.add(schema as z.ZodType, { id, ...(description ? { description } : {}) });
+  return schema;
+}
+
+export const problemSchema = named(
+  z.object({
+    type: z.string(),
+    title: z.string(),
+    status: int,
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+  'Problem',
+  'RFC 9457 problem details: `detail` says what to fix; `errors` names each field',
+);
+
+export const regionResponse = named(
+  z.object({ id: z.string(), name: z.string(), timezone: z.string(), currency: z.string(), pricing: pricingSchema, createdAt: isoTime }),
+  'Region',
+);
+
+export const meterResponse = named(
+  z.object({
+    id: z.string(),
+    regionId: z.string(),
+    kind: z.enum(['meter', 'inverter']),
+    cohort: z.string().nullable().meta({ description: 'the tariff group for the response analysis (e.g. `control` on the flat tariff)' }),
+    online: z.boolean(),
+    statusSince: nullableTime,
+    lastReadingAt: nullableTime,
+    createdAt: isoTime,
+    revokedAt: nullableTime,
+  }),
+  'Meter',
+);
+
+export const provisionedMeterResponse = named(
+  meterResponse.extend({
+    mqtt: z.object({
+      clientId: z.string(),
+      username: z.string(),
+      password: z.string().meta({ description: 'shown once; stored only as a hash' }),
+      topics: z.object({ publishReadings: z.string(), errors: z.string(), status: z.string(), currentPrice: z.string() }),
+    }),
+  }),
+  'ProvisionedMeter',
+  "a new device and its MQTT credentials (the password is shown once)",
+);
+
+export const readingResponse = named(
+  z.object({ ts: isoTime, periodS: int, consumptionWh: z.number(), generationWh: z.number(), seq: int.nullable(), receivedAt: isoTime, late: z.boolean() }),
+  'Reading',
+);
+
+export const aggregateResponse = named(
+  z.object({
+    regionId: z.string(),
+    intervalStart: isoTime,
+    intervalEnd: isoTime,
+    demandWh: z.number(),
+    supplyWh: z.number(),
+    readings: int,
+    metersReporting: int,
+    lateReadings: int,
+    closed: z.boolean(),
+    closedAt: nullableTime,
+    version: int.meta({ description: '1, plus one per revision by late readings' }),
+    measuredUtilisation: z.number().nullable().meta({ description: 'once closed: demand over the region capacity (critical-peak-5)' }),
+    expostLevel: int.nullable().meta({ description: 'once closed: the level the measured utilisation would have set' }),
+  }),
+  'Aggregate',
+);
+
+export const revisionResponse = named(
+  z.object({
+    regionId: z.string(),
+    intervalStart: isoTime,
+    version: int,
+    demandDeltaWh: z.number(),
+    supplyDeltaWh: z.number(),
+    readingsDelta: int,
+    reason: z.string(),
+    revisedBy: z.string(),
+    revisedAt: isoTime,
+  }),
+  'Revision',
+);
+
+export const priceResponse = named(pricePayloadSchema, 'Price', 'a price as announced on prices/{regionId}/current (the MQTT payload)');
+
+export const tariffResponse = named(pricePayloadSchema.extend({ feedInPrice: money }), 'Tariff', 'a firm price as announced, with the feed-in price paid for export in its interval');
+
+const level = int.min(1).max(5);
+
+export const explanationResponse = named(
+  z.object({
+    price: tariffResponse,
+    inputs: z
+      .object({
+        forecastDemandWh: z.number().nullable(),
+        forecastSupplyWh: z.number().nullable(),
+        forecastMethod: z.string().nullable(),
+        wholesalePrice: money.nullable(),
+        scheduledPrice: z.object({ price: money, band: z.string().nullable() }).nullable(),
+        event: z.object({ id: z.string(), level }).nullable(),
+        previousPriceExTax: money.nullable(),
+        timeZone: z.string(),
+      })
+      .nullable(),
+    parameters: pricingSchema.nullable().meta({ description: 'the pricing version it was computed under' }),
+    modelVersion: int,
+    computation: z
+      .object({ rawPriceExTax: money, utilisation: z.number().nullable(), band: z.string().nullable(), constrainedBy: z.array(z.enum(['floor', 'cap', 'ramp'])) })
+      .nullable(),
+    recomputed: z.object({ price: money, priceExTax: money, tax: money, level }).nullable(),
+    matches: z.boolean(),
+    measured: z
+      .object({ demandWh: z.number(), supplyWh: z.number(), utilisation: z.number().nullable(), levelWouldHaveBeen: level.nullable(), demandErrorWh: z.number().nullable() })
+      .nullable(),
+  }),
+  'Explanation',
+  "a firm price's inputs, parameters and model version, a recomputation, and ex post what was measured",
+);
+
+export const forecastResponse = named(
+  z.object({
+    intervalStart: isoTime,
+    intervalEnd: isoTime,
+    forecastDemandWh: z.number(),
+    forecastSupplyWh: z.number(),
+    method: z.string(),
+    madeAt: isoTime,
+    actualDemandWh: z.number().nullable(),
+    actualSupplyWh: z.number().nullable(),
+    closed: z.boolean(),
+    demandErrorWh: z.number().nullable(),
+    demandErrorPct: z.number().nullable(),
+  }),
+  'ForecastVersusActual',
+);
+
+export const pricingVersionResponse = named(
+  z.object({ version: int, effectiveFrom: nullableTime.meta({ description: 'null: from the beginning' }), pricing: pricingSchema, createdAt: isoTime }),
+  'PricingVersion',
+);
+
+export const eventResponse = named(
+  z.object({ id: z.uuid(), regionId: z.string(), start: isoTime, end: isoTime, level: z.union([z.literal(4), z.literal(5)]), reason: z.string(), declaredAt: isoTime }),
+  'PeakEvent',
+);
+
+export const uploadResponse = named(z.object({ stored: int, from: isoTime, to: isoTime }), 'Upload', 'how many interval prices were stored, and the span they cover');
+
+export const apiKeyResponse = named(
+  z.object({ id: z.uuid(), name: z.string(), role: z.enum(['admin', 'analyst']), createdAt: isoTime, revokedAt: nullableTime }),
+  'ApiKey',
+  'an API key as listed: never its secret',
+);
+
+export const issuedApiKeyResponse = named(apiKeyResponse.omit({ revokedAt: true }).extend({ key: z.string().meta({ description: 'the secret, shown once' }) }), 'IssuedApiKey');
+
+export const revokedResponse = named(z.object({ id: z.string(), revokedAt: isoTime }), 'Revoked');
+
+export const issuedCredentialResponse = named(
+  z.object({
+    id: z.string(),
+    kind: z.enum(['service', 'display']),
+    name: z.string(),
+    meterId: z.string().nullable(),
+    subscribe: z.array(z.string()),
+    publish: z.array(z.string()),
+    createdAt: isoTime,
+    mqtt: z.object({ username: z.string(), password: z.string(), clientIdPrefix: z.string().meta({ description: 'a client id must be the username or start with this' }) }),
+  }),
+  'IssuedCredential',
+  'an MQTT credential for a back-office service or a household display (the password is shown once)',
+);
+
+export const octopusRatesResponse = named(
+  z.object({
+    count: int,
+    next: z.url().nullable(),
+    previous: z.url().nullable(),
+    results: z.array(z.object({ value_exc_vat: z.number(), value_inc_vat: z.number(), valid_from: isoTime, valid_to: isoTime, payment_method: z.null() })),
+  }),
+  'OctopusRates',
+  "Octopus Energy's public API shape for unit rates: values in the currency's minor unit (×100) per kWh, newest first",
+);
+
+const billTotals = {
+  consumptionWh: z.number(),
+  generationWh: z.number(),
+  energyCharge: money.meta({ description: 'consumption at the prices before tax' }),
+  standingCharge: money,
+  tax: money,
+  exportCredit: money.meta({ description: 'exported generation at the feed-in price (subtracted)' }),
+  total: money.meta({ description: 'energy + standing + tax − export credit, before protection' }),
+  fallbackWh: z.number().meta({ description: 'energy billed at the fallback rate (no firm price was announced for its interval)' }),
+};
+
+export const householdBillResponse = named(
+  z.object({
+    meterId: z.string(),
+    cohort: z.string().nullable(),
+    currency: z.string(),
+    ...billTotals,
+    shadowTotal: money.nullable().meta({ description: 'the same energy under the flat reference tariff' }),
+    shadowDifference: money.nullable(),
+    protectionRefund: money.nullable(),
+    due: money,
+  }),
+  'HouseholdBill',
+  "one household's bill over the window, without its lines",
+);
+
+const billLine = z.object({
+  intervalStart: isoTime,
+  intervalEnd: isoTime,
+  consumptionWh: z.number(),
+  generationWh: z.number(),
+  version: int.optional(),
+  revisions: z
+    .array(z.object({ version: int, consumptionDeltaWh: z.number(), generationDeltaWh: z.number(), readingsDelta: int, reason: z.string(), revisedBy: z.string(), revisedAt: isoTime }))
+    .optional()
+    .meta({ description: 'late readings that changed this interval after it was priced' }),
+  price: money,
+  priceExTax: money,
+  feedInPrice: money,
+  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
+  energyCharge: money,
+  tax: money,
+  exportCredit: money,
+  cost: money,
+  shadowCost: money.nullable(),
+});
+
+export const billResponse = named(
+  z.object({
+    meterId: z.string(),
+    from: isoTime,
+    to: isoTime,
+    currency: z.string(),
+    timezone: z.string(),
+    groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']),
+    ...billTotals,
+    shadow: z.object({ total: money, difference: money }).nullable().meta({ description: 'the same energy under the flat reference tariff' }),
+    protection: z
+      .object({ capPerYear: money, usedBefore: money, refund: money, usedAfter: money, remaining: money })
+      .nullable()
+      .meta({ description: 'the yearly cap on what the household pays above the shadow bill' }),
+    due: money.meta({ description: 'total − protection refund' }),
+    groups: z.array(z.object({ period: z.string(), ...billTotals, shadowTotal: money.nullable(), protectionRefund: money })),
+    intervals: z.array(billLine),
+  }),
+  'Bill',
+);
+
+const priceAndLevel = z.object({ price: money, level });
+
+export const simulationResponse = named(
+  z.object({
+    regionId: z.string(),
+    from: isoTime,
+    to: isoTime,
+    pricing: pricingSchema,
+    skipped: int.meta({ description: 'published intervals without stored inputs, left out' }),
+    intervals: z.array(z.object({ intervalStart: isoTime, published: priceAndLevel, simulated: priceAndLevel.nullable() })),
+    households: z.array(
+      z.object({ meterId: z.string(), consumptionWh: z.number(), generationWh: z.number(), publishedCost: money, simulatedCost: money, change: money, changePct: z.number().nullable() }),
+    ),
+  }),
+  'Simulation',
+  'per interval the published and the simulated price; per household the cost at both and the change',
+);
+
+const cohortUsage = z.object({ meters: int, meterIntervals: int, meanWh: z.number() }).nullable();
+
+export const responseAnalysisResponse = named(
+  z.object({
+    regionId: z.string(),
+    from: isoTime,
+    to: isoTime,
+    control: z.string(),
+    baselineLevel: level.nullable(),
+    baselineRatio: z.number().nullable(),
+    levels: z.array(
+      z.object({
+        level,
+        treatment: cohortUsage,
+        control: cohortUsage,
+        ratio: z.number().nullable().meta({ description: 'treatment mean over control mean at this level' }),
+        effectPct: z.number().nullable().meta({ description: "how much more (+) or less (−) the treatment used than at the baseline level, relative to the control group" }),
+      }),
+    ),
+  }),
+  'ResponseAnalysis',
+  'did the tariff work: mean consumption per household and interval at each price level, dynamic tariff against the control cohort',
+);
+
+/** A page of a list: `{items, nextCursor}`, registered as `<Item>Page`. */
+function pageOf<T extends z.ZodType>(item: T) {
+  const id = responses.get(item)?.id;
+  if (!id) throw new Error('a page is of a registered response schema');
+  return named(z.object({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last' }) }), `${id}Page`);
+}
+
+/** Every list's page, by the item it lists. */
+export const pages = {
+  region: pageOf(regionResponse),
+  meter: pageOf(meterResponse),
+  reading: pageOf(readingResponse),
+  aggregate: pageOf(aggregateResponse),
+  revision: pageOf(revisionResponse),
+  tariff: pageOf(tariffResponse),
+  forecast: pageOf(forecastResponse),
+  pricingVersion: pageOf(pricingVersionResponse),
+  event: pageOf(eventResponse),
+  apiKey: pageOf(apiKeyResponse),
+  householdBill: pageOf(householdBillResponse),
+};
+
+export type ProblemResponse = z.output<typeof problemSchema>;
+export type RegionResponse = z.output<typeof regionResponse>;
+export type MeterResponse = z.output<typeof meterResponse>;
+export type ProvisionedMeterResponse = z.output<typeof provisionedMeterResponse>;
+export type ReadingResponse = z.output<typeof readingResponse>;
+export type AggregateResponse = z.output<typeof aggregateResponse>;
+export type RevisionResponse = z.output<typeof revisionResponse>;
+export type PriceResponse = z.output<typeof priceResponse>;
+export type TariffResponse = z.output<typeof tariffResponse>;
+export type ExplanationResponse = z.output<typeof explanationResponse>;
+export type ForecastResponse = z.output<typeof forecastResponse>;
+export type PricingVersionResponse = z.output<typeof pricingVersionResponse>;
+export type EventResponse = z.output<typeof eventResponse>;
+export type UploadResponse = z.output<typeof uploadResponse>;
+export type ApiKeyResponse = z.output<typeof apiKeyResponse>;
+export type IssuedApiKeyResponse = z.output<typeof issuedApiKeyResponse>;
+export type RevokedResponse = z.output<typeof revokedResponse>;
+export type IssuedCredentialResponse = z.output<typeof issuedCredentialResponse>;
+export type OctopusRatesResponse = z.output<typeof octopusRatesResponse>;
+export type HouseholdBillResponse = z.output<typeof householdBillResponse>;
+export type BillResponse = z.output<typeof billResponse>;
+export type SimulationResponse = z.output<typeof simulationResponse>;
+export type ResponseAnalysisResponse = z.output<typeof responseAnalysisResponse>;
