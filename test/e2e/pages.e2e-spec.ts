@@ -62,7 +62,7 @@ describe('web pages in Chromium', () => {
     const levels = await page.$$eval('#forecast div', (bars) => bars.map((b) => Number((b as HTMLElement).dataset.level)));
     expect(levels.every((l) => l >= 1 && l <= 5)).toBe(true);
     await page.waitForSelector('#household', { state: 'visible' });
-    expect(await page.textContent('#household')).toMatch(/Used [\d.]+ kWh for [\d.]+ GBP \(flat tariff: [\d.]+\)/);
+    expect(await page.textContent('#household')).toMatch(/Used [\d.]+ kWh for [\d.]+ GBP \(flat tariff: [\d.]+\)Last 30 min: [\d.]+ kWh for [\d.]+ GBP/);
     await page.screenshot({ path: path.join(SHOTS, 'display-fallback.png'), fullPage: true });
 
     // The region's clock moves on (the next half hour's readings): a new price, no reload.

@@ -257,6 +257,30 @@ export class KafkaStream implements StreamPort {
           { name: 'min.insync.replicas', value: String(this.options.minInsyncReplicas ?? 1) },
         ],
       }));
-    if (wanted.length > 0) await this.admin.createTopics({ topics: wanted, waitForLeaders: true });
+    if (wanted.length === 0) return;
+    await this.admin.createTopics({ topics: wanted, waitForLeaders: false });
+    await this.waitForLeaders(wanted.map((w) => w.topic));
+  }
+
+  /**
+   * Waits until every partition of new topics has a leader. kafkajs' own `waitForLeaders`
+   * retries only LEADER_NOT_AVAILABLE, but a broker asked for the metadata of a topic created a
+   * moment ago may still answer UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this
+   * topic-partition"), and kafkajs then gives up (src/admin/index.js, createTopics; the race of
+   * tulios/kafkajs#815). Both answers mean "not yet" here.
+   */
+  private async waitForLeaders(topics: string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: found } = await this.admin.fetchTopicMetadata({ topics });
+        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`the new topics ${topics.join(', ')} have no leader after ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }

@@ -71,7 +71,12 @@ client.on('message', (topic, payload) => {
   if (topic.endsWith('/forecast')) renderForecast(body.intervals || []);
   if (topic.endsWith('/summary')) renderHousehold(body);
 });
-const amount = (v) => v === null || v === undefined ? '–' : Number(v).toFixed(2); // sums of money: to the penny
+// Sums of money to the penny; an amount under a tenth of the unit keeps up to four decimals (a half hour's 0.0032, not 0.00).
+const amount = (v) => {
+  if (v === null || v === undefined) return '–';
+  const n = Number(v);
+  return n !== 0 && Math.abs(n) < 0.1 ? String(Number(n.toFixed(4))) : n.toFixed(2);
+};
 function render() {
   if (!current) return;
   // The precision the tariff has: 0.0399 stays 0.0399, 15.0000 reads 15.00.
@@ -102,7 +107,7 @@ function renderHousehold(s) {
   const vs = s.today.shadowCost === null ? '' : ' (flat tariff: ' + amount(s.today.shadowCost) + ')';
   $('household-body').innerHTML =
     'Used <b id="hh-today">' + kwh(s.today.consumptionWh) + '</b> for <b id="hh-cost">' + amount(s.today.cost) + ' ' + s.currency + '</b>' + vs +
-    (s.lastInterval ? '<br>Last half hour: ' + kwh(s.lastInterval.consumptionWh) + ' for ' + amount(s.lastInterval.cost) + ' ' + s.currency : '') +
+    (s.lastInterval ? '<br>Last ' + Math.round((Date.parse(s.lastInterval.intervalEnd) - Date.parse(s.lastInterval.intervalStart)) / 60000) + ' min: ' + kwh(s.lastInterval.consumptionWh) + ' for ' + amount(s.lastInterval.cost) + ' ' + s.currency : '') +
     (s.protection ? '<br>Protection used this year: ' + amount(s.protection.used) + ' of ' + amount(s.protection.capPerYear) + ' ' + s.currency : '');
 }
 setInterval(render, 1000);
