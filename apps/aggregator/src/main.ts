@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { PlatformModule, exitOnFailure, runApp } from '@wattline/platform';
+import { PlatformModule, exitOnFailure, listenHttp, runApp } from '@wattline/platform';
 import { AggregatorModule } from './aggregator.module';
 
 /** The aggregator alone; replicas form one Kafka consumer group. */
@@ -10,7 +10,7 @@ exitOnFailure(
     class AggregatorAppModule {}
     // /health and /metrics on HTTP_PORT, so each instance of a scaled-out deployment can be probed.
     const app = await NestFactory.create(AggregatorAppModule, { forceCloseConnections: true });
-    await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
+    await listenHttp(app, infra.config);
     return app;
   }),
 );

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { PlatformModule, exitOnFailure, runApp } from '@wattline/platform';
+import { PlatformModule, exitOnFailure, listenHttp, runApp } from '@wattline/platform';
 import { ApiModule } from './api.module';
 
 /** The REST API alone; stateless, so any number behind an HTTP load balancer. */
@@ -9,7 +9,7 @@ exitOnFailure(
     @Module({ imports: [PlatformModule.forRoot(infra), ApiModule] })
     class ApiAppModule {}
     const app = await NestFactory.create(ApiAppModule, { forceCloseConnections: true });
-    await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
+    await listenHttp(app, infra.config);
     return app;
   }),
 );

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@wattline/config';
-import { HEALTH, Metrics, PlatformModule, exitOnFailure, runApp, type HealthRegistry } from '@wattline/platform';
+import { HEALTH, Metrics, PlatformModule, exitOnFailure, listenHttp, runApp, type HealthRegistry } from '@wattline/platform';
 import { BrokerModule } from './broker.module';
 import { isClusterPrimary, isClusterWorker, runClusterPrimary, serveClusterWorker } from './cluster/broker-cluster';
 
@@ -37,7 +37,7 @@ if (isClusterPrimary(config)) {
         return app;
       }
       // /health and /metrics on HTTP_PORT, so each instance of a scaled-out deployment can be probed.
-      await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
+      await listenHttp(app, infra.config);
       return app;
     }),
   );

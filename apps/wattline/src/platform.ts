@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AggregatorModule } from '../../aggregator/src/aggregator.module';
 import { ApiModule } from '../../api/src/api.module';
 import { BrokerModule } from '../../broker/src/broker.module';
-import { PlatformModule, runApp } from '@wattline/platform';
+import { PlatformModule, listenHttp, runApp } from '@wattline/platform';
 
 /**
  * The all-in-one composition root: broker, aggregator and API in one process on the
@@ -14,7 +14,7 @@ export async function startPlatform() {
     @Module({ imports: [PlatformModule.forRoot(infra), BrokerModule, AggregatorModule, ApiModule] })
     class WattlineModule {}
     const app: INestApplication = await NestFactory.create(WattlineModule, { forceCloseConnections: true });
-    await app.listen(infra.config.HTTP_PORT, infra.config.HTTP_HOST);
+    await listenHttp(app, infra.config);
     return app;
   });
   const { config } = started.infra;

@@ -7,3 +7,4 @@ export * from './run-app';
 export * from './control-bus';
 export * from './health';
 export * from './logging';
+export * from './http-server';
