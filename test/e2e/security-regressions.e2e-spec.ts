@@ -151,6 +151,27 @@ describe('security regressions', () => {
     expect(last.connected).toBe(true);
   });
 
+  it('cuts a revoked display or service credential off at once and refuses it after, leaving the others connected', async () => {
+    const display = (await api.post(`/v1/meters/${M1}/display-credentials`, {})).body;
+    const service = (await api.post('/v1/service-credentials', { name: 'revoked later', subscribe: ['meters/+/status'] })).body;
+    expect(display).toMatchObject({ kind: 'display', meterId: M1, subscribe: [`prices/london/#`, `households/${M1}/#`], publish: [] });
+    const login = (c: { mqtt: { username: string; password: string } }) => ({ clientId: c.mqtt.username, username: c.mqtt.username, password: c.mqtt.password });
+    const [onDisplay, onService] = [await connect(login(display)), await connect(login(service))];
+    const displayClosed = new Promise<void>((resolve) => onDisplay.once('close', () => resolve()));
+    const revoked = await api.post(`/v1/service-credentials/${display.id}/revoke`, {});
+    expect(revoked).toMatchObject({ status: 200, body: { id: display.id } });
+    await displayClosed;
+    expect(await refusal(login(display))).toBe(4);
+    // The service credential was not named: still connected, still let in.
+    expect(onService.connected).toBe(true);
+    const serviceClosed = new Promise<void>((resolve) => onService.once('close', () => resolve()));
+    expect((await api.post(`/v1/service-credentials/${service.id}/revoke`, {})).status).toBe(200);
+    await serviceClosed;
+    expect(await refusal(login(service))).toBe(4);
+    // Revoking again, or what was never issued, is a 404 problem.
+    expect((await api.post(`/v1/service-credentials/${service.id}/revoke`, {})).body).toMatchObject({ status: 404, detail: expect.stringContaining(service.id) });
+  });
+
   it('answers bad REST input with problem+json that says what to fix, never 500 or a silent restart', async () => {
     const problem = async (res: Promise<{ status: number; body: any; headers: Headers }>, status: number, field?: string) => {
       const { status: got, body, headers } = await res;

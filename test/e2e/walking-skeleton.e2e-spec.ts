@@ -307,6 +307,17 @@ describe('live readings (ts = now) on the embedded defaults', () => {
       expect(announced.at).toBeLessThanOrEqual(Date.parse(firm.validFrom as string));
       const listed = await api.get(`/v1/regions/kitakyushu/tariffs?from=${new Date(Date.now() - 60_000).toISOString()}`);
       expect(listed.body.items.map((t: { intervalStart: string }) => t.intervalStart)).toContain(firm.intervalStart);
+
+      // A reading for an interval already closed is stored late: the aggregate gets a new
+      // version and the revision trail says by how much, by whom and when.
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const closed = await expectEventually(async () => (await api.get(`/v1/regions/kitakyushu/aggregates?from=${since}`)).body.items.find((a: { closed: boolean }) => a.closed), { what: 'a closed interval' });
+      await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.parse(closed.intervalStart) + 500, periodS: 1, consumptionWh: 7 }), { qos: 1 });
+      const revision = await expectEventually(async () => (await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`)).body.items.find((r: { intervalStart: string }) => r.intervalStart === closed.intervalStart), { what: 'the revision' });
+      expect(revision).toMatchObject({ regionId: 'kitakyushu', version: closed.version + 1, demandDeltaWh: 7, supplyDeltaWh: 0, readingsDelta: 1, reason: 'late readings' });
+      const revised = (await api.get(`/v1/regions/kitakyushu/aggregates?from=${closed.intervalStart}&to=${closed.intervalEnd}`)).body.items[0];
+      expect(revised).toMatchObject({ version: closed.version + 1, demandWh: closed.demandWh + 7, lateReadings: closed.lateReadings + 1 });
+      expect((await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`, { accept: 'text/csv' })).text.split('\n')[0]).toBe('regionId,intervalStart,version,demandDeltaWh,supplyDeltaWh,readingsDelta,reason,revisedBy,revisedAt');
       await meter.endAsync();
     } finally {
       await platform.stop();
