@@ -3,7 +3,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { REPO_ROOT, createTestDatabase, expectEventually, launchChromium, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import { REPO_ROOT, createTestDatabase, expectEventually, launchChromium, restClient, startPlatformProcess, startTcpProxy, type PlatformProcess } from '@wattline/testing';
 
 /**
  * The household display and the analysts' dashboard in a real browser: Debian's Chromium,
@@ -11,7 +11,8 @@ import { REPO_ROOT, createTestDatabase, expectEventually, launchChromium, restCl
  * up to 16:30; the display (with one household's display credential) must show the price in
  * force, the schedule announced at the cut-off as a chart, the household's own day, then a new
  * price without a reload when the region's clock moves; the dashboard must draw its charts from
- * the API. Screenshots go to test-output/screenshots (ignored by git).
+ * the API; when its link to the broker drops, the display must say so. Screenshots go to
+ * test-output/screenshots (ignored by git).
  */
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
@@ -20,15 +21,21 @@ describe('web pages in Chromium', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let platform: PlatformProcess;
   let browser: Browser;
+  // The display reaches the broker's WebSocket listener through a link the test can cut.
+  let link: Awaited<ReturnType<typeof startTcpProxy>>;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     browser = await launchChromium();
     db = await createTestDatabase({ empty: true });
-    platform = await startPlatformProcess({ DATABASE_URL: db.url, MQTT_MAX_PUBLISH_RATE: '100000' });
+    const wsListener = { host: '127.0.0.1', port: 0 };
+    link = await startTcpProxy(wsListener);
+    platform = await startPlatformProcess({ DATABASE_URL: db.url, MQTT_MAX_PUBLISH_RATE: '100000', PUBLIC_MQTT_WS_URL: `ws://127.0.0.1:${link.port}/mqtt` });
+    wsListener.port = platform.ports.ws;
   }, 300_000);
 
   afterAll(async () => {
+    await link?.close();
     await browser?.close();
     await platform?.stop();
     await db?.drop();
@@ -57,6 +64,8 @@ describe('web pages in Chromium', () => {
     // Day 1 had no schedule: the fallback, said as such, with the precision the tariff has.
     expect(await page.textContent('#price')).toBe('0.0399');
     expect(await page.textContent('#level')).toContain('Fallback');
+    // Coloured by its level (the fallback is announced at level 3, yellow).
+    expect(await page.$eval('#price', (el) => getComputedStyle(el).color)).toBe('rgb(234, 179, 8)');
     await page.waitForFunction(() => document.querySelectorAll('#forecast div').length >= 48);
     expect(await page.textContent('#schedule-title')).toContain('Schedule announced');
     const levels = await page.$$eval('#forecast div', (bars) => bars.map((b) => Number((b as HTMLElement).dataset.level)));
@@ -70,6 +79,18 @@ describe('web pages in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('price')?.dataset.validFrom === '2013-12-02T17:00:00.000Z');
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'display-next-interval.png'), fullPage: true });
+
+    // The link to the broker drops: the display says it is offline and that its price may be
+    // out of date, keeps the last one it had; when the link is back it is live again.
+    link.pause();
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('offline'));
+    expect(await page.textContent('#status')).toContain('the price shown may be out of date');
+    expect(await page.$eval('main', (el) => el.classList.contains('offline'))).toBe(true);
+    expect(await page.$eval('#price', (el) => (el as HTMLElement).dataset.validFrom)).toBe('2013-12-02T17:00:00.000Z');
+    await page.screenshot({ path: path.join(SHOTS, 'display-offline.png'), fullPage: true });
+    link.resume();
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'), undefined, { timeout: 20_000 });
+    expect(await page.$eval('main', (el) => el.classList.contains('offline'))).toBe(false);
 
     // The dashboard draws from the API: the energy chart, the forecast against actual, the schedule
     // announced ahead, the fleet, and the households' bills against the shadow bill.

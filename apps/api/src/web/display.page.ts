@@ -30,6 +30,8 @@ export function displayPage(regionId: string, wsUrl: string | null, wsPort: numb
   .fallback{color:#fbbf24!important}
   @media (max-width:420px){.price{font-size:2.6rem}}
   #status{font-size:.8rem;margin-top:1rem;color:#64748b}
+  main.offline .price{opacity:.45}
+  main.offline #status{color:#fbbf24;font-size:.95rem;font-weight:600}
 </style></head>
 <body><main>
   <h1>Electricity price · region <strong>${escapeHtml(regionId)}</strong></h1>
@@ -60,11 +62,16 @@ let current = null;
 // With a household's display credential (?username=&password=&meter=), its own summary too.
 const meter = q.get('meter');
 client.on('connect', () => {
+  document.querySelector('main').classList.remove('offline');
   $('status').textContent = 'live · ' + url;
   client.subscribe('prices/' + cfg.regionId + '/#', { qos: 1 });
   if (meter) client.subscribe('households/' + meter + '/summary', { qos: 1 });
 });
-client.on('close', () => { $('status').textContent = 'offline: reconnecting… (the price shown may be out of date)'; });
+client.on('close', () => {
+  // Said where it is seen: the price greyed out, the warning in the display's warning colour.
+  document.querySelector('main').classList.add('offline');
+  $('status').textContent = 'offline: reconnecting… (the price shown may be out of date)';
+});
 client.on('message', (topic, payload) => {
   const body = JSON.parse(payload.toString());
   if (topic.endsWith('/current')) { current = body; render(); }
@@ -83,6 +90,7 @@ function render() {
   $('price').dataset.validFrom = current.validFrom || '';
   $('price').textContent = current.price.replace(/(\\.\\d\\d\\d*?)0+$/, '$1');
   $('unit').textContent = current.currency + '/' + current.unit;
+  $('price').style.color = colours[current.level - 1]; // the price itself in its level's colour
   [...$('levels').children].forEach((el, i) => { el.className = i < current.level ? 'l' + current.level : ''; });
   $('level').className = current.basis === 'fallback' ? 'meta fallback' : 'meta';
   $('level').textContent = current.basis === 'fallback'
