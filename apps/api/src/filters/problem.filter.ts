@@ -21,7 +21,7 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const problem = this.toProblem(exception);
     problem.instance = req.originalUrl;
-    if (problem.status >= 500) this.logger.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? exception}`);
+    if (problem.status >= 500) this.logger.error(`${req.method} ${redactSecrets(req.originalUrl)}: ${(exception as Error)?.stack ?? exception}`);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -58,4 +58,9 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
   }
+}
+
+/** A URL as it may be logged: the secrets pages take in the query (a display's `password`, the dashboard's `key`) blanked. */
+export function redactSecrets(url: string): string {
+  return url.replace(/([?&](?:password|key|apiKey|token)=)[^&#]*/gi, '$1***');
 }

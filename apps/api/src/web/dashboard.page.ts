@@ -195,7 +195,9 @@ async function bills(region, range) {
   const currency = items[0]?.currency ?? '';
   const due = items.reduce((s, b) => s + Number(b.due), 0), shadow = items.reduce((s, b) => s + Number(b.shadowTotal ?? 0), 0);
   $('k-due').textContent = items.length ? due.toFixed(2) + ' ' + currency : '–';
-  $('k-shadow').textContent = items.length ? shadow.toFixed(2) + ' ' + currency : '–';
+  // No reference tariff (referencePrice) means no shadow bill: said so, not summed as 0.
+  const shadowed = items.filter((b) => b.shadowTotal !== null);
+  $('k-shadow').textContent = shadowed.length ? shadow.toFixed(2) + ' ' + currency : items.length ? 'no reference tariff' : '–';
   $('bills-note').textContent = items.length + ' households; protection refunds ' + items.reduce((s, b) => s + Number(b.protectionRefund ?? 0), 0).toFixed(2) + ' ' + currency;
 }
 async function response(region, range) {

@@ -155,12 +155,20 @@ export class CitySimulator {
       if (!res.ok && res.status !== 409) throw new Error(`${path}: ${res.status} ${json.detail ?? ''}`);
       return { status: res.status, json };
     };
-    // The LCL trial's own price points (p/kWh: Low 3.99, Normal 11.76, High 67.20) as levels 1, 2 and 5.
+    // The LCL trial's own price points (p/kWh: Low 3.99, Normal 11.76, High 67.20) as levels 1, 2 and 5;
+    // the shadow bill at the flat 14.228p its Std households paid (data/README.md).
     await post('/v1/regions', {
       id: regionId,
       name: 'London, Low Carbon London trial households',
       timezone: 'Europe/London',
-      pricing: { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'], capacityKw: Math.max(1, this.options.households * 0.8), thresholds: [0.5, 0.7, 0.85, 1.0] },
+      pricing: {
+        model: 'critical-peak-5',
+        currency: 'GBP',
+        levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'],
+        capacityKw: Math.max(1, this.options.households * 0.8),
+        thresholds: [0.5, 0.7, 0.85, 1.0],
+        referencePrice: '0.14228',
+      },
     });
     const lclIds = byHome.map((slots) => [...slots.values()][0]?.lclId ?? 'home');
     const device = async (id: string, kind: 'meter' | 'inverter', n: number) => {
