@@ -20,6 +20,10 @@ describe('the OpenAPI document', () => {
     const refs = JSON.stringify(document).match(/#\/components\/schemas\/\w+/g) ?? [];
     expect(refs.length).toBeGreaterThan(30);
     expect(refs.map((r) => r.split('/').pop()).filter((name) => !components.includes(name!))).toEqual([]);
+    // Times are said by `format: date-time` alone, not also by zod's 400-character pattern.
+    const times = JSON.stringify(document).match(/\{[^{}]*"format":"date-time"[^{}]*\}/g) ?? [];
+    expect(times.length).toBeGreaterThan(50);
+    expect(times.filter((t) => t.includes('"pattern"'))).toEqual([]);
     // Generated from the zod schemas, not hand-written: a required list and closed objects, as zod writes them.
     expect(document.components.schemas.Meter).toMatchObject({ required: expect.arrayContaining(['id', 'cohort', 'online']), additionalProperties: false });
     for (const [route, operations] of Object.entries(document.paths)) {

@@ -51,9 +51,20 @@ function bare(schema: Json): Json {
   return rest;
 }
 
+/**
+ * zod writes its ISO-8601 check as a 400-character `pattern` beside `format: date-time`; the
+ * format says the same (RFC 3339, offset required) to readers and validators alike.
+ */
+const JSON_SCHEMA = {
+  unrepresentable: 'any',
+  override: (ctx: { jsonSchema: Json }) => {
+    if (ctx.jsonSchema.format === 'date-time') delete ctx.jsonSchema.pattern;
+  },
+} as const;
+
 /** Every registered response schema as a component, referring to each other by `$ref`. */
 function components(): Record<string, Json> {
-  const { schemas } = z.toJSONSchema(responses, { io: 'output', unrepresentable: 'any', uri: (id) => `${COMPONENTS}${id}` });
+  const { schemas } = z.toJSONSchema(responses, { ...JSON_SCHEMA, io: 'output', uri: (id) => `${COMPONENTS}${id}` });
   return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, bare(schema as Json)]));
 }
 
@@ -66,12 +77,12 @@ function ref(schema: z.ZodType): Json {
 
 const requestBody = (schema: z.ZodType, more: Json = {}) => ({
   required: true,
-  content: { 'application/json': { schema: bare(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json) }, ...more },
+  content: { 'application/json': { schema: bare(z.toJSONSchema(schema, { ...JSON_SCHEMA, io: 'input' }) as Json) }, ...more },
 });
 
 /** A query schema's fields as OpenAPI query parameters. */
 function query(schema: z.ZodType): Json[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Json>; required?: string[] };
+  const json = z.toJSONSchema(schema, { ...JSON_SCHEMA, io: 'input' }) as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
     return { name, in: 'query', required: json.required?.includes(name) ?? false, schema: rest, ...(description ? { description } : {}) };

@@ -113,11 +113,13 @@ async function load() {
     const price = new Map(tariffs.map((t) => [t.intervalStart, t]));
     const labels = aggregates.map((a) => new Date(a.intervalStart).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
     const kwh = (wh) => wh / 1000;
+    const openDash = (ctx) => (aggregates[ctx.p1DataIndex]?.closed ? undefined : [5, 4]);
     energyChart?.destroy(); levelChart?.destroy();
     energyChart = new Chart($('energy'), {
       data: { labels, datasets: [
-        { type: 'line', label: 'demand (kWh)', data: aggregates.map((a) => kwh(a.demandWh)), borderColor: '#2563eb', backgroundColor: '#2563eb33', fill: true, pointRadius: 0, yAxisID: 'energy' },
-        { type: 'line', label: 'local supply (kWh)', data: aggregates.map((a) => kwh(a.supplyWh)), borderColor: '#16a34a', backgroundColor: '#16a34a33', fill: true, pointRadius: 0, yAxisID: 'energy' },
+        // An interval still open (readings arriving) is drawn dashed: its sum is not final.
+        { type: 'line', label: 'demand (kWh)', data: aggregates.map((a) => kwh(a.demandWh)), borderColor: '#2563eb', backgroundColor: '#2563eb33', fill: true, pointRadius: 0, yAxisID: 'energy', segment: { borderDash: openDash } },
+        { type: 'line', label: 'local supply (kWh)', data: aggregates.map((a) => kwh(a.supplyWh)), borderColor: '#16a34a', backgroundColor: '#16a34a33', fill: true, pointRadius: 0, yAxisID: 'energy', segment: { borderDash: openDash } },
         { type: 'line', label: 'price (per kWh)', data: aggregates.map((a) => price.get(a.intervalStart) ? Number(price.get(a.intervalStart).price) : null), borderColor: '#dc2626', stepped: true, pointRadius: 0, yAxisID: 'price' },
       ] },
       options: { animation: false, interaction: { mode: 'index', intersect: false }, scales: { energy: { position: 'left', title: { display: true, text: 'kWh per interval' } }, price: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'price per kWh' } } } },
@@ -213,7 +215,7 @@ async function response(region, range) {
     ] },
     options: { scales: { wh: { position: 'left', title: { display: true, text: 'Wh' } }, pct: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: '%' } } } },
   });
-  $('response-note').textContent = levels.length ? 'baseline: level ' + r.baselineLevel + '; ' + levels.filter((l) => l.effectPct !== null).map((l) => 'level ' + l.level + ' ' + (l.effectPct > 0 ? '+' : '') + l.effectPct.toFixed(1) + ' %').join(', ') : 'no cohort "' + control + '" with data in this range';
+  $('response-note').textContent = levels.length ? 'baseline: level ' + r.baselineLevel + '; ' + levels.filter((l) => l.effectPct !== null).map((l) => 'level ' + l.level + ' ' + (l.effectPct > 0 ? '+' : '') + l.effectPct.toFixed(1) + ' %').join(', ') : 'no cohort "' + control + '" with data in this range: give the meters of households on the flat tariff that cohort (POST /v1/meters, "cohort")';
 }
 $('load').onclick = load;
 if ($('key').value) load();
