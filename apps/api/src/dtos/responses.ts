@@ -32,8 +32,11 @@ export const problemSchema = named(
   'RFC 9457 problem details: `detail` says what to fix; `errors` names each field',
 );
 
+/** A pricing model and its parameters, as accepted by PUT /v1/regions/{id}/pricing. */
+const pricing = named(pricingSchema, 'Pricing', 'a pricing model and its parameters (the model names which fields apply)');
+
 export const regionResponse = named(
-  z.object({ id: z.string(), name: z.string(), timezone: z.string(), currency: z.string(), pricing: pricingSchema, createdAt: isoTime }),
+  z.object({ id: z.string(), name: z.string(), timezone: z.string(), currency: z.string(), pricing, createdAt: isoTime }),
   'Region',
 );
 
@@ -125,7 +128,7 @@ export const explanationResponse = named(
         timeZone: z.string(),
       })
       .nullable(),
-    parameters: pricingSchema.nullable().meta({ description: 'the pricing version it was computed under' }),
+    parameters: pricing.nullable().meta({ description: 'the pricing version it was computed under' }),
     modelVersion: int,
     computation: z
       .object({ rawPriceExTax: money, utilisation: z.number().nullable(), band: z.string().nullable(), constrainedBy: z.array(z.enum(['floor', 'cap', 'ramp'])) })
@@ -158,7 +161,7 @@ export const forecastResponse = named(
 );
 
 export const pricingVersionResponse = named(
-  z.object({ version: int, effectiveFrom: nullableTime.meta({ description: 'null: from the beginning' }), pricing: pricingSchema, createdAt: isoTime }),
+  z.object({ version: int, effectiveFrom: nullableTime.meta({ description: 'null: from the beginning' }), pricing, createdAt: isoTime }),
   'PricingVersion',
 );
 
@@ -280,7 +283,7 @@ export const simulationResponse = named(
     regionId: z.string(),
     from: isoTime,
     to: isoTime,
-    pricing: pricingSchema,
+    pricing,
     skipped: int.meta({ description: 'published intervals without stored inputs, left out' }),
     intervals: z.array(z.object({ intervalStart: isoTime, published: priceAndLevel, simulated: priceAndLevel.nullable() })),
     households: z.array(
