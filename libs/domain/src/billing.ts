@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { localDayStart, localParts, nextLocalDayStart } from './local-time';
+import { localDayStart, localDayStartsBetween, localParts } from './local-time';
 import { money, type Money } from './pricing';
 import type { PriceBasis } from './prices';
 
@@ -101,6 +101,7 @@ export interface BillInput {
 }
 
 const kwh = (wh: number) => new Decimal(wh).dividedBy(1000);
+const ZERO = new Decimal(0);
 
 /** A line with its amounts exact (sums are taken on these; only what is shown is rounded). */
 interface ExactLine {
@@ -126,8 +127,7 @@ export function buildBill(input: BillInput): Bill {
   const firstDay = localDayStart(input.from, timeZone);
   const yearStart = input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
   // Local day boundaries, computed once (time-zone arithmetic is the costly part), then each line found by search.
-  const dayStarts: number[] = [];
-  for (let day = Math.min(yearStart, localDayStart(input.energy[0]?.intervalStart ?? yearStart, timeZone)); day < input.to; day = nextLocalDayStart(day, timeZone)) dayStarts.push(day);
+  const dayStarts = localDayStartsBetween(Math.min(yearStart, input.energy[0]?.intervalStart ?? yearStart), input.to, timeZone);
   const dayOf = (t: number) => {
     let lo = 0;
     let hi = dayStarts.length - 1;
@@ -139,7 +139,14 @@ export function buildBill(input: BillInput): Bill {
     return dayStarts[lo];
   };
   const termsByDay = new Map(dayStarts.map((d) => [d, input.termsOn(d)]));
-  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!));
+  // Prices repeat (a handful of levels, one feed-in price): each decimal string is parsed once.
+  const decimals = new Map<string, Decimal>();
+  const dec = (v: string) => {
+    let d = decimals.get(v);
+    if (!d) decimals.set(v, (d = new Decimal(v)));
+    return d;
+  };
+  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!, dec));
   let usedBefore = new Decimal(0);
   let used = new Decimal(0);
   const days: { start: number; terms: BillingTerms; standing: Decimal; standingTax: Decimal; refund: Decimal; inBill: boolean }[] = [];
@@ -171,7 +178,7 @@ export function buildBill(input: BillInput): Bill {
   const billLines = priced.filter((l) => l.shown.intervalStart >= input.from && l.shown.intervalStart < input.to);
   const billDays = days.filter((d) => d.inBill);
   const totals = sumTotals(billLines, billDays);
-  const groups = groupLines(billLines, billDays, input.groupBy, timeZone);
+  const groups = groupLines(billLines, billDays, input.groupBy, timeZone, dayOf);
   const withShadow = billDays.length > 0 && billDays.every((d) => d.terms.referencePrice !== null);
   const shadowTotal = withShadow ? billLines.reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0)).plus(billDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
   const refund = billDays.reduce((sum, d) => sum.plus(d.refund), new Decimal(0));
@@ -189,12 +196,13 @@ export function buildBill(input: BillInput): Bill {
   };
 }
 
-function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: BillingTerms): ExactLine {
-  const energy = kwh(e.consumptionWh).times(p.priceExTax);
-  const tax = kwh(e.consumptionWh).times(p.tax);
-  const credit = kwh(e.generationWh).times(p.feedInPrice);
+function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: BillingTerms, dec: (v: string) => Decimal): ExactLine {
+  const consumed = kwh(e.consumptionWh);
+  const energy = consumed.times(dec(p.priceExTax));
+  const tax = consumed.times(dec(p.tax));
+  const credit = e.generationWh === 0 ? ZERO : kwh(e.generationWh).times(dec(p.feedInPrice));
   const cost = energy.plus(tax).minus(credit);
-  const shadow = terms.referencePrice === null ? null : kwh(e.consumptionWh).times(terms.referencePrice).minus(credit);
+  const shadow = terms.referencePrice === null ? null : consumed.times(dec(terms.referencePrice)).minus(credit);
   return {
     energy,
     tax,
@@ -235,14 +243,33 @@ function sumTotals(lines: ExactLine[], days: { standing: Decimal; standingTax: D
   };
 }
 
-function groupLines(lines: ExactLine[], days: { start: number; standing: Decimal; standingTax: Decimal; refund: Decimal; terms: BillingTerms }[], groupBy: BillGroupBy, timeZone: string): BillGroup[] {
+type BillDay = { start: number; standing: Decimal; standingTax: Decimal; refund: Decimal; terms: BillingTerms };
+
+function groupLines(lines: ExactLine[], days: BillDay[], groupBy: BillGroupBy, timeZone: string, dayOf: (ms: number) => number): BillGroup[] {
   if (groupBy === 'interval') return [];
-  const keyOf = (ms: number) => periodKey(ms, groupBy, timeZone);
-  const keys = [...new Set([...lines.map((l) => keyOf(l.shown.intervalStart)), ...(groupBy === 'hour' ? [] : days.map((d) => keyOf(d.start)))])].sort();
+  // A day, week or month is known from the local day an instant falls in: one zone lookup a day, not one a line.
+  const byDay = new Map<number, string>();
+  const keyOf = (ms: number) => {
+    if (groupBy === 'hour') return periodKey(ms, 'hour', timeZone);
+    const day = dayOf(ms);
+    let key = byDay.get(day);
+    if (key === undefined) byDay.set(day, (key = periodKey(day, groupBy, timeZone)));
+    return key;
+  };
+  const into = <T>(map: Map<string, T[]>, key: string, item: T) => {
+    const list = map.get(key);
+    if (list) list.push(item);
+    else map.set(key, [item]);
+  };
+  const linesOf = new Map<string, ExactLine[]>();
+  for (const l of lines) into(linesOf, keyOf(l.shown.intervalStart), l);
+  // Daily charges and refunds belong to the day's group (hourly groups carry none).
+  const daysOf = new Map<string, BillDay[]>();
+  if (groupBy !== 'hour') for (const d of days) into(daysOf, keyOf(d.start), d);
+  const keys = [...new Set([...linesOf.keys(), ...daysOf.keys()])].sort();
   return keys.map((period) => {
-    const mine = lines.filter((l) => keyOf(l.shown.intervalStart) === period);
-    // Daily charges and refunds belong to the day's group (hourly groups carry none).
-    const myDays = groupBy === 'hour' ? [] : days.filter((d) => keyOf(d.start) === period);
+    const mine = linesOf.get(period) ?? [];
+    const myDays = daysOf.get(period) ?? [];
     const totals = sumTotals(mine, myDays);
     const shadow = mine.every((l) => l.shadow !== null) ? mine.reduce((s, l) => s.plus(l.shadow!), new Decimal(0)).plus(myDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
     return { period, ...totals, shadowTotal: shadow === null ? null : money(shadow), protectionRefund: money(myDays.reduce((s, d) => s.plus(d.refund), new Decimal(0))) };

@@ -78,6 +78,27 @@ export function nextLocalDayStart(dayStart: number, timeZone: string): number {
   return fromLocal(p.year, p.month, p.day, 0, 0, timeZone);
 }
 
+/** The last few lists of day starts asked for: bills of one region over one window share theirs. */
+const dayStartLists = new Map<string, readonly number[]>();
+
+/**
+ * Local midnights from the day containing `from` up to (not including) `to`. The answer for a
+ * zone and a window never changes, so the last 32 are kept (a region's bills ask for the same
+ * year of days once per household); the list returned is frozen.
+ */
+export function localDayStartsBetween(from: number, to: number, timeZone: string): readonly number[] {
+  const key = `${timeZone}|${from}|${to}`;
+  let days = dayStartLists.get(key);
+  if (!days) {
+    const list: number[] = [];
+    for (let day = localDayStart(from, timeZone); day < to; day = nextLocalDayStart(day, timeZone)) list.push(day);
+    days = Object.freeze(list);
+    if (dayStartLists.size >= 32) dayStartLists.delete(dayStartLists.keys().next().value!);
+    dayStartLists.set(key, days);
+  }
+  return days;
+}
+
 /** `HH:MM` on the local day before the one starting at `dayStart`: a day-ahead cut-off. */
 export function cutoffBefore(dayStart: number, cutoff: string, timeZone: string): number {
   const [hour, minute] = cutoff.split(':').map(Number);
