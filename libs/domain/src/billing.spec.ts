@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { buildBill, periodKey, type BillingPrice, type BillingTerms, type MeterIntervalEnergy } from './billing';
+import { buildBill, householdSummary, periodKey, protectionUsedExact, type BillingPrice, type BillingTerms, type MeterIntervalEnergy } from './billing';
 
 const HALF = 1_800_000;
 const DAY = Date.UTC(2012, 0, 16); // Sydney, summer: local days start at 13:00 UTC
@@ -36,6 +36,34 @@ describe('bills', () => {
     expect(whole.due).toBe(new Decimal(whole.totals.total).minus('1.2').toFixed(4));
     const third = buildBill(input(Date.UTC(2012, 0, 3), Date.UTC(2012, 0, 4)));
     expect(third.protection).toMatchObject({ usedBefore: '0.9600', refund: '0.2400', usedAfter: '1.2000', remaining: '0.0000' });
+  });
+
+  it('a cap account carried in gives the same bill and summary as reading the year again (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ c: fc.nat(2_000_000).map((mwh) => mwh / 1000), p: fc.integer({ min: 500, max: 9000 }) }), { minLength: 96, maxLength: 48 * 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom('0.40', '2.00', '50'),
+        (rows, splitDay, cap) => {
+          const zone = 'Europe/London';
+          const yearStart = Date.UTC(2013, 0, 1);
+          const lines = rows.map((r, i) => ({ intervalStart: yearStart + i * HALF, intervalEnd: yearStart + (i + 1) * HALF, consumptionWh: r.c, generationWh: 0 }));
+          const common = { timeZone: zone, priceAt: (t: number) => dynamic((rows[(t - yearStart) / HALF].p / 10_000).toFixed(4)), termsOn: () => terms({ referencePrice: '0.14228', protectionCapPerYear: cap }) };
+          const day = Math.min(splitDay, Math.ceil(rows.length / 48) - 1) * 48 * HALF + yearStart; // a local midnight before the end
+          const to = yearStart + rows.length * HALF;
+          const full = buildBill({ ...common, from: day, to, energy: lines, groupBy: 'day' });
+          const before = buildBill({ ...common, from: yearStart, to: day, energy: lines.filter((l) => l.intervalStart < day), groupBy: 'interval' });
+          const usedBefore = protectionUsedExact({ ...common, from: yearStart, to: day, energy: lines.filter((l) => l.intervalStart < day), groupBy: 'interval' });
+          expect(new Decimal(usedBefore).toDecimalPlaces(6).equals(before.protection?.usedAfter ?? 0)).toBe(true);
+          const carried = buildBill({ ...common, from: day, to, energy: lines.filter((l) => l.intervalStart >= day - HALF), groupBy: 'day', protectionUsedBefore: usedBefore });
+          expect(carried.protection).toEqual(full.protection);
+          expect([carried.due, carried.totals, carried.groups]).toEqual([full.due, full.totals, full.groups]);
+          const summaryInput = { ...common, from: day, to: Math.min(to, day + 10 * HALF), groupBy: 'interval' as const };
+          expect(householdSummary({ ...summaryInput, energy: lines.filter((l) => l.intervalStart >= day - HALF), protectionUsedBefore: usedBefore })).toEqual(householdSummary({ ...summaryInput, energy: lines }));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('groups by the region’s local day, ISO week and month', () => {

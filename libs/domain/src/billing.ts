@@ -93,11 +93,20 @@ export interface BillInput {
   timeZone: string;
   from: number;
   to: number;
-  /** Energy per interval from the start of the local year of `from` (for the protection cap) to `to`. */
+  /**
+   * Energy per interval from the start of the local year of `from` (for the protection cap) to
+   * `to` — or only from `from`'s local day when `protectionUsedBefore` is given.
+   */
   energy: MeterIntervalEnergy[];
   priceAt: (intervalStart: number) => BillingPrice;
   termsOn: (dayStart: number) => BillingTerms;
   groupBy: BillGroupBy;
+  /**
+   * The protection already refunded this calendar year before `from`'s local day (a bill over
+   * [year start, that day) gives it as `protection.usedAfter`): the cap's account carried in, so
+   * the year before need not be read again.
+   */
+  protectionUsedBefore?: Money;
 }
 
 const kwh = (wh: number) => new Decimal(wh).dividedBy(1000);
@@ -122,10 +131,24 @@ interface ExactLine {
  * Meters are gross-metered: all consumption is imported, all generation exported.
  */
 export function buildBill(input: BillInput): Bill {
+  return billAndAccount(input).bill;
+}
+
+/**
+ * The protection refunded in the calendar year up to the end of the bill's window, exact (not
+ * rounded as a bill shows it): what a later bill or summary carries in as `protectionUsedBefore`
+ * without a rounding step between days.
+ */
+export function protectionUsedExact(input: BillInput): Money {
+  return billAndAccount(input).used.toString();
+}
+
+function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
   const { timeZone } = input;
   // Days from the year's start to `to` where a protection cap keeps a yearly account; else from the bill's first day.
   const firstDay = localDayStart(input.from, timeZone);
-  const yearStart = input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
+  const carried = input.protectionUsedBefore;
+  const yearStart = carried !== undefined || input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
   // Local day boundaries, computed once (time-zone arithmetic is the costly part), then each line found by search.
   const dayStarts = localDayStartsBetween(Math.min(yearStart, input.energy[0]?.intervalStart ?? yearStart), input.to, timeZone);
   const dayOf = (t: number) => {
@@ -147,8 +170,8 @@ export function buildBill(input: BillInput): Bill {
     return d;
   };
   const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!, dec));
-  let usedBefore = new Decimal(0);
-  let used = new Decimal(0);
+  let usedBefore = new Decimal(carried ?? 0);
+  let used = new Decimal(carried ?? 0);
   const days: { start: number; terms: BillingTerms; standing: Decimal; standingTax: Decimal; refund: Decimal; inBill: boolean }[] = [];
   const byDay = new Map<number, ExactLine[]>();
   for (const l of priced) {
@@ -179,11 +202,13 @@ export function buildBill(input: BillInput): Bill {
   const billDays = days.filter((d) => d.inBill);
   const totals = sumTotals(billLines, billDays);
   const groups = groupLines(billLines, billDays, input.groupBy, timeZone, dayOf);
-  const withShadow = billDays.length > 0 && billDays.every((d) => d.terms.referencePrice !== null);
+  // An empty window (a household's day at its midnight) still has the terms of its day: a shadow bill of 0, the cap's account as carried.
+  const termsInBill = billDays.length > 0 ? billDays.map((d) => d.terms) : [input.termsOn(firstDay)];
+  const withShadow = termsInBill.every((t) => t.referencePrice !== null);
   const shadowTotal = withShadow ? billLines.reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0)).plus(billDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
   const refund = billDays.reduce((sum, d) => sum.plus(d.refund), new Decimal(0));
-  const cap = billDays.at(-1)?.terms.protectionCapPerYear ?? null;
-  return {
+  const cap = termsInBill.at(-1)!.protectionCapPerYear;
+  const bill: Bill = {
     lines: billLines.map((l) => l.shown),
     groups,
     totals,
@@ -194,6 +219,7 @@ export function buildBill(input: BillInput): Bill {
         : { capPerYear: money(cap), usedBefore: money(usedBefore), refund: money(refund), usedAfter: money(usedBefore.plus(refund)), remaining: money(Decimal.max(0, new Decimal(cap).minus(usedBefore).minus(refund))) },
     due: money(new Decimal(totals.total).minus(refund)),
   };
+  return { bill, used };
 }
 
 function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: BillingTerms, dec: (v: string) => Decimal): ExactLine {

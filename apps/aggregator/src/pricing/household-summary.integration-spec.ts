@@ -1,0 +1,101 @@
+import type { HouseholdSummaryPayload, ReadingRecord } from '@wattline/contracts';
+import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
+import { billingPriceOf, billingTermsOf, buildBill, localYearStart, versionInForce, type FlatModel } from '@wattline/domain';
+import { CatalogRepository, IntervalsRepository, PricingRepository, ReadingsRepository, createDataSource } from '@wattline/persistence';
+import type { WattlineConfig } from '@wattline/config';
+import { createTestDatabase } from '@wattline/testing';
+import type { DataSource } from 'typeorm';
+import { HouseholdSummaryService } from './household-summary.service';
+
+const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
+// Dearer than LCL's flat 14.228p every half hour, so each day's excess is refunded while the cap lasts.
+const PRICING: FlatModel = { model: 'flat', currency: 'GBP', price: '0.30', referencePrice: '0.14228', protectionCapPerYear: '2.50' };
+
+/**
+ * The household summaries carry the protection cap's yearly account from one local day to the
+ * next instead of reading every household's year at every interval: on real PostgreSQL with three
+ * real LCL households, 2–5 December 2013, the cap used on each summary must equal the bill
+ * computed from the whole year's readings, across midnights and as the cap runs out; and the
+ * year is read once a day, not once an interval.
+ */
+describe('household summaries with a protection cap', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = createDataSource(db.url);
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('shows the cap used as the whole year gives it, reading the year once a local day', async () => {
+    const catalog = new CatalogRepository(dataSource);
+    await catalog.createRegion({ id: 'lcl', name: 'LCL', timezone: 'Europe/London', pricing: PRICING });
+    for (const id of HOMES) await catalog.createMeter({ id, regionId: 'lcl', kind: 'meter', passwordHash: 'x' });
+    const readings = new ReadingsRepository(dataSource);
+    const batch: ReadingRecord[] = [];
+    for await (const slot of readLondonHouseholds({ households: (id) => HOMES.includes(id) })) {
+      if (slot.slotStart >= Date.UTC(2013, 11, 6)) continue;
+      batch.push({ ...slotToReading(slot), seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'lcl', receivedAt: slot.slotStart });
+    }
+    await readings.storeBatch(batch, 1800, Date.UTC(2013, 11, 6));
+
+    // The year's reads are counted: what the service asks PostgreSQL for, from the year's start.
+    const yearStart = localYearStart(Date.UTC(2013, 11, 2), 'Europe/London');
+    let yearReads = 0;
+    const counted = Object.create(readings) as ReadingsRepository;
+    counted.regionMeterIntervals = (regionId, from, to) => {
+      if (from === yearStart) yearReads += 1;
+      return readings.regionMeterIntervals(regionId, from, to);
+    };
+    const pricing = new PricingRepository(dataSource);
+    const intervals = new IntervalsRepository(dataSource);
+    const service = new HouseholdSummaryService(counted, intervals, pricing, { INTERVAL_SECONDS: 1800 } as WattlineConfig);
+    const versions = await pricing.pricingVersions('lcl');
+
+    const latest = async () => {
+      const rows: { meter_id: string; payload: HouseholdSummaryPayload }[] = await dataSource.query(
+        `SELECT DISTINCT ON (meter_id) meter_id, payload FROM price_announcements WHERE kind = 'household' ORDER BY meter_id, seq DESC`,
+      );
+      return new Map(rows.map((r) => [r.meter_id, r.payload]));
+    };
+    // Across two midnights (the interval to midnight, the first after it) and on to the cap's end.
+    const moments = [Date.UTC(2013, 11, 2, 23, 30), Date.UTC(2013, 11, 3), Date.UTC(2013, 11, 3, 0, 30), Date.UTC(2013, 11, 3, 12), Date.UTC(2013, 11, 4, 0, 30), Date.UTC(2013, 11, 4, 18), Date.UTC(2013, 11, 5, 20)];
+    const seen = new Set<string>();
+    for (const at of moments) {
+      expect(await service.refresh('lcl', 'Europe/London', versions, at, at)).toBe(HOMES.length);
+      const summaries = await latest();
+      const year = await readings.regionMeterIntervals('lcl', yearStart, at);
+      const tariffs = await intervals.tariffsBetween('lcl', yearStart, at);
+      const firm = new Map(tariffs.map((t) => [t.intervalStart, t]));
+      for (const id of HOMES) {
+        const whole = buildBill({
+          timeZone: 'Europe/London',
+          from: yearStart,
+          to: at,
+          energy: year.get(id)!,
+          priceAt: (s) => billingPriceOf(firm.get(s), versionInForce(versions, s).pricing),
+          termsOn: (d) => billingTermsOf(versionInForce(versions, d).pricing),
+          groupBy: 'interval',
+        });
+        const summary = summaries.get(id)!;
+        expect([id, new Date(at).toISOString(), summary.at, summary.protection]).toEqual([
+          id,
+          new Date(at).toISOString(),
+          new Date(at).toISOString(),
+          { capPerYear: '2.5000', used: whole.protection!.usedAfter, remaining: whole.protection!.remaining },
+        ]);
+        seen.add(whole.protection!.remaining === '0.0000' ? 'spent' : 'left');
+      }
+    }
+    // The cap ran out for at least one household within these days, and was still open before.
+    expect([...seen].sort()).toEqual(['left', 'spent']);
+    // The year was read once for each of the four local days, not once for each of the seven passes.
+    expect(yearReads).toBe(4);
+  });
+});
