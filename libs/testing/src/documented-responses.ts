@@ -62,7 +62,7 @@ export class DocumentedResponses {
     const documented = operation.responses?.[String(status)] ?? (status >= 400 ? operation.responses?.default : undefined);
     if (!documented) throw new Error(`${what}: status ${status} is not documented for ${method} ${route.template}`);
     const mediaType = (contentType ?? '').split(';')[0].trim();
-    if (!documented.content) return; // documented without a body schema (/health, /metrics, a revocation's 200 of old)
+    if (!documented.content) return; // documented without a body (/health, /metrics: text and readiness)
     const content = documented.content[mediaType];
     if (!content) throw new Error(`${what}: answered ${mediaType || 'no content type'}, documented ${Object.keys(documented.content).join(', ')}`);
     if (!mediaType.endsWith('json')) return; // CSV is text
