@@ -67,15 +67,6 @@ describe('API surface', () => {
     const ids: Record<string, string> = { regionId: 'walk', code: 'WALK', intervalStart: '2013-12-02T17:00:00Z' };
     const concrete = (route: string) =>
       route.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? (route.startsWith('/v1/meters') ? 'walk-m1' : route.startsWith('/v1/regions') ? 'walk' : '00000000-0000-4000-8000-000000000000') : ids[name] ?? 'x'));
-    const call = async (method: string, url: string, key: string | null, accept = 'application/json') =>
-      checked(
-        method,
-        await fetch(`${platform.httpUrl}${url}`, {
-          method: method.toUpperCase(),
-          headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
-          body: method === 'get' ? undefined : '{}',
-        }),
-      );
     // Every answer of the walk, checked against the document: status, media type, body schema.
     const documented = DocumentedResponses.fromDocument(document);
     const resolve = (schema: { $ref?: string } | undefined) => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema);
@@ -85,6 +76,15 @@ describe('API surface', () => {
       documented.check(method, res.url, res.status, res.headers.get('content-type'), json);
       return res;
     };
+    const call = async (method: string, url: string, key: string | null, accept = 'application/json') =>
+      checked(
+        method,
+        await fetch(`${platform.httpUrl}${url}`, {
+          method: method.toUpperCase(),
+          headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
+          body: method === 'get' ? undefined : '{}',
+        }),
+      );
     const problem = async (res: Response) => {
       expect([res.url, res.headers.get('content-type')]).toEqual([res.url, expect.stringContaining('application/problem+json')]);
       const body = await res.json();

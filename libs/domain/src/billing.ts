@@ -140,7 +140,7 @@ export function buildBill(input: BillInput): Bill {
  * without a rounding step between days.
  */
 export function protectionUsedExact(input: BillInput): Money {
-  return billAndAccount(input).used.toString();
+  return billAndAccount(input).used.toFixed(); // never exponent notation (Decimal's toString gives 1.2e-7)
 }
 
 function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
