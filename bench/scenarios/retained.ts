@@ -37,14 +37,15 @@ function price(marker: string): PricePayload {
     price: '0.1499',
     priceExTax: '0.1428',
     tax: '0.0071',
-    currency: 'GBP',
+    // The marker rides in a free-text field: it tells each display's copy of this price from the last one.
+    currency: marker,
     unit: 'kWh',
     level: 3,
     firm: false,
     basis: 'fallback',
     forecastDemandWh: null,
     forecastSupplyWh: null,
-    model: marker,
+    model: 'flat',
     modelVersion: 1,
     computedAt: new Date().toISOString(),
   };

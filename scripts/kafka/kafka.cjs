@@ -109,6 +109,9 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
       'transaction.state.log.min.isr=1',
       // Tests create many short-lived consumer groups; do not wait 3 s for each to settle.
       'group.initial.rebalance.delay.ms=0',
+      // The log cleaner looks for work every second (15 s by default), so a test of compaction
+      // on a topic with a small segment.ms sees it run within seconds.
+      'log.cleaner.backoff.ms=1000',
       '',
     ].join('\n'),
   );

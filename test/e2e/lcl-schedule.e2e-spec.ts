@@ -82,17 +82,20 @@ describe('the LCL 2013 dynamic tariff as a published schedule', () => {
       expect([row.validFrom, got.level]).toEqual([row.validFrom, { Low: 1, Normal: 3, High: 5 }[row.band]]);
     }
 
-    // The same prices went to Kafka, once each.
+    // The same prices went to Kafka, once each, as the contract's price, each keyed by its region and interval.
     const kafka = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `lcl-reader-${Date.now()}` });
     const onTopic = new Map<number, string>();
+    const keys = new Set<string>();
     let records = 0;
     await consumer.connect();
     await consumer.subscribe({ topic: `${prefix}tariffs`, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const value = JSON.parse(message.value!.toString()) as { validFrom: number; price: string };
-        onTopic.set(value.validFrom, value.price);
+        const value = JSON.parse(message.value!.toString()) as { regionId: string; intervalStart: string; validFrom: string; price: string };
+        onTopic.set(Date.parse(value.validFrom), value.price);
+        keys.add(message.key!.toString());
+        expect(message.key!.toString()).toBe(`${value.regionId}/${value.intervalStart}`);
         records += 1;
       },
     });
@@ -102,6 +105,7 @@ describe('the LCL 2013 dynamic tariff as a published schedule', () => {
       await consumer.disconnect();
     }
     expect(records).toBe(expected.length);
+    expect(keys.size).toBe(expected.length); // compaction keeps every interval, not one price per region
     for (const row of expected) expect([row.validFrom, new Decimal(onTopic.get(Date.parse(row.validFrom)) ?? 'NaN').equals(row.price)]).toEqual([row.validFrom, true]);
   }, 240_000);
 });

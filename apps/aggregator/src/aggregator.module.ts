@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
-import { IntervalSchedulerService } from './jobs/interval-scheduler.service';
+import { HouseholdSummariesStep } from './billing/household-summaries.step';
+import { ClockService } from './clock/clock.service';
+import { TickScheduler } from './clock/tick.scheduler';
 import { ReadingsConsumer } from './consumers/readings.consumer';
 import { StatusConsumer } from './consumers/status.consumer';
-import { AnnouncementPublisherService } from './pricing/announcement-publisher.service';
-import { HouseholdSummaryService } from './pricing/household-summary.service';
-import { PriceSchedulerService } from './pricing/price-scheduler.service';
-import { TariffPublisherService } from './pricing/tariff-publisher.service';
-import { IntervalCloserService } from './windows/interval-closer.service';
-import { ReadingStoreService } from './windows/reading-store.service';
+import { CloseIntervalsStep } from './intervals/close-intervals.step';
+import { RecordOutcomesStep } from './intervals/record-outcomes.step';
+import { OutboxDrainer } from './outbox/outbox-drainer.service';
+import { MoveCurrentStep } from './pricing/move-current.step';
+import { PriceIntradayStep } from './pricing/price-intraday.step';
+import { ScheduleDaysStep } from './pricing/schedule-days.step';
+import { ReadingStoreService } from './readings/reading-store.service';
+
+/** The clock's pass and its steps, in the order the pass runs them (clock/clock.service.ts). */
+export const CLOCK_PASS = [ClockService, CloseIntervalsStep, RecordOutcomesStep, ScheduleDaysStep, PriceIntradayStep, MoveCurrentStep, HouseholdSummariesStep, OutboxDrainer];
 
 /** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */
 @Module({
-  providers: [ReadingStoreService, TariffPublisherService, AnnouncementPublisherService, HouseholdSummaryService, PriceSchedulerService, IntervalCloserService, IntervalSchedulerService, ReadingsConsumer, StatusConsumer],
+  providers: [ReadingStoreService, ...CLOCK_PASS, TickScheduler, ReadingsConsumer, StatusConsumer],
 })
 export class AggregatorModule {}

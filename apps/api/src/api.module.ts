@@ -14,6 +14,7 @@ import { JsonOnlyMiddleware, JsonOrCsvMiddleware } from './filters/json-only.mid
 import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
 import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
+import { BillingService } from './services/billing.service';
 import { CatalogService } from './services/catalog.service';
 import { PricingService } from './services/pricing.service';
 import { WebController } from './web/web.controller';
@@ -25,6 +26,7 @@ import { OpenApiController } from './openapi/openapi.controller';
   providers: [
     CatalogService,
     AnalyticsService,
+    BillingService,
     PricingService,
     ApiKeyService,
     CredentialsService,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mqttTopics } from './mqtt-topics';
-import type { Price, Reading } from '@wattline/domain';
+import { CONNECTION_STATES, LEVELS, MODEL_NAMES, MONEY_PATTERN, PRICE_BASES, type ConnectionState, type Price, type Reading } from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
 export interface ReadingRecord extends Reading {
@@ -32,17 +32,12 @@ export interface DeadLetterRecord {
 
 export interface StatusRecord {
   meterId: string;
-  state: 'online' | 'offline';
+  state: ConnectionState;
   since: number;
 }
 
-/** A firm price on `tariffs` (compacted, keyed by region), produced when it is announced. */
-export interface TariffRecord extends Price {
-  computedAt: number;
-}
-
 /** Money as a decimal string (never a float): "0.0399", "-12.5". */
-export const moneySchema = z.string().regex(/^-?\d+(\.\d+)?$/);
+export const moneySchema = z.string().regex(MONEY_PATTERN);
 /** A time as ISO-8601 with an offset: "2013-12-02T17:00:00.000Z". */
 export const isoTimeSchema = z.iso.datetime({ offset: true });
 const money = moneySchema;
@@ -60,16 +55,44 @@ export const pricePayloadSchema = z.strictObject({
   tax: money,
   currency: z.string(),
   unit: z.literal('kWh'),
-  level: z.number().int().min(1).max(5),
+  level: z.union(LEVELS.map((l) => z.literal(l))),
   firm: z.boolean(),
-  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
+  basis: z.enum(PRICE_BASES),
   forecastDemandWh: z.number().nullable(),
   forecastSupplyWh: z.number().nullable(),
-  model: z.string(),
+  model: z.enum(MODEL_NAMES),
   modelVersion: z.number().int(),
   computedAt: isoTime,
 });
 export type PricePayload = z.infer<typeof pricePayloadSchema>;
+
+/**
+ * A firm price on the `tariffs` stream topic: exactly the contract's price (the same JSON as
+ * `prices/{regionId}/current` carries), built from a stored tariff by `tariffRecord` alone — the
+ * explanation, the feed-in price and the outbox columns stay in PostgreSQL and the REST API.
+ */
+export type TariffRecord = PricePayload;
+
+/** A price as it was announced: what every price payload is built from. */
+type AnnouncedPrice = Price & { computedAt: number };
+
+/** The one mapping from a stored tariff to its stream record. */
+export function tariffRecord(tariff: AnnouncedPrice): TariffRecord {
+  return pricePayload(tariff);
+}
+
+/**
+ * The `tariffs` record key: one per region and interval, so compaction keeps every priced
+ * interval (a region-only key kept one price per region). Partitioned by region
+ * (`tariffPartitionKey`), so one region's prices stay in order on one partition.
+ */
+export function tariffStreamKey(tariff: Pick<Price, 'regionId' | 'intervalStart'>): string {
+  return `${tariff.regionId}/${new Date(tariff.intervalStart).toISOString()}`;
+}
+
+export function tariffPartitionKey(tariff: Pick<Price, 'regionId'>): string {
+  return tariff.regionId;
+}
 
 /** `prices/{regionId}/forecast`: the firm schedule announced at the cut-off (from the interval now running to the end of the new day). */
 export const forecastPayloadSchema = z.strictObject({
@@ -128,7 +151,7 @@ export function toReadingRecord(reading: Reading, regionId: string, receivedAt: 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The contract's price payload for `prices/{regionId}/current`, the forecast and the REST API. */
-export function pricePayload(tariff: TariffRecord): PricePayload {
+export function pricePayload(tariff: AnnouncedPrice): PricePayload {
   return {
     regionId: tariff.regionId,
     intervalStart: iso(tariff.intervalStart),
@@ -151,7 +174,7 @@ export function pricePayload(tariff: TariffRecord): PricePayload {
   };
 }
 
-export function forecastPayload(regionId: string, publishedAt: number, tariffs: TariffRecord[]): ForecastPayload {
+export function forecastPayload(regionId: string, publishedAt: number, tariffs: AnnouncedPrice[]): ForecastPayload {
   return { regionId, publishedAt: iso(publishedAt), intervals: tariffs.map(pricePayload) };
 }
 
@@ -169,7 +192,7 @@ export function errorPayload(letter: Pick<DeadLetterRecord, 'error' | 'detail' |
 }
 
 const meterStatus = z.strictObject({
-  state: z.enum(['online', 'offline']),
+  state: z.enum(CONNECTION_STATES),
   since: z.iso.datetime({ offset: true }).optional(),
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { CONNECTION_STATES } from '@wattline/domain';
 import type { StreamTopic } from './kafka-topics';
-import { forecastPayloadSchema, householdSummaryPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord, type TariffRecord } from './payloads';
+import { forecastPayloadSchema, householdSummaryPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord } from './payloads';
 
 /**
  * The shape of every record on the stream, checked where records come off it: a record that
@@ -24,31 +25,8 @@ const readingRecord: z.ZodType<ReadingRecord> = z.strictObject({
 
 const statusRecord: z.ZodType<StatusRecord> = z.strictObject({
   meterId: z.string().min(1),
-  state: z.enum(['online', 'offline']),
+  state: z.enum(CONNECTION_STATES),
   since: epochMs,
-});
-
-const money = z.string().regex(/^-?\d+(\.\d+)?$/);
-const tariffRecord: z.ZodType<TariffRecord> = z.strictObject({
-  regionId: z.string().min(1),
-  intervalStart: epochMs,
-  intervalEnd: epochMs,
-  validFrom: epochMs,
-  validTo: epochMs,
-  price: money,
-  priceExTax: money,
-  tax: money,
-  currency: z.string().min(1),
-  unit: z.literal('kWh'),
-  level: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]),
-  firm: z.boolean(),
-  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
-  forecastDemandWh: z.number().finite().nullable(),
-  forecastSupplyWh: z.number().finite().nullable(),
-  model: z.enum(['critical-peak-5', 'flat', 'time-of-use', 'wholesale-indexed', 'schedule']),
-  modelVersion: z.number().int().positive(),
-  feedInPrice: money,
-  computedAt: epochMs,
 });
 
 const announcementRecord: z.ZodType<AnnouncementRecord> = z.union([
@@ -74,7 +52,7 @@ const SCHEMAS: Record<StreamTopic, z.ZodType> = {
   readingsDeadLetter: deadLetterRecord,
   status: statusRecord,
   statusDeadLetter: deadLetterRecord,
-  tariffs: tariffRecord,
+  tariffs: pricePayloadSchema,
   tariffsDeadLetter: deadLetterRecord,
   announcements: announcementRecord,
   announcementsDeadLetter: deadLetterRecord,

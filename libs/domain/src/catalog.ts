@@ -1,6 +1,6 @@
 import type { PricingModel } from './pricing';
-import type { Price, PriceExplanation } from './prices';
 import type { Reading } from './readings';
+import type { ClientKind, DeviceKind, Role } from './vocabulary';
 
 /** What the platform knows about regions, devices, keys and results; times in epoch ms. */
 export interface Region {
@@ -10,8 +10,6 @@ export interface Region {
   pricing: PricingModel;
   createdAt: number;
 }
-
-export type DeviceKind = 'meter' | 'inverter';
 
 export interface Meter {
   id: string;
@@ -31,9 +29,6 @@ export type MqttCredential =
   | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean }
   | { kind: 'client'; id: string; clientKind: ClientKind; filters: string[]; publishFilters: string[]; passwordHash: string; revoked: boolean };
 
-/** MQTT clients that are not devices: back-office services (which an admin may also let publish), and household displays. */
-export type ClientKind = 'service' | 'display';
-
 export interface ClientCredential {
   id: string;
   kind: ClientKind;
@@ -45,8 +40,6 @@ export interface ClientCredential {
   createdAt: number;
   revokedAt: number | null;
 }
-
-export type Role = 'admin' | 'analyst';
 
 export interface ApiKey {
   id: string;
@@ -90,32 +83,6 @@ export interface AggregateRevision {
   reason: string;
   revisedBy: string;
   revisedAt: number;
-}
-
-/** A stored price: when it was computed (announced) and, for a firm one, what from. */
-export interface Tariff extends Price {
-  computedAt: number;
-  explanation?: PriceExplanation;
-}
-
-/** One version of a region's pricing, in force for intervals starting at or after `effectiveFrom` (null: from the beginning). */
-export interface PricingVersion {
-  regionId: string;
-  version: number;
-  effectiveFrom: number | null;
-  pricing: PricingModel;
-  createdAt: number;
-}
-
-/** A critical-peak event an operator declared: the level it forces over its window. */
-export interface PeakEvent {
-  id: string;
-  regionId: string;
-  start: number;
-  end: number;
-  level: 4 | 5;
-  reason: string;
-  declaredAt: number;
 }
 
 export interface Page<T> {

@@ -82,6 +82,23 @@ export function forecastIntervals(history: IntervalActual[], targets: number[], 
   };
 }
 
+/**
+ * Intraday: the forecast of the next interval, corrected by how the last measured interval
+ * compared with its own forecast — the profile's demand scaled by measured ÷ forecast — or,
+ * without a profile, that measured interval as it is (a persistence forecast). Pure.
+ */
+export function correctIntraday(
+  target: number,
+  profile: IntervalForecast | null,
+  measured: Pick<IntervalActual, 'demandWh' | 'supplyWh'>,
+  measuredForecast: Pick<IntervalActual, 'demandWh'> | null,
+): IntervalForecast {
+  if (!profile) return { intervalStart: target, demandWh: measured.demandWh, supplyWh: measured.supplyWh, method: 'same-slot-any-day', samples: 1 };
+  if (!measuredForecast || measuredForecast.demandWh <= 0) return profile;
+  const factor = measured.demandWh / measuredForecast.demandWh;
+  return { ...profile, demandWh: Math.round(profile.demandWh * factor * 1000) / 1000 };
+}
+
 /** The seasonal-naive baseline: each target takes the value measured one season (`lagMs`) before. */
 export function seasonalNaive(history: IntervalActual[], targets: number[], lagMs: number): Map<number, IntervalActual> {
   const byStart = new Map(history.map((h) => [h.intervalStart, h]));

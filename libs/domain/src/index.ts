@@ -1,3 +1,4 @@
+export * from './vocabulary';
 export * from './errors';
 export * from './readings';
 export * from './intervals';
@@ -5,6 +6,7 @@ export * from './local-time';
 export * from './forecast';
 export * from './pricing';
 export * from './prices';
+export * from './events';
 export * from './billing';
 export * from './catalog';
 export * from './response';

@@ -1,3 +1,4 @@
+import type { BillGroupBy, DayType } from './vocabulary';
 /**
  * Wall-clock arithmetic in a region's own time zone (IANA names, through the runtime's ICU
  * data): local midnights, a day's cut-off, the local time of day and the day type of an
@@ -112,8 +113,7 @@ export function localSecondOfDay(ms: number, timeZone: string): number {
   return p.hour * 3600 + p.minute * 60 + p.second;
 }
 
-export type DayType = 'weekday' | 'weekend';
-
+/** Whether the local day an instant falls in is a weekday or a weekend day. */
 export function dayType(ms: number, timeZone: string): DayType {
   const weekday = localParts(ms, timeZone).weekday;
   return weekday === 0 || weekday === 6 ? 'weekend' : 'weekday';
@@ -130,4 +130,53 @@ export function intervalStartsBetween(from: number, to: number, intervalMs: numb
 export function intervalContaining(ms: number, intervalMs: number): { start: number; end: number } {
   const start = Math.floor(ms / intervalMs) * intervalMs;
   return { start, end: start + intervalMs };
+}
+
+/** Local midnight starting 1 January of the local year `ms` falls in. */
+export function localYearStart(ms: number, timeZone: string): number {
+  const { year } = localParts(ms, timeZone);
+  // The day start of an instant well inside 1 January.
+  return localDayStart(Date.UTC(year, 0, 1, 12), timeZone);
+}
+
+/** Local midnight starting 1 January of the next local year. */
+export function nextLocalYearStart(ms: number, timeZone: string): number {
+  const { year } = localParts(ms, timeZone);
+  return localDayStart(Date.UTC(year + 1, 0, 1, 12), timeZone);
+}
+
+/** The label of the hour, day, ISO week or month (local) that an instant falls in. */
+export function periodKey(ms: number, groupBy: Exclude<BillGroupBy, 'interval'>, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  switch (groupBy) {
+    case 'hour':
+      return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}`;
+    case 'day':
+      return `${p.year}-${two(p.month)}-${two(p.day)}`;
+    case 'month':
+      return `${p.year}-${two(p.month)}`;
+    case 'week': {
+      // ISO 8601 week: the week with the year's first Thursday is week 1; weeks start on Monday.
+      const thursday = Date.UTC(p.year, p.month - 1, p.day) + (3 - ((p.weekday + 6) % 7)) * 86_400_000;
+      const isoYear = new Date(thursday).getUTCFullYear();
+      const jan4 = Date.UTC(isoYear, 0, 4);
+      const week1Thursday = jan4 + (3 - ((new Date(jan4).getUTCDay() + 6) % 7)) * 86_400_000;
+      return `${isoYear}-W${two(1 + Math.round((thursday - week1Thursday) / (7 * 86_400_000)))}`;
+    }
+  }
+}
+
+/** A search over sorted local day starts: the start of the day an instant falls in (the first, before them all). */
+export function dayFinder(dayStarts: readonly number[]): (ms: number) => number {
+  return (t) => {
+    let lo = 0;
+    let hi = dayStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (dayStarts[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return dayStarts[lo];
+  };
 }

@@ -1,11 +1,9 @@
-import type { BillingPrice, BillingTerms } from './billing';
-import type { PricingVersion } from './catalog';
-import { criticalPeakLevel, fallbackPriceOf, priceInterval, type Level, type ModelName, type Money, type PricedInterval, type PriceInputs, type PricingModel } from './pricing';
+import { criticalPeakLevel, fallbackPriceOf, priceSequence, type Money, type PriceInputs, type PricedInterval, type PricingModel } from './pricing';
+import type { PeakEvent } from './events';
+import type { IntervalForecast } from './forecast';
+import type { Level, ModelName, PriceBasis, PriceConstraint } from './vocabulary';
 
-/** How a price came to be: announced at the day-ahead cut-off, intraday before its interval, or the fallback rate. */
-export type PriceBasis = 'day-ahead' | 'intraday' | 'fallback';
-
-/** A price as announced: for one interval of one region, valid from `validFrom` to `validTo`. */
+/** A price as announced (the contract's price): for one interval of one region, valid from `validFrom` to `validTo`. */
 export interface Price {
   regionId: string;
   intervalStart: number;
@@ -35,22 +33,31 @@ export interface PriceExplanation {
   rawPriceExTax: Money;
   utilisation: number | null;
   band: string | null;
-  constrainedBy: ('floor' | 'cap' | 'ramp')[];
+  constrainedBy: PriceConstraint[];
 }
 
-export interface FirmPrice extends Price {
-  explanation: PriceExplanation;
+/**
+ * The one tariff type: a price with when it was computed (announced) and, for a firm one, what
+ * from. Pricing makes it, the tariffs table stores it, the API and the outboxes read it; the
+ * stream carries its contract shape (`tariffRecord` in libs/contracts), without the explanation.
+ */
+export interface Tariff extends Price {
+  computedAt: number;
+  explanation?: PriceExplanation;
 }
 
-/** A firm price from its inputs under one version of the region's pricing, or why there is none. */
-export function firmPrice(
-  inputs: PriceInputs,
-  pricing: PricingModel,
-  modelVersion: number,
-  basis: Exclude<PriceBasis, 'fallback'>,
-): FirmPrice | Extract<PricedInterval, { ok: false }> {
-  const priced = priceInterval(inputs, pricing);
-  if (!priced.ok) return priced;
+/** One version of a region's pricing, in force for intervals starting at or after `effectiveFrom` (null: from the beginning). */
+export interface PricingVersion {
+  regionId: string;
+  version: number;
+  effectiveFrom: number | null;
+  pricing: PricingModel;
+  createdAt: number;
+}
+
+type NoPrice = Extract<PricedInterval, { ok: false }>;
+
+function tariffOf(inputs: PriceInputs, priced: Extract<PricedInterval, { ok: true }>, pricing: PricingModel, modelVersion: number, basis: Exclude<PriceBasis, 'fallback'>, computedAt: number): Tariff {
   return {
     regionId: inputs.regionId,
     intervalStart: inputs.intervalStart,
@@ -70,12 +77,45 @@ export function firmPrice(
     model: pricing.model,
     modelVersion,
     feedInPrice: priced.feedInPrice,
+    computedAt,
     explanation: { inputs, parameters: pricing, rawPriceExTax: priced.rawPriceExTax, utilisation: priced.utilisation, band: priced.band, constrainedBy: priced.constrainedBy },
   };
 }
 
+/** A firm price from its inputs under one version of the region's pricing, or why there is none. */
+export function firmPrice(inputs: PriceInputs, version: Pick<PricingVersion, 'pricing' | 'version'>, basis: Exclude<PriceBasis, 'fallback'>, computedAt: number): Tariff | NoPrice {
+  const [priced] = priceSequence([inputs], () => version.pricing, inputs.previousPriceExTax);
+  return priced.ok ? tariffOf(inputs, priced, version.pricing, version.version, basis, computedAt) : priced;
+}
+
+/**
+ * Firm prices of consecutive intervals (a day-ahead schedule), in order through `priceSequence`:
+ * each ramp-limited against the firm price before it (`previous` before the first), under the
+ * version in force at its start. An interval the model cannot price gets none (it runs at the
+ * fallback, announced as such) and the ramp goes on from the last firm price.
+ */
+export function firmPrices(
+  inputs: Omit<PriceInputs, 'previousPriceExTax'>[],
+  versions: PricingVersion[],
+  previous: Money | null,
+  basis: Exclude<PriceBasis, 'fallback'>,
+  computedAt: number,
+): Tariff[] {
+  const priced = priceSequence(inputs, (start) => versionInForce(versions, start).pricing, previous);
+  let prev = previous;
+  const tariffs: Tariff[] = [];
+  priced.forEach((p, i) => {
+    if (!p.ok) return;
+    const version = versionInForce(versions, inputs[i].intervalStart);
+    tariffs.push(tariffOf({ ...inputs[i], previousPriceExTax: prev }, p, version.pricing, version.version, basis, computedAt));
+    prev = p.priceExTax;
+  });
+  return tariffs;
+}
+
 /** The fallback announcement for an interval no firm price covers (not firm; the region's documented rate). */
-export function fallbackPrice(regionId: string, interval: { start: number; end: number }, pricing: PricingModel, modelVersion: number): Price {
+export function fallbackPrice(regionId: string, interval: { start: number; end: number }, version: Pick<PricingVersion, 'pricing' | 'version'>, computedAt: number): Tariff {
+  const { pricing } = version;
   const rate = fallbackPriceOf(pricing);
   return {
     regionId,
@@ -91,8 +131,9 @@ export function fallbackPrice(regionId: string, interval: { start: number; end: 
     forecastDemandWh: null,
     forecastSupplyWh: null,
     model: pricing.model,
-    modelVersion,
+    modelVersion: version.version,
     feedInPrice: pricing.feedInPrice ?? '0.0000',
+    computedAt,
   };
 }
 
@@ -121,19 +162,30 @@ export function expostOutcome(aggregate: { intervalStart: number; intervalEnd: n
   return { utilisation, level };
 }
 
-/** The billing terms a pricing version sets. */
-export function billingTermsOf(pricing: PricingModel): BillingTerms {
-  return {
-    referencePrice: pricing.referencePrice ?? null,
-    standingChargePerDay: pricing.standingChargePerDay ?? '0',
-    taxRate: pricing.taxRate ?? '0',
-    protectionCapPerYear: pricing.protectionCapPerYear ?? null,
-  };
+/** What pricing reads for an interval besides its previous price: the forecast and the market's inputs. */
+export interface IntervalMarket {
+  forecast: IntervalForecast | null;
+  /** Events overlapping the interval's day (the one covering the interval applies). */
+  events: PeakEvent[];
+  wholesale: Map<number, Money>;
+  scheduled: Map<number, { price: Money; band: string | null }>;
 }
 
-/** What an interval is billed at: its firm price, or — none having been announced — the fallback the display showed. */
-export function billingPriceOf(firm: Price | undefined, pricing: PricingModel): BillingPrice {
-  if (firm) return { price: firm.price, priceExTax: firm.priceExTax, tax: firm.tax, feedInPrice: firm.feedInPrice, basis: firm.basis };
-  const fallback = fallbackPriceOf(pricing);
-  return { price: fallback.price, priceExTax: fallback.priceExTax, tax: fallback.tax, feedInPrice: pricing.feedInPrice ?? '0', basis: 'fallback' };
+/** An interval's price inputs from what pricing read (everything but the previous price, which the sequence carries). */
+export function priceInputsFor(regionId: string, interval: { start: number; end: number }, timeZone: string, market: IntervalMarket): Omit<PriceInputs, 'previousPriceExTax'> {
+  const { start } = interval;
+  const event = market.events.find((e) => e.start <= start && start < e.end);
+  const f = market.forecast;
+  return {
+    regionId,
+    intervalStart: start,
+    intervalEnd: interval.end,
+    timeZone,
+    forecastDemandWh: f?.demandWh ?? null,
+    forecastSupplyWh: f?.supplyWh ?? null,
+    forecastMethod: f?.method ?? null,
+    wholesalePrice: market.wholesale.get(start) ?? null,
+    scheduledPrice: market.scheduled.get(start) ?? null,
+    event: event ? { id: event.id, level: event.level } : null,
+  };
 }

@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
-import { dayType, localParts, localSecondOfDay, type DayType } from './local-time';
+import { dayType, localParts, localSecondOfDay } from './local-time';
+import type { DayType, Level, PriceConstraint, PricingMode } from './vocabulary';
 
 /**
  * Pricing models a region can use, chosen and parameterised per region (versioned, each
@@ -9,8 +10,6 @@ import { dayType, localParts, localSecondOfDay, type DayType } from './local-tim
  * price can always be recomputed from what it was computed from.
  */
 export type Money = string;
-export type Level = 1 | 2 | 3 | 4 | 5;
-export type PricingMode = 'day-ahead' | 'intraday';
 
 export interface PricingCommon {
   currency: string;
@@ -93,7 +92,6 @@ export interface PublishedSchedule extends PricingCommon {
 }
 
 export type PricingModel = CriticalPeak5 | FlatModel | TimeOfUse | WholesaleIndexed | PublishedSchedule;
-export type ModelName = PricingModel['model'];
 
 export const DEFAULT_PRICING_MODEL: CriticalPeak5 = {
   model: 'critical-peak-5',
@@ -136,7 +134,7 @@ export type PricedInterval =
       /** Forecast net demand over capacity (critical-peak-5), else null. */
       utilisation: number | null;
       band: string | null;
-      constrainedBy: ('floor' | 'cap' | 'ramp')[];
+      constrainedBy: PriceConstraint[];
       feedInPrice: Money;
     }
   | { ok: false; reason: 'no_forecast' | 'no_wholesale_price' | 'no_scheduled_price'; detail: string };
@@ -151,7 +149,7 @@ export function money(value: Decimal.Value): Money {
 export function priceInterval(inputs: PriceInputs, pricing: PricingModel): PricedInterval {
   const raw = rawPrice(inputs, pricing);
   if (!raw.ok) return raw;
-  const constrainedBy: ('floor' | 'cap' | 'ramp')[] = [];
+  const constrainedBy: PriceConstraint[] = [];
   let p = new Decimal(raw.price);
   // A declared critical-peak event is announced with notice at its level's price: not ramped into.
   if (pricing.maxStep !== undefined && inputs.previousPriceExTax !== null && !(inputs.event && pricing.model === 'critical-peak-5')) {

@@ -1,13 +1,13 @@
 import { DEFAULT_PRICING_MODEL, type PricingModel } from './pricing';
 import { firmPrice } from './prices';
 import { simulate } from './simulation';
-import type { Tariff } from './catalog';
+import type { Tariff } from './prices';
 
 const HALF = 1_800_000;
 const published = (i: number, demandWh: number): Tariff => {
-  const p = firmPrice({ regionId: 'r', intervalStart: i * HALF, intervalEnd: (i + 1) * HALF, timeZone: 'UTC', forecastDemandWh: demandWh, forecastSupplyWh: 0, forecastMethod: 'same-slot-same-day-type', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null }, DEFAULT_PRICING_MODEL, 1, 'day-ahead');
+  const p = firmPrice({ regionId: 'r', intervalStart: i * HALF, intervalEnd: (i + 1) * HALF, timeZone: 'UTC', forecastDemandWh: demandWh, forecastSupplyWh: 0, forecastMethod: 'same-slot-same-day-type', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null }, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', 0);
   if ('reason' in p) throw new Error(p.detail);
-  return { ...p, computedAt: 0 };
+  return p;
 };
 
 describe('what-if: re-pricing a stored window under other parameters', () => {

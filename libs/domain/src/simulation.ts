@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import type { MeterIntervalEnergy } from './billing';
 import { priceSequence, money, type Money, type PricingModel } from './pricing';
-import type { Tariff } from './catalog';
+import type { Tariff } from './prices';
 
 export interface SimulatedInterval {
   intervalStart: number;

@@ -2,7 +2,8 @@ import type { DataSource, Repository } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import type { ApiKey, ClientCredential, ClientKind, Meter, MqttCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
-import { returnedRows } from './returned-rows';
+import { returnedRows } from './rows';
+import type { Sql } from './sql';
 import { ApiKeyEntity, MeterEntity, RegionEntity } from './entities';
 
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
@@ -29,6 +30,16 @@ export class CatalogRepository {
       [region.id, region.name, region.timezone, JSON.stringify(region.pricing)],
     );
     return result.length === 0 ? null : { ...region, createdAt: new Date(result[0].created_at).getTime() };
+  }
+
+  /** Serialises changes to one region's pricing and events: held until the transaction ends. */
+  async lockRegion(id: string, sql: Sql): Promise<void> {
+    await sql.query(`SELECT 1 FROM regions WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  /** The model a region shows as its own (its newest version's). */
+  async setRegionPricing(id: string, pricing: PricingModel, sql: Sql = this.dataSource): Promise<void> {
+    await sql.query(`UPDATE regions SET pricing = $2 WHERE id = $1`, [id, JSON.stringify(pricing)]);
   }
 
   async getRegion(id: string): Promise<Region | null> {

@@ -1,4 +1,6 @@
-import { DomainError } from '@wattline/domain';
+import { DomainError, type Page } from '@wattline/domain';
+import type { Row } from './rows';
+import type { Sql } from './sql';
 
 /** Opaque cursors for keyset pagination: base64url of the last row's sort key. */
 export function encodeCursor(key: string | number): string {
@@ -23,8 +25,36 @@ export function decodeCursor<T extends string | number>(cursor: string | undefin
 }
 
 /** Takes `limit + 1` rows, returns `limit` and the cursor of the last one when there are more. */
-export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string | number) {
+export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string | number): Page<T> {
   const items = rows.slice(0, limit);
   const nextCursor = rows.length > limit ? encodeCursor(keyOf(items[items.length - 1])) : null;
   return { items, nextCursor };
+}
+
+/** One page of a time range: which rows, ordered by which time column. */
+export interface RangePageQuery {
+  /** `SELECT` list and `FROM` clause, e.g. `* FROM tariffs` or a join with its aliases. */
+  from: string;
+  /** The owner column (`region_id`, `meter_id`) and its value. */
+  owner: [column: string, value: string];
+  /** The time column the range, the order and the cursor are on. */
+  time: string;
+  range: { from: number; to: number };
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * The keyset page every time-range list shares: rows of one owner with `time` in [from, to),
+ * after the cursor's time, in time order, `limit` of them and the cursor of the last.
+ */
+export async function rangePage<T>(sql: Sql, q: RangePageQuery, map: (row: Row) => T, keyOf: (item: T) => number): Promise<Page<T>> {
+  const after = decodeCursor<number>(q.cursor, 'number');
+  const rows: Row[] = await sql.query(
+    `SELECT ${q.from}
+      WHERE ${q.owner[0]} = $1 AND ${q.time} >= $2 AND ${q.time} < $3 AND ($4::timestamptz IS NULL OR ${q.time} > $4)
+      ORDER BY ${q.time} LIMIT $5`,
+    [q.owner[1], new Date(q.range.from), new Date(q.range.to), after === null ? null : new Date(after), q.limit + 1],
+  );
+  return pageOf(rows.map(map), q.limit, keyOf);
 }

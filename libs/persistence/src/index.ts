@@ -1,9 +1,36 @@
 export * from './entities';
 export * from './data-source';
 export * from './embedded-postgres';
+export * from './sql';
+export * from './cursor';
+export * from './errors';
+export * from './outbox';
 export * from './catalog.repository';
 export * from './readings.repository';
 export * from './intervals.repository';
-export * from './cursor';
-export * from './errors';
-export * from './pricing.repository';
+export * from './tariffs.repository';
+export * from './announcements.repository';
+export * from './pricing-versions.repository';
+export * from './market-inputs.repository';
+export * from './forecasts.repository';
+
+import { AnnouncementsRepository } from './announcements.repository';
+import { CatalogRepository } from './catalog.repository';
+import { ForecastsRepository } from './forecasts.repository';
+import { IntervalsRepository } from './intervals.repository';
+import { MarketInputsRepository } from './market-inputs.repository';
+import { PricingVersionsRepository } from './pricing-versions.repository';
+import { ReadingsRepository } from './readings.repository';
+import { TariffsRepository } from './tariffs.repository';
+
+/** Every repository, one per table family; each is built on the data source alone (platform.module.ts provides them). */
+export const REPOSITORIES = [
+  CatalogRepository,
+  ReadingsRepository,
+  IntervalsRepository,
+  TariffsRepository,
+  AnnouncementsRepository,
+  PricingVersionsRepository,
+  MarketInputsRepository,
+  ForecastsRepository,
+] as const;

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { money, type AggregateRevision, type IntervalAggregate, type Level, type Page, type PriceExplanation, type Tariff } from '@wattline/domain';
-import { decodeCursor, pageOf } from './cursor';
-import { returnedRows } from './returned-rows';
+import type { AggregateRevision, IntervalActual, IntervalAggregate, Page } from '@wattline/domain';
+import { decodeCursor, pageOf, rangePage } from './cursor';
+import { returnedRows, time, type Row } from './rows';
 
 /** An open interval with its region's event time. */
 export interface OpenInterval {
@@ -20,8 +20,6 @@ export interface OpenInterval {
  */
 export const REGION_LOCK_NAMESPACE = 7411;
 
-type Row = Record<string, unknown>;
-const time = (v: unknown) => (v as Date).getTime();
 
 function toAggregate(r: Row): IntervalAggregate {
   return {
@@ -40,37 +38,11 @@ function toAggregate(r: Row): IntervalAggregate {
   };
 }
 
-/** PostgreSQL numerics come back as text with the column's scale: shown as the domain shows money. */
-export const moneyText = (v: unknown): string => money(String(v));
-
-const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-
-export function toTariff(r: Row): Tariff {
-  return {
-    regionId: r.region_id as string,
-    intervalStart: time(r.interval_start),
-    intervalEnd: time(r.interval_end),
-    validFrom: time(r.valid_from),
-    validTo: time(r.valid_to),
-    price: moneyText(r.price),
-    priceExTax: moneyText(r.price_ex_tax),
-    tax: moneyText(r.tax),
-    currency: r.currency as string,
-    unit: 'kWh',
-    level: Number(r.level) as Level,
-    firm: r.firm as boolean,
-    basis: r.basis as Tariff['basis'],
-    forecastDemandWh: nullableNumber(r.forecast_demand_wh),
-    forecastSupplyWh: nullableNumber(r.forecast_supply_wh),
-    model: r.model as Tariff['model'],
-    modelVersion: Number(r.model_version),
-    feedInPrice: moneyText(r.feed_in_price),
-    computedAt: time(r.computed_at),
-    ...(r.explanation ? { explanation: r.explanation as PriceExplanation } : {}),
-  };
-}
-
-/** Interval aggregates and the tariffs priced from them. */
+/**
+ * `interval_aggregates` and `aggregate_revisions`: each region's sums per interval, their close,
+ * their measured outcome and the trail of late data. The only SQL on them (the readings
+ * repository folds stored readings into the sums in the same statement as it stores them).
+ */
 export class IntervalsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -129,114 +101,24 @@ export class IntervalsRepository {
     );
   }
 
-  /**
-   * Claims up to `limit` unpublished tariffs for `claimant` for `leaseMs`, in one statement
-   * (rows another replica is claiming are skipped), oldest first. No lock outlives it.
-   */
-  async claimUnpublishedTariffs(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<Tariff[]> {
+  /** Measured demand and supply of a region's closed intervals in [from, to), for forecasting. */
+  async history(regionId: string, from: number, to: number): Promise<IntervalActual[]> {
     const rows: Row[] = await this.dataSource.query(
-      `UPDATE tariffs t SET claimed_by = $1, claimed_until = $3
-         FROM (SELECT region_id, interval_start FROM tariffs
-                WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-                ORDER BY interval_start LIMIT $4 FOR UPDATE SKIP LOCKED) c
-        WHERE t.region_id = c.region_id AND t.interval_start = c.interval_start
-        RETURNING t.*`,
-      [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
-    );
-    const list = returnedRows<Row>(rows).map(toTariff);
-    return list.sort((a, b) => a.intervalStart - b.intervalStart || a.regionId.localeCompare(b.regionId));
-  }
-
-  /** Marks tariffs published; only the claimant's own claims count (an expired claim taken over is not). */
-  async markTariffsPublished(tariffs: Pick<Tariff, 'regionId' | 'intervalStart'>[], claimant: string, nowMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE tariffs t SET published_at = $4, claimed_until = NULL
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
-      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant, new Date(nowMs)],
-    );
-  }
-
-  /** Gives claims back after a failed publish, so the next pass (here or elsewhere) retries at once. */
-  async releaseTariffClaims(tariffs: Pick<Tariff, 'regionId' | 'intervalStart'>[], claimant: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE tariffs t SET claimed_by = NULL, claimed_until = NULL
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
-      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant],
-    );
-  }
-
-  async listTariffs(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
-    const after = decodeCursor<number>(cursor, 'number');
-    const rows = await this.dataSource.query(
-      `SELECT * FROM tariffs
-        WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3
-          AND ($4::timestamptz IS NULL OR interval_start > $4)
-        ORDER BY interval_start LIMIT $5`,
-      [regionId, new Date(from), new Date(to), after === null ? null : new Date(after), limit + 1],
-    );
-    return pageOf(rows.map(toTariff), limit, (t) => t.intervalStart);
-  }
-
-  /**
-   * One page of a region's tariffs, newest first (as Octopus Energy's API orders unit rates),
-   * with how many the range holds. Offset pages: the shape Octopus clients follow.
-   */
-  async tariffsNewestFirst(regionId: string, from: number, to: number, limit: number, offset: number): Promise<{ count: number; tariffs: Tariff[] }> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT *, count(*) OVER () AS total FROM tariffs
-        WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3
-        ORDER BY interval_start DESC LIMIT $4 OFFSET $5`,
-      [regionId, new Date(from), new Date(to), limit, offset],
-    );
-    if (rows.length > 0) return { count: Number(rows[0].total), tariffs: rows.map(toTariff) };
-    if (offset === 0) return { count: 0, tariffs: [] };
-    // Past the last page: the total still says how many there are.
-    const [{ total }] = await this.dataSource.query(
-      `SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3`,
+      `SELECT interval_start, demand_wh, supply_wh FROM interval_aggregates
+        WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 AND closed_at IS NOT NULL ORDER BY interval_start`,
       [regionId, new Date(from), new Date(to)],
     );
-    return { count: Number(total), tariffs: [] };
+    return rows.map((r) => ({ intervalStart: time(r.interval_start), demandWh: Number(r.demand_wh), supplyWh: Number(r.supply_wh) }));
   }
 
-  /** The firm price of the interval that contains `atMs`, if one was announced. */
-  async tariffAt(regionId: string, atMs: number): Promise<Tariff | null> {
-    const rows = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`,
-      [regionId, new Date(atMs)],
-    );
-    return rows.length === 0 ? null : toTariff(rows[0]);
-  }
-
-  /** Prices by interval start for one region, for bills. */
-  async tariffsBetween(regionId: string, from: number, to: number): Promise<Tariff[]> {
-    const rows = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start`,
-      [regionId, new Date(from), new Date(to)],
-    );
-    return rows.map(toTariff);
-  }
-
-  /**
-   * Mean consumption per household and interval, by the firm price level of the interval and
-   * by side: the `control` cohort against every other meter of the region (the treatment).
-   */
-  async usageByLevel(regionId: string, from: number, to: number, control: string): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT t.level, (m.cohort IS NOT DISTINCT FROM $4) AS control, count(DISTINCT mi.meter_id)::int AS meters, count(*)::int AS n, avg(mi.consumption_wh)::float AS mean_wh
-         FROM meter_intervals mi
-         JOIN meters m ON m.id = mi.meter_id
-         JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
-        WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
-        GROUP BY t.level, 2 ORDER BY t.level, 2`,
-      [regionId, new Date(from), new Date(to), control],
-    );
-    return rows.map((r) => ({ level: Number(r.level), control: r.control as boolean, meters: r.meters as number, meterIntervals: r.n as number, meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000 }));
+  /** The measured state of one interval so far (open or closed), for intraday pricing. */
+  async measured(regionId: string, intervalStart: number): Promise<IntervalActual | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT interval_start, demand_wh, supply_wh FROM interval_aggregates WHERE region_id = $1 AND interval_start = $2`, [regionId, new Date(intervalStart)]);
+    return rows.length === 0 ? null : { intervalStart: time(rows[0].interval_start), demandWh: Number(rows[0].demand_wh), supplyWh: Number(rows[0].supply_wh) };
   }
 
   /** The trail of late-data revisions of a region's intervals. */
-  async listRevisions(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
+  async revisionsPage(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<AggregateRevision>> {
     const after = decodeCursor<string>(cursor, 'string', /^\d+:\d+$/);
     const rows = await this.dataSource.query(
       `SELECT *, extract(epoch FROM interval_start)::bigint * 1000 || ':' || version AS sort_key FROM aggregate_revisions
@@ -259,15 +141,7 @@ export class IntervalsRepository {
     return pageOf(revisions, limit, (r) => `${r.intervalStart}:${r.version}`);
   }
 
-  async listAggregates(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<IntervalAggregate>> {
-    const after = decodeCursor<number>(cursor, 'number');
-    const rows = await this.dataSource.query(
-      `SELECT * FROM interval_aggregates
-        WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3
-          AND ($4::timestamptz IS NULL OR interval_start > $4)
-        ORDER BY interval_start LIMIT $5`,
-      [regionId, new Date(from), new Date(to), after === null ? null : new Date(after), limit + 1],
-    );
-    return pageOf(rows.map(toAggregate), limit, (a) => a.intervalStart);
+  aggregatesPage(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<IntervalAggregate>> {
+    return rangePage(this.dataSource, { from: '* FROM interval_aggregates', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor }, toAggregate, (a) => a.intervalStart);
   }
 }

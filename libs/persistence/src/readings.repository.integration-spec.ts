@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReadingRecord } from '@wattline/contracts';
 import { DATA_DIR, LONDON_HOUSEHOLDS_CSV, readLondonHouseholds, slotToReading } from '@wattline/datasets';
-import { forecastPayload } from '@wattline/contracts';
-import { DEFAULT_PRICING_MODEL, expostOutcome, firmPrice } from '@wattline/domain';
+import { DEFAULT_PRICING_MODEL, expostOutcome } from '@wattline/domain';
 import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from './catalog.repository';
 import { createDataSource } from './data-source';
 import { IntervalsRepository } from './intervals.repository';
-import { PricingRepository } from './pricing.repository';
 import { ReadingsRepository } from './readings.repository';
 
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
@@ -77,7 +75,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect({ inserted, duplicates }).toEqual({ inserted: 144, duplicates: 0 });
     expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0, conflicts: [] });
 
-    const page = await intervals.listAggregates('london', Date.UTC(2013, 11, 2), Date.UTC(2013, 11, 3), 100);
+    const page = await intervals.aggregatesPage('london', Date.UTC(2013, 11, 2), Date.UTC(2013, 11, 3), 100);
     expect(page.items).toHaveLength(48);
     const expected = expectedDemandMilliWh();
     for (const aggregate of page.items) {
@@ -136,11 +134,11 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
     await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1, conflicts: [] });
 
-    const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
+    const [aggregate] = (await intervals.aggregatesPage('london', start, start + 1, 1)).items;
     expect(aggregate.lateReadings).toBe(1);
     expect(aggregate.demandWh).toBeCloseTo(closed.demandWh + 12.5, 3);
     expect(aggregate).toMatchObject({ expostLevel: 1, measuredUtilisation: closed.demandWh / 50_000 });
-    const page = await readings.listForMeter('MAC000002', start, start + 1_800_000, 10);
+    const page = await readings.readingsPage('MAC000002', start, start + 1_800_000, 10);
     expect(page.items.find((r) => r.ts === late.ts)).toMatchObject({ late: true, consumptionWh: 12.5 });
   });
 
@@ -149,9 +147,9 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     const later = Date.UTC(2013, 11, 3, 2);
     const late = (ts: number, wh: number): ReadingRecord => ({ meterId: 'MAC000004', regionId: 'london', ts, periodS: 60, consumptionWh: wh, generationWh: 0, seq: null, receivedAt: later });
     await readings.storeBatch([late(start + 60_000, 1.5), late(start + 120_000, 2.5)], 1800, later, 'aggregator@test:1');
-    const [aggregate] = (await intervals.listAggregates('london', start, start + 1, 1)).items;
+    const [aggregate] = (await intervals.aggregatesPage('london', start, start + 1, 1)).items;
     expect(aggregate.version).toBe(3); // 1, +1 for the previous test's late reading, +1 for this batch
-    const trail = (await intervals.listRevisions('london', start, start + 1, 10)).items;
+    const trail = (await intervals.revisionsPage('london', start, start + 1, 10)).items;
     expect(trail.map((r) => [r.version, r.demandDeltaWh, r.readingsDelta, r.reason])).toEqual([
       [2, 12.5, 1, 'late readings'],
       [3, 4, 2, 'late readings'],
@@ -166,7 +164,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect(line.consumptionWh).toBeCloseTo(records.find((r) => r.meterId === 'MAC000004' && r.ts === start + 1_800_000)!.consumptionWh + 4, 3);
     // An on-time batch for an open interval makes no revision.
     await readings.storeBatch([late(Date.UTC(2013, 11, 4, 0, 1), 1)], 1800, later);
-    expect((await intervals.listRevisions('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
+    expect((await intervals.revisionsPage('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
   });
 
   it("moves a region's watermark no further than the arrival time of a reading from a fast clock", async () => {
@@ -176,30 +174,5 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     await readings.storeBatch([fast], 1800, arrived);
     const open = (await intervals.openIntervals()).filter((o) => o.regionId === 'london' && o.intervalStart === Date.UTC(2013, 11, 9, 12));
     expect(open.map((o) => o.watermark)).toEqual([arrived]);
-  });
-
-  it('hands each unpublished tariff to one claimant at a time, takes it back after a failed publish, and lets a claim expire', async () => {
-    const now = Date.UTC(2013, 11, 3, 2);
-    const start = Date.UTC(2013, 11, 2, 18);
-    const inputs = { regionId: 'london', intervalStart: start, intervalEnd: start + 1_800_000, timeZone: 'Europe/London', forecastDemandWh: 1000, forecastSupplyWh: 0, forecastMethod: 'mean-of-history', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null };
-    const price = firmPrice(inputs, DEFAULT_PRICING_MODEL, 1, 'intraday');
-    if ('reason' in price) throw new Error(price.detail);
-    const announcement = { regionId: 'london', kind: 'forecast' as const, payload: forecastPayload('london', now, [{ ...price, computedAt: now }]) };
-    await expect(new PricingRepository(dataSource).commitIntraday(price, null, now, announcement)).resolves.toMatchObject({ price: '15.0000', basis: 'intraday' });
-    const first = await intervals.claimUnpublishedTariffs('a', now, 60_000);
-    expect(first.map((t) => t.intervalStart)).toEqual([Date.UTC(2013, 11, 2, 18)]);
-    await expect(intervals.claimUnpublishedTariffs('b', now, 60_000)).resolves.toEqual([]);
-    // A failed publish gives the claim back at once.
-    await intervals.releaseTariffClaims(first, 'a');
-    const second = await intervals.claimUnpublishedTariffs('b', now, 60_000);
-    expect(second).toHaveLength(1);
-    // 'a' no longer holds the claim: its late mark changes nothing.
-    await intervals.markTariffsPublished(first, 'a', now);
-    // 'b' dies before marking: after its lease, 'c' takes the row over and publishes it.
-    await expect(intervals.claimUnpublishedTariffs('c', now + 30_000, 60_000)).resolves.toEqual([]);
-    const third = await intervals.claimUnpublishedTariffs('c', now + 61_000, 60_000);
-    expect(third).toHaveLength(1);
-    await intervals.markTariffsPublished(third, 'c', now + 61_000);
-    await expect(intervals.claimUnpublishedTariffs('d', now + 200_000, 60_000)).resolves.toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
 import { assignInterval, type BillLineRevision, type MeterIntervalEnergy, type Page, type StoredReading } from '@wattline/domain';
-import { decodeCursor, pageOf } from './cursor';
+import { rangePage } from './cursor';
 import { REGION_LOCK_NAMESPACE } from './intervals.repository';
 
 export interface StoreResult {
@@ -233,26 +233,22 @@ export class ReadingsRepository {
     }));
   }
 
-  async listForMeter(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {
-    const after = decodeCursor<number>(cursor, 'number');
-    const rows = await this.dataSource.query(
-      `SELECT meter_id, reading_ts, period_s, consumption_wh, generation_wh, seq, received_at, late
-         FROM readings
-        WHERE meter_id = $1 AND reading_ts >= $2 AND reading_ts < $3 AND ($4::timestamptz IS NULL OR reading_ts > $4)
-        ORDER BY reading_ts LIMIT $5`,
-      [meterId, new Date(from), new Date(to), after === null ? null : new Date(after), limit + 1],
+  readingsPage(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {
+    return rangePage(
+      this.dataSource,
+      { from: 'meter_id, reading_ts, period_s, consumption_wh, generation_wh, seq, received_at, late FROM readings', owner: ['meter_id', meterId], time: 'reading_ts', range: { from, to }, limit, cursor },
+      (r) => ({
+        meterId: r.meter_id as string,
+        ts: (r.reading_ts as Date).getTime(),
+        periodS: r.period_s as number,
+        consumptionWh: Number(r.consumption_wh),
+        generationWh: Number(r.generation_wh),
+        seq: r.seq === null ? null : Number(r.seq),
+        receivedAt: (r.received_at as Date).getTime(),
+        late: r.late as boolean,
+      }),
+      (r) => r.ts,
     );
-    const readings: StoredReading[] = rows.map((r: Record<string, unknown>) => ({
-      meterId: r.meter_id as string,
-      ts: (r.reading_ts as Date).getTime(),
-      periodS: r.period_s as number,
-      consumptionWh: Number(r.consumption_wh),
-      generationWh: Number(r.generation_wh),
-      seq: r.seq === null ? null : Number(r.seq),
-      receivedAt: (r.received_at as Date).getTime(),
-      late: r.late as boolean,
-    }));
-    return pageOf(readings, limit, (r) => r.ts);
   }
 
   /** Per-interval energy of one meter, for bills, with each line's version and late-data trail. */
@@ -297,5 +293,22 @@ export class ReadingsRepository {
       list.push({ intervalStart: (r.interval_start as Date).getTime(), intervalEnd: (r.interval_end as Date).getTime(), consumptionWh: Number(r.consumption_wh), generationWh: Number(r.generation_wh) });
     }
     return byMeter;
+  }
+
+  /**
+   * Mean consumption per household and interval, by the firm price level of the interval and
+   * by side: the `control` cohort against every other meter of the region (the treatment).
+   */
+  async usageByLevel(regionId: string, from: number, to: number, control: string): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT t.level, (m.cohort IS NOT DISTINCT FROM $4) AS control, count(DISTINCT mi.meter_id)::int AS meters, count(*)::int AS n, avg(mi.consumption_wh)::float AS mean_wh
+         FROM meter_intervals mi
+         JOIN meters m ON m.id = mi.meter_id
+         JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
+        WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
+        GROUP BY t.level, 2 ORDER BY t.level, 2`,
+      [regionId, new Date(from), new Date(to), control],
+    );
+    return rows.map((r) => ({ level: Number(r.level), control: r.control as boolean, meters: r.meters as number, meterIntervals: r.n as number, meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000 }));
   }
 }

@@ -3,11 +3,15 @@ import path from 'node:path';
 
 /**
  * No network call (Kafka, Redis, MQTT) runs inside a database transaction. Checked on the
- * source: transactions are opened only by repositories (libs/persistence), and the body of
- * every transaction does nothing but run SQL on its own transaction (`tx.query`) — it has no
- * other await, no callback parameter to call, and no import of a network client.
+ * source: a transaction is opened by a repository on its own tables (`dataSource.transaction`)
+ * or by a service over several table families (`Database.transaction`, sql.ts), and the body of
+ * every one does nothing but run SQL on its own transaction — `tx.query`, a repository method
+ * handed `tx`, or a helper of the same class handed `tx` that does the same — in a file that
+ * imports no network client.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The primitive itself: it hands the transaction to the work it is given. */
+const PRIMITIVE = 'libs/persistence/src/sql.ts';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -17,13 +21,12 @@ function sources(dir: string): string[] {
   });
 }
 
-/** The block that starts at the first `{` after `from`, found by matching braces. */
-function blockAfter(text: string, from: number): string {
-  const open = text.indexOf('{', from);
+/** The text between the bracket at `open` and its match. */
+function enclosed(text: string, open: number, brackets = '{}'): string {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
-    if (text[i] === '{') depth++;
-    else if (text[i] === '}' && --depth === 0) return text.slice(open + 1, i);
+    if (text[i] === brackets[0]) depth++;
+    else if (text[i] === brackets[1] && --depth === 0) return text.slice(open + 1, i);
   }
   return '';
 }
@@ -31,35 +34,50 @@ function blockAfter(text: string, from: number): string {
 /** The text of the callback passed to each `.transaction(`. */
 function transactionBodies(text: string): string[] {
   const bodies: string[] = [];
-  for (let at = text.indexOf('.transaction('); at !== -1; at = text.indexOf('.transaction(', at + 1)) bodies.push(blockAfter(text, at));
+  for (let at = text.indexOf('.transaction('); at !== -1; at = text.indexOf('.transaction(', at + 1)) bodies.push(enclosed(text, text.indexOf('{', at)));
   return bodies;
 }
 
+/** Fields of the class that are repositories (`private readonly name: SomethingRepository`). */
+function repositoryFields(text: string): Set<string> {
+  return new Set([...text.matchAll(/private readonly (\w+): \w+Repository\b/g)].map((m) => m[1]));
+}
+
 /**
- * What a transaction body awaits, other than SQL on the transaction: a helper of the same
- * class that is handed the transaction (`this.helper(tx, …)`) counts as SQL when its own body
- * awaits nothing but `tx.query`.
+ * What a transaction body awaits other than SQL on the transaction: each `await callee(args)`
+ * is SQL when the callee is `tx.query`, a repository field's method given `tx`, or a private
+ * helper of the class given `tx` whose own body awaits nothing else.
  */
 function nonSqlAwaits(text: string, body: string): string[] {
-  return [...body.matchAll(/await\s+([\w.]+)\((tx\b)?/g)].flatMap((m) => {
-    if (m[1] === 'tx.query') return [];
-    const helper = /^this\.(\w+)$/.exec(m[1]);
-    if (helper && m[2]) {
-      // The method's body: the block after its signature's `): Promise<…> {`.
+  const repositories = repositoryFields(text);
+  return [...body.matchAll(/await\s+([\w.]+)\(/g)].flatMap((m) => {
+    const callee = m[1];
+    const args = enclosed(body, m.index + m[0].length - 1, '()');
+    const givenTx = /(^|[\s,(])tx\s*(,|$)/.test(args.trim()) || /\btx\s*$/.test(args.trim());
+    if (callee === 'tx.query') return [];
+    const repository = /^this\.(\w+)\.\w+$/.exec(callee);
+    if (repository && repositories.has(repository[1]) && givenTx) return [];
+    const helper = /^this\.(\w+)$/.exec(callee);
+    if (helper && givenTx) {
       const signature = new RegExp(`private async ${helper[1]}\\([\\s\\S]*?\\)\\s*:\\s*Promise<[^\\n]*\\{\\s*\\n`).exec(text);
-      if (signature) return nonSqlAwaits(text, blockAfter(text, signature.index + signature[0].lastIndexOf('{')));
+      if (signature) return nonSqlAwaits(text, enclosed(text, signature.index + signature[0].lastIndexOf('{')));
     }
-    return [m[1]];
+    return [callee];
   });
 }
 
 describe('database transactions', () => {
-  const files = [...sources(path.join(ROOT, 'apps')), ...sources(path.join(ROOT, 'libs'))];
+  const files = [...sources(path.join(ROOT, 'apps')), ...sources(path.join(ROOT, 'libs'))].filter((f) => path.relative(ROOT, f) !== PRIMITIVE);
   const withTransactions = files.filter((f) => /\.transaction\(|startTransaction\(/.test(readFileSync(f, 'utf8')));
 
-  it('are opened by repositories only', () => {
+  it('are opened by a repository on its own tables, or by a service through Database', () => {
     expect(withTransactions.length).toBeGreaterThan(0);
-    for (const file of withTransactions) expect(path.relative(ROOT, file)).toMatch(/^libs\/persistence\/src\/[\w-]+\.repository\.ts$/);
+    for (const file of withTransactions) {
+      const text = readFileSync(file, 'utf8');
+      const relative = path.relative(ROOT, file);
+      if (/^libs\/persistence\/src\/[\w-]+\.repository\.ts$/.test(relative)) expect([relative, /this\.dataSource\.transaction\(/.test(text)]).toEqual([relative, true]);
+      else expect([relative, /private readonly (\w+): Database\b/.test(text) && /this\.\w+\.transaction\(/.test(text)]).toEqual([relative, true]);
+    }
     expect(files.filter((f) => /startTransaction\(/.test(readFileSync(f, 'utf8')))).toEqual([]);
   });
 
@@ -70,9 +88,15 @@ describe('database transactions', () => {
       const bodies = transactionBodies(text);
       expect(bodies.length).toBeGreaterThan(0);
       for (const body of bodies) {
-        expect(body).toMatch(/await\s+tx\.query\(/);
+        expect(body).toMatch(/await\s+(tx\.query|this\.\w+\.\w+)\(/);
         expect([file, nonSqlAwaits(text, body)]).toEqual([file, []]);
       }
     }
+  });
+
+  it('would catch a network call: the check itself refuses a body that publishes', () => {
+    const text = `class S {\n  constructor(private readonly db: Database, private readonly tariffs: TariffsRepository) {}\n}`;
+    expect(nonSqlAwaits(text, `await this.tariffs.insertNew(prices, tx); await this.stream.publish('tariffs', []);`)).toEqual(['this.stream.publish']);
+    expect(nonSqlAwaits(text, `await this.tariffs.insertNew(prices);`)).toEqual(['this.tariffs.insertNew']);
   });
 });

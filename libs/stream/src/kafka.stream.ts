@@ -1,7 +1,24 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ICustomPartitioner, type Message, type Producer } from 'kafkajs';
 import { DEAD_LETTER_TOPIC, KAFKA_TOPICS, kafkaTopicName, type DeadLetterTopic, type StreamTopic } from '@wattline/contracts';
 import { ConsumerLoop } from './consumer-loop';
 import type { BatchHandler, ConsumeOptions, StreamHealth, StreamMessage, StreamObserver, StreamPort, StreamSubscription } from './stream.port';
+
+/** The header a record's partition key travels in where it is not its key (tariffs: the region). */
+export const PARTITION_KEY_HEADER = 'wattline-partition-key';
+
+/**
+ * The Java client's murmur2 partitioner (kafkajs DefaultPartitioner), on the record's partition
+ * key: its key, or the `wattline-partition-key` header where one is set. A meter's records land
+ * on one partition whichever client produced them; a region's tariffs, each with its own key
+ * so that compaction keeps every interval, still land on one partition, in order.
+ */
+const partitionByKeyHeader: ICustomPartitioner = () => {
+  const murmur2 = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const header = args.message.headers?.[PARTITION_KEY_HEADER];
+    return murmur2(header === undefined ? args : { ...args, message: { ...args.message, key: Buffer.isBuffer(header) ? header : String(header) } });
+  };
+};
 
 /** Topics whose latest record per key is what matters (announcements are keyed by their MQTT topic). */
 const COMPACTED = new Set<StreamTopic>(['tariffs', 'status', 'announcements']);
@@ -55,13 +72,11 @@ export class KafkaStream implements StreamPort {
       },
       retry: { retries: 8, initialRetryTime: 100 },
     });
-    // The Java client's murmur2 partitioner: a meter's records land on the same partition
-    // whichever client (or language) produced them.
     this.producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: partitionByKeyHeader,
     });
     this.admin = this.kafka.admin();
     this.topicNames = Object.fromEntries(
@@ -114,7 +129,7 @@ export class KafkaStream implements StreamPort {
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const encoded = messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value) }));
+      const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.partitionKey === undefined ? {} : { headers: { [PARTITION_KEY_HEADER]: m.partitionKey } }) }));
       this.outbox.push({ topic: this.topicNames[topic], messages: encoded, resolve, reject });
       void this.flush();
     });

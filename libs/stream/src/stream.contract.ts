@@ -1,4 +1,5 @@
-import type { DeadLetterRecord, PoisonReason, StreamTopic, TariffRecord } from '@wattline/contracts';
+import { pricePayload, tariffPartitionKey, tariffRecord, tariffStreamKey, type DeadLetterRecord, type PoisonReason, type StreamTopic, type TariffRecord } from '@wattline/contracts';
+import { DEFAULT_PRICING_MODEL, firmPrice, type Tariff } from '@wattline/domain';
 import { expectEventually } from '@wattline/testing';
 import type { StreamObserver, StreamPort } from './stream.port';
 
@@ -29,27 +30,18 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
       seq,
       receivedAt: 0,
     });
-    const tariff = (regionId: string, intervalStart: number, price: string): TariffRecord => ({
-      regionId,
-      intervalStart,
-      intervalEnd: intervalStart + 1_800_000,
-      validFrom: intervalStart,
-      validTo: intervalStart + 1_800_000,
-      price,
-      priceExTax: price,
-      tax: '0.0000',
-      currency: 'JPY',
-      unit: 'kWh',
-      level: 1,
-      firm: true,
-      basis: 'day-ahead',
-      forecastDemandWh: 0,
-      forecastSupplyWh: 0,
-      model: 'flat',
-      modelVersion: 1,
-      feedInPrice: '0.0000',
-      computedAt: 0,
-    });
+    /** A firm price as pricing makes and the tariffs table stores it: with its explanation. */
+    const tariff = (regionId: string, intervalStart: number, demandWh: number): Tariff => {
+      const inputs = {
+        regionId, intervalStart, intervalEnd: intervalStart + 1_800_000, timeZone: 'Asia/Tokyo', forecastDemandWh: demandWh, forecastSupplyWh: 0,
+        forecastMethod: 'same-slot-same-day-type', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null,
+      };
+      const priced = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', intervalStart - 86_400_000);
+      if ('reason' in priced) throw new Error(priced.detail);
+      return priced;
+    };
+    /** A tariff as the outbox drainer sends it: one record per region and interval, partitioned by region. */
+    const tariffMessage = (t: Tariff) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) });
 
     beforeEach(async () => {
       deadLettered.length = 0;
@@ -95,17 +87,27 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
       expect(stored).toEqual([1, 2, 3]);
     });
 
-    it('replays the latest tariff of every region to a new group reading from the beginning', async () => {
-      await stream.publish('tariffs', [
-        { key: 'r1', value: tariff('r1', 0, '15.0000') },
-        { key: 'r2', value: tariff('r2', 0, '50.0000') },
-        { key: 'r1', value: tariff('r1', 1_800_000, '150.0000') },
-      ]);
-      const latest = new Map<string, string>();
-      subscriptions.push(
-        await stream.consume('tariffs', group(), async (batch) => batch.forEach((t) => latest.set(t.regionId, t.price)), { fromBeginning: true }),
-      );
-      await expectEventually(() => (latest.get('r1') === '150.0000' && latest.get('r2') === '50.0000' ? true : undefined), { what: 'latest tariffs' });
+    it('carries stored tariffs (explanation and all) as the contract price, every interval of every region replayed in order to a new group', async () => {
+      const DAY = Date.UTC(2013, 11, 2);
+      const stored = [
+        tariff('r1', DAY, 30_000),
+        tariff('r2', DAY, 90_000),
+        tariff('r1', DAY + 1_800_000, 95_000),
+        tariff('r1', DAY + 3_600_000, 60_000),
+        tariff('r2', DAY + 1_800_000, 20_000),
+      ];
+      expect(stored[0].explanation).toBeDefined(); // what the strict record schema refused before the mapping
+      await stream.publish('tariffs', stored.map(tariffMessage));
+      // The same interval announced again (a drainer's repeat after a crash): compaction keeps one per interval, not one per region.
+      await stream.publish('tariffs', [tariffMessage(stored[2])]);
+      const received: TariffRecord[] = [];
+      subscriptions.push(await stream.consume('tariffs', group(), async (batch) => void received.push(...batch), { fromBeginning: true }));
+      await expectEventually(() => (new Set(received.map((t) => `${t.regionId} ${t.intervalStart}`)).size === 5 ? true : undefined), { what: 'every interval of both regions' });
+      expect(deadLettered).toEqual([]);
+      // Each record is exactly the contract's price, and one region's intervals arrive in order (the repeat after them).
+      for (const t of stored) expect(received).toContainEqual(pricePayload(t));
+      const r1 = received.filter((t) => t.regionId === 'r1').map((t) => t.intervalStart);
+      expect([...new Set(r1)]).toEqual([DAY, DAY + 1_800_000, DAY + 3_600_000].map((ms) => new Date(ms).toISOString()));
     });
 
     /** Reads the readings dead-letter topic from the beginning, as an operator's tool would. */

@@ -13,8 +13,10 @@ export interface StreamPayloads {
 }
 
 export interface StreamMessage<T extends StreamTopic> {
-  /** Partitioning key: meter id for meter topics, region id for tariffs. */
+  /** The record's key (what compaction keeps one of): meter id for meter topics, region and interval for tariffs. */
   key: string;
+  /** Records with one partition key stay on one partition, in order (default: the key). Tariffs: the region. */
+  partitionKey?: string;
   value: StreamPayloads[T];
 }
 

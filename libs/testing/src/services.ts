@@ -1,3 +1,5 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Provider } from '@nestjs/common';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,4 +173,13 @@ export async function rawConnect(
     socket.on('close', () => resolve('closed'));
     socket.on('error', () => resolve('closed'));
   });
+}
+
+/**
+ * A piece of an app built by Nest's dependency injection, as the app builds it, from the
+ * providers given (e.g. the aggregator's clock pass and `platformProviders` on a test database):
+ * tests wire nothing by hand, so a new step or repository reaches them by itself.
+ */
+export async function compileProviders(providers: Provider[]): Promise<TestingModule> {
+  return Test.createTestingModule({ providers }).compile();
 }

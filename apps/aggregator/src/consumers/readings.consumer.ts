@@ -4,8 +4,8 @@ import { isTransientDatabaseError, type ReadingConflict } from '@wattline/persis
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
-import { IntervalSchedulerService } from '../jobs/interval-scheduler.service';
-import { ReadingStoreService } from '../windows/reading-store.service';
+import { TickScheduler } from '../clock/tick.scheduler';
+import { ReadingStoreService } from '../readings/reading-store.service';
 
 /**
  * The consumer loop only: take a batch from `meter.readings` and store it. The stream commits
@@ -25,7 +25,7 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(STREAM) private readonly stream: StreamPort,
     private readonly store: ReadingStoreService,
-    private readonly scheduler: IntervalSchedulerService,
+    private readonly scheduler: TickScheduler,
     @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
 

@@ -1,66 +1,45 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError } from '@wattline/domain';
 import { CLOCK, type Clock } from '@wattline/platform';
-import { RequireRole } from '../auth/api-key.guard';
-import {
-  csvUploadQuerySchema,
-  declareEventSchema,
-  listQuerySchema,
-  putPricingSchema,
-  rangeQuerySchema,
-  resolveRange,
-  responseQuerySchema,
-  simulationSchema,
-  uploadPricesSchema,
-  type CsvUploadQuery,
-  type DeclareEventBody,
-  type ListQuery,
-  type PutPricingBody,
-  type RangeQuery,
-  type ResponseQuery,
-  type SimulationBody,
-  type UploadPricesBody,
-} from '../dtos/schemas';
+import { resolveRange, type DeclareEventBody, type ListQuery, type PutPricingBody, type RangeQuery, type ResponseQuery, type SimulationBody, type UploadPricesBody } from '../dtos/schemas';
 import type { EventResponse, ExplanationResponse, PriceResponse, PricingVersionResponse, ResponseAnalysisResponse, SimulationResponse, UploadResponse } from '../dtos/responses';
 import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { PricingService } from '../services/pricing.service';
 import { sendPage, sendRangePage } from './list-response';
+import { Route } from '../routes/route.decorator';
+import { PricesBody, RouteBody, RouteQuery } from '../routes/route-params';
+import { ROUTES } from '../routes/route-table';
 
 /** Prices ahead of the consumption: the price in force, explanations, forecasts, pricing versions, events and uploaded prices. */
-@Controller('v1/regions')
+@Controller()
 export class PricingController {
   constructor(
     private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  @Get(':id/tariffs/current')
-  @RequireRole('analyst')
+  @Route(ROUTES.currentTariff)
   current(@Param('id', IdParamPipe) id: string): Promise<PriceResponse> {
     return this.pricing.current(id);
   }
 
-  @Get(':id/tariffs/:intervalStart/explain')
-  @RequireRole('analyst')
+  @Route(ROUTES.explainTariff)
   async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string): Promise<ExplanationResponse> {
     const at = Date.parse(intervalStart);
     if (Number.isNaN(at) || !/T/.test(intervalStart)) throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', { field: 'intervalStart' });
     return explanationView(await this.pricing.explain(id, at));
   }
 
-  @Get(':id/forecast')
-  @RequireRole('analyst')
-  async forecast(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  @Route(ROUTES.forecast)
+  async forecast(@Param('id', IdParamPipe) id: string, @RouteQuery() query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, query, this.clock.now(), (...range) => this.pricing.forecast(id, ...range), forecastView);
   }
 
   /** What-if: re-price a stored window under other parameters; each household's bill change; nothing published changes. */
-  @Post(':id/simulations')
-  @RequireRole('analyst')
-  @HttpCode(200)
-  async simulate(@Param('id', IdParamPipe) id: string, @Body({ schema: simulationSchema }) body: SimulationBody): Promise<SimulationResponse> {
+  @Route(ROUTES.simulate)
+  async simulate(@Param('id', IdParamPipe) id: string, @RouteBody() body: SimulationBody): Promise<SimulationResponse> {
     const result = await this.pricing.simulate(id, Date.parse(body.from), Date.parse(body.to), body.pricing);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
@@ -75,60 +54,42 @@ export class PricingController {
   }
 
   /** Did the tariff work? Treatment (every cohort but `control`) against the control cohort, per price level. */
-  @Get(':id/response')
-  @RequireRole('analyst')
-  async response(@Param('id', IdParamPipe) id: string, @Query({ schema: responseQuerySchema }) query: ResponseQuery): Promise<ResponseAnalysisResponse> {
+  @Route(ROUTES.response)
+  async response(@Param('id', IdParamPipe) id: string, @RouteQuery() query: ResponseQuery): Promise<ResponseAnalysisResponse> {
     const { from, to } = resolveRange(query, this.clock.now());
     return { regionId: id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...(await this.pricing.response(id, from, to, query.control)) };
   }
 
-  @Get(':id/pricing')
-  @RequireRole('analyst')
-  async versions(@Param('id', IdParamPipe) id: string, @Query({ schema: listQuerySchema }) query: ListQuery, @Req() req: Request, @Res() res: Response) {
+  @Route(ROUTES.pricingVersions)
+  async versions(@Param('id', IdParamPipe) id: string, @RouteQuery() query: ListQuery, @Req() req: Request, @Res() res: Response) {
     const page = await this.pricing.versions(id, query.limit, query.cursor);
     sendPage(req, res, { items: page.items.map(pricingVersionView), nextCursor: page.nextCursor });
   }
 
-  @Put(':id/pricing')
-  @RequireRole('admin')
-  @HttpCode(201)
-  async changePricing(@Param('id', IdParamPipe) id: string, @Body({ schema: putPricingSchema }) body: PutPricingBody): Promise<PricingVersionResponse> {
+  @Route(ROUTES.changePricing)
+  async changePricing(@Param('id', IdParamPipe) id: string, @RouteBody() body: PutPricingBody): Promise<PricingVersionResponse> {
     return pricingVersionView(await this.pricing.changePricing(id, body.pricing, Date.parse(body.effectiveFrom)));
   }
 
-  @Post(':id/events')
-  @RequireRole('admin')
-  async declareEvent(@Param('id', IdParamPipe) id: string, @Body({ schema: declareEventSchema }) body: DeclareEventBody): Promise<EventResponse> {
+  @Route(ROUTES.declareEvent)
+  async declareEvent(@Param('id', IdParamPipe) id: string, @RouteBody() body: DeclareEventBody): Promise<EventResponse> {
     return eventView(await this.pricing.declareEvent(id, body));
   }
 
-  @Get(':id/events')
-  @RequireRole('analyst')
-  async events(@Param('id', IdParamPipe) id: string, @Query({ schema: rangeQuerySchema }) query: RangeQuery, @Req() req: Request, @Res() res: Response) {
+  @Route(ROUTES.events)
+  async events(@Param('id', IdParamPipe) id: string, @RouteQuery() query: RangeQuery, @Req() req: Request, @Res() res: Response) {
     await sendRangePage(req, res, { ...query, from: query.from ?? '1970-01-01T00:00:00Z', to: query.to ?? '9999-01-01T00:00:00Z' }, this.clock.now(), (...range) => this.pricing.events(id, ...range), eventView);
   }
 
   /** A wholesale price series for wholesale-indexed pricing: JSON `{prices:[…]}`, or text/csv with the columns named in the query. */
-  @Post(':id/wholesale-prices')
-  @RequireRole('admin')
-  upload(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery): Promise<UploadResponse> {
-    return this.pricing.upload('wholesale', id, this.body(req, query));
+  @Route(ROUTES.uploadWholesale)
+  upload(@Param('id', IdParamPipe) id: string, @PricesBody() body: UploadPricesBody): Promise<UploadResponse> {
+    return this.pricing.upload('wholesale', id, body);
   }
 
   /** A published schedule applied as it is (the `schedule` model): JSON `{prices:[{intervalStart,price,band}]}`, or text/csv. */
-  @Post(':id/schedules')
-  @RequireRole('admin')
-  schedule(@Param('id', IdParamPipe) id: string, @Req() req: Request, @Query({ schema: csvUploadQuerySchema }) query: CsvUploadQuery): Promise<UploadResponse> {
-    return this.pricing.upload('scheduled', id, this.body(req, query));
-  }
-
-  private body(req: Request, query: CsvUploadQuery): UploadPricesBody {
-    const raw = req.is('text/csv') ? this.pricing.fromCsv(String(req.body ?? ''), query) : req.body;
-    const parsed = uploadPricesSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new DomainError('validation_failed', `${issue.path.join('.') || '(body)'}: ${issue.message}`, { field: issue.path.join('.') || '(body)' });
-    }
-    return parsed.data;
+  @Route(ROUTES.uploadSchedule)
+  schedule(@Param('id', IdParamPipe) id: string, @PricesBody() body: UploadPricesBody): Promise<UploadResponse> {
+    return this.pricing.upload('scheduled', id, body);
   }
 }

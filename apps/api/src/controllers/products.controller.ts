@@ -1,10 +1,13 @@
-import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { Controller, Param, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { octopusRatesQuerySchema, type OctopusRatesQuery } from '../dtos/schemas';
+import { type OctopusRatesQuery } from '../dtos/schemas';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import type { OctopusRatesResponse } from '../dtos/responses';
 import { octopusRateView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
+import { Route } from '../routes/route.decorator';
+import { RouteQuery } from '../routes/route-params';
+import { ROUTES } from '../routes/route-table';
 
 const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
 
@@ -15,15 +18,15 @@ const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
  * code is the region; the tariff code names the tariff for the client and does not select one
  * (a region has one tariff).
  */
-@Controller('v1/products')
+@Controller()
 export class ProductsController {
   constructor(private readonly analytics: AnalyticsService) {}
 
-  @Get(':regionId/electricity-tariffs/:code/standard-unit-rates')
+  @Route(ROUTES.octopusRates)
   async standardUnitRates(
     @Param('regionId', IdParamPipe) regionId: string,
     @Param('code', IdParamPipe) _code: string,
-    @Query({ schema: octopusRatesQuerySchema }) query: OctopusRatesQuery,
+    @RouteQuery() query: OctopusRatesQuery,
     @Req() req: Request,
   ): Promise<OctopusRatesResponse> {
     const from = query.period_from ? Date.parse(query.period_from) : ALL_TIME.from;

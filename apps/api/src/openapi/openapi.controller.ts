@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from '@wattline/domain';
+import { Route } from '../routes/route.decorator';
+import { ROUTES } from '../routes/route-table';
 import { openApiDocument } from './openapi.document';
 
 const SWAGGER_UI = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -12,7 +14,7 @@ const SWAGGER_FILES = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagge
 export class OpenApiController {
   private readonly document = openApiDocument();
 
-  @Get('openapi.json')
+  @Route(ROUTES.openapi)
   openapi() {
     return this.document;
   }

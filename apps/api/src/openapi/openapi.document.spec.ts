@@ -43,7 +43,7 @@ describe('the OpenAPI document', () => {
     expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, withoutCreatedAt)).toThrow(/createdAt/);
 
     const start = Date.UTC(2013, 11, 2, 17);
-    const price = { ...fallbackPrice('london', { start, end: start + 1_800_000 }, { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, 1), feedInPrice: '0.05', computedAt: start - 86_400_000 };
+    const price = { ...fallbackPrice('london', { start, end: start + 1_800_000 }, { pricing: { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, version: 1 }, start - 86_400_000), feedInPrice: '0.05' };
     const page = { items: [tariffView(price)], nextCursor: null };
     expect(() => responses.check('GET', '/v1/regions/london/tariffs?limit=1', 200, JSON_TYPE, page)).not.toThrow();
     expect(() => responses.check('GET', '/v1/regions/london/tariffs', 200, JSON_TYPE, { ...page, items: [{ ...page.items[0], price: 0.1499 }] })).toThrow(/price must be string/);

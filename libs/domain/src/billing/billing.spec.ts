@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { buildBill, householdSummary, periodKey, protectionUsedExact, type BillingPrice, type BillingTerms, type MeterIntervalEnergy } from './billing';
+import { periodKey } from '../local-time';
+import { billingRates, buildBill, householdSummary, protectionUsedExact, type BillingPrice, type BillingTerms, type MeterIntervalEnergy } from '.';
 
 const HALF = 1_800_000;
 const DAY = Date.UTC(2012, 0, 16); // Sydney, summer: local days start at 13:00 UTC
@@ -85,5 +86,24 @@ describe('bills', () => {
         expect(bill.groups.reduce((s, g) => s + g.consumptionWh, 0)).toBeCloseTo(rows.reduce((s, r) => s + r.c, 0), 6);
       }),
     );
+  });
+});
+
+describe('billing rates from what pricing stored', () => {
+  const versions = [
+    { regionId: 'r', version: 1, effectiveFrom: null, pricing: { model: 'flat' as const, currency: 'GBP', price: '0.20', standingChargePerDay: '0.30', referencePrice: '0.14228' }, createdAt: 0 },
+    { regionId: 'r', version: 2, effectiveFrom: DAY + 86_400_000, pricing: { model: 'flat' as const, currency: 'GBP', price: '0.25', fallbackPrice: '0.22', taxRate: '0.05' }, createdAt: 0 },
+  ];
+  const firm = { regionId: 'r', intervalStart: DAY, intervalEnd: DAY + HALF, validFrom: DAY, validTo: DAY + HALF, price: '0.2100', priceExTax: '0.2000', tax: '0.0100', currency: 'GBP', unit: 'kWh' as const, level: 1 as const, firm: true, basis: 'day-ahead' as const, forecastDemandWh: null, forecastSupplyWh: null, model: 'flat' as const, modelVersion: 1, feedInPrice: '0.0500' };
+
+  it('bills an interval at its firm price, else the fallback of the version in force; each day under its own terms', () => {
+    const rates = billingRates([firm], versions);
+    expect(rates.priceAt(DAY)).toEqual({ price: '0.2100', priceExTax: '0.2000', tax: '0.0100', feedInPrice: '0.0500', basis: 'day-ahead' });
+    expect(rates.priceAt(DAY + HALF)).toMatchObject({ priceExTax: '0.2000', basis: 'fallback' });
+    expect(rates.priceAt(DAY + 86_400_000)).toEqual({ price: '0.2310', priceExTax: '0.2200', tax: '0.0110', feedInPrice: '0', basis: 'fallback' });
+    expect([rates.termsOn(DAY), rates.termsOn(DAY + 86_400_000)]).toEqual([
+      { referencePrice: '0.14228', standingChargePerDay: '0.30', taxRate: '0', protectionCapPerYear: null },
+      { referencePrice: null, standingChargePerDay: '0', taxRate: '0.05', protectionCapPerYear: null },
+    ]);
   });
 });

@@ -1,11 +1,12 @@
 import type { HouseholdSummaryPayload, ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
-import { billingPriceOf, billingTermsOf, buildBill, localYearStart, versionInForce, type FlatModel } from '@wattline/domain';
-import { CatalogRepository, IntervalsRepository, PricingRepository, ReadingsRepository, createDataSource } from '@wattline/persistence';
+import { billingRates, buildBill, localYearStart, type FlatModel } from '@wattline/domain';
+import { AnnouncementsRepository, CatalogRepository, PricingVersionsRepository, ReadingsRepository, TariffsRepository, createDataSource } from '@wattline/persistence';
 import type { WattlineConfig } from '@wattline/config';
 import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
-import { HouseholdSummaryService } from './household-summary.service';
+import { regionContext } from '../clock/region-context';
+import { HouseholdSummariesStep } from './household-summaries.step';
 
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
 // Dearer than LCL's flat 14.228p every half hour, so each day's excess is refunded while the cap lasts.
@@ -45,7 +46,7 @@ describe('household summaries with a protection cap', () => {
     }
     await readings.storeBatch(batch, 1800, Date.UTC(2013, 11, 6));
 
-    // The year's reads are counted: what the service asks PostgreSQL for, from the year's start.
+    // The year's reads are counted: what the step asks PostgreSQL for, from the year's start.
     const yearStart = localYearStart(Date.UTC(2013, 11, 2), 'Europe/London');
     let yearReads = 0;
     const counted = Object.create(readings) as ReadingsRepository;
@@ -53,10 +54,11 @@ describe('household summaries with a protection cap', () => {
       if (from === yearStart) yearReads += 1;
       return readings.regionMeterIntervals(regionId, from, to);
     };
-    const pricing = new PricingRepository(dataSource);
-    const intervals = new IntervalsRepository(dataSource);
-    const service = new HouseholdSummaryService(counted, intervals, pricing, { INTERVAL_SECONDS: 1800 } as WattlineConfig);
-    const versions = await pricing.pricingVersions('lcl');
+    const schedule = new PricingVersionsRepository(dataSource);
+    const tariffs = new TariffsRepository(dataSource);
+    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(dataSource), { INTERVAL_SECONDS: 1800 } as WattlineConfig);
+    const versions = await schedule.versions('lcl');
+    const [state] = await schedule.regionStates('lcl');
 
     const latest = async () => {
       const rows: { meter_id: string; payload: HouseholdSummaryPayload }[] = await dataSource.query(
@@ -68,21 +70,12 @@ describe('household summaries with a protection cap', () => {
     const moments = [Date.UTC(2013, 11, 2, 23, 30), Date.UTC(2013, 11, 3), Date.UTC(2013, 11, 3, 0, 30), Date.UTC(2013, 11, 3, 12), Date.UTC(2013, 11, 4, 0, 30), Date.UTC(2013, 11, 4, 18), Date.UTC(2013, 11, 5, 20)];
     const seen = new Set<string>();
     for (const at of moments) {
-      expect(await service.refresh('lcl', 'Europe/London', versions, at, at)).toBe(HOMES.length);
+      expect(await step.run(regionContext(state, versions, at), at)).toBe(HOMES.length);
       const summaries = await latest();
       const year = await readings.regionMeterIntervals('lcl', yearStart, at);
-      const tariffs = await intervals.tariffsBetween('lcl', yearStart, at);
-      const firm = new Map(tariffs.map((t) => [t.intervalStart, t]));
+      const rates = billingRates(await tariffs.between('lcl', yearStart, at), versions);
       for (const id of HOMES) {
-        const whole = buildBill({
-          timeZone: 'Europe/London',
-          from: yearStart,
-          to: at,
-          energy: year.get(id)!,
-          priceAt: (s) => billingPriceOf(firm.get(s), versionInForce(versions, s).pricing),
-          termsOn: (d) => billingTermsOf(versionInForce(versions, d).pricing),
-          groupBy: 'interval',
-        });
+        const whole = buildBill({ timeZone: 'Europe/London', from: yearStart, to: at, energy: year.get(id)!, ...rates, groupBy: 'interval' });
         const summary = summaries.get(id)!;
         expect([id, new Date(at).toISOString(), summary.at, summary.protection]).toEqual([
           id,

@@ -1,21 +1,19 @@
 import type { ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
-import { CatalogRepository, IntervalsRepository, PricingRepository, ReadingsRepository, createDataSource, isTransientDatabaseError } from '@wattline/persistence';
-import { Metrics } from '@wattline/platform';
+import { CatalogRepository, createDataSource, isTransientDatabaseError } from '@wattline/persistence';
+import { Metrics, platformProviders } from '@wattline/platform';
 import type { WattlineConfig } from '@wattline/config';
-import { createTestDatabase } from '@wattline/testing';
+import { InProcessStream } from '@wattline/stream';
+import { compileProviders, createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
-import { AnnouncementPublisherService } from '../pricing/announcement-publisher.service';
-import { HouseholdSummaryService } from '../pricing/household-summary.service';
-import { PriceSchedulerService } from '../pricing/price-scheduler.service';
-import { TariffPublisherService } from '../pricing/tariff-publisher.service';
-import { IntervalCloserService } from './interval-closer.service';
+import { CLOCK_PASS } from '../aggregator.module';
+import { ClockService } from '../clock/clock.service';
 import { ReadingStoreService } from './reading-store.service';
 
 /**
  * Closing races storing: readings of a real London day arrive out of order, in small batches
- * on three concurrent writers, while the closer runs in a tight loop with no allowed lateness.
+ * on three concurrent writers, while the clock's pass runs in a tight loop with no allowed lateness.
  * Whatever the interleaving, every priced interval must agree with its readings: the price
  * was computed from exactly the readings not flagged late, and every late reading is in a
  * revision (a new version) of the interval — none added silently after the price.
@@ -49,14 +47,13 @@ describe('closing intervals while readings for them are being stored', () => {
   it('never adds a reading to a priced interval without a version and a revision', async () => {
     const config = { INTERVAL_SECONDS: 1800, ALLOWED_LATENESS_SECONDS: 0, IDLE_CLOSE_SECONDS: 3600 } as WattlineConfig;
     const clock = { now: () => Date.UTC(2013, 11, 3, 12) };
-    const metrics = new Metrics({ defaultMetrics: false });
-    const intervals = new IntervalsRepository(dataSource);
-    const store = new ReadingStoreService(new ReadingsRepository(dataSource), config, clock, metrics);
-    const stream = { publish: async () => undefined } as unknown as ConstructorParameters<typeof TariffPublisherService>[1];
-    const publisher = new TariffPublisherService(intervals, stream, clock, metrics);
-    const pricing = new PricingRepository(dataSource);
-    const prices = new PriceSchedulerService(pricing, intervals, config, clock);
-    const closer = new IntervalCloserService(intervals, pricing, prices, publisher, new AnnouncementPublisherService(pricing, stream, clock), new HouseholdSummaryService(new ReadingsRepository(dataSource), intervals, pricing, config), config, clock);
+    const stream = new InProcessStream();
+    await stream.start();
+    // Displays are not the point here: the announcements the pass drains are taken and dropped.
+    await stream.consume('announcements', 'displays', async () => undefined);
+    const app = await compileProviders([ReadingStoreService, ...CLOCK_PASS, ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock)]);
+    const store = app.get(ReadingStoreService);
+    const pass = app.get(ClockService);
 
     // Roughly in time order, each reading displaced by up to ~3 half hours: many arrive after
     // a later reading has moved the watermark past their interval.
@@ -85,7 +82,7 @@ describe('closing intervals while readings for them are being stored', () => {
     const closing = (async () => {
       let passes = 0;
       while (storing) {
-        await closer.closeDue();
+        await pass.pass();
         passes += 1;
       }
       return passes;
@@ -118,5 +115,6 @@ describe('closing intervals while readings for them are being stored', () => {
     }
     const [{ total }] = await dataSource.query(`SELECT sum(demand_wh)::float AS total FROM interval_aggregates`);
     expect(total).toBeCloseTo(records.reduce((sum, r) => sum + r.consumptionWh, 0), 3);
+    await stream.stop();
   });
 });

@@ -1,17 +1,14 @@
 import type { AnnouncementRecord, PricePayload, ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import type { CriticalPeak5 } from '@wattline/domain';
-import { CatalogRepository, IntervalsRepository, PricingRepository, ReadingsRepository, createDataSource } from '@wattline/persistence';
-import { Metrics } from '@wattline/platform';
+import { CatalogRepository, ReadingsRepository, createDataSource } from '@wattline/persistence';
+import { Metrics, platformProviders } from '@wattline/platform';
 import type { WattlineConfig } from '@wattline/config';
 import { InProcessStream } from '@wattline/stream';
-import { createTestDatabase } from '@wattline/testing';
+import { compileProviders, createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
-import { IntervalCloserService } from '../windows/interval-closer.service';
-import { AnnouncementPublisherService } from './announcement-publisher.service';
-import { HouseholdSummaryService } from './household-summary.service';
-import { PriceSchedulerService } from './price-scheduler.service';
-import { TariffPublisherService } from './tariff-publisher.service';
+import { CLOCK_PASS } from '../aggregator.module';
+import { ClockService } from '../clock/clock.service';
 
 const HOUR = 3_600_000;
 const PRICING: CriticalPeak5 = { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'], capacityKw: 100, thresholds: [0.5, 0.7, 0.85, 1.0] };
@@ -48,21 +45,10 @@ describe('a stalled pipeline, seen from the display', () => {
     await stream.start();
     const announced: AnnouncementRecord[] = [];
     await stream.consume('announcements', 'display', async (records) => void announced.push(...records), { fromBeginning: true });
-    const intervals = new IntervalsRepository(dataSource);
-    const pricing = new PricingRepository(dataSource);
-    const metrics = new Metrics({ defaultMetrics: false });
-    const readings = new ReadingsRepository(dataSource);
-    const closer = new IntervalCloserService(
-      intervals,
-      pricing,
-      new PriceSchedulerService(pricing, intervals, config, clock),
-      new TariffPublisherService(intervals, stream, clock, metrics),
-      new AnnouncementPublisherService(pricing, stream, clock),
-      new HouseholdSummaryService(readings, intervals, pricing, config),
-      config,
-      clock,
-    );
-    const catalog = new CatalogRepository(dataSource);
+    const app = await compileProviders([...CLOCK_PASS, ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock)]);
+    const pass = app.get(ClockService);
+    const readings = app.get(ReadingsRepository);
+    const catalog = app.get(CatalogRepository);
     const last = Date.UTC(2013, 11, 3, 16);
     const byHour = new Map<number, ReadingRecord[]>();
     const households = new Set<string>();
@@ -74,22 +60,22 @@ describe('a stalled pipeline, seen from the display', () => {
       byHour.set(hour, [...(byHour.get(hour) ?? []), { ...reading, seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'london', receivedAt: reading.ts }]);
     }
     for (const id of households) await catalog.createMeter({ id, regionId: 'london', kind: 'meter', passwordHash: 'x' });
-    // The live pipeline: an hour of readings at a time, a pass of the scheduler after each.
+    // The live pipeline: an hour of readings at a time, a pass of the clock after each.
     for (const [hour, batch] of [...byHour].sort((a, b) => a[0] - b[0])) {
       wall = hour * HOUR - Date.UTC(2013, 11, 2) + Date.UTC(2026, 10, 29, 12);
       await readings.storeBatch(batch, 1800, wall);
-      await closer.closeDue();
+      await pass.pass();
     }
     const current = () => announced.filter((a) => a.kind === 'current').map((a) => a.payload as PricePayload);
     const forecastDays = () => announced.filter((a) => a.kind === 'forecast').flatMap((a) => (a.payload as { intervals: PricePayload[] }).intervals.map((i) => i.validFrom.slice(0, 10)));
     expect(new Set(forecastDays())).toEqual(new Set(['2013-12-03', '2013-12-04']));
     expect(current().at(-1)).toMatchObject({ validFrom: '2013-12-03T16:00:00.000Z', basis: 'day-ahead', firm: true });
 
-    // The stall: nothing arrives any more; the scheduler keeps running as the wall clock moves on.
+    // The stall: nothing arrives any more; the clock keeps ticking as the wall clock moves on.
     const stalledAt = wall;
     for (let h = 1; h <= 36; h++) {
       wall = stalledAt + h * HOUR;
-      await closer.closeDue();
+      await pass.pass();
       const now = Date.UTC(2013, 11, 3, 16) + h * HOUR;
       const inForce = current().at(-1)!;
       // Whatever the display holds is valid now: never a price past its validTo.

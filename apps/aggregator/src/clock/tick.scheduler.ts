@@ -3,22 +3,21 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import type { WattlineConfig } from '@wattline/config';
 import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
-import { IntervalCloserService } from '../windows/interval-closer.service';
+import { ClockService } from './clock.service';
 import { JOB_QUEUE, JobName } from './job-name';
 
 const TICK_MS = 1000;
 
 /**
- * The one trigger of interval closing (and of draining the tariff outbox): a tick every
- * second. With REDIS_URL it is a BullMQ job scheduler, one job per tick for the whole
+ * The one trigger of the clock's pass (clock.service.ts): a tick every second. With REDIS_URL it is a BullMQ job scheduler, one job per tick for the whole
  * cluster, taken by one aggregator replica; without Redis an in-process timer runs the same
  * handler. Readings batches do not close intervals: that would run the close once per batch
  * on every replica and put it in the path of every store. Either way the closing itself is
  * exactly-once (a guarded UPDATE in PostgreSQL, serialised with stores of the region).
  */
 @Injectable()
-export class IntervalSchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(IntervalSchedulerService.name);
+export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TickScheduler.name);
   private readonly handlers: Record<JobName, () => Promise<unknown>>;
   private timer: NodeJS.Timeout | null = null;
   private queue: Queue | null = null;
@@ -26,10 +25,10 @@ export class IntervalSchedulerService implements OnApplicationBootstrap, OnAppli
   private connections: Redis[] = [];
 
   constructor(
-    private readonly closer: IntervalCloserService,
+    private readonly clock: ClockService,
     @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {
-    this.handlers = { [JobName.CloseDueIntervals]: () => this.closer.closeDue() };
+    this.handlers = { [JobName.CloseDueIntervals]: () => this.clock.pass() };
     const missing = Object.values(JobName).filter((name) => !(name in this.handlers));
     if (missing.length > 0) throw new Error(`jobs without a handler: ${missing.join(', ')}`);
   }
@@ -77,7 +76,7 @@ export class IntervalSchedulerService implements OnApplicationBootstrap, OnAppli
     await this.worker?.close();
     await this.queue?.close();
     await Promise.allSettled(this.connections.map((c) => c.quit()));
-    await this.closer.closeDue().catch(() => undefined);
+    await this.clock.pass().catch(() => undefined);
   }
 
   private async run(name: JobName): Promise<void> {

@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { announcementTopic, tariffPartitionKey, tariffRecord, tariffStreamKey, type AnnouncementRecord } from '@wattline/contracts';
+import type { Tariff } from '@wattline/domain';
+import { AnnouncementsRepository, PricingVersionsRepository, TariffsRepository } from '@wattline/persistence';
+import { CLOCK, Metrics, type Clock } from '@wattline/platform';
+import { HouseholdSummariesStep } from '../billing/household-summaries.step';
+import { CloseIntervalsStep } from '../intervals/close-intervals.step';
+import { RecordOutcomesStep } from '../intervals/record-outcomes.step';
+import { OutboxDrainer, type Outbox } from '../outbox/outbox-drainer.service';
+import { MoveCurrentStep } from '../pricing/move-current.step';
+import { PriceIntradayStep } from '../pricing/price-intraday.step';
+import { ScheduleDaysStep } from '../pricing/schedule-days.step';
+import { regionContext, type RegionContext } from './region-context';
+
+/**
+ * The aggregator's clock: one pass, in a fixed order, of steps that hold nothing across each
+ * other and never call back into the pass —
+ *
+ *  1. advance the clock: every region's state, pricing versions and event time, loaded once;
+ *  2. close the intervals whose time has come (intervals/), and record their measured outcome;
+ *  3. price ahead (pricing/): the day-ahead schedule at each cut-off, or the next interval intraday;
+ *  4. move the price in force (`prices/{region}/current`);
+ *  5. refresh the summaries of the households whose intervals closed (billing/);
+ *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`.
+ *
+ * Each write is exactly-once across replicas (guarded in PostgreSQL) and carries its outbox row
+ * in the same transaction; a crash anywhere is picked up by the next pass. Run by the tick
+ * scheduler only (tick.scheduler.ts).
+ */
+@Injectable()
+export class ClockService {
+  private readonly logger = new Logger(ClockService.name);
+  private running: Promise<number> | null = null;
+  private rerun = false;
+  private readonly tariffOutbox: Outbox<Tariff, 'tariffs'>;
+  private readonly announcementOutbox: Outbox<AnnouncementRecord, 'announcements'>;
+
+  constructor(
+    private readonly schedule: PricingVersionsRepository,
+    private readonly closeIntervals: CloseIntervalsStep,
+    private readonly recordOutcomes: RecordOutcomesStep,
+    private readonly scheduleDays: ScheduleDaysStep,
+    private readonly priceIntraday: PriceIntradayStep,
+    private readonly moveCurrent: MoveCurrentStep,
+    private readonly householdSummaries: HouseholdSummariesStep,
+    private readonly drainer: OutboxDrainer,
+    tariffs: TariffsRepository,
+    announcements: AnnouncementsRepository,
+    metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.tariffOutbox = {
+        name: 'firm price(s)',
+        rows: tariffs,
+        topic: 'tariffs',
+        message: (t) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) }),
+        published: (rows) => metrics.tariffsPublished.inc(rows.length),
+    };
+    this.announcementOutbox = { name: 'announcement(s)', rows: announcements, topic: 'announcements', message: (a) => ({ key: announcementTopic(a), value: a }) };
+  }
+
+  /** Runs one pass; concurrent calls coalesce into one more pass after the current one. Answers how many intervals closed. */
+  pass(): Promise<number> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let closed = 0;
+      do {
+        this.rerun = false;
+        closed += await this.passOnce();
+      } while (this.rerun);
+      return closed;
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async passOnce(): Promise<number> {
+    const wall = this.clock.now();
+    const regions = await this.advanceClock(wall);
+    const { closed, closedUpTo } = await this.closeIntervals.run(wall);
+    await this.recordOutcomes.run((id) => regions.get(id)?.versions ?? [], wall);
+    for (const region of regions.values()) {
+      if (region.versions.length === 0) continue;
+      try {
+        await this.scheduleDays.run(region);
+        await this.priceIntraday.run(region);
+        await this.moveCurrent.run(region);
+      } catch (error) {
+        this.logger.error(`pricing ${region.regionId} failed, retried next pass: ${(error as Error).message}`);
+      }
+    }
+    // Each household's summary up to the intervals now complete (closed: every on-time reading is in).
+    for (const [regionId, upTo] of closedUpTo) {
+      const region = regions.get(regionId);
+      if (region) await this.householdSummaries.run(region, upTo);
+    }
+    await this.drainer.drain(this.tariffOutbox);
+    await this.drainer.drain(this.announcementOutbox);
+    return closed;
+  }
+
+  /** Every region's context for this pass, in two queries: its state before closing, and its versions. */
+  private async advanceClock(wall: number): Promise<Map<string, RegionContext>> {
+    const [states, versions] = await Promise.all([this.schedule.regionStates(), this.schedule.allVersions()]);
+    return new Map(states.map((s) => [s.regionId, regionContext(s, versions.get(s.regionId) ?? [], wall)]));
+  }
+}

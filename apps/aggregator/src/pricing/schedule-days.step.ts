@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { WattlineConfig } from '@wattline/config';
+import { forecastPayload } from '@wattline/contracts';
+import {
+  DEFAULT_CUTOFF,
+  cutoffBefore,
+  firmPrices,
+  forecastIntervals,
+  intervalContaining,
+  intervalStartsBetween,
+  localDayStart,
+  nextLocalDayStart,
+  priceInputsFor,
+  versionInForce,
+  type IntervalForecast,
+} from '@wattline/domain';
+import { AnnouncementsRepository, Database, ForecastsRepository, IntervalsRepository, MarketInputsRepository, PricingVersionsRepository, TariffsRepository, type StoredForecast } from '@wattline/persistence';
+import { CONFIG } from '@wattline/platform';
+import type { RegionContext } from '../clock/region-context';
+import { pricingModeAt } from './pricing-mode';
+
+const DAY_MS = 86_400_000;
+/** Forecast history: four weeks before the cut-off. */
+const HISTORY_MS = 28 * DAY_MS;
+/** Days a region may catch up in one pass (a replay that jumps a year, a long outage). */
+const MAX_DAYS_PER_PASS = 400;
+
+/**
+ * Step 3, day-ahead: at the region's cut-off (in its event time) every interval of the next
+ * local day is priced from the forecast and stored firm, with the forecast and the schedule's
+ * announcement, in one transaction guarded on the day still being the next to schedule (a
+ * replica that got there first wins). Days past their cut-off are priced in order.
+ */
+@Injectable()
+export class ScheduleDaysStep {
+  private readonly logger = new Logger(ScheduleDaysStep.name);
+
+  constructor(
+    private readonly db: Database,
+    private readonly schedule: PricingVersionsRepository,
+    private readonly intervals: IntervalsRepository,
+    private readonly market: MarketInputsRepository,
+    private readonly forecasts: ForecastsRepository,
+    private readonly tariffs: TariffsRepository,
+    private readonly announcements: AnnouncementsRepository,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
+  ) {}
+
+  private get intervalMs(): number {
+    return this.config.INTERVAL_SECONDS * 1000;
+  }
+
+  async run(region: RegionContext): Promise<void> {
+    const { state, timezone: tz, versions } = region;
+    let day = state.nextDayStart;
+    if (day === null) {
+      // The first day to schedule is the one after the region's first measured interval (however far a
+      // replay has run since); without readings there is none yet.
+      day = state.firstIntervalStart === null ? null : nextLocalDayStart(localDayStart(state.firstIntervalStart, tz), tz);
+      await this.schedule.initState(region.regionId, day);
+      if (day === null) return;
+    }
+    for (let n = 0; n < MAX_DAYS_PER_PASS; n++) {
+      const cutoff = cutoffBefore(day, versionInForce(versions, day).pricing.cutoff ?? DEFAULT_CUTOFF, tz);
+      if (region.now < cutoff) return;
+      const next = nextLocalDayStart(day, tz);
+      if (pricingModeAt(versions, day, this.intervalMs) === 'day-ahead') {
+        const stored = await this.scheduleDay(region, day, next, cutoff);
+        if (stored === null) return; // another replica scheduled it: it goes on from there
+        const at = `${region.regionId} ${new Date(day).toISOString()}`;
+        if (stored > 0) this.logger.log(`day-ahead ${at}: ${stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`);
+        else this.logger.warn(`day-ahead ${at}: nothing could be priced at the cut-off; the day runs at the fallback rate`);
+      } else if (!(await this.schedule.advanceDay(region.regionId, day, next))) return;
+      day = next;
+    }
+  }
+
+  /** Prices one day and commits it; the number of firm prices stored, or null when another replica had. */
+  private async scheduleDay(region: RegionContext, day: number, next: number, cutoff: number): Promise<number | null> {
+    const id = region.regionId;
+    const starts = intervalStartsBetween(day, next, this.intervalMs);
+    const [history, wholesale, scheduled, events, previous, already] = await Promise.all([
+      this.intervals.history(id, cutoff - HISTORY_MS, cutoff),
+      this.market.wholesaleBetween(id, day, next),
+      this.market.scheduledBetween(id, day, next),
+      this.market.eventsOverlapping(id, day, next),
+      this.tariffs.priceBefore(id, day),
+      this.tariffs.validAfter(id, intervalContaining(region.now, this.intervalMs).start),
+    ]);
+    const forecast = forecastIntervals(history, starts, { timeZone: region.timezone, asOf: cutoff });
+    if (!forecast.ok) this.logger.warn(`no forecast for ${id} ${new Date(day).toISOString()}: ${forecast.detail}`);
+    const byStart = new Map<number, IntervalForecast>(forecast.ok ? forecast.intervals.map((f) => [f.intervalStart, f]) : []);
+    const inputs = starts.map((start) => priceInputsFor(id, { start, end: start + this.intervalMs }, region.timezone, { forecast: byStart.get(start) ?? null, events, wholesale, scheduled }));
+    // An interval the model cannot price gets no firm price: it runs at the fallback, announced as such.
+    const prices = firmPrices(inputs, region.versions, previous, 'day-ahead', region.wall);
+    const stored: StoredForecast[] = [...byStart.values()].map((f) => ({ ...f, intervalEnd: f.intervalStart + this.intervalMs }));
+    const announced = [...already.filter((t) => t.intervalStart < day), ...prices];
+    return this.db.transaction(async (tx) => {
+      if (!(await this.schedule.advanceDay(id, day, next, tx))) return null;
+      await this.forecasts.insert(id, stored, region.wall, tx);
+      const inserted = await this.tariffs.insertNew(prices, tx);
+      if (prices.length > 0) await this.announcements.insert({ regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) }, region.wall, tx);
+      return inserted.length;
+    });
+  }
+}

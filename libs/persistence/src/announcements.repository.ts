@@ -1,0 +1,72 @@
+import type { DataSource } from 'typeorm';
+import type { AnnouncementRecord } from '@wattline/contracts';
+import type { OutboxRepository } from './outbox';
+import { returnedRows, type Row } from './rows';
+import type { Sql } from './sql';
+
+/** An announcement before the outbox gives it its `seq`. */
+export type Announcement = AnnouncementRecord extends infer A ? (A extends AnnouncementRecord ? Omit<A, 'seq'> : never) : never;
+
+function toAnnouncement(r: Row): AnnouncementRecord {
+  const base = { seq: Number(r.seq), regionId: r.region_id as string };
+  if (r.kind === 'household') return { ...base, kind: 'household', meterId: r.meter_id as string, payload: r.payload as Extract<AnnouncementRecord, { kind: 'household' }>['payload'] };
+  if (r.kind === 'forecast') return { ...base, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
+  return { ...base, kind: 'current', payload: r.payload as Extract<AnnouncementRecord, { kind: 'current' }>['payload'] };
+}
+
+/**
+ * The `price_announcements` table: what displays must hold on their retained topics (the price
+ * in force, the schedule, each household's summary), written with the change that caused it
+ * and drained to `price.announcements` (an outbox). The only SQL on it.
+ */
+export class AnnouncementsRepository implements OutboxRepository<AnnouncementRecord> {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(a: Announcement, nowMs: number, sql: Sql = this.dataSource): Promise<void> {
+    await sql.query(`INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`, [
+      a.regionId, a.kind, a.kind === 'household' ? a.meterId : null, JSON.stringify(a.payload), new Date(nowMs),
+    ]);
+  }
+
+  /** Household summaries, in one statement (no transaction needed). */
+  async insertHouseholds(announcements: Extract<Announcement, { kind: 'household' }>[], nowMs: number): Promise<void> {
+    if (announcements.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at)
+       SELECT u.r, 'household', u.m, u.p::jsonb, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(r, m, p)`,
+      [announcements.map((a) => a.regionId), announcements.map((a) => a.meterId), announcements.map((a) => JSON.stringify(a.payload)), new Date(nowMs)],
+    );
+  }
+
+  /** The newest announcement of a kind for a region: what its displays have retained. */
+  async latest(regionId: string, kind: AnnouncementRecord['kind']): Promise<AnnouncementRecord | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM price_announcements WHERE region_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1`, [regionId, kind]);
+    return rows.length === 0 ? null : toAnnouncement(rows[0]);
+  }
+
+  async claim(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<AnnouncementRecord[]> {
+    const rows = returnedRows<Row>(
+      await this.dataSource.query(
+        `UPDATE price_announcements a SET claimed_by = $1, claimed_until = $3
+           FROM (SELECT seq FROM price_announcements
+                  WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
+                  ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) c
+          WHERE a.seq = c.seq RETURNING a.*`,
+        [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
+      ),
+    );
+    return rows.map(toAnnouncement).sort((a, b) => a.seq - b.seq);
+  }
+
+  async markPublished(announcements: Pick<AnnouncementRecord, 'seq'>[], claimant: string, nowMs: number): Promise<void> {
+    await this.dataSource.query(`UPDATE price_announcements SET published_at = $3, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`, [
+      announcements.map((a) => a.seq), claimant, new Date(nowMs),
+    ]);
+  }
+
+  async release(announcements: Pick<AnnouncementRecord, 'seq'>[], claimant: string): Promise<void> {
+    await this.dataSource.query(`UPDATE price_announcements SET claimed_by = NULL, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`, [
+      announcements.map((a) => a.seq), claimant,
+    ]);
+  }
+}
