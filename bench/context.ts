@@ -74,7 +74,12 @@ export class BenchContext {
     const dataSource = createDataSource(url.toString());
     await dataSource.initialize();
     await runMigrations(dataSource);
-    await new CatalogRepository(dataSource).createRegion({ id: regionId, name: regionId, timezone: 'Europe/London', pricing: DEFAULT_PRICING_MODEL });
+    await new CatalogRepository(dataSource).createRegion({
+      id: regionId,
+      name: regionId,
+      timezone: 'Europe/London',
+      pricing: DEFAULT_PRICING_MODEL,
+    });
     await dataSource.destroy();
     return url.toString();
   }
@@ -89,12 +94,10 @@ export class BenchContext {
     await db.connect();
     for (let i = 0; i < ids.length; i += 5000) {
       const chunk = ids.slice(i, i + 5000);
-      await db.query(`INSERT INTO meters (id, region_id, kind, password_hash) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`, [
-        chunk,
-        chunk.map(() => regionId),
-        chunk.map(() => 'meter'),
-        chunk.map((id) => hashIssuedSecret(secrets.get(id)!)),
-      ]);
+      await db.query(
+        `INSERT INTO meters (id, region_id, kind, password_hash) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+        [chunk, chunk.map(() => regionId), chunk.map(() => 'meter'), chunk.map((id) => hashIssuedSecret(secrets.get(id)!))],
+      );
     }
     await db.end();
     return secrets;
@@ -108,7 +111,10 @@ export class BenchContext {
   async freshMosquitto(): Promise<{ host: string; port: number; pid: number } | null> {
     const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'wattline-bench-mosquitto-'));
-    writeFileSync(path.join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_connections -1\n`);
+    writeFileSync(
+      path.join(dir, 'mosquitto.conf'),
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_connections -1\n`,
+    );
     const child = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
     const failed = await new Promise<boolean>((resolve) => {
       child.once('error', () => resolve(true));
@@ -116,10 +122,11 @@ export class BenchContext {
     });
     if (failed || !child.pid) return null;
     await expectEventually(
-      () => new Promise<boolean | undefined>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-        socket.on('error', () => resolve(undefined));
-      }),
+      () =>
+        new Promise<boolean | undefined>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+          socket.on('error', () => resolve(undefined));
+        }),
       { what: 'a fresh mosquitto', timeoutMs: 10_000 },
     );
     this.cleanups.push(async () => void child.kill('SIGTERM'));
@@ -136,7 +143,11 @@ export class BenchContext {
    * One Wattline app as its own process, pinned to the broker's core. A broker with
    * MQTT_WORKERS > 1 is left on every core: that is what its workers are for.
    */
-  async wattline(app: 'broker' | 'aggregator' | 'wattline', env: Record<string, string>, pinTo: string | null = CORES.broker): Promise<PlatformProcess> {
+  async wattline(
+    app: 'broker' | 'aggregator' | 'wattline',
+    env: Record<string, string>,
+    pinTo: string | null = CORES.broker,
+  ): Promise<PlatformProcess> {
     const workers = Number(env.MQTT_WORKERS ?? 1);
     const platform = await startPlatformProcess(
       {
@@ -150,7 +161,8 @@ export class BenchContext {
         app,
         // BENCH_PROFILE=dir: a V8 CPU profile of each app, written when it stops (read it with profile-summary).
         nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [],
-        readyLine: app === 'broker' ? (workers > 1 ? /workers up/ : /MQTT on/) : app === 'aggregator' ? /consuming readings/ : /Wattline is up/,
+        readyLine:
+          app === 'broker' ? (workers > 1 ? /workers up/ : /MQTT on/) : app === 'aggregator' ? /consuming readings/ : /Wattline is up/,
         timeoutMs: 120_000,
       },
     );

@@ -66,7 +66,10 @@ export function pidOf(name: string): number | null {
 }
 
 /** CPU used by each process while `work` runs. */
-export async function measureCpu<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number> }> {
+export async function measureCpu<T>(
+  pids: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: Record<string, number> }> {
   // Whole process trees: a broker cluster's workers count as the broker.
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, treeCpuSeconds(pid)]));
   const result = await work();

@@ -6,14 +6,23 @@ import path from 'node:path';
  * self time by function and by package (node_modules/<name>, node: internals, our code), so a
  * profile taken during `npm run bench` (BENCH_PROFILE=dir) can be read without a browser.
  */
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+  children?: number[];
+}
 
 const target = process.argv[2];
 if (!target) {
   process.stderr.write('usage: node dist/bench/profile-summary.js <profile.cpuprofile | dir>\n');
   process.exit(64);
 }
-const files = target.endsWith('.cpuprofile') ? [target] : readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(target, f));
+const files = target.endsWith('.cpuprofile')
+  ? [target]
+  : readdirSync(target)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(target, f));
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
   const total = profile.samples.length;
@@ -22,7 +31,15 @@ for (const file of files) {
   for (const node of profile.nodes) {
     if (node.hitCount === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? 'node (internals)' : url.includes('/dist/') ? 'wattline' : functionName.startsWith('(') ? functionName : 'other');
+    const pkg =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+      (url.startsWith('node:')
+        ? 'node (internals)'
+        : url.includes('/dist/')
+          ? 'wattline'
+          : functionName.startsWith('(')
+            ? functionName
+            : 'other');
     const key = `${functionName || '(anonymous)'} ${url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + node.hitCount);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + node.hitCount);

@@ -29,7 +29,13 @@ async function main(): Promise<void> {
   const ctx = await BenchContext.start();
   const results: BenchResults = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, openFileLimit: openFileLimit() },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      openFileLimit: openFileLimit(),
+    },
   };
   const step = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T | undefined> => {
     if (!ONLY.has(name)) return undefined;

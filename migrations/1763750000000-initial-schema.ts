@@ -106,7 +106,16 @@ export class InitialSchema1763750000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['api_keys', 'tariffs', 'region_watermarks', 'interval_aggregates', 'meter_intervals', 'readings', 'meters', 'regions']) {
+    for (const table of [
+      'api_keys',
+      'tariffs',
+      'region_watermarks',
+      'interval_aggregates',
+      'meter_intervals',
+      'readings',
+      'meters',
+      'regions',
+    ]) {
       await db.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

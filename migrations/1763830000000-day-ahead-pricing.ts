@@ -30,7 +30,9 @@ export class DayAheadPricing1763830000000 implements MigrationInterface {
         ADD COLUMN feed_in_price numeric(14,6) NOT NULL DEFAULT 0,
         ADD COLUMN explanation   jsonb`);
     await db.query(`UPDATE tariffs SET valid_from = interval_start, valid_to = interval_end, price_ex_tax = price`);
-    await db.query(`ALTER TABLE tariffs ALTER COLUMN valid_from SET NOT NULL, ALTER COLUMN valid_to SET NOT NULL, ALTER COLUMN price_ex_tax SET NOT NULL, ALTER COLUMN basis DROP DEFAULT`);
+    await db.query(
+      `ALTER TABLE tariffs ALTER COLUMN valid_from SET NOT NULL, ALTER COLUMN valid_to SET NOT NULL, ALTER COLUMN price_ex_tax SET NOT NULL, ALTER COLUMN basis DROP DEFAULT`,
+    );
 
     await db.query(`
       ALTER TABLE interval_aggregates
@@ -38,7 +40,9 @@ export class DayAheadPricing1763830000000 implements MigrationInterface {
         ADD COLUMN expost_level smallint CHECK (expost_level BETWEEN 1 AND 5),
         ADD COLUMN outcome_recorded_at timestamptz`);
     await db.query(`UPDATE interval_aggregates SET outcome_recorded_at = closed_at WHERE closed_at IS NOT NULL`);
-    await db.query(`CREATE INDEX interval_aggregates_outcome_idx ON interval_aggregates (interval_start) WHERE closed_at IS NOT NULL AND outcome_recorded_at IS NULL`);
+    await db.query(
+      `CREATE INDEX interval_aggregates_outcome_idx ON interval_aggregates (interval_start) WHERE closed_at IS NOT NULL AND outcome_recorded_at IS NULL`,
+    );
 
     await db.query(`
       CREATE TABLE region_pricing (
@@ -49,7 +53,9 @@ export class DayAheadPricing1763830000000 implements MigrationInterface {
         created_at     timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (region_id, version)
       )`);
-    await db.query(`INSERT INTO region_pricing (region_id, version, effective_from, pricing, created_at) SELECT id, 1, NULL, pricing, created_at FROM regions`);
+    await db.query(
+      `INSERT INTO region_pricing (region_id, version, effective_from, pricing, created_at) SELECT id, 1, NULL, pricing, created_at FROM regions`,
+    );
 
     await db.query(`
       CREATE TABLE region_schedule_state (
@@ -114,13 +120,25 @@ export class DayAheadPricing1763830000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['price_announcements', 'scheduled_prices', 'wholesale_prices', 'peak_events', 'interval_forecasts', 'region_schedule_state', 'region_pricing']) {
+    for (const table of [
+      'price_announcements',
+      'scheduled_prices',
+      'wholesale_prices',
+      'peak_events',
+      'interval_forecasts',
+      'region_schedule_state',
+      'region_pricing',
+    ]) {
       await db.query(`DROP TABLE ${table}`);
     }
     await db.query(`DROP INDEX interval_aggregates_outcome_idx`);
-    await db.query(`ALTER TABLE interval_aggregates DROP COLUMN measured_utilisation, DROP COLUMN expost_level, DROP COLUMN outcome_recorded_at`);
+    await db.query(
+      `ALTER TABLE interval_aggregates DROP COLUMN measured_utilisation, DROP COLUMN expost_level, DROP COLUMN outcome_recorded_at`,
+    );
     await db.query(`DELETE FROM tariffs WHERE forecast_demand_wh IS NULL OR forecast_supply_wh IS NULL`);
-    await db.query(`ALTER TABLE tariffs DROP COLUMN valid_from, DROP COLUMN valid_to, DROP COLUMN price_ex_tax, DROP COLUMN tax, DROP COLUMN firm, DROP COLUMN basis, DROP COLUMN model_version, DROP COLUMN feed_in_price, DROP COLUMN explanation`);
+    await db.query(
+      `ALTER TABLE tariffs DROP COLUMN valid_from, DROP COLUMN valid_to, DROP COLUMN price_ex_tax, DROP COLUMN tax, DROP COLUMN firm, DROP COLUMN basis, DROP COLUMN model_version, DROP COLUMN feed_in_price, DROP COLUMN explanation`,
+    );
     await db.query(`ALTER TABLE tariffs ALTER COLUMN price TYPE numeric(12,4)`);
     await db.query(`ALTER TABLE tariffs ALTER COLUMN forecast_demand_wh SET NOT NULL, ALTER COLUMN forecast_supply_wh SET NOT NULL`);
     await db.query(`ALTER TABLE tariffs RENAME COLUMN forecast_demand_wh TO demand_wh`);

@@ -11,4 +11,16 @@ import { MeterCohorts1763840000000 } from './1763840000000-meter-cohorts';
 import { HouseholdSummaries1763850000000 } from './1763850000000-household-summaries';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
-export const MIGRATIONS = [InitialSchema1763750000000, ClientCredentials1763760000000, AggregateRevisions1763770000000, PartitionReadings1763780000000, BillRevisions1763790000000, CloseThenPrice1763800000000, ReadingSeqHolders1763810000000, ServicePublishFilters1763820000000, DayAheadPricing1763830000000, MeterCohorts1763840000000, HouseholdSummaries1763850000000];
+export const MIGRATIONS = [
+  InitialSchema1763750000000,
+  ClientCredentials1763760000000,
+  AggregateRevisions1763770000000,
+  PartitionReadings1763780000000,
+  BillRevisions1763790000000,
+  CloseThenPrice1763800000000,
+  ReadingSeqHolders1763810000000,
+  ServicePublishFilters1763820000000,
+  DayAheadPricing1763830000000,
+  MeterCohorts1763840000000,
+  HouseholdSummaries1763850000000,
+];

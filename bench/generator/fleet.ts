@@ -24,7 +24,8 @@ export function sourcesFor(connections: number): string[] {
   return connections > 25_000 ? ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'] : [];
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /**
@@ -43,7 +44,10 @@ export class Fleet {
   static async start(size: number, cores: string): Promise<Fleet> {
     const fleet = new Fleet(size);
     for (let i = 0; i < size; i++) {
-      const child = fork(path.join(__dirname, 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = fork(path.join(__dirname, 'worker.js'), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
       pin(child.pid!, cores);
       fleet.workers.push(child);
     }
@@ -92,24 +96,45 @@ export class Fleet {
       refused: results.reduce((s, r) => s + r.refused, 0),
       failed: results.reduce((s, r) => s + r.failed, 0),
       seconds: round(Math.max(...results.map((r) => r.seconds)), 3),
-      generatorCpuSeconds: round(results.reduce((s, r) => s + r.cpuSeconds, 0), 3),
-      latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)), max: round(latencies[latencies.length - 1] ?? 0) },
+      generatorCpuSeconds: round(
+        results.reduce((s, r) => s + r.cpuSeconds, 0),
+        3,
+      ),
+      latencyMs: {
+        p50: round(percentile(latencies, 0.5)),
+        p99: round(percentile(latencies, 0.99)),
+        max: round(latencies[latencies.length - 1] ?? 0),
+      },
     };
   }
 
   /** `sources`: loopback addresses to bind to, round robin; none (the default below ~25,000 connections): the kernel picks. */
-  connect(target: { host: string; port: number }, clients: ClientSpec[], options: { sources?: string[]; inFlight: number }, progress?: (done: number) => void): Promise<FleetResult> {
+  connect(
+    target: { host: string; port: number },
+    clients: ClientSpec[],
+    options: { sources?: string[]; inFlight: number },
+    progress?: (done: number) => void,
+  ): Promise<FleetResult> {
     this.shares = this.workers.map(() => []);
     clients.forEach((_, i) => this.shares[i % this.size].push(i));
     const perWorker = Math.max(1, Math.floor(options.inFlight / this.size));
     return this.all(
-      this.shares.map((indices) => ({ kind: 'connect', ...target, sources: options.sources ?? sourcesFor(clients.length), inFlight: perWorker, clients: indices.map((i) => clients[i]) })),
+      this.shares.map((indices) => ({
+        kind: 'connect',
+        ...target,
+        sources: options.sources ?? sourcesFor(clients.length),
+        inFlight: perWorker,
+        clients: indices.map((i) => clients[i]),
+      })),
       progress,
     );
   }
 
   /** `topics[i]` and `payloads[i]` belong to client i of the last connect. */
-  publish(options: { qos: 0 | 1; window: number; topics: string[]; payloads: string[][]; fenceTopic?: string; fencePayload?: string }, progress?: (done: number) => void): Promise<FleetResult> {
+  publish(
+    options: { qos: 0 | 1; window: number; topics: string[]; payloads: string[][]; fenceTopic?: string; fencePayload?: string },
+    progress?: (done: number) => void,
+  ): Promise<FleetResult> {
     return this.all(
       this.shares.map((indices) => ({
         kind: 'publish',
@@ -128,7 +153,11 @@ export class Fleet {
   awaitDelivery(options: { topic: string; marker: string; subscribe: boolean; timeoutMs: number }, progress?: (done: number) => void) {
     let signal: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (signal = resolve));
-    const done = this.all(this.shares.map(() => ({ kind: 'subscribe', ...options })), progress, () => signal());
+    const done = this.all(
+      this.shares.map(() => ({ kind: 'subscribe', ...options })),
+      progress,
+      () => signal(),
+    );
     return { ready, done };
   }
 

@@ -83,7 +83,12 @@ async function connect(job: Extract<Job, { kind: 'connect' }>): Promise<JobResul
       while (next < job.clients.length) {
         const index = next++;
         const t0 = performance.now();
-        const connection = await open(job.clients[index], job.host, job.port, job.sources.length > 0 ? job.sources[index % job.sources.length] : undefined);
+        const connection = await open(
+          job.clients[index],
+          job.host,
+          job.port,
+          job.sources.length > 0 ? job.sources[index % job.sources.length] : undefined,
+        );
         latencies.add(performance.now() - t0);
         opened[index] = connection;
         count += 1;
@@ -138,7 +143,9 @@ async function publish(job: Extract<Job, { kind: 'publish' }>): Promise<JobResul
                 at = end;
                 if (!ok) return void connection.socket.once('drain', pump);
               }
-              connection.socket.write(publishPacket(job.fenceTopic ?? job.topics[i], Buffer.from(job.fencePayload ?? job.payloads[i][0]), 1, fenceId));
+              connection.socket.write(
+                publishPacket(job.fenceTopic ?? job.topics[i], Buffer.from(job.fencePayload ?? job.payloads[i][0]), 1, fenceId),
+              );
             };
             pump();
             return;
@@ -223,10 +230,14 @@ async function close(job: Extract<Job, { kind: 'close' }>): Promise<JobResult> {
 
 process.on('message', (message: { id: number; job: Job }) => {
   const cpuBefore = process.cpuUsage();
-  const run = message.job.kind === 'connect' ? connect(message.job)
-    : message.job.kind === 'publish' ? publish(message.job)
-    : message.job.kind === 'subscribe' ? subscribe(message.job)
-    : close(message.job);
+  const run =
+    message.job.kind === 'connect'
+      ? connect(message.job)
+      : message.job.kind === 'publish'
+        ? publish(message.job)
+        : message.job.kind === 'subscribe'
+          ? subscribe(message.job)
+          : close(message.job);
   run.then(
     (result) => {
       const cpu = process.cpuUsage(cpuBefore);

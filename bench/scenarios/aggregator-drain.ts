@@ -37,13 +37,23 @@ export async function runAggregatorBench(options: { brokers: string[]; databaseU
   }
   log(`  producing ${records.length} readings of ${meters.size} real households to ${prefix}meter.readings`);
   for (let i = 0; i < records.length; i += 5000) {
-    await stream.publish('readings', records.slice(i, i + 5000).map((r) => ({ key: r.meterId, value: r })));
+    await stream.publish(
+      'readings',
+      records.slice(i, i + 5000).map((r) => ({ key: r.meterId, value: r })),
+    );
   }
   await stream.stop();
   await dataSource.destroy();
 
   const aggregator = await startPlatformProcess(
-    { KAFKA_BROKERS: options.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'log', ALLOWED_LATENESS_SECONDS: '86400', IDLE_CLOSE_SECONDS: '3600' },
+    {
+      KAFKA_BROKERS: options.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: options.databaseUrl,
+      LOG_LEVEL: 'log',
+      ALLOWED_LATENESS_SECONDS: '86400',
+      IDLE_CLOSE_SECONDS: '3600',
+    },
     { app: 'aggregator', readyLine: /consuming readings/ },
   );
   const db = new Client({ connectionString: options.databaseUrl });

@@ -69,24 +69,45 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
       const rssBefore = treeRssBytes(pid);
       const heap = () => metric(broker.httpUrl, 'wattline_nodejs_heap_size_used_bytes');
       const heapBefore = await heap();
-      const reads = async () => ({ database: await metric(broker.httpUrl, 'wattline_mqtt_credential_lookups_total'), cache: await metric(broker.httpUrl, 'wattline_mqtt_credential_cache_hits_total') });
+      const reads = async () => ({
+        database: await metric(broker.httpUrl, 'wattline_mqtt_credential_lookups_total'),
+        cache: await metric(broker.httpUrl, 'wattline_mqtt_credential_cache_hits_total'),
+      });
       const wave = async (label: string, clients: ClientSpec[]) => {
         const before = await reads();
-        const { result, cpu } = await measureCpu({ broker: pid }, () => ctx.fleet.connect(target, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
+        const { result, cpu } = await measureCpu({ broker: pid }, () =>
+          ctx.fleet.connect(target, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)),
+        );
         const after = await reads();
-        const w = { ...summarise(result, cpu.broker), databaseReads: after.database - before.database, cacheHits: after.cache - before.cache };
-        log(`  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT, ${w.databaseReads} database reads, ${w.cacheHits} cache hits`);
+        const w = {
+          ...summarise(result, cpu.broker),
+          databaseReads: after.database - before.database,
+          cacheHits: after.cache - before.cache,
+        };
+        log(
+          `  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT, ${w.databaseReads} database reads, ${w.cacheHits} cache hits`,
+        );
         return w;
       };
       const coldStart = await wave(`${name} cold start`, specs.slice(0, STORM));
       await ctx.fleet.close(false);
       await waitForConnected(broker.httpUrl, 0);
       const massReconnect = await wave(`${name} mass reconnect`, specs.slice(0, STORM));
-      const more = await ctx.fleet.connect(target, specs.slice(STORM, idleTotal), { inFlight: IN_FLIGHT }, progress(`${name} idle fill`, idleTotal - STORM));
+      const more = await ctx.fleet.connect(
+        target,
+        specs.slice(STORM, idleTotal),
+        { inFlight: IN_FLIGHT },
+        progress(`${name} idle fill`, idleTotal - STORM),
+      );
       const connected = massReconnect.connects + more.count;
       await sleep(3000);
-      const idle = { ...idleResult(connected, rssBefore, treeRssBytes(pid)), heapBytesPerConnection: Math.round(((await heap()) - heapBefore) / Math.max(connected, 1)) };
-      log(`  ${name} idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each (${round(idle.heapBytesPerConnection / 1024, 2)} KiB of it V8 heap)`);
+      const idle = {
+        ...idleResult(connected, rssBefore, treeRssBytes(pid)),
+        heapBytesPerConnection: Math.round(((await heap()) - heapBefore) / Math.max(connected, 1)),
+      };
+      log(
+        `  ${name} idle: ${connected} authenticated connections, ${round(idle.bytesPerConnection / 1024, 2)} KiB resident memory each (${round(idle.heapBytesPerConnection / 1024, 2)} KiB of it V8 heap)`,
+      );
       await ctx.fleet.close(true);
       wattline.push({ workers, coldStart, massReconnect, idle });
     } finally {
@@ -104,9 +125,13 @@ export async function connections(ctx: BenchContext): Promise<ConnectionsResult>
       const anonymous = ids.map((id) => ({ clientId: `bench-${id}`, keepalive: 900 }));
       const rssBefore = treeRssBytes(mosquittoPid);
       const wave = async (label: string, clients: ClientSpec[]) => {
-        const { result, cpu } = await measureCpu({ broker: mosquittoPid }, () => ctx.fleet.connect(reference, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)));
+        const { result, cpu } = await measureCpu({ broker: mosquittoPid }, () =>
+          ctx.fleet.connect(reference, clients, { inFlight: IN_FLIGHT }, progress(label, clients.length)),
+        );
         const w = summarise(result, cpu.broker);
-        log(`  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT`);
+        log(
+          `  ${label}: ${w.connects} in ${w.seconds} s (${w.connectsPerSecond}/s), ${w.brokerCpuMillisPerConnect} ms broker CPU a CONNECT`,
+        );
         return w;
       };
       const firstConnect = await wave('mosquitto first connect', anonymous.slice(0, STORM));
@@ -144,7 +169,12 @@ function summarise(result: FleetResult, brokerCpu: number): Wave {
 }
 
 function idleResult(connections: number, before: number, after: number): Idle {
-  return { connections, rssBeforeBytes: before, rssAfterBytes: after, bytesPerConnection: Math.round((after - before) / Math.max(connections, 1)) };
+  return {
+    connections,
+    rssBeforeBytes: before,
+    rssAfterBytes: after,
+    bytesPerConnection: Math.round((after - before) / Math.max(connections, 1)),
+  };
 }
 
 async function waitForConnected(httpUrl: string, count: number): Promise<void> {

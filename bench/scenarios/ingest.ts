@@ -55,18 +55,31 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
   });
 
   const databaseUrl = await ctx.database('bench');
-  const secrets = await ctx.provision(databaseUrl, 'bench', runs.flatMap((r) => r.ids));
+  const secrets = await ctx.provision(
+    databaseUrl,
+    'bench',
+    runs.flatMap((r) => r.ids),
+  );
   const wattline: IngestRun[] = [];
   for (const workers of WORKER_VARIANTS) {
     const prefix = `benchingest${workers}w${Date.now()}.`;
     // Two or more workers share their state through Redis, as scaled-out instances do.
     const shared: Record<string, string> = workers > 1 ? { MQTT_WORKERS: String(workers), REDIS_URL: await ctx.redis() } : {};
-    const broker = await ctx.wattline('broker', { KAFKA_BROKERS: ctx.kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, ...shared });
+    const broker = await ctx.wattline('broker', {
+      KAFKA_BROKERS: ctx.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: databaseUrl,
+      ...shared,
+    });
     const target = { host: '127.0.0.1', port: broker.ports.mqtt };
     try {
       for (const run of runs) {
         const label = `wattline (${workers} worker${workers > 1 ? 's' : ''}) ${run.meters} meters QoS ${run.qos}`;
-        await ctx.fleet.connect(target, run.ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })), { inFlight: 500 });
+        await ctx.fleet.connect(
+          target,
+          run.ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })),
+          { inFlight: 500 },
+        );
         const before = await ctx.topicRecords(prefix, 'readings').catch(() => 0);
         const total = run.payloads.reduce((s, p) => s + p.length, 0);
         const { result, cpu } = await measureCpu({ broker: broker.child.pid!, kafka: ctx.kafka.pid }, () =>
@@ -76,9 +89,12 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
         const storedInKafka = (await ctx.topicRecords(prefix, 'readings')) - before;
         await ctx.fleet.close(true);
         wattline.push({ workers, ...summarise(run, result, cpu.broker, cpu.kafka, storedInKafka) });
-        log(`  ${label}: ${wattline.at(-1)!.perSecond}/s, broker ${wattline.at(-1)!.brokerCpuMicrosPerMessage} µs CPU a message, Kafka holds ${storedInKafka}`);
+        log(
+          `  ${label}: ${wattline.at(-1)!.perSecond}/s, broker ${wattline.at(-1)!.brokerCpuMicrosPerMessage} µs CPU a message, Kafka holds ${storedInKafka}`,
+        );
         const expected = result.count + (run.qos === 0 ? run.meters : 0);
-        if (storedInKafka !== expected) throw new Error(`${label}: ${expected} readings taken (fences included) but Kafka holds ${storedInKafka}`);
+        if (storedInKafka !== expected)
+          throw new Error(`${label}: ${expected} readings taken (fences included) but Kafka holds ${storedInKafka}`);
       }
     } finally {
       await broker.stop();
@@ -92,9 +108,15 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
     try {
       for (const run of runs) {
         const label = `mosquitto ${run.meters} meters QoS ${run.qos}`;
-        await ctx.fleet.connect(MOSQUITTO, run.ids.map((id) => ({ clientId: `bench-${id}` })), { inFlight: 500 });
+        await ctx.fleet.connect(
+          MOSQUITTO,
+          run.ids.map((id) => ({ clientId: `bench-${id}` })),
+          { inFlight: 500 },
+        );
         const total = run.payloads.reduce((s, p) => s + p.length, 0);
-        const { result, cpu } = await measureCpu({ broker: pid }, () => ctx.fleet.publish({ qos: run.qos, window: WINDOW, topics: run.topics, payloads: run.payloads }, progress(label, total)));
+        const { result, cpu } = await measureCpu({ broker: pid }, () =>
+          ctx.fleet.publish({ qos: run.qos, window: WINDOW, topics: run.topics, payloads: run.payloads }, progress(label, total)),
+        );
         await ctx.fleet.close(true);
         mosquitto.push(summarise(run, result, cpu.broker));
         log(`  ${label}: ${mosquitto.at(-1)!.perSecond}/s, broker ${mosquitto.at(-1)!.brokerCpuMicrosPerMessage} µs CPU a message`);
@@ -115,7 +137,13 @@ export async function saturatedIngest(ctx: BenchContext): Promise<IngestResult> 
   };
 }
 
-function summarise(run: { meters: number; qos: 0 | 1 }, result: FleetResult, brokerCpu: number, kafkaCpu?: number, storedInKafka?: number): IngestRun {
+function summarise(
+  run: { meters: number; qos: 0 | 1 },
+  result: FleetResult,
+  brokerCpu: number,
+  kafkaCpu?: number,
+  storedInKafka?: number,
+): IngestRun {
   return {
     meters: run.meters,
     qos: run.qos,

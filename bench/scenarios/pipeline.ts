@@ -40,30 +40,44 @@ export async function pipeline(ctx: BenchContext): Promise<PipelineResult> {
   const broker = await ctx.wattline('broker', env);
   const aggregator = await ctx.wattline('aggregator', env, null);
   try {
-    await ctx.fleet.connect({ host: '127.0.0.1', port: broker.ports.mqtt }, ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })), { inFlight: 500 });
+    await ctx.fleet.connect(
+      { host: '127.0.0.1', port: broker.ports.mqtt },
+      ids.map((id) => ({ clientId: id, username: id, password: secrets.get(id)! })),
+      { inFlight: 500 },
+    );
     const samples: PipelineResult['lagSamples'] = [];
     let acknowledged = 0;
     let sending = true;
     const t0 = Date.now();
     const sampler = (async () => {
       while (sending || samples.at(-1)!.stored < total) {
-        samples.push({ t: round((Date.now() - t0) / 1000, 1), acknowledged, stored: await metric(aggregator.httpUrl, 'wattline_readings_stored_total') });
+        samples.push({
+          t: round((Date.now() - t0) / 1000, 1),
+          acknowledged,
+          stored: await metric(aggregator.httpUrl, 'wattline_readings_stored_total'),
+        });
         if (Date.now() - t0 > 10 * 60_000) throw new Error(`the aggregator stored ${samples.at(-1)!.stored} of ${total} in 10 minutes`);
         await sleep(1000);
       }
     })();
     const show = progress('pipeline acknowledged', total);
-    const { result, cpu } = await measureCpu({ broker: broker.child.pid!, aggregator: aggregator.child.pid!, kafka: ctx.kafka.pid }, async () => {
-      const ingest = await ctx.fleet.publish({ qos: 1, window: 8, topics: ids.map((id) => mqttTopics.readings(id)), payloads }, (done) => {
-        acknowledged = done;
-        show(done);
-      });
-      acknowledged = ingest.count;
-      const endOfIngest = { t: Date.now(), stored: await metric(aggregator.httpUrl, 'wattline_readings_stored_total') };
-      sending = false;
-      await sampler;
-      return { ingest, endOfIngest, drained: Date.now() };
-    });
+    const { result, cpu } = await measureCpu(
+      { broker: broker.child.pid!, aggregator: aggregator.child.pid!, kafka: ctx.kafka.pid },
+      async () => {
+        const ingest = await ctx.fleet.publish(
+          { qos: 1, window: 8, topics: ids.map((id) => mqttTopics.readings(id)), payloads },
+          (done) => {
+            acknowledged = done;
+            show(done);
+          },
+        );
+        acknowledged = ingest.count;
+        const endOfIngest = { t: Date.now(), stored: await metric(aggregator.httpUrl, 'wattline_readings_stored_total') };
+        sending = false;
+        await sampler;
+        return { ingest, endOfIngest, drained: Date.now() };
+      },
+    );
     await ctx.fleet.close(true);
     const ingestSeconds = result.ingest.seconds;
     const stored = await metric(aggregator.httpUrl, 'wattline_readings_stored_total');
@@ -82,7 +96,9 @@ export async function pipeline(ctx: BenchContext): Promise<PipelineResult> {
       kafkaCpuSeconds: cpu.kafka,
       keepsUp: total - result.endOfIngest.stored <= Math.max(5000, total * 0.05),
     };
-    log(`  pipeline: ${out.acknowledgedPerSecond}/s acknowledged, ${out.storedPerSecondDuringIngest}/s stored meanwhile, lag ${out.lagAtEndOfIngest} at the end, drained ${out.drainSeconds} s later`);
+    log(
+      `  pipeline: ${out.acknowledgedPerSecond}/s acknowledged, ${out.storedPerSecondDuringIngest}/s stored meanwhile, lag ${out.lagAtEndOfIngest} at the end, drained ${out.drainSeconds} s later`,
+    );
     return out;
   } finally {
     await aggregator.stop();

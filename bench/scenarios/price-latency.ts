@@ -34,18 +34,26 @@ export async function priceLatency(ctx: BenchContext): Promise<PriceLatencyResul
   };
   const broker = await ctx.wattline('broker', env);
   const aggregator = await ctx.wattline('aggregator', env, null);
-  const meter = await mqtt.connectAsync(broker.mqttUrl, { clientId: 'clock-meter', username: 'clock-meter', password: secrets.get('clock-meter')!, reconnectPeriod: 0 });
+  const meter = await mqtt.connectAsync(broker.mqttUrl, {
+    clientId: 'clock-meter',
+    username: 'clock-meter',
+    password: secrets.get('clock-meter')!,
+    reconnectPeriod: 0,
+  });
   const display = await mqtt.connectAsync(broker.mqttUrl, { clientId: `display-${Date.now()}`, reconnectPeriod: 0 });
   const seen = new Map<string, { receivedAt: number; basis: string }>();
   display.on('message', (_topic, payload) => {
     const price = pricePayloadSchema.safeParse(JSON.parse(payload.toString()));
-    if (price.success && !seen.has(price.data.validFrom)) seen.set(price.data.validFrom, { receivedAt: Date.now(), basis: price.data.basis });
+    if (price.success && !seen.has(price.data.validFrom))
+      seen.set(price.data.validFrom, { receivedAt: Date.now(), basis: price.data.basis });
   });
   try {
     await display.subscribeAsync(mqttTopics.currentPrice('bench'), { qos: 1 });
     const ticker = setInterval(() => {
       // A second's consumption, stamped now: the region's clock is the wall clock.
-      void meter.publishAsync(mqttTopics.readings('clock-meter'), JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 0.1 }), { qos: 1 }).catch(() => undefined);
+      void meter
+        .publishAsync(mqttTopics.readings('clock-meter'), JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 0.1 }), { qos: 1 })
+        .catch(() => undefined);
     }, 1000);
     const deadline = Date.now() + (BOUNDARIES + 3) * INTERVAL_SECONDS * 1000 + 20_000;
     // The first price seen may be the one retained before the clock started: only prices of intervals that began while watching count.
@@ -65,7 +73,9 @@ export async function priceLatency(ctx: BenchContext): Promise<PriceLatencyResul
       latencyMs: { p50: round(sorted[Math.floor(sorted.length / 2)], 0), max: round(sorted.at(-1)!, 0), min: round(sorted[0], 0), samples },
       bases,
     };
-    log(`  price on the display: p50 ${result.latencyMs.p50} ms, max ${result.latencyMs.max} ms after the interval began (${JSON.stringify(bases)})`);
+    log(
+      `  price on the display: p50 ${result.latencyMs.p50} ms, max ${result.latencyMs.max} ms after the interval began (${JSON.stringify(bases)})`,
+    );
     return result;
   } finally {
     await display.endAsync(true);

@@ -76,7 +76,9 @@ export async function retainedStorm(ctx: BenchContext): Promise<RetainedResult> 
     let seq = 0;
     const announce = async (marker: string) => {
       seq += 1;
-      await stream.publish('announcements', [{ key: mqttTopics.currentPrice(REGION), value: { seq, regionId: REGION, kind: 'current', payload: price(marker) } }]);
+      await stream.publish('announcements', [
+        { key: mqttTopics.currentPrice(REGION), value: { seq, regionId: REGION, kind: 'current', payload: price(marker) } },
+      ]);
     };
     try {
       for (const displays of SIZES) {
@@ -84,7 +86,9 @@ export async function retainedStorm(ctx: BenchContext): Promise<RetainedResult> 
         await announce(marker);
         await untilRetained(broker.mqttUrl, mqttTopics.currentPrice(REGION), marker);
         const label = `wattline (${workers} worker${workers > 1 ? 's' : ''}) ${displays} displays`;
-        const run = await storm(ctx, label, { host: '127.0.0.1', port: broker.ports.mqtt }, broker.child.pid!, displays, marker, (m) => announce(m));
+        const run = await storm(ctx, label, { host: '127.0.0.1', port: broker.ports.mqtt }, broker.child.pid!, displays, marker, (m) =>
+          announce(m),
+        );
         wattline.push({ workers, ...run });
       }
     } finally {
@@ -97,8 +101,12 @@ export async function retainedStorm(ctx: BenchContext): Promise<RetainedResult> 
   const pid = pidOf('mosquitto');
   if (pid) {
     const topic = `wattline-bench/${mqttTopics.currentPrice(REGION)}`;
-    const publisher = await mqtt.connectAsync(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, { clientId: 'bench-publisher', reconnectPeriod: 0 });
-    const publish = (marker: string) => publisher.publishAsync(topic, JSON.stringify(price(marker)), { qos: 1, retain: true }).then(() => undefined);
+    const publisher = await mqtt.connectAsync(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, {
+      clientId: 'bench-publisher',
+      reconnectPeriod: 0,
+    });
+    const publish = (marker: string) =>
+      publisher.publishAsync(topic, JSON.stringify(price(marker)), { qos: 1, retain: true }).then(() => undefined);
     pin(pid, CORES.broker);
     try {
       for (const displays of SIZES) {
@@ -132,11 +140,17 @@ async function storm(
 ): Promise<StormRun> {
   const clients = Array.from({ length: displays }, (_, i) => ({ clientId: `display-${i}-${Date.now()}`, keepalive: 900 }));
   const connected = await ctx.fleet.connect(target, clients, { inFlight: 1000 });
-  const retained = await measureCpu({ broker: pid }, () => ctx.fleet.awaitDelivery({ topic, marker, subscribe: true, timeoutMs: 120_000 }, progress(`${label} retained`, displays)).done);
+  const retained = await measureCpu(
+    { broker: pid },
+    () => ctx.fleet.awaitDelivery({ topic, marker, subscribe: true, timeoutMs: 120_000 }, progress(`${label} retained`, displays)).done,
+  );
   await sleep(500);
   const next = `${marker}-live`;
   const live = await measureCpu({ broker: pid }, async () => {
-    const delivery = ctx.fleet.awaitDelivery({ topic, marker: next, subscribe: false, timeoutMs: 120_000 }, progress(`${label} live`, displays));
+    const delivery = ctx.fleet.awaitDelivery(
+      { topic, marker: next, subscribe: false, timeoutMs: 120_000 },
+      progress(`${label} live`, displays),
+    );
     await delivery.ready;
     // The clock is the generator's: it starts when the workers are listening, just before the publish.
     await publish(next);
@@ -149,11 +163,19 @@ async function storm(
     retained: view(retained.result, retained.cpu.broker),
     liveUpdate: view(live.result, live.cpu.broker),
   };
-  log(`  ${label}: retained to all in ${run.retained.seconds} s (${run.retained.received}/${displays}), live update in ${run.liveUpdate.seconds} s`);
+  log(
+    `  ${label}: retained to all in ${run.retained.seconds} s (${run.retained.received}/${displays}), live update in ${run.liveUpdate.seconds} s`,
+  );
   return run;
 }
 
-const view = (r: FleetResult, cpu: number) => ({ seconds: r.seconds, received: r.count, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, brokerCpuSeconds: cpu });
+const view = (r: FleetResult, cpu: number) => ({
+  seconds: r.seconds,
+  received: r.count,
+  p50Ms: r.latencyMs.p50,
+  p99Ms: r.latencyMs.p99,
+  brokerCpuSeconds: cpu,
+});
 
 async function untilRetained(url: string, topic: string, marker: string): Promise<void> {
   const probe = await mqtt.connectAsync(url, { clientId: `probe-${Date.now()}`, reconnectPeriod: 0 });

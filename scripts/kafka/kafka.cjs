@@ -29,9 +29,14 @@ function fetchKafka({ log = console.error } = {}) {
   const result = spawnSync(
     'mvn',
     [
-      '-q', '-B', '-f', path.join(here, 'pom.xml'),
+      '-q',
+      '-B',
+      '-f',
+      path.join(here, 'pom.xml'),
       `-Dkafka.version=${KAFKA_VERSION}`,
-      'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libsDir}`,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libsDir}`,
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -60,7 +65,13 @@ function listenOn(port) {
 async function freePort() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
-    if (await listenOn(port).then(() => true, () => false)) return port;
+    if (
+      await listenOn(port).then(
+        () => true,
+        () => false,
+      )
+    )
+      return port;
   }
   return listenOn(0);
 }
@@ -68,7 +79,10 @@ async function freePort() {
 function canConnect(port) {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -130,7 +144,18 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
   const log4j = `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`;
   const format = spawnSync(
     'java',
-    ['-Xmx256m', log4j, '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', randomUUID().replace(/-/g, '').slice(0, 22), '-c', props],
+    [
+      '-Xmx256m',
+      log4j,
+      '-cp',
+      `${libsDir}/*`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      randomUUID().replace(/-/g, '').slice(0, 22),
+      '-c',
+      props,
+    ],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) throw new Error(`[kafka] storage format failed: ${format.stderr || format.stdout}`);
@@ -143,11 +168,16 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
     child = java([log4j, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
     exited = false;
     const self = child;
-    self.once('exit', () => { if (child === self) exited = true; });
+    self.once('exit', () => {
+      if (child === self) exited = true;
+    });
     const deadline = Date.now() + timeoutMs;
     while (!(await canConnect(port))) {
       if (exited) throw new Error(`[kafka] broker exited during start-up; see ${path.join(dir, 'logs')}`);
-      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`); }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     log(`[kafka] broker ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
@@ -163,7 +193,9 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
   return {
     port,
     brokers: [`127.0.0.1:${port}`],
-    get pid() { return child.pid; },
+    get pid() {
+      return child.pid;
+    },
     dir,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
@@ -189,7 +221,10 @@ async function main() {
     }
     const kafka = await startKafka({ port, dir: arg('dir') });
     console.log(`KAFKA_BROKERS=${kafka.brokers.join(',')}`);
-    const shutdown = async () => { await kafka.stop(); process.exit(0); };
+    const shutdown = async () => {
+      await kafka.stop();
+      process.exit(0);
+    };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
     return;
@@ -201,5 +236,8 @@ async function main() {
 module.exports = { KAFKA_VERSION, fetchKafka, startKafka };
 
 if (require.main === module) {
-  main().catch((err) => { console.error(err.message); process.exit(1); });
+  main().catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
 }

@@ -16,7 +16,15 @@ import {
 import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
 import { CatalogRepository, createDataSource } from '@wattline/persistence';
 import { KafkaStream } from '@wattline/stream';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, startRedis, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  restClient,
+  startPlatformProcess,
+  startRedis,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Every reading counted once: aggregates equal, to the watt-hour, totals computed straight
@@ -66,9 +74,13 @@ function expectedSydney(fromIso: string, toIso: string, totals: Totals): Totals 
 async function storedTotals(databaseUrl: string): Promise<Totals> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  const { rows } = await db.query(`SELECT region_id, interval_start, (demand_wh * 1000)::bigint AS d, (supply_wh * 1000)::bigint AS s FROM interval_aggregates`);
+  const { rows } = await db.query(
+    `SELECT region_id, interval_start, (demand_wh * 1000)::bigint AS d, (supply_wh * 1000)::bigint AS s FROM interval_aggregates`,
+  );
   await db.end();
-  return new Map(rows.map((r) => [`${r.region_id}|${(r.interval_start as Date).toISOString()}`, { demand: BigInt(r.d), supply: BigInt(r.s) }]));
+  return new Map(
+    rows.map((r) => [`${r.region_id}|${(r.interval_start as Date).toISOString()}`, { demand: BigInt(r.d), supply: BigInt(r.s) }]),
+  );
 }
 
 async function storedReadingCount(databaseUrl: string): Promise<number> {
@@ -95,10 +107,20 @@ describe('exact interval accounting', () => {
     try {
       const api = restClient(platform.httpUrl, platform.adminKey);
       await api.post('/v1/regions', { id: 'london', name: 'London' });
-      await api.post('/v1/regions', { id: 'sydney', name: 'Sydney', timezone: 'Australia/Sydney', pricing: { ...DEFAULT_PRICING_MODEL, currency: 'AUD' } });
+      await api.post('/v1/regions', {
+        id: 'sydney',
+        name: 'Sydney',
+        timezone: 'Australia/Sydney',
+        pricing: { ...DEFAULT_PRICING_MODEL, currency: 'AUD' },
+      });
       const connect = async (id: string, regionId: string, kind = 'meter') => {
         const { body } = await api.post('/v1/meters', { id, regionId, kind });
-        const client = await mqtt.connectAsync(platform.mqttUrl, { clientId: id, username: id, password: body.mqtt.password, reconnectPeriod: 0 });
+        const client = await mqtt.connectAsync(platform.mqttUrl, {
+          clientId: id,
+          username: id,
+          password: body.mqtt.password,
+          reconnectPeriod: 0,
+        });
         clients.push(client);
         return client;
       };
@@ -145,13 +167,24 @@ describe('exact interval accounting', () => {
       const homeMeter = await connect('ausgrid-12-meter', 'sydney');
       const inverter = await connect('ausgrid-12-pv', 'sydney', 'inverter');
       for (const r of [...solar].reverse()) {
-        await homeMeter.publishAsync('meters/ausgrid-12-meter/readings', JSON.stringify({ ts: r.ts, periodS: r.periodS, consumptionWh: r.consumptionWh }), { qos: 1 });
+        await homeMeter.publishAsync(
+          'meters/ausgrid-12-meter/readings',
+          JSON.stringify({ ts: r.ts, periodS: r.periodS, consumptionWh: r.consumptionWh }),
+          { qos: 1 },
+        );
       }
-      await inverter.publishAsync('meters/ausgrid-12-pv/readings', JSON.stringify({ readings: solar.map((r) => ({ ts: r.ts, periodS: r.periodS, generationWh: r.generationWh })) }), { qos: 1 });
+      await inverter.publishAsync(
+        'meters/ausgrid-12-pv/readings',
+        JSON.stringify({ readings: solar.map((r) => ({ ts: r.ts, periodS: r.periodS, generationWh: r.generationWh })) }),
+        { qos: 1 },
+      );
 
       const expected = expectedSydney(sunny.from, sunny.to, expectedLondon(new Set(byHome.keys()), day.from, day.to));
       const distinct = [...byHome.values()].reduce((n, r) => n + r.length, 0) + solar.length * 2;
-      await expectEventually(async () => ((await storedReadingCount(db.url)) === distinct ? true : undefined), { what: `${distinct} distinct readings`, timeoutMs: 60_000 });
+      await expectEventually(async () => ((await storedReadingCount(db.url)) === distinct ? true : undefined), {
+        what: `${distinct} distinct readings`,
+        timeoutMs: 60_000,
+      });
       expect(sorted(await storedTotals(db.url))).toEqual(sorted(expected));
       expect([...expected.values()].some((t) => t.supply > 0n)).toBe(true); // the sun was out
     } finally {
@@ -185,17 +218,32 @@ describe('exact interval accounting', () => {
       const db = await createTestDatabase();
       const dataSource = createDataSource(db.url);
       await dataSource.initialize();
-      await new CatalogRepository(dataSource).createRegion({ id: 'london', name: 'London', timezone: 'UTC', pricing: DEFAULT_PRICING_MODEL });
+      await new CatalogRepository(dataSource).createRegion({
+        id: 'london',
+        name: 'London',
+        timezone: 'UTC',
+        pricing: DEFAULT_PRICING_MODEL,
+      });
       await dataSource.destroy();
       const prefix = `agg${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}.`;
       const stream = new KafkaStream({ brokers: testServices().kafkaBrokers.split(','), topicPrefix: prefix, clientId: 'test-producer' });
       await stream.start();
       const withDuplicates = records.flatMap((r, i) => (i % 10 === 0 ? [r, r] : [r]));
       for (let i = 0; i < withDuplicates.length; i += 2000) {
-        await stream.publish('readings', withDuplicates.slice(i, i + 2000).map((r) => ({ key: r.meterId, value: r })));
+        await stream.publish(
+          'readings',
+          withDuplicates.slice(i, i + 2000).map((r) => ({ key: r.meterId, value: r })),
+        );
       }
       await stream.stop();
-      const env = { KAFKA_BROKERS: testServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: db.url, LOG_LEVEL: 'log', ALLOWED_LATENESS_SECONDS: '86400', IDLE_CLOSE_SECONDS: '3600' };
+      const env = {
+        KAFKA_BROKERS: testServices().kafkaBrokers,
+        KAFKA_TOPIC_PREFIX: prefix,
+        DATABASE_URL: db.url,
+        LOG_LEVEL: 'log',
+        ALLOWED_LATENESS_SECONDS: '86400',
+        IDLE_CLOSE_SECONDS: '3600',
+      };
       return { db, env };
     };
     const aggregator = (env: Record<string, string>) => startPlatformProcess(env, { app: 'aggregator', readyLine: /consuming readings/ });
@@ -204,12 +252,18 @@ describe('exact interval accounting', () => {
       const { db, env } = await prepare();
       let process: PlatformProcess | null = await aggregator(env);
       try {
-        await expectEventually(async () => ((await storedReadingCount(db.url)) > records.length / 3 ? true : undefined), { what: 'a third stored', intervalMs: 20 });
+        await expectEventually(async () => ((await storedReadingCount(db.url)) > records.length / 3 ? true : undefined), {
+          what: 'a third stored',
+          intervalMs: 20,
+        });
         expect(await process.kill('SIGKILL')).toBeNull();
         const atKill = await storedReadingCount(db.url);
         expect(atKill).toBeLessThan(records.length); // killed mid-stream, not after
         process = await aggregator(env);
-        await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), { what: 'all readings', timeoutMs: 90_000 });
+        await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), {
+          what: 'all readings',
+          timeoutMs: 90_000,
+        });
         expect(sorted(await storedTotals(db.url))).toEqual(sorted(expected));
       } finally {
         await process?.stop();
@@ -225,13 +279,20 @@ describe('exact interval accounting', () => {
       const env = { ...base, REDIS_URL: redis.url, IDLE_CLOSE_SECONDS: '2', ALLOWED_LATENESS_SECONDS: '0' };
       const replicas = await Promise.all([aggregator(env), aggregator(env)]);
       try {
-        await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), { what: 'all readings', timeoutMs: 90_000 });
+        await expectEventually(async () => ((await storedReadingCount(db.url)) === records.length ? true : undefined), {
+          what: 'all readings',
+          timeoutMs: 90_000,
+        });
         // Both replicas are members of the group, each with partitions of its own.
         const admin = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
         await admin.connect();
         const { groups } = await admin.describeGroups([`${env.KAFKA_TOPIC_PREFIX}aggregator.readings`]);
         await admin.disconnect();
-        const assigned = groups[0].members.map((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)!.assignment[`${env.KAFKA_TOPIC_PREFIX}meter.readings`]?.length ?? 0);
+        const assigned = groups[0].members.map(
+          (m) =>
+            AssignerProtocol.MemberAssignment.decode(m.memberAssignment)!.assignment[`${env.KAFKA_TOPIC_PREFIX}meter.readings`]?.length ??
+            0,
+        );
         expect(assigned).toHaveLength(2);
         expect(assigned.every((n) => n > 0)).toBe(true);
         expect(sorted(await storedTotals(db.url))).toEqual(sorted(expected));
@@ -247,7 +308,10 @@ describe('exact interval accounting', () => {
           await client.end();
           return rows[0];
         };
-        await expectEventually(async () => ((await tariffRows()).published === intervals ? true : undefined), { what: `${intervals} tariffs published`, timeoutMs: 60_000 });
+        await expectEventually(async () => ((await tariffRows()).published === intervals ? true : undefined), {
+          what: `${intervals} tariffs published`,
+          timeoutMs: 60_000,
+        });
         expect((await tariffRows()).n).toBe(intervals);
         const kafkaAdmin = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
         await kafkaAdmin.connect();

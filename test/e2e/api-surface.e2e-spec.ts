@@ -1,5 +1,12 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { DocumentedResponses, createTestDatabase, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  DocumentedResponses,
+  createTestDatabase,
+  restClient,
+  startPlatformProcess,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /** The API's own surface: its OpenAPI document checked by a real validator, roles, and API keys from issue to revocation. */
 describe('API surface', () => {
@@ -8,7 +15,11 @@ describe('API surface', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
-    platform = await startPlatformProcess({ KAFKA_BROKERS: testServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: `api${Date.now().toString(36)}.`, DATABASE_URL: db.url });
+    platform = await startPlatformProcess({
+      KAFKA_BROKERS: testServices().kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: `api${Date.now().toString(36)}.`,
+      DATABASE_URL: db.url,
+    });
   });
 
   afterAll(async () => {
@@ -24,7 +35,11 @@ describe('API surface', () => {
     const result = await new Validator().validate(document);
     expect([result.valid, result.errors]).toEqual([true, undefined]);
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/v1/api-keys', '/v1/api-keys/{id}/revoke', '/v1/products/{regionId}/electricity-tariffs/{code}/standard-unit-rates/']),
+      expect.arrayContaining([
+        '/v1/api-keys',
+        '/v1/api-keys/{id}/revoke',
+        '/v1/products/{regionId}/electricity-tariffs/{code}/standard-unit-rates/',
+      ]),
     );
   });
 
@@ -66,10 +81,19 @@ describe('API surface', () => {
     const document = await (await fetch(`${platform.httpUrl}/openapi.json`)).json();
     const ids: Record<string, string> = { regionId: 'walk', code: 'WALK', intervalStart: '2013-12-02T17:00:00Z' };
     const concrete = (route: string) =>
-      route.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? (route.startsWith('/v1/meters') ? 'walk-m1' : route.startsWith('/v1/regions') ? 'walk' : '00000000-0000-4000-8000-000000000000') : ids[name] ?? 'x'));
+      route.replace(/\{(\w+)\}/g, (_m, name: string) =>
+        name === 'id'
+          ? route.startsWith('/v1/meters')
+            ? 'walk-m1'
+            : route.startsWith('/v1/regions')
+              ? 'walk'
+              : '00000000-0000-4000-8000-000000000000'
+          : (ids[name] ?? 'x'),
+      );
     // Every answer of the walk, checked against the document: status, media type, body schema.
     const documented = DocumentedResponses.fromDocument(document);
-    const resolve = (schema: { $ref?: string } | undefined) => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema);
+    const resolve = (schema: { $ref?: string } | undefined) =>
+      schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema;
     const checked = async (method: string, res: Response) => {
       const text = await res.clone().text();
       const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
@@ -81,7 +105,11 @@ describe('API surface', () => {
         method,
         await fetch(`${platform.httpUrl}${url}`, {
           method: method.toUpperCase(),
-          headers: { accept, ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            accept,
+            ...(key ? { authorization: `Bearer ${key}` } : {}),
+            ...(method === 'get' ? {} : { 'content-type': 'application/json' }),
+          },
           body: method === 'get' ? undefined : '{}',
         }),
       );

@@ -28,7 +28,8 @@ describe('bills on the real data', () => {
     return mqtt.connectAsync(platform.mqttUrl, { clientId: id, username: id, password: body.mqtt.password, reconnectPeriod: 0 });
   };
   const sendAll = async (client: mqtt.MqttClient, id: string, readings: object[]) => {
-    for (let i = 0; i < readings.length; i += 500) await client.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: readings.slice(i, i + 500) }), { qos: 1 });
+    for (let i = 0; i < readings.length; i += 500)
+      await client.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: readings.slice(i, i + 500) }), { qos: 1 });
   };
 
   beforeAll(async () => {
@@ -59,18 +60,31 @@ describe('bills on the real data', () => {
     expect(everyone.size).toBe(79);
 
     const csv = readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8');
-    const pricing = { model: 'schedule', currency: 'GBP', fallbackPrice: '0.1176', referencePrice: '0.14228', protectionCapPerYear: '0.40' };
+    const pricing = {
+      model: 'schedule',
+      currency: 'GBP',
+      fallbackPrice: '0.1176',
+      referencePrice: '0.14228',
+      protectionCapPerYear: '0.40',
+    };
     expect((await api.post('/v1/regions', { id: 'lcl', name: 'LCL dToU', timezone: 'Europe/London', pricing })).status).toBe(201);
-    const upload = await fetch(`${platform.httpUrl}/v1/regions/lcl/schedules?timeColumn=timestamp_gmt&priceColumn=unit_rate_p_per_kwh&bandColumn=tariff_band&divisor=100`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'text/csv' },
-      body: csv,
-    });
+    const upload = await fetch(
+      `${platform.httpUrl}/v1/regions/lcl/schedules?timeColumn=timestamp_gmt&priceColumn=unit_rate_p_per_kwh&bandColumn=tariff_band&divisor=100`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'text/csv' },
+        body: csv,
+      },
+    );
     expect(upload.status).toBe(201);
     // The region's clock starts the day before, so 2 December has its schedule.
     const clock = await meter('lcl-clock', 'lcl');
-    await clock.publishAsync('meters/lcl-clock/readings', JSON.stringify({ ts: '2013-12-01T12:00:00Z', periodS: 1800, consumptionWh: 0 }), { qos: 1 });
-    await expectEventually(async () => ((await api.get('/v1/regions/lcl/tariffs/current')).status === 200 ? true : undefined), { what: 'the clock' });
+    await clock.publishAsync('meters/lcl-clock/readings', JSON.stringify({ ts: '2013-12-01T12:00:00Z', periodS: 1800, consumptionWh: 0 }), {
+      qos: 1,
+    });
+    await expectEventually(async () => ((await api.get('/v1/regions/lcl/tariffs/current')).status === 200 ? true : undefined), {
+      what: 'the clock',
+    });
     await clock.endAsync();
     // All 79 households, each in its LCL tariff group as its cohort: the 66 on the flat tariff are the control group.
     const ids = [...everyone.keys()];
@@ -78,20 +92,35 @@ describe('bills on the real data', () => {
       await Promise.all(
         ids.slice(i, i + 10).map(async (id) => {
           const client = await meter(id, 'lcl', everyone.get(id)!.group);
-          await sendAll(client, id, everyone.get(id)!.slots.map((s) => ({ ts: new Date(Date.parse(`${s.time.replace(' ', 'T')}Z`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: s.kwh.times(1000).toNumber() })));
+          await sendAll(
+            client,
+            id,
+            everyone.get(id)!.slots.map((s) => ({
+              ts: new Date(Date.parse(`${s.time.replace(' ', 'T')}Z`) + 1_800_000).toISOString(),
+              periodS: 1800,
+              consumptionWh: s.kwh.times(1000).toNumber(),
+            })),
+          );
           await client.endAsync();
         }),
       );
     }
-    await expectEventually(async () => ((await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined), { what: 'every half hour priced', timeoutMs: 60_000 });
+    await expectEventually(
+      async () =>
+        (await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined,
+      { what: 'every half hour priced', timeoutMs: 60_000 },
+    );
 
     const verified = new Map<string, Record<string, any>>();
     for (const [id, slots] of homes) {
       const inWindow = slots.filter((s) => s.time >= '2013-12-02' && s.time < '2013-12-30');
-      const bill = await expectEventually(async () => {
-        const b = (await api.get(`/v1/meters/${id}/bill?from=${FROM}&to=${TO}&groupBy=day`)).body;
-        return Math.abs(b.consumptionWh - inWindow.reduce((s, x) => s + x.kwh.toNumber() * 1000, 0)) < 1e-6 ? b : undefined;
-      }, { what: `${id}'s readings stored` });
+      const bill = await expectEventually(
+        async () => {
+          const b = (await api.get(`/v1/meters/${id}/bill?from=${FROM}&to=${TO}&groupBy=day`)).body;
+          return Math.abs(b.consumptionWh - inWindow.reduce((s, x) => s + x.kwh.toNumber() * 1000, 0)) < 1e-6 ? b : undefined;
+        },
+        { what: `${id}'s readings stored` },
+      );
       // Energy at the real prices, computed here: Σ kWh × pence / 100.
       const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)), new Decimal(0));
       expect([id, new Decimal(bill.energyCharge).toFixed(2)]).toEqual([id, expected.toFixed(2)]);
@@ -104,7 +133,13 @@ describe('bills on the real data', () => {
       let refund = new Decimal(0);
       for (const day of [...new Set(inWindow.map((s) => s.time.slice(0, 10)))].sort()) {
         const ofDay = inWindow.filter((s) => s.time.startsWith(day));
-        const excess = Decimal.max(0, ofDay.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)).minus(s.kwh.times('0.14228')), new Decimal(0)));
+        const excess = Decimal.max(
+          0,
+          ofDay.reduce(
+            (sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)).minus(s.kwh.times('0.14228')),
+            new Decimal(0),
+          ),
+        );
         const r = Decimal.min(excess, left);
         refund = refund.plus(r);
         left = left.minus(r);
@@ -120,7 +155,9 @@ describe('bills on the real data', () => {
     let cursor = '';
     let pages = 0;
     do {
-      const page = (await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
+      const page = (
+        await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      ).body;
       expect(page.items.length).toBeLessThanOrEqual(25);
       for (const line of page.items) lines.set(line.meterId, line);
       cursor = page.nextCursor ?? '';
@@ -129,19 +166,35 @@ describe('bills on the real data', () => {
     expect([lines.size, pages]).toEqual([80, 4]);
     for (const [id, bill] of verified) {
       expect(lines.get(id)).toEqual({
-        meterId: id, cohort: 'ToU', currency: 'GBP', consumptionWh: bill.consumptionWh, generationWh: bill.generationWh, energyCharge: bill.energyCharge,
-        standingCharge: bill.standingCharge, tax: bill.tax, exportCredit: bill.exportCredit, total: bill.total, fallbackWh: bill.fallbackWh,
-        shadowTotal: bill.shadow.total, shadowDifference: bill.shadow.difference, protectionRefund: bill.protection.refund, due: bill.due,
+        meterId: id,
+        cohort: 'ToU',
+        currency: 'GBP',
+        consumptionWh: bill.consumptionWh,
+        generationWh: bill.generationWh,
+        energyCharge: bill.energyCharge,
+        standingCharge: bill.standingCharge,
+        tax: bill.tax,
+        exportCredit: bill.exportCredit,
+        total: bill.total,
+        fallbackWh: bill.fallbackWh,
+        shadowTotal: bill.shadow.total,
+        shadowDifference: bill.shadow.difference,
+        protectionRefund: bill.protection.refund,
+        due: bill.due,
       });
     }
     const regionCsv = await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=100`, { accept: 'text/csv' });
     expect(regionCsv.text.trim().split('\n')).toHaveLength(81);
-    expect(regionCsv.text.split('\n')[0].split(',')).toEqual(expect.arrayContaining(['meterId', 'cohort', 'due', 'shadowTotal', 'protectionRefund']));
+    expect(regionCsv.text.split('\n')[0].split(',')).toEqual(
+      expect.arrayContaining(['meterId', 'cohort', 'due', 'shadowTotal', 'protectionRefund']),
+    );
     expect((await api.get(`/v1/regions/lcl/bills?cursor=not-a-cursor`)).body).toMatchObject({ status: 400 });
     // As CSV, one row per day.
     const csvBill = await api.get(`/v1/meters/${[...homes.keys()][0]}/bill?from=${FROM}&to=${TO}&groupBy=day`, { accept: 'text/csv' });
     expect(csvBill.text.trim().split('\n')).toHaveLength(29);
-    expect(csvBill.text.split('\n')[0].split(',')).toEqual(expect.arrayContaining(['period', 'energyCharge', 'total', 'shadowTotal', 'protectionRefund']));
+    expect(csvBill.text.split('\n')[0].split(',')).toEqual(
+      expect.arrayContaining(['period', 'energyCharge', 'total', 'shadowTotal', 'protectionRefund']),
+    );
   }, 180_000);
 
   it('compares the dynamic-tariff households with the control group per price band, as LCL was evaluated', async () => {
@@ -157,7 +210,11 @@ describe('bills on the real data', () => {
         sums.set(key, { wh: acc.wh.plus(s.kwh.times(1000)), n: acc.n + 1 });
       }
     }
-    const mean = (level: number, control: boolean) => sums.get(`${level}/${control}`)!.wh.dividedBy(sums.get(`${level}/${control}`)!.n).toNumber();
+    const mean = (level: number, control: boolean) =>
+      sums
+        .get(`${level}/${control}`)!
+        .wh.dividedBy(sums.get(`${level}/${control}`)!.n)
+        .toNumber();
     expect(response).toMatchObject({ control: 'Std', baselineLevel: 3 });
     expect(response.levels.map((l: { level: number }) => l.level)).toEqual([1, 3, 5]);
     const baseline = mean(3, false) / mean(3, true);
@@ -166,31 +223,60 @@ describe('bills on the real data', () => {
       expect(l.control.meters).toBe(66);
       expect(l.treatment.meanWh).toBeCloseTo(mean(l.level, false), 2);
       expect(l.control.meanWh).toBeCloseTo(mean(l.level, true), 2);
-      expect(l.effectPct).toBeCloseTo(((mean(l.level, false) / mean(l.level, true)) / baseline - 1) * 100, 1);
+      expect(l.effectPct).toBeCloseTo((mean(l.level, false) / mean(l.level, true) / baseline - 1) * 100, 1);
     }
-    console.log(`LCL response, 2-29 Dec 2013 (13 ToU vs 66 Std households): ${response.levels.map((l: { level: number; treatment: { meanWh: number; meterIntervals: number }; control: { meanWh: number }; effectPct: number }) => `level ${l.level}: ToU ${l.treatment.meanWh} Wh, Std ${l.control.meanWh} Wh, ${l.treatment.meterIntervals} ToU half hours, effect ${l.effectPct} %`).join('; ')}`);
+    console.log(
+      `LCL response, 2-29 Dec 2013 (13 ToU vs 66 Std households): ${response.levels.map((l: { level: number; treatment: { meanWh: number; meterIntervals: number }; control: { meanWh: number }; effectPct: number }) => `level ${l.level}: ToU ${l.treatment.meanWh} Wh, Std ${l.control.meanWh} Wh, ${l.treatment.meterIntervals} ToU half hours, effect ${l.effectPct} %`).join('; ')}`,
+    );
   });
 
   it('credits a Sydney solar home’s export at the feed-in price, with a daily standing charge and tax apart', async () => {
-    const pricing = { model: 'flat', currency: 'AUD', price: '0.30', taxRate: '0.10', feedInPrice: '0.08', standingChargePerDay: '1.00', referencePrice: '0.33' };
+    const pricing = {
+      model: 'flat',
+      currency: 'AUD',
+      price: '0.30',
+      taxRate: '0.10',
+      feedInPrice: '0.08',
+      standingChargePerDay: '1.00',
+      referencePrice: '0.33',
+    };
     await api.post('/v1/regions', { id: 'sydney', name: 'Sydney', timezone: 'Australia/Sydney', pricing });
     // 15-17 January 2012 (a summer week); the day billed is the 17th, priced at the cut-off on the 16th.
-    const rows = readFileSync(path.join(DATA_DIR, AUSGRID_SOLAR_HOME_CSV), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const rows = readFileSync(path.join(DATA_DIR, AUSGRID_SOLAR_HOME_CSV), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const days = rows.filter(([t]) => t >= '2012-01-15' && t < '2012-01-18');
     const client = await meter('ausgrid-12', 'sydney');
     // Average kW over half an hour, as a meter reports it: to the milliwatt-hour (the file has float noise, 0.39799999999999996).
     const toWh = (kw: string) => new Decimal(kw).times(500).toDecimalPlaces(3);
-    await sendAll(client, 'ausgrid-12', days.map(([t, gc, gg]) => ({ ts: new Date(Date.parse(`${t.replace(' ', 'T')}+10:00`) + 1_800_000).toISOString(), periodS: 1800, consumptionWh: toWh(gc).toNumber(), generationWh: toWh(gg).toNumber() })));
+    await sendAll(
+      client,
+      'ausgrid-12',
+      days.map(([t, gc, gg]) => ({
+        ts: new Date(Date.parse(`${t.replace(' ', 'T')}+10:00`) + 1_800_000).toISOString(),
+        periodS: 1800,
+        consumptionWh: toWh(gc).toNumber(),
+        generationWh: toWh(gg).toNumber(),
+      })),
+    );
     await client.endAsync();
     const the17th = days.filter(([t]) => t.startsWith('2012-01-17'));
     const from = new Date(Date.parse('2012-01-17T00:00:00+11:00')).toISOString();
     const to = new Date(Date.parse('2012-01-18T00:00:00+11:00')).toISOString();
-    const bill = await expectEventually(async () => {
-      const b = (await api.get(`/v1/meters/ausgrid-12/bill?from=${from}&to=${to}`)).body;
-      return b.intervals?.length === 48 && b.fallbackWh === 0 ? b : undefined;
-    }, { what: 'the 17th stored and priced' });
+    const bill = await expectEventually(
+      async () => {
+        const b = (await api.get(`/v1/meters/ausgrid-12/bill?from=${from}&to=${to}`)).body;
+        return b.intervals?.length === 48 && b.fallbackWh === 0 ? b : undefined;
+      },
+      { what: 'the 17th stored and priced' },
+    );
     // Computed here: the half hours are AEST in the file, the region's days AEDT; the 17th local runs 23:00 to 23:00 AEST.
-    const local = days.filter(([t]) => Date.parse(`${t.replace(' ', 'T')}+10:00`) >= Date.parse(from) && Date.parse(`${t.replace(' ', 'T')}+10:00`) < Date.parse(to));
+    const local = days.filter(
+      ([t]) =>
+        Date.parse(`${t.replace(' ', 'T')}+10:00`) >= Date.parse(from) && Date.parse(`${t.replace(' ', 'T')}+10:00`) < Date.parse(to),
+    );
     expect(local).toHaveLength(48);
     const kwhIn = local.reduce((s, [, gc]) => s.plus(toWh(gc).dividedBy(1000)), new Decimal(0));
     const kwhOut = local.reduce((s, [, , gg]) => s.plus(toWh(gg).dividedBy(1000)), new Decimal(0));
@@ -205,7 +291,10 @@ describe('bills on the real data', () => {
   });
 
   it('refuses an unknown groupBy and a bill for an unknown meter, as problems', async () => {
-    expect((await api.get('/v1/meters/ausgrid-12/bill?groupBy=fortnight')).body).toMatchObject({ status: 400, errors: [{ field: 'groupBy' }] });
+    expect((await api.get('/v1/meters/ausgrid-12/bill?groupBy=fortnight')).body).toMatchObject({
+      status: 400,
+      errors: [{ field: 'groupBy' }],
+    });
     expect((await api.get('/v1/meters/nobody/bill')).status).toBe(404);
   });
 });

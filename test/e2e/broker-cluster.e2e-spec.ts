@@ -1,6 +1,15 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, regionTotals, restClient, startPlatformProcess, startRedis, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  regionTotals,
+  restClient,
+  startPlatformProcess,
+  startRedis,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * MQTT_WORKERS=2: the broker app as two processes on one machine sharing its listeners
@@ -49,7 +58,14 @@ describe('broker workers sharing one listener (MQTT_WORKERS)', () => {
   });
 
   const connect = async (clean: boolean) => {
-    const client = await mqtt.connectAsync(cluster!.mqttUrl, { clientId: METER, username: METER, password, clean, reconnectPeriod: 0, connectTimeout: 10_000 });
+    const client = await mqtt.connectAsync(cluster!.mqttUrl, {
+      clientId: METER,
+      username: METER,
+      password,
+      clean,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
     clients.push(client);
     return client;
   };
@@ -65,7 +81,14 @@ describe('broker workers sharing one listener (MQTT_WORKERS)', () => {
     await first.endAsync();
     // The next connection lands on the other worker, which finds the session in Redis.
     const sessionPresent = await new Promise<boolean>((resolve, reject) => {
-      const second = mqtt.connect(cluster!.mqttUrl, { clientId: METER, username: METER, password, clean: false, reconnectPeriod: 0, connectTimeout: 10_000 });
+      const second = mqtt.connect(cluster!.mqttUrl, {
+        clientId: METER,
+        username: METER,
+        password,
+        clean: false,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+      });
       clients.push(second);
       second.once('connect', (connack) => resolve(connack.sessionPresent));
       second.once('error', reject);
@@ -75,15 +98,20 @@ describe('broker workers sharing one listener (MQTT_WORKERS)', () => {
 
   it('acknowledges readings on either worker only once they are in Kafka, and the aggregator stores each once', async () => {
     const meter = await connect(true);
-    for (const slot of slots.slice(0, 10)) await meter.publishAsync(`meters/${METER}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
+    for (const slot of slots.slice(0, 10))
+      await meter.publishAsync(`meters/${METER}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
     const again = await connect(true);
-    for (const slot of slots.slice(10, 20)) await again.publishAsync(`meters/${METER}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
+    for (const slot of slots.slice(10, 20))
+      await again.publishAsync(`meters/${METER}/readings`, JSON.stringify(slotToReading(slot)), { qos: 1 });
     const expectedWh = slots.slice(0, 20).reduce((sum, s) => sum + s.consumptionWh, 0);
     const api = restClient(platform.httpUrl, platform.adminKey);
-    await expectEventually(async () => {
-      const totals = await regionTotals(api, 'london', 'from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z');
-      return totals.readings === 20 ? totals : undefined;
-    }, { what: 'the 20 readings aggregated', timeoutMs: 30_000 }).then((totals) => expect(totals.demandWh).toBeCloseTo(expectedWh, 6));
+    await expectEventually(
+      async () => {
+        const totals = await regionTotals(api, 'london', 'from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z');
+        return totals.readings === 20 ? totals : undefined;
+      },
+      { what: 'the 20 readings aggregated', timeoutMs: 30_000 },
+    ).then((totals) => expect(totals.demandWh).toBeCloseTo(expectedWh, 6));
 
     // /metrics sums the workers: every reading accepted was counted by one of them.
     const text = await fetch(`${cluster!.httpUrl}/metrics`).then((r) => r.text());

@@ -48,7 +48,13 @@ describe('a broker killed between receiving and acknowledging a QoS 1 reading', 
     const api = restClient(platform.httpUrl, platform.adminKey);
     await api.post('/v1/regions', { id: 'london', name: 'London' });
     const { body } = await api.post('/v1/meters', { id: METER, regionId: 'london' });
-    const meter = await mqtt.connectAsync(platform.mqttUrl, { clientId: METER, username: METER, password: body.mqtt.password, clean: false, reconnectPeriod: 300 });
+    const meter = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: METER,
+      username: METER,
+      password: body.mqtt.password,
+      clean: false,
+      reconnectPeriod: 300,
+    });
     await meter.publishAsync(`meters/${METER}/readings`, JSON.stringify(slotToReading(slots[0])), { qos: 1 });
 
     process.kill(kafka.pid, 'SIGSTOP');
@@ -56,10 +62,13 @@ describe('a broker killed between receiving and acknowledging a QoS 1 reading', 
     let settled = false;
     void acked.then(() => (settled = true));
     // The broker has the PUBLISH in hand (it counts it before the ingest it cannot finish).
-    await expectEventually(async () => {
-      const metrics = await fetch(`${platform.httpUrl}/metrics`).then((r) => r.text());
-      return /wattline_mqtt_publish_received_total 2\b/.test(metrics) ? true : undefined;
-    }, { what: 'the broker to receive the second reading' });
+    await expectEventually(
+      async () => {
+        const metrics = await fetch(`${platform.httpUrl}/metrics`).then((r) => r.text());
+        return /wattline_mqtt_publish_received_total 2\b/.test(metrics) ? true : undefined;
+      },
+      { what: 'the broker to receive the second reading' },
+    );
     expect(settled).toBe(false); // no PUBACK while Kafka is frozen
     expect(await platform.kill('SIGKILL')).toBeNull();
     process.kill(kafka.pid, 'SIGCONT');
@@ -68,10 +77,13 @@ describe('a broker killed between receiving and acknowledging a QoS 1 reading', 
     await acked; // mqtt.js reconnects and resends the unacknowledged PUBLISH (DUP set)
     const restarted = restClient(platform.httpUrl, platform.adminKey);
     const range = 'from=2013-12-02T00:00:00Z&to=2013-12-03T00:00:00Z';
-    const readings = await expectEventually(async () => {
-      const page = (await restarted.get(`/v1/meters/${METER}/readings?${range}`)).body;
-      return page.items?.length === 2 ? page.items : undefined;
-    }, { what: 'both readings stored', timeoutMs: 60_000 });
+    const readings = await expectEventually(
+      async () => {
+        const page = (await restarted.get(`/v1/meters/${METER}/readings?${range}`)).body;
+        return page.items?.length === 2 ? page.items : undefined;
+      },
+      { what: 'both readings stored', timeoutMs: 60_000 },
+    );
     expect(readings.map((r: { consumptionWh: number }) => r.consumptionWh)).toEqual([slots[0].consumptionWh, slots[1].consumptionWh]);
     const aggregates = (await restarted.get(`/v1/regions/london/aggregates?${range}`)).body.items;
     expect(aggregates.map((a: { readings: number; demandWh: number }) => [a.readings, a.demandWh])).toEqual([

@@ -1,6 +1,15 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, rawConnect, restClient, startPlatformProcess, startRedis, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  rawConnect,
+  restClient,
+  startPlatformProcess,
+  startRedis,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Two broker instances behind one imaginary load balancer, sharing Redis (sessions,
@@ -30,14 +39,16 @@ describe('broker scale-out over Redis', () => {
     clients.push(client);
     return client;
   };
-  const meter = (url: string, id: string, options: IClientOptions = {}) => connect(url, { clientId: id, username: id, password: passwords.get(id), ...options });
-  const refusal = (url: string, options: IClientOptions) => mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options }).then(
-    (client) => {
-      clients.push(client);
-      return 'accepted';
-    },
-    (error: { code?: number }) => error.code,
-  );
+  const meter = (url: string, id: string, options: IClientOptions = {}) =>
+    connect(url, { clientId: id, username: id, password: passwords.get(id), ...options });
+  const refusal = (url: string, options: IClientOptions) =>
+    mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options }).then(
+      (client) => {
+        clients.push(client);
+        return 'accepted';
+      },
+      (error: { code?: number }) => error.code,
+    );
   /** Publishes M1's next real half hour: the region's clock moves to its end, and the price in force to the interval starting there. */
   const publishNextSlot = async (client: MqttClient) => {
     const slot = slots[nextSlot++];
@@ -92,17 +103,26 @@ describe('broker scale-out over Redis', () => {
   it('delivers on B what was retained through A: presence and prices', async () => {
     const m1 = await meter(a.mqttUrl, M1);
     for (let i = 0; i < 3; i++) await publishNextSlot(m1);
-    const priced = await expectEventually(async () => {
-      const price = await currentPrice();
-      return price.validFrom === new Date(slots[2].slotStart + 1_800_000).toISOString() ? price : undefined;
-    }, { what: 'the price in force after the third half hour' });
+    const priced = await expectEventually(
+      async () => {
+        const price = await currentPrice();
+        return price.validFrom === new Date(slots[2].slotStart + 1_800_000).toISOString() ? price : undefined;
+      },
+      { what: 'the price in force after the third half hour' },
+    );
 
     const ops = await connect(b.mqttUrl, { clientId: `${service.username}-1`, username: service.username, password: service.password });
     const seen = statuses(ops);
     const prices: Record<string, unknown>[] = [];
-    ops.on('message', (topic, payload, packet) => topic === 'prices/london/current' && packet.retain && prices.push(JSON.parse(payload.toString())));
+    ops.on(
+      'message',
+      (topic, payload, packet) => topic === 'prices/london/current' && packet.retain && prices.push(JSON.parse(payload.toString())),
+    );
     await ops.subscribeAsync(['meters/+/status', 'prices/london/current'], { qos: 1 });
-    await expectEventually(() => (seen.some((s) => s.meterId === M1 && s.state === 'online' && s.retain) && prices.length > 0 ? true : undefined), { what: 'retained status and price on B' });
+    await expectEventually(
+      () => (seen.some((s) => s.meterId === M1 && s.state === 'online' && s.retain) && prices.length > 0 ? true : undefined),
+      { what: 'retained status and price on B' },
+    );
     expect(prices[0]).toEqual(priced);
   });
 
@@ -113,15 +133,21 @@ describe('broker scale-out over Redis', () => {
     const m1 = await meter(a.mqttUrl, M1);
     await publishNextSlot(m1); // moves the price in force to another interval while M2 is offline
     const queuedInterval = new Date(slots[nextSlot - 1].slotStart + 1_800_000).toISOString();
-    await expectEventually(async () => ((await currentPrice()).intervalStart === queuedInterval ? true : undefined), { what: 'a new price' });
+    await expectEventually(async () => ((await currentPrice()).intervalStart === queuedInterval ? true : undefined), {
+      what: 'a new price',
+    });
 
     const received: { intervalStart: string; retain: boolean }[] = [];
     const back = mqtt.connect(b.mqttUrl, { clientId: M2, username: M2, password: passwords.get(M2), clean: false, reconnectPeriod: 0 });
     clients.push(back);
-    back.on('message', (_t, payload, packet) => received.push({ intervalStart: JSON.parse(payload.toString()).intervalStart, retain: packet.retain }));
+    back.on('message', (_t, payload, packet) =>
+      received.push({ intervalStart: JSON.parse(payload.toString()).intervalStart, retain: packet.retain }),
+    );
     const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve));
     expect(connack.sessionPresent).toBe(true);
-    await expectEventually(() => (received.some((r) => r.intervalStart === queuedInterval) ? true : undefined), { what: 'the queued price on B' });
+    await expectEventually(() => (received.some((r) => r.intervalStart === queuedInterval) ? true : undefined), {
+      what: 'the queued price on B',
+    });
     expect(received.find((r) => r.intervalStart === queuedInterval)!.retain).toBe(false); // queued for the session, not a retained replay
     await back.endAsync();
   });
@@ -146,7 +172,12 @@ describe('broker scale-out over Redis', () => {
     await oldClosed;
     await meter(a.mqttUrl, M4); // a later event through A: by the time it arrives, A has handled M3's old connection
     await expectEventually(() => (seen.some((s) => s.meterId === M4 && s.state === 'online') ? true : undefined), { what: 'M4 online' });
-    expect(seen.filter((s) => s.meterId === M3).map((s) => s.state).at(-1)).toBe('online');
+    expect(
+      seen
+        .filter((s) => s.meterId === M3)
+        .map((s) => s.state)
+        .at(-1),
+    ).toBe('online');
     expect((await api.get(`/v1/meters/${M3}`)).body.online).toBe(true);
   });
 
@@ -161,7 +192,8 @@ describe('broker scale-out over Redis', () => {
     const [atA, atB] = await Promise.all([closedA, closedB]);
     process.stdout.write(`revocation: connection closed on A after ${atA - revokedAt} ms, on B after ${atB - revokedAt} ms\n`);
     for (const url of [a.mqttUrl, b.mqttUrl]) {
-      for (const id of [M5, M6]) expect([url, id, await refusal(url, { clientId: id, username: id, password: passwords.get(id) })]).toEqual([url, id, 4]);
+      for (const id of [M5, M6])
+        expect([url, id, await refusal(url, { clientId: id, username: id, password: passwords.get(id) })]).toEqual([url, id, 4]);
     }
     expect((await api.post(`/v1/meters/${M5}/revoke`, {})).status).toBe(409);
   });

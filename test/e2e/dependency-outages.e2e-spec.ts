@@ -38,7 +38,11 @@ describe('dependency outages under load', () => {
   const health = async (p: PlatformProcess) => {
     const started = Date.now();
     const res = await fetch(`${p.httpUrl}/health`);
-    return { status: res.status, body: (await res.json()) as { failing?: string[]; checks: Record<string, { status: string; detail?: string }> }, ms: Date.now() - started };
+    return {
+      status: res.status,
+      body: (await res.json()) as { failing?: string[]; checks: Record<string, { status: string; detail?: string }> },
+      ms: Date.now() - started,
+    };
   };
   const acked = () => fleets.reduce((n, f) => n + f.totals.acked, 0);
 
@@ -61,8 +65,14 @@ describe('dependency outages under load', () => {
       IDLE_CLOSE_SECONDS: '3600',
     };
     a = await startPlatformProcess(env);
-    b = await startPlatformProcess({ ...env, ADMIN_API_KEY: a.adminKey, LOG_LEVEL: 'log' }, { app: 'broker', readyLine: /Nest application successfully started/ });
-    c = await startPlatformProcess({ ...env, ADMIN_API_KEY: a.adminKey, LOG_LEVEL: 'log' }, { app: 'aggregator', readyLine: /Nest application successfully started/ });
+    b = await startPlatformProcess(
+      { ...env, ADMIN_API_KEY: a.adminKey, LOG_LEVEL: 'log' },
+      { app: 'broker', readyLine: /Nest application successfully started/ },
+    );
+    c = await startPlatformProcess(
+      { ...env, ADMIN_API_KEY: a.adminKey, LOG_LEVEL: 'log' },
+      { app: 'aggregator', readyLine: /Nest application successfully started/ },
+    );
   });
 
   afterAll(async () => {
@@ -102,41 +112,61 @@ describe('dependency outages under load', () => {
     await expectEventually(() => (acked() >= 100 ? true : undefined), { what: 'readings flowing' });
 
     proxy.pause();
-    const down = await expectEventually(async () => {
-      const h = await health(c);
-      return h.status === 503 && h.body.failing?.includes('database') ? h : undefined;
-    }, { what: 'the aggregator to report the database down' });
+    const down = await expectEventually(
+      async () => {
+        const h = await health(c);
+        return h.status === 503 && h.body.failing?.includes('database') ? h : undefined;
+      },
+      { what: 'the aggregator to report the database down' },
+    );
     expect(down.ms).toBeLessThan(1000);
     const during = acked();
     await expectEventually(() => (acked() >= during + 100 ? true : undefined), { what: 'acknowledgements continuing without PostgreSQL' });
     // The consumer waits the outage out: it says so once it has been retrying a while.
-    await expectEventually(async () => ((await health(c)).body.checks.stream.detail?.includes('retrying') ? true : undefined), { what: 'the consumer retrying' });
+    await expectEventually(async () => ((await health(c)).body.checks.stream.detail?.includes('retrying') ? true : undefined), {
+      what: 'the consumer retrying',
+    });
     proxy.resume();
-    await expectEventually(async () => ((await health(c)).status === 200 ? true : undefined), { what: 'the aggregator healthy again', timeoutMs: 30_000 });
+    await expectEventually(async () => ((await health(c)).status === 200 ? true : undefined), {
+      what: 'the aggregator healthy again',
+      timeoutMs: 30_000,
+    });
   });
 
   it('survives Redis being killed and restarted under two brokers: both stay up, say so in /health, and meters carry on', async () => {
     await redis.kill();
-    const down = await expectEventually(async () => {
-      const h = await health(b);
-      return h.status === 503 && h.body.failing?.includes('redis') ? h : undefined;
-    }, { what: 'the broker to report Redis down' });
+    const down = await expectEventually(
+      async () => {
+        const h = await health(b);
+        return h.status === 503 && h.body.failing?.includes('redis') ? h : undefined;
+      },
+      { what: 'the broker to report Redis down' },
+    );
     expect(down.ms).toBeLessThan(1000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect([a.child.exitCode, b.child.exitCode]).toEqual([null, null]);
     await redis.restart();
-    await expectEventually(async () => ((await health(b)).status === 200 && (await health(a)).status === 200 ? true : undefined), { what: 'healthy again', timeoutMs: 30_000 });
+    await expectEventually(async () => ((await health(b)).status === 200 && (await health(a)).status === 200 ? true : undefined), {
+      what: 'healthy again',
+      timeoutMs: 30_000,
+    });
     const after = acked();
-    await expectEventually(() => (acked() >= after + 100 ? true : undefined), { what: 'acknowledgements after Redis came back', timeoutMs: 30_000 });
+    await expectEventually(() => (acked() >= after + 100 ? true : undefined), {
+      what: 'acknowledgements after Redis came back',
+      timeoutMs: 30_000,
+    });
   });
 
   it('answers /health within a second with the stream named while Kafka does not answer', async () => {
     process.kill(kafka.pid, 'SIGSTOP');
     try {
-      const down = await expectEventually(async () => {
-        const h = await health(a);
-        return h.status === 503 && h.body.failing?.includes('stream') ? h : undefined;
-      }, { what: 'the stream reported down' });
+      const down = await expectEventually(
+        async () => {
+          const h = await health(a);
+          return h.status === 503 && h.body.failing?.includes('stream') ? h : undefined;
+        },
+        { what: 'the stream reported down' },
+      );
       expect(down.ms).toBeLessThan(1000);
     } finally {
       process.kill(kafka.pid, 'SIGCONT');
@@ -148,11 +178,26 @@ describe('dependency outages under load', () => {
     const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();
-    const [poison] = await producer.send({ topic: `${prefix}meter.readings`, acks: -1, messages: [{ key: 'MAC000002', value: '{"ts": not json' }] });
+    const [poison] = await producer.send({
+      topic: `${prefix}meter.readings`,
+      acks: -1,
+      messages: [{ key: 'MAC000002', value: '{"ts": not json' }],
+    });
     const [shape] = await producer.send({
       topic: `${prefix}meter.readings`,
       acks: -1,
-      messages: [{ key: 'MAC000002', value: JSON.stringify({ meterId: 'MAC000002', regionId: 'london', ts: Date.UTC(2013, 11, 1), periodS: 1800, consumptionWh: 'plenty' }) }],
+      messages: [
+        {
+          key: 'MAC000002',
+          value: JSON.stringify({
+            meterId: 'MAC000002',
+            regionId: 'london',
+            ts: Date.UTC(2013, 11, 1),
+            periodS: 1800,
+            consumptionWh: 'plenty',
+          }),
+        },
+      ],
     });
     await producer.disconnect();
     const letters: { error: string; source: { partition: number; offset: string } }[] = [];
@@ -161,7 +206,10 @@ describe('dependency outages under load', () => {
     await consumer.subscribe({ topic: `${prefix}meter.readings.dlq`, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void letters.push(JSON.parse(message.value!.toString())) });
     try {
-      await expectEventually(() => (letters.filter((l) => l.error !== 'invalid_json' && l.source).length >= 2 ? true : undefined), { what: 'two dead letters', timeoutMs: 30_000 });
+      await expectEventually(() => (letters.filter((l) => l.error !== 'invalid_json' && l.source).length >= 2 ? true : undefined), {
+        what: 'two dead letters',
+        timeoutMs: 30_000,
+      });
     } finally {
       await consumer.disconnect();
     }
@@ -186,12 +234,18 @@ describe('dependency outages under load', () => {
     const sent = fleets.reduce((n, f) => n + f.totals.sent, 0);
     expect(acked()).toBe(sent);
     const api = restClient(a.httpUrl, a.adminKey);
-    const totals = await expectEventually(async () => {
-      const t = await regionTotals(api, 'london', DECEMBER);
-      return t.readings >= sent ? t : undefined;
-    }, { what: `${sent} readings stored`, timeoutMs: 60_000 });
+    const totals = await expectEventually(
+      async () => {
+        const t = await regionTotals(api, 'london', DECEMBER);
+        return t.readings >= sent ? t : undefined;
+      },
+      { what: `${sent} readings stored`, timeoutMs: 60_000 },
+    );
     expect(totals.readings).toBe(sent);
-    expect(totals.demandWh).toBeCloseTo(fleets.reduce((wh, f) => wh + f.sentWh(), 0), 3);
+    expect(totals.demandWh).toBeCloseTo(
+      fleets.reduce((wh, f) => wh + f.sentWh(), 0),
+      3,
+    );
     process.stderr.write(`outages: ${sent} readings sent, acknowledged and stored once through PostgreSQL, Redis and Kafka outages\n`);
     expect([a.child.exitCode, b.child.exitCode, c.child.exitCode]).toEqual([null, null, null]);
   });

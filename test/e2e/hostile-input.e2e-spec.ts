@@ -46,8 +46,14 @@ function rng(seed: number) {
   return { next, int, pick };
 }
 
-function makePackets(random: ReturnType<typeof rng>, credentials: { username: string; password: string }): { connectFirst: boolean; bytes: Buffer }[] {
-  const text = (max: number) => Array.from({ length: random.int(max) }, () => String.fromCharCode(random.pick([random.int(128), 0x2f, 0x2b, 0x23, 0x24, 0, 0xfffd]))).join('');
+function makePackets(
+  random: ReturnType<typeof rng>,
+  credentials: { username: string; password: string },
+): { connectFirst: boolean; bytes: Buffer }[] {
+  const text = (max: number) =>
+    Array.from({ length: random.int(max) }, () =>
+      String.fromCharCode(random.pick([random.int(128), 0x2f, 0x2b, 0x23, 0x24, 0, 0xfffd])),
+    ).join('');
   const topic = () =>
     random.pick([
       `meters/${FUZZER}/readings`,
@@ -71,9 +77,31 @@ function makePackets(random: ReturnType<typeof rng>, credentials: { username: st
     ]);
   const qos = () => random.pick([0, 1, 2]) as 0 | 1 | 2;
   const builders: (() => object)[] = [
-    () => ({ cmd: 'connect', protocolId: random.pick(['MQTT', 'MQIsdp', 'XXXX']), protocolVersion: random.pick([3, 4, 5, 9]), clientId: random.pick([FUZZER, GOOD, '', text(30), 'c'.repeat(random.int(70_000))]), clean: random.next() < 0.5, keepalive: random.int(65536), username: random.pick([undefined, FUZZER, GOOD, text(20)]), password: random.pick([undefined, Buffer.from(credentials.password), Buffer.from(text(20))]), will: random.next() < 0.3 ? { topic: topic(), payload: payload(), qos: qos(), retain: random.next() < 0.5 } : undefined }),
-    () => ({ cmd: 'publish', topic: topic(), payload: payload(), qos: qos(), retain: random.next() < 0.3, dup: random.next() < 0.1, messageId: 1 + random.int(65535) }),
-    () => ({ cmd: 'subscribe', messageId: 1 + random.int(65535), subscriptions: Array.from({ length: 1 + random.int(5) }, () => ({ topic: topic(), qos: qos() })) }),
+    () => ({
+      cmd: 'connect',
+      protocolId: random.pick(['MQTT', 'MQIsdp', 'XXXX']),
+      protocolVersion: random.pick([3, 4, 5, 9]),
+      clientId: random.pick([FUZZER, GOOD, '', text(30), 'c'.repeat(random.int(70_000))]),
+      clean: random.next() < 0.5,
+      keepalive: random.int(65536),
+      username: random.pick([undefined, FUZZER, GOOD, text(20)]),
+      password: random.pick([undefined, Buffer.from(credentials.password), Buffer.from(text(20))]),
+      will: random.next() < 0.3 ? { topic: topic(), payload: payload(), qos: qos(), retain: random.next() < 0.5 } : undefined,
+    }),
+    () => ({
+      cmd: 'publish',
+      topic: topic(),
+      payload: payload(),
+      qos: qos(),
+      retain: random.next() < 0.3,
+      dup: random.next() < 0.1,
+      messageId: 1 + random.int(65535),
+    }),
+    () => ({
+      cmd: 'subscribe',
+      messageId: 1 + random.int(65535),
+      subscriptions: Array.from({ length: 1 + random.int(5) }, () => ({ topic: topic(), qos: qos() })),
+    }),
     () => ({ cmd: 'unsubscribe', messageId: 1 + random.int(65535), unsubscriptions: [topic()] }),
     () => ({ cmd: random.pick(['puback', 'pubrec', 'pubrel', 'pubcomp']), messageId: random.int(65536) }),
     () => ({ cmd: random.pick(['pingreq', 'disconnect', 'pingresp', 'connack', 'suback']), returnCode: 0, granted: [0], messageId: 1 }),
@@ -115,7 +143,25 @@ describe('hostile input on every MQTT listener', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'wattline-fuzz-'));
     writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.crt', '-subj', '/CN=127.0.0.1', '-days', '2'], { cwd: dir, stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'server.key',
+        '-out',
+        'server.crt',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '2',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
     db = await createTestDatabase({ empty: true });
     tlsPort = await freePort();
     platform = await startPlatformProcess({
@@ -152,7 +198,16 @@ describe('hostile input on every MQTT listener', () => {
     fleet.start(5);
 
     const random = rng(SEED);
-    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: FUZZER, clean: true, keepalive: 30, username: FUZZER, password: Buffer.from(passwords.get(FUZZER)!) });
+    const connect = mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: FUZZER,
+      clean: true,
+      keepalive: 30,
+      username: FUZZER,
+      password: Buffer.from(passwords.get(FUZZER)!),
+    });
     type Wire = { write(bytes: Buffer): void; close(): void; closed: Promise<void> };
     const transports: Record<string, () => Promise<Wire>> = {
       tcp: () =>
@@ -176,7 +231,9 @@ describe('hostile input on every MQTT listener', () => {
           const ws = new WebSocket(platform.wsUrl, 'mqtt');
           const closed = new Promise<void>((done) => ws.once('close', () => done()));
           ws.on('error', () => undefined);
-          ws.once('open', () => resolve({ write: (b) => ws.readyState === WebSocket.OPEN && ws.send(b), close: () => ws.terminate(), closed }));
+          ws.once('open', () =>
+            resolve({ write: (b) => ws.readyState === WebSocket.OPEN && ws.send(b), close: () => ws.terminate(), closed }),
+          );
           ws.once('error', () => resolve({ write: () => undefined, close: () => undefined, closed }));
         }),
     };
@@ -200,7 +257,16 @@ describe('hostile input on every MQTT listener', () => {
     // Slow CONNECTs (one byte, then silence) and a flood of wrong passwords, at once.
     const slow = await Promise.all(Array.from({ length: 100 }, () => transports.tcp()));
     for (const wire of slow) wire.write(Buffer.from([0x10]));
-    const flood = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: FUZZER, clean: true, keepalive: 30, username: FUZZER, password: Buffer.from('wrong') });
+    const flood = mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: FUZZER,
+      clean: true,
+      keepalive: 30,
+      username: FUZZER,
+      password: Buffer.from('wrong'),
+    });
     await Promise.all(
       Array.from({ length: 300 }, async () => {
         const wire = await transports.tcp();
@@ -220,18 +286,28 @@ describe('hostile input on every MQTT listener', () => {
     expect(ackedDuring).toBeGreaterThan(0);
     expect(acked).toBe(published);
     const api = restClient(platform.httpUrl, platform.adminKey);
-    const readings = await expectEventually(async () => {
-      const page = (await api.get(`/v1/meters/${GOOD}/readings?from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z&limit=10000`)).body.items;
-      return page.length >= published ? page : undefined;
-    }, { what: `${published} readings of the real meter` });
+    const readings = await expectEventually(
+      async () => {
+        const page = (await api.get(`/v1/meters/${GOOD}/readings?from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z&limit=10000`)).body
+          .items;
+        return page.length >= published ? page : undefined;
+      },
+      { what: `${published} readings of the real meter` },
+    );
     expect(readings).toHaveLength(published);
-    expect((await regionTotals(api, 'london', 'from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z')).readings).toBeGreaterThanOrEqual(published);
+    expect((await regionTotals(api, 'london', 'from=2013-12-01T00:00:00Z&to=2014-01-01T00:00:00Z')).readings).toBeGreaterThanOrEqual(
+      published,
+    );
 
     // Memory came back within bounds; every refusal was counted.
     const text = await metrics();
     const rssAfter = await rss();
-    const refusals = [...text.matchAll(/^wattline_mqtt_refusals_total\{operation="(\w+)",reason="([^"]+)"\} (\d+)/gm)].map((m) => `${m[1]}/${m[2]}=${m[3]}`);
-    process.stderr.write(`hostile input: ${JSON.stringify(sent)} packets, RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB, refusals ${refusals.join(', ')}\n`);
+    const refusals = [...text.matchAll(/^wattline_mqtt_refusals_total\{operation="(\w+)",reason="([^"]+)"\} (\d+)/gm)].map(
+      (m) => `${m[1]}/${m[2]}=${m[3]}`,
+    );
+    process.stderr.write(
+      `hostile input: ${JSON.stringify(sent)} packets, RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB, refusals ${refusals.join(', ')}\n`,
+    );
     expect(rssAfter - rssBefore).toBeLessThan(200 * 2 ** 20);
     // The flood of simultaneous wrong passwords was held by the throttle, not checked one by one.
     expect(refusals.some((r) => r.startsWith('connect/throttled after repeated failures'))).toBe(true);

@@ -62,24 +62,31 @@ describe('lifecycle on the embedded defaults', () => {
     expect(took).toBeLessThan(20_000);
     expect(alive(postgres)).toBe(false);
     expect(existsSync(path.join(dataDir, 'wattline.pid'))).toBe(false);
-    process.stderr.write(`SIGTERM with ${HOMES.length} meters publishing: exit ${code} after ${took} ms, ${ackedBeforeStop} readings acknowledged before\n`);
+    process.stderr.write(
+      `SIGTERM with ${HOMES.length} meters publishing: exit ${code} after ${took} ms, ${ackedBeforeStop} readings acknowledged before\n`,
+    );
 
     // Restarted on the same ports: the meters reconnect by themselves and resend what was not acknowledged.
     platform = await startPlatformProcess({ ...env(), ADMIN_API_KEY: platform.adminKey }, { ports: platform.ports });
     await fleet.settle();
     const { sent, acked } = fleet.totals;
     expect(acked).toBe(sent);
-    const totals = await expectEventually(async () => {
-      const t = await decemberTotals(restClient(platform!.httpUrl, platform!.adminKey));
-      return t.readings >= sent ? t : undefined;
-    }, { what: `${sent} readings stored` });
+    const totals = await expectEventually(
+      async () => {
+        const t = await decemberTotals(restClient(platform!.httpUrl, platform!.adminKey));
+        return t.readings >= sent ? t : undefined;
+      },
+      { what: `${sent} readings stored` },
+    );
     expect(totals.readings).toBe(sent);
     expect(totals.demandWh).toBeCloseTo(fleet.sentWh(), 3);
   });
 
   it('refuses a second instance on a DATA_DIR in use, naming the process that holds it', async () => {
     const second = startPlatformProcess(env(), { timeoutMs: 30_000 });
-    await expect(second).rejects.toThrow(new RegExp(`DATA_DIR ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${platform!.child.pid}`));
+    await expect(second).rejects.toThrow(
+      new RegExp(`DATA_DIR ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${platform!.child.pid}`),
+    );
     await expect(second).rejects.toThrow(/exited with 1/);
   });
 

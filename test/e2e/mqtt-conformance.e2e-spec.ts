@@ -1,7 +1,15 @@
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { createTestDatabase, expectEventually, rawConnect, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  rawConnect,
+  restClient,
+  startPlatformProcess,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * MQTT 3.1.1 conformance apart from the ACL, through a service credential an admin granted
@@ -30,7 +38,9 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
   };
   const collect = (client: MqttClient) => {
     const seen: { topic: string; payload: string; qos: number; retain: boolean; dup: boolean }[] = [];
-    client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, dup: packet.dup }));
+    client.on('message', (topic, payload, packet) =>
+      seen.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, dup: packet.dup }),
+    );
     return seen;
   };
   /** A raw MQTT 3.1.1 session (mqtt-packet), for what a client library will not do: withhold a PUBACK, go silent. */
@@ -43,18 +53,38 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
     socket.on('error', () => undefined);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, username: service.username, password: Buffer.from(service.password), clientId: `${service.username}-${n++}`, ...connect } as mqttPacket.IConnectPacket));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 30,
+        username: service.username,
+        password: Buffer.from(service.password),
+        clientId: `${service.username}-${n++}`,
+        ...connect,
+      } as mqttPacket.IConnectPacket),
+    );
     await expectEventually(() => packets.find((p) => p.cmd === 'connack'), { what: 'CONNACK' });
     return { socket, packets, closed, send: (packet: object) => socket.write(mqttPacket.generate(packet as mqttPacket.Packet)) };
   };
 
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
-    platform = await startPlatformProcess({ KAFKA_BROKERS: testServices().kafkaBrokers, KAFKA_TOPIC_PREFIX: `conf${Date.now().toString(36)}.`, DATABASE_URL: db.url });
+    platform = await startPlatformProcess({
+      KAFKA_BROKERS: testServices().kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: `conf${Date.now().toString(36)}.`,
+      DATABASE_URL: db.url,
+    });
     const api = restClient(platform.httpUrl, platform.adminKey);
     const refused = await api.post('/v1/service-credentials', { name: 'too wide', subscribe: ['conformance/#'], publish: ['#'] });
     expect([refused.status, refused.body.errors?.[0]?.field]).toEqual([400, 'publish.0']);
-    const issued = await api.post('/v1/service-credentials', { name: 'conformance', subscribe: ['conformance/#'], publish: ['conformance/#'] });
+    const issued = await api.post('/v1/service-credentials', {
+      name: 'conformance',
+      subscribe: ['conformance/#'],
+      publish: ['conformance/#'],
+    });
     expect(issued.body.publish).toEqual(['conformance/#']);
     service = issued.body.mqtt;
   });
@@ -90,13 +120,18 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
     const dropped = await raw({ will: { topic: 'conformance/will/dropped', payload: Buffer.from('gone'), qos: 1, retain: false } });
     dropped.socket.destroy();
     await expectEventually(() => seen.find((m) => m.topic === 'conformance/will/dropped'), { what: 'the will of a dropped socket' });
-    const silent = await raw({ keepalive: 1, will: { topic: 'conformance/will/silent', payload: Buffer.from('timed out'), qos: 1, retain: false } });
+    const silent = await raw({
+      keepalive: 1,
+      will: { topic: 'conformance/will/silent', payload: Buffer.from('timed out'), qos: 1, retain: false },
+    });
     const started = Date.now();
     await silent.closed;
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(1000);
     expect(waited).toBeLessThan(3000);
-    await expectEventually(() => seen.find((m) => m.topic === 'conformance/will/silent' && m.payload === 'timed out'), { what: 'the will after keep-alive' });
+    await expectEventually(() => seen.find((m) => m.topic === 'conformance/will/silent' && m.payload === 'timed out'), {
+      what: 'the will after keep-alive',
+    });
     // A clean DISCONNECT discards the will [MQTT-3.1.2-10].
     const polite = await raw({ will: { topic: 'conformance/will/polite', payload: Buffer.from('never'), qos: 1, retain: false } });
     polite.send({ cmd: 'disconnect' });
@@ -114,14 +149,25 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
     await publisher.publishAsync('conformance/queued', 'one', { qos: 1 });
     await publisher.publishAsync('conformance/queued', 'two', { qos: 2 });
     await publisher.publishAsync('conformance/queued', 'zero', { qos: 0 });
-    const back = mqtt.connect(platform.mqttUrl, { clientId: id, username: service.username, password: service.password, clean: false, reconnectPeriod: 0 });
+    const back = mqtt.connect(platform.mqttUrl, {
+      clientId: id,
+      username: service.username,
+      password: service.password,
+      clean: false,
+      reconnectPeriod: 0,
+    });
     clients.push(back);
     const seen = collect(back);
     const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', (packet) => resolve(packet)));
     expect(connack.sessionPresent).toBe(true);
     await expectEventually(() => (seen.length >= 2 ? true : undefined), { what: 'the queued messages' });
     // Ordered per topic and QoS only [MQTT-4.6.0-6]; mqtt.js hands a QoS 2 message over at PUBREL.
-    expect(seen.filter((m) => m.payload !== 'zero').map((m) => [m.payload, m.qos, m.retain]).sort()).toEqual([
+    expect(
+      seen
+        .filter((m) => m.payload !== 'zero')
+        .map((m) => [m.payload, m.qos, m.retain])
+        .sort(),
+    ).toEqual([
       ['one', 1, false],
       ['two', 2, false],
     ]);
@@ -134,12 +180,16 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
     await expectEventually(() => first.packets.find((p) => p.cmd === 'suback'), { what: 'SUBACK' });
     const publisher = await connect();
     await publisher.publishAsync('conformance/redelivered', 'ack me', { qos: 1 });
-    const delivered = await expectEventually(() => first.packets.find((p): p is mqttPacket.IPublishPacket => p.cmd === 'publish'), { what: 'the delivery' });
+    const delivered = await expectEventually(() => first.packets.find((p): p is mqttPacket.IPublishPacket => p.cmd === 'publish'), {
+      what: 'the delivery',
+    });
     expect(delivered.dup).toBe(false);
     first.socket.destroy(); // no PUBACK
     await first.closed;
     const second = await raw({ clientId: id, clean: false });
-    const again = await expectEventually(() => second.packets.find((p): p is mqttPacket.IPublishPacket => p.cmd === 'publish'), { what: 'the redelivery' });
+    const again = await expectEventually(() => second.packets.find((p): p is mqttPacket.IPublishPacket => p.cmd === 'publish'), {
+      what: 'the redelivery',
+    });
     expect([again.payload.toString(), again.qos, again.dup, again.messageId]).toEqual(['ack me', 1, true, delivered.messageId]);
     second.send({ cmd: 'puback', messageId: again.messageId });
     second.send({ cmd: 'disconnect' });
@@ -163,12 +213,23 @@ describe('MQTT 3.1.1 conformance on free topics', () => {
   });
 
   it('assigns an id to a zero-length client id with a clean session, and refuses one without [MQTT-3.1.3-6, MQTT-3.1.3-8]', async () => {
-    expect(await rawConnect(platform.mqttUrl, { clientId: '', clean: true, username: service.username, password: service.password })).toBe(0);
-    expect(await rawConnect(platform.mqttUrl, { clientId: '', clean: false, username: service.username, password: service.password })).toBe(2);
+    expect(await rawConnect(platform.mqttUrl, { clientId: '', clean: true, username: service.username, password: service.password })).toBe(
+      0,
+    );
+    expect(await rawConnect(platform.mqttUrl, { clientId: '', clean: false, username: service.username, password: service.password })).toBe(
+      2,
+    );
   });
 
   it('refuses a service publishing outside its publish filters, and a will outside them', async () => {
-    expect(await rawConnect(platform.mqttUrl, { clientId: `${service.username}-w`, clean: true, username: service.username, password: service.password })).toBe(0);
+    expect(
+      await rawConnect(platform.mqttUrl, {
+        clientId: `${service.username}-w`,
+        clean: true,
+        username: service.username,
+        password: service.password,
+      }),
+    ).toBe(0);
     const wide = connect({ will: { topic: 'prices/london/current', payload: Buffer.from('{}'), qos: 1, retain: true } });
     await expect(wide).rejects.toMatchObject({ code: 5 });
     const client = await connect();

@@ -7,7 +7,17 @@ import { createTestDatabase, expectEventually, restClient, startPlatformProcess,
  * critical-peak events with their notice deadline and yearly budget, explanations, forecasts,
  * and the errors of each (problem+json naming what to fix).
  */
-const AGILE = { model: 'wholesale-indexed', currency: 'GBP', multiplier: '2.2', peakAdder: '0.12', peakFrom: '16:00', peakTo: '19:00', cap: '0.35', taxRate: '0.05', fallbackPrice: '0.20' };
+const AGILE = {
+  model: 'wholesale-indexed',
+  currency: 'GBP',
+  multiplier: '2.2',
+  peakAdder: '0.12',
+  peakFrom: '16:00',
+  peakTo: '19:00',
+  cap: '0.35',
+  taxRate: '0.05',
+  fallbackPrice: '0.20',
+};
 const DAY = Date.UTC(2013, 11, 3);
 const HALF = 1_800_000;
 /** A test fixture, not market data (data/ holds no wholesale series): 0.00 to 0.09 GBP/kWh in steps. */
@@ -44,21 +54,35 @@ describe('pricing API', () => {
   });
 
   it('prices a day from an uploaded wholesale series at the cut-off: min(2.2 × W + peak adder, cap), VAT apart', async () => {
-    expect((await admin.post('/v1/regions', { id: 'agile', name: 'Agile-like', timezone: 'Europe/London', pricing: AGILE })).status).toBe(201);
+    expect((await admin.post('/v1/regions', { id: 'agile', name: 'Agile-like', timezone: 'Europe/London', pricing: AGILE })).status).toBe(
+      201,
+    );
     const prices = Array.from({ length: 48 }, (_, i) => ({ intervalStart: new Date(DAY + i * HALF).toISOString(), price: wholesale(i) }));
     expect((await analyst.post('/v1/regions/agile/wholesale-prices', { prices })).status).toBe(403);
-    const misaligned = await admin.post('/v1/regions/agile/wholesale-prices', { prices: [{ intervalStart: '2013-12-03T00:10:00Z', price: '0.05' }] });
+    const misaligned = await admin.post('/v1/regions/agile/wholesale-prices', {
+      prices: [{ intervalStart: '2013-12-03T00:10:00Z', price: '0.05' }],
+    });
     expect(misaligned.status).toBe(400);
     expect(misaligned.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'prices.0.intervalStart' }] });
-    expect((await admin.post('/v1/regions/agile/wholesale-prices', { prices })).body).toEqual({ stored: 48, from: '2013-12-03T00:00:00.000Z', to: '2013-12-04T00:00:00.000Z' });
+    expect((await admin.post('/v1/regions/agile/wholesale-prices', { prices })).body).toEqual({
+      stored: 48,
+      from: '2013-12-03T00:00:00.000Z',
+      to: '2013-12-04T00:00:00.000Z',
+    });
 
     await readingAt('agile', '2013-12-02T12:00:00Z');
-    await expectEventually(async () => ((await admin.get('/v1/regions/agile/tariffs/current')).body.validFrom === '2013-12-02T12:00:00.000Z' ? true : undefined), { what: 'the clock at noon' });
+    await expectEventually(
+      async () => ((await admin.get('/v1/regions/agile/tariffs/current')).body.validFrom === '2013-12-02T12:00:00.000Z' ? true : undefined),
+      { what: 'the clock at noon' },
+    );
     await readingAt('agile', '2013-12-02T16:30:00Z'); // past the 16:00 cut-off
-    const day = await expectEventually(async () => {
-      const items = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items;
-      return items?.length === 48 ? items : undefined;
-    }, { what: 'the 3rd priced' });
+    const day = await expectEventually(
+      async () => {
+        const items = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items;
+        return items?.length === 48 ? items : undefined;
+      },
+      { what: 'the 3rd priced' },
+    );
     for (const [i, t] of day.entries()) {
       const peak = i >= 32 && i < 38; // 16:00-19:00 GMT
       const exTax = Math.min(2.2 * Number(wholesale(i)) + (peak ? 0.12 : 0), 0.35);
@@ -67,13 +91,22 @@ describe('pricing API', () => {
       expect(t).toMatchObject({ basis: 'day-ahead', firm: true, model: 'wholesale-indexed', modelVersion: 1 });
     }
     const explained = (await analyst.get(`/v1/regions/agile/tariffs/${day[34].validFrom}/explain`)).body;
-    expect(explained).toMatchObject({ matches: true, inputs: { wholesalePrice: `${wholesale(34)}00` }, computation: { band: 'peak' }, parameters: { model: 'wholesale-indexed' } });
+    expect(explained).toMatchObject({
+      matches: true,
+      inputs: { wholesalePrice: `${wholesale(34)}00` },
+      computation: { band: 'peak' },
+      parameters: { model: 'wholesale-indexed' },
+    });
   });
 
   it('takes a CSV series, and says which column is missing or what is wrong with the body', async () => {
     const csv = ['time,gbp_per_mwh', ...Array.from({ length: 4 }, (_, i) => `2013-12-05 0${i}:00:00,${40 + i}`)].join('\n');
     const post = (query: string, body: string, type = 'text/csv') =>
-      fetch(`${platform.httpUrl}/v1/regions/agile/wholesale-prices?${query}`, { method: 'POST', headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': type }, body });
+      fetch(`${platform.httpUrl}/v1/regions/agile/wholesale-prices?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': type },
+        body,
+      });
     const stored = await post('timeColumn=time&priceColumn=gbp_per_mwh&divisor=1000&timeZone=Europe/London', csv);
     expect(stored.status).toBe(201);
     expect(await stored.json()).toEqual({ stored: 4, from: '2013-12-05T00:00:00.000Z', to: '2013-12-05T03:30:00.000Z' });
@@ -90,28 +123,57 @@ describe('pricing API', () => {
     expect((await analyst.put('/v1/regions/agile/pricing', { effectiveFrom: '2013-12-04T00:00:00Z', pricing: flat })).status).toBe(403);
     const back = await admin.put('/v1/regions/agile/pricing', { effectiveFrom: '2013-12-03T12:00:00Z', pricing: flat });
     expect(back.status).toBe(409);
-    expect(back.body).toMatchObject({ code: 'conflict', errors: [{ field: 'effectiveFrom' }], detail: expect.stringContaining('2013-12-04T00:00:00.000Z') });
+    expect(back.body).toMatchObject({
+      code: 'conflict',
+      errors: [{ field: 'effectiveFrom' }],
+      detail: expect.stringContaining('2013-12-04T00:00:00.000Z'),
+    });
     expect((await admin.put('/v1/regions/agile/pricing', { effectiveFrom: '2013-12-04T00:10:00Z', pricing: flat })).status).toBe(400);
-    expect((await admin.put('/v1/regions/agile/pricing', { effectiveFrom: '2013-12-04T00:00:00Z', pricing: { ...flat, floor: '0.3', cap: '0.2' } })).status).toBe(400);
+    expect(
+      (
+        await admin.put('/v1/regions/agile/pricing', {
+          effectiveFrom: '2013-12-04T00:00:00Z',
+          pricing: { ...flat, floor: '0.3', cap: '0.2' },
+        })
+      ).status,
+    ).toBe(400);
     const changed = await admin.put('/v1/regions/agile/pricing', { effectiveFrom: '2013-12-04T00:00:00Z', pricing: flat });
     expect(changed.status).toBe(201);
     expect(changed.body).toMatchObject({ version: 2, effectiveFrom: '2013-12-04T00:00:00.000Z', pricing: flat });
     expect((await analyst.get('/v1/regions/agile/pricing')).body.items.map((v: { version: number }) => v.version)).toEqual([1, 2]);
     // Announced prices are untouched; the next day is priced under version 2.
     await readingAt('agile', '2013-12-03T16:30:00Z');
-    const next = await expectEventually(async () => {
-      const items = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-04T00:00:00Z&to=2013-12-05T00:00:00Z')).body.items;
-      return items?.length === 48 ? items : undefined;
-    }, { what: 'the 4th priced' });
-    expect(new Set(next.map((t: { price: string; modelVersion: number; model: string }) => `${t.model}/${t.modelVersion}/${t.price}`))).toEqual(new Set(['flat/2/0.2500']));
-    expect((await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items.every((t: { modelVersion: number }) => t.modelVersion === 1)).toBe(true);
+    const next = await expectEventually(
+      async () => {
+        const items = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-04T00:00:00Z&to=2013-12-05T00:00:00Z')).body.items;
+        return items?.length === 48 ? items : undefined;
+      },
+      { what: 'the 4th priced' },
+    );
+    expect(
+      new Set(next.map((t: { price: string; modelVersion: number; model: string }) => `${t.model}/${t.modelVersion}/${t.price}`)),
+    ).toEqual(new Set(['flat/2/0.2500']));
+    expect(
+      (await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items.every(
+        (t: { modelVersion: number }) => t.modelVersion === 1,
+      ),
+    ).toBe(true);
   });
 
   it('declares critical-peak events before their notice deadline and within the yearly budget, and prices their window at its level', async () => {
-    const cp5 = { model: 'critical-peak-5', currency: 'JPY', levelPrices: ['15', '50', '75', '100', '150'], capacityKw: 100, thresholds: [0.5, 0.7, 0.85, 1.0], eventBudget: 2 };
+    const cp5 = {
+      model: 'critical-peak-5',
+      currency: 'JPY',
+      levelPrices: ['15', '50', '75', '100', '150'],
+      capacityKw: 100,
+      thresholds: [0.5, 0.7, 0.85, 1.0],
+      eventBudget: 2,
+    };
     await admin.post('/v1/regions', { id: 'kyu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: cp5 });
     await readingAt('kyu', '2013-12-02T03:00:00Z'); // 12:00 in Tokyo: the region's clock
-    await expectEventually(async () => ((await admin.get('/v1/regions/kyu/tariffs/current')).status === 200 ? true : undefined), { what: 'a price in force' });
+    await expectEventually(async () => ((await admin.get('/v1/regions/kyu/tariffs/current')).status === 200 ? true : undefined), {
+      what: 'a price in force',
+    });
     const event = (start: string, end: string) => ({ start, end, level: 5, reason: 'heat wave forecast' });
     expect((await analyst.post('/v1/regions/kyu/events', event('2013-12-03T08:00:00Z', '2013-12-03T10:00:00Z'))).status).toBe(403);
     // The 2nd (Tokyo) has begun: its cut-off (16:00 on the 1st) is long past.
@@ -125,23 +187,36 @@ describe('pricing API', () => {
     const over = await admin.post('/v1/regions/kyu/events', event('2013-12-06T08:00:00Z', '2013-12-06T10:00:00Z'));
     expect(over.status).toBe(409);
     expect(over.body.detail).toContain('used its 2 events for 2013');
-    expect((await analyst.get('/v1/regions/kyu/events')).body.items.map((e: { start: string }) => e.start)).toEqual(['2013-12-03T08:00:00.000Z', '2013-12-05T08:00:00.000Z']);
+    expect((await analyst.get('/v1/regions/kyu/events')).body.items.map((e: { start: string }) => e.start)).toEqual([
+      '2013-12-03T08:00:00.000Z',
+      '2013-12-05T08:00:00.000Z',
+    ]);
 
     await readingAt('kyu', '2013-12-02T07:30:00Z'); // 16:30 Tokyo: the 3rd is priced
-    const third = await expectEventually(async () => {
-      const items = (await admin.get('/v1/regions/kyu/tariffs?from=2013-12-02T15:00:00Z&to=2013-12-03T15:00:00Z')).body.items;
-      return items?.length === 48 ? items : undefined;
-    }, { what: 'the 3rd priced' });
-    const inEvent = third.filter((t: { validFrom: string }) => t.validFrom >= '2013-12-03T08:00:00.000Z' && t.validFrom < '2013-12-03T10:00:00.000Z');
+    const third = await expectEventually(
+      async () => {
+        const items = (await admin.get('/v1/regions/kyu/tariffs?from=2013-12-02T15:00:00Z&to=2013-12-03T15:00:00Z')).body.items;
+        return items?.length === 48 ? items : undefined;
+      },
+      { what: 'the 3rd priced' },
+    );
+    const inEvent = third.filter(
+      (t: { validFrom: string }) => t.validFrom >= '2013-12-03T08:00:00.000Z' && t.validFrom < '2013-12-03T10:00:00.000Z',
+    );
     expect(inEvent).toHaveLength(4);
     expect(new Set(inEvent.map((t: { level: number; price: string }) => `${t.level}/${t.price}`))).toEqual(new Set(['5/150.0000']));
-    expect((await analyst.get(`/v1/regions/kyu/tariffs/${inEvent[0].validFrom}/explain`)).body).toMatchObject({ matches: true, inputs: { event: { id: first.body.id, level: 5 } } });
+    expect((await analyst.get(`/v1/regions/kyu/tariffs/${inEvent[0].validFrom}/explain`)).body).toMatchObject({
+      matches: true,
+      inputs: { event: { id: first.body.id, level: 5 } },
+    });
   });
 
   it('simulates a stored day under other parameters without touching what was published', async () => {
     const before = (await admin.get('/v1/regions/agile/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z')).body.items;
     const body = { from: '2013-12-03T00:00:00Z', to: '2013-12-04T00:00:00Z', pricing: { ...AGILE, multiplier: '1.1', cap: '0.20' } };
-    expect((await analyst.post('/v1/regions/agile/simulations', { ...body, pricing: { ...body.pricing, currency: 'EUR' } })).status).toBe(400);
+    expect((await analyst.post('/v1/regions/agile/simulations', { ...body, pricing: { ...body.pricing, currency: 'EUR' } })).status).toBe(
+      400,
+    );
     expect((await analyst.post('/v1/regions/agile/simulations', { ...body, to: '2014-12-03T00:00:00Z' })).status).toBe(400);
     const sim = await analyst.post('/v1/regions/agile/simulations', body);
     expect(sim.status).toBe(200);
@@ -160,12 +235,17 @@ describe('pricing API', () => {
   });
 
   it('answers explain and forecast errors as problems, and the forecast as CSV', async () => {
-    expect((await analyst.get('/v1/regions/kyu/tariffs/yesterday/explain')).body).toMatchObject({ status: 400, errors: [{ field: 'intervalStart' }] });
+    expect((await analyst.get('/v1/regions/kyu/tariffs/yesterday/explain')).body).toMatchObject({
+      status: 400,
+      errors: [{ field: 'intervalStart' }],
+    });
     expect((await analyst.get('/v1/regions/kyu/tariffs/2001-01-01T00:00:00Z/explain')).status).toBe(404);
     expect((await analyst.get('/v1/regions/nowhere/forecast')).status).toBe(404);
     const csv = await analyst.get('/v1/regions/kyu/forecast?from=2013-12-02T15:00:00Z&to=2013-12-03T15:00:00Z', { accept: 'text/csv' });
     const lines = csv.text.trim().split('\n');
-    expect(lines[0].split(',')).toEqual(expect.arrayContaining(['intervalStart', 'forecastDemandWh', 'actualDemandWh', 'demandErrorWh', 'method']));
+    expect(lines[0].split(',')).toEqual(
+      expect.arrayContaining(['intervalStart', 'forecastDemandWh', 'actualDemandWh', 'demandErrorWh', 'method']),
+    );
     expect(lines).toHaveLength(49);
   });
 });

@@ -1,6 +1,13 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  restClient,
+  startPlatformProcess,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Each hole found by probing Wattline as an attacker would (issue: "Nobody let in, nothing
@@ -21,7 +28,8 @@ describe('security regressions', () => {
     clients.push(client);
     return client;
   };
-  const meter = (id: string, options: IClientOptions = {}) => connect({ clientId: id, username: id, password: passwords.get(id), ...options });
+  const meter = (id: string, options: IClientOptions = {}) =>
+    connect({ clientId: id, username: id, password: passwords.get(id), ...options });
   const refusal = (options: IClientOptions) =>
     connect(options).then(
       () => 'accepted',
@@ -58,10 +66,29 @@ describe('security regressions', () => {
   });
 
   it('refuses at CONNECT a will outside the ACL or with a payload that is not a status, and takes a proper one', async () => {
-    const forged = { topic: 'prices/london/current', payload: Buffer.from('{"price":"0.0001","intervalStart":"2099-01-01T00:00:00Z"}'), qos: 1 as const, retain: true };
+    const forged = {
+      topic: 'prices/london/current',
+      payload: Buffer.from('{"price":"0.0001","intervalStart":"2099-01-01T00:00:00Z"}'),
+      qos: 1 as const,
+      retain: true,
+    };
     expect(await refusal({ clientId: M1, username: M1, password: passwords.get(M1), will: forged })).toBe(5);
-    expect(await refusal({ clientId: M1, username: M1, password: passwords.get(M1), will: { ...forged, topic: `meters/${M1}/status`, payload: Buffer.from('garbage-not-json') } })).toBe(5);
-    expect(await refusal({ clientId: M1, username: M1, password: passwords.get(M1), will: { ...forged, topic: `meters/${M1}/status`, payload: Buffer.from('{"state":"offline"}') } })).toBe('accepted');
+    expect(
+      await refusal({
+        clientId: M1,
+        username: M1,
+        password: passwords.get(M1),
+        will: { ...forged, topic: `meters/${M1}/status`, payload: Buffer.from('garbage-not-json') },
+      }),
+    ).toBe(5);
+    expect(
+      await refusal({
+        clientId: M1,
+        username: M1,
+        password: passwords.get(M1),
+        will: { ...forged, topic: `meters/${M1}/status`, payload: Buffer.from('{"state":"offline"}') },
+      }),
+    ).toBe('accepted');
     expect(await metrics()).toMatch(/wattline_mqtt_refusals_total\{operation="connect",reason="will"\} 2/);
   });
 
@@ -87,7 +114,10 @@ describe('security regressions', () => {
     await ops.subscribeAsync('#', { qos: 1 });
     // A meter publishes a reading with RETAIN set, and a status; a new client connects (aedes announces it on $SYS).
     const m1 = await meter(M1);
-    await m1.publishAsync(`meters/${M1}/readings`, JSON.stringify({ ts: '2013-12-02T00:30:00Z', periodS: 1800, consumptionWh: 12 }), { qos: 1, retain: true });
+    await m1.publishAsync(`meters/${M1}/readings`, JSON.stringify({ ts: '2013-12-02T00:30:00Z', periodS: 1800, consumptionWh: 12 }), {
+      qos: 1,
+      retain: true,
+    });
     await m1.publishAsync(`meters/${M1}/status`, '{"state":"online"}', { qos: 1 });
     await expectEventually(() => (topics.includes(`meters/${M1}/status`) ? true : undefined), { what: 'the status' });
     expect(topics.filter((t) => t.startsWith('$'))).toEqual([]);
@@ -125,8 +155,17 @@ describe('security regressions', () => {
     await m1.publishAsync(`meters/${M1}/readings`, JSON.stringify({ ...reading, seq: 4, readings: [] }), { qos: 1 });
     await m1.publishAsync(`meters/${M1}/status`, 'garbage-not-json', { qos: 1 });
     await expectEventually(() => (errors.length >= 5 ? true : undefined), { what: 'five answers', timeoutMs: 30_000 });
-    expect(errors.map((e) => e.error).sort()).toEqual(['duplicate_conflict', 'invalid_energy', 'invalid_payload', 'invalid_status', 'invalid_timestamp']);
-    expect(errors.find((e) => e.error === 'duplicate_conflict')).toMatchObject({ topic: `meters/${M1}/readings`, detail: expect.stringContaining('seq 1 is already stored') });
+    expect(errors.map((e) => e.error).sort()).toEqual([
+      'duplicate_conflict',
+      'invalid_energy',
+      'invalid_payload',
+      'invalid_status',
+      'invalid_timestamp',
+    ]);
+    expect(errors.find((e) => e.error === 'duplicate_conflict')).toMatchObject({
+      topic: `meters/${M1}/readings`,
+      detail: expect.stringContaining('seq 1 is already stored'),
+    });
     const stored = (await api.get(`/v1/meters/${M1}/readings?from=2013-12-03T00:00:00Z&to=2013-12-04T00:00:00Z`)).body.items;
     expect(stored.map((r: { consumptionWh: number; seq: number }) => [r.seq, r.consumptionWh])).toEqual([[1, 100]]);
     const m = await metrics();
@@ -138,14 +177,20 @@ describe('security regressions', () => {
     const ops = (await api.post('/v1/service-credentials', { name: 'presence', subscribe: ['meters/+/status'] })).body.mqtt;
     const watcher = await connect({ clientId: ops.username, username: ops.username, password: ops.password });
     const states: string[] = [];
-    watcher.on('message', (topic, payload, packet) => topic === `meters/${M2}/status` && !packet.retain && states.push(JSON.parse(payload.toString()).state));
+    watcher.on(
+      'message',
+      (topic, payload, packet) => topic === `meters/${M2}/status` && !packet.retain && states.push(JSON.parse(payload.toString()).state),
+    );
     await watcher.subscribeAsync('meters/+/status', { qos: 1 });
     for (let i = 0; i < 15; i++) {
       const m = await meter(M2, { clientId: M2 });
       await m.endAsync();
     }
     const last = await meter(M2, { clientId: M2 });
-    await expectEventually(async () => ((await api.get(`/v1/meters/${M2}`)).body.online === true && states.at(-1) === 'online' ? true : undefined), { what: 'online at the end' });
+    await expectEventually(
+      async () => ((await api.get(`/v1/meters/${M2}`)).body.online === true && states.at(-1) === 'online' ? true : undefined),
+      { what: 'online at the end' },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(states.at(-1)).toBe('online');
     expect(last.connected).toBe(true);
@@ -155,7 +200,11 @@ describe('security regressions', () => {
     const display = (await api.post(`/v1/meters/${M1}/display-credentials`, {})).body;
     const service = (await api.post('/v1/service-credentials', { name: 'revoked later', subscribe: ['meters/+/status'] })).body;
     expect(display).toMatchObject({ kind: 'display', meterId: M1, subscribe: [`prices/london/#`, `households/${M1}/#`], publish: [] });
-    const login = (c: { mqtt: { username: string; password: string } }) => ({ clientId: c.mqtt.username, username: c.mqtt.username, password: c.mqtt.password });
+    const login = (c: { mqtt: { username: string; password: string } }) => ({
+      clientId: c.mqtt.username,
+      username: c.mqtt.username,
+      password: c.mqtt.password,
+    });
     const [onDisplay, onService] = [await connect(login(display)), await connect(login(service))];
     const displayClosed = new Promise<void>((resolve) => onDisplay.once('close', () => resolve()));
     const revoked = await api.post(`/v1/service-credentials/${display.id}/revoke`, {});
@@ -169,7 +218,10 @@ describe('security regressions', () => {
     await serviceClosed;
     expect(await refusal(login(service))).toBe(4);
     // Revoking again, or what was never issued, is a 404 problem.
-    expect((await api.post(`/v1/service-credentials/${service.id}/revoke`, {})).body).toMatchObject({ status: 404, detail: expect.stringContaining(service.id) });
+    expect((await api.post(`/v1/service-credentials/${service.id}/revoke`, {})).body).toMatchObject({
+      status: 404,
+      detail: expect.stringContaining(service.id),
+    });
   });
 
   it('answers bad REST input with problem+json that says what to fix, never 500 or a silent restart', async () => {
@@ -185,7 +237,13 @@ describe('security regressions', () => {
     await problem(api.get(`/v1/meters?cursor=${Buffer.from('42').toString('base64url')}`), 400, 'cursor');
     await problem(api.get('/v1/regions/london/aggregates?from=2013-12-03T00:00:00Z&to=2013-12-02T00:00:00Z'), 400, 'from');
     await problem(api.post('/v1/regions', { id: 'mars', name: 'Mars', timezone: 'Mars/Olympus' }), 400, 'timezone');
-    const percent = { model: 'critical-peak-5', currency: 'JPY', levelPrices: ['15', '50', '75', '100', '150'], capacityKw: 100, thresholds: [50, 70, 85, 100] };
+    const percent = {
+      model: 'critical-peak-5',
+      currency: 'JPY',
+      levelPrices: ['15', '50', '75', '100', '150'],
+      capacityKw: 100,
+      thresholds: [50, 70, 85, 100],
+    };
     await problem(api.post('/v1/regions', { id: 'pct', name: 'Percent', pricing: percent }), 400);
     const form = await fetch(`${platform.httpUrl}/v1/regions`, {
       method: 'POST',
@@ -196,11 +254,19 @@ describe('security regressions', () => {
     expect((await api.get('/v1/regions/formed')).status).toBe(404);
     // An oversized body and a body that is not JSON: refused by the parser, said as problems.
     const post = (body: string) =>
-      fetch(`${platform.httpUrl}/v1/regions`, { method: 'POST', headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' }, body });
+      fetch(`${platform.httpUrl}/v1/regions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' },
+        body,
+      });
     const big = await post(JSON.stringify({ id: 'big', name: 'x'.repeat(2_000_000) }));
     expect([big.status, big.headers.get('content-type')]).toEqual([413, expect.stringContaining('application/problem+json')]);
     const broken = await post('{"id": "broken",');
-    expect([broken.status, broken.headers.get('content-type'), (await broken.json()).detail]).toEqual([400, expect.stringContaining('application/problem+json'), expect.stringContaining('JSON')]);
+    expect([broken.status, broken.headers.get('content-type'), (await broken.json()).detail]).toEqual([
+      400,
+      expect.stringContaining('application/problem+json'),
+      expect.stringContaining('JSON'),
+    ]);
     // A cursor the API issued still works.
     const first = (await api.get('/v1/meters?limit=1')).body;
     expect((await api.get(`/v1/meters?limit=1&cursor=${first.nextCursor}`)).body.items.map((m: { id: string }) => m.id)).toEqual([M2]);

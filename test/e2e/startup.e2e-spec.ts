@@ -31,7 +31,10 @@ describe('structured logs', () => {
   it('writes one JSON object per event with LOG_FORMAT=json', async () => {
     const { createTestDatabase, startPlatformProcess } = await import('@wattline/testing');
     const db = await createTestDatabase();
-    const broker = await startPlatformProcess({ DATABASE_URL: db.url, LOG_FORMAT: 'json', LOG_LEVEL: 'log' }, { app: 'broker', readyLine: /MQTT on/ });
+    const broker = await startPlatformProcess(
+      { DATABASE_URL: db.url, LOG_FORMAT: 'json', LOG_LEVEL: 'log' },
+      { app: 'broker', readyLine: /MQTT on/ },
+    );
     try {
       const lines = broker.output().trim().split('\n');
       expect(lines.length).toBeGreaterThan(3);

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, testServices, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  restClient,
+  startPlatformProcess,
+  testServices,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * The walking skeleton end to end, over real sockets: REST provisioning, real mqtt.js
@@ -17,7 +24,13 @@ const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
 const PRIME = Date.UTC(2013, 11, 2, 15, 0);
 const FIRST = Date.UTC(2013, 11, 3, 0, 0);
 const SLOTS = 6; // 00:00 to 03:00
-const PRICING = { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['3.99', '11.76', '20', '40', '67.20'], capacityKw: 4, thresholds: [0.5, 0.7, 0.85, 1.0] };
+const PRICING = {
+  model: 'critical-peak-5',
+  currency: 'GBP',
+  levelPrices: ['3.99', '11.76', '20', '40', '67.20'],
+  capacityKw: 4,
+  thresholds: [0.5, 0.7, 0.85, 1.0],
+};
 
 /** The level the test expects, computed here from the CSV sums (not by the platform's code). */
 function expectedLevel(demandWh: number): number {
@@ -115,7 +128,9 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     meter.on('message', (topic, payload) => topic === `meters/${id}/errors` && errors.push(JSON.parse(payload.toString())));
     await meter.subscribeAsync(`meters/${id}/errors`, { qos: 1 });
     await meter.publishAsync(`meters/${id}/readings`, 'this is not json', { qos: 1 });
-    await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ ts: FIRST + 1_800_000, periodS: 1800, consumptionWh: -5 }), { qos: 1 });
+    await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ ts: FIRST + 1_800_000, periodS: 1800, consumptionWh: -5 }), {
+      qos: 1,
+    });
     await expectEventually(() => (errors.length >= 2 ? true : undefined), { what: 'two error messages' });
     expect(errors).toEqual([
       { error: 'invalid_json', detail: expect.any(String), topic: `meters/${id}/readings` },
@@ -147,11 +162,16 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     const deep = `{"ts":${'['.repeat(5000)}${']'.repeat(5000)},"periodS":1800,"consumptionWh":1}`;
     await meter.publishAsync(`meters/${id}/readings`, `{"readings":[${good(1)},${deep},${good(2)}]}`, { qos: 1 });
     await expectEventually(() => (errors.length >= 1 ? true : undefined), { what: 'the error message' });
-    expect(errors).toEqual([{ error: 'invalid_payload', detail: expect.stringContaining('nest deeper'), topic: `meters/${id}/readings`, index: 1 }]);
-    const stored = await expectEventually(async () => {
-      const page = (await api.get(`/v1/meters/${id}/readings?from=2013-11-30T00:00:00Z&to=2013-12-01T00:00:00Z`)).body;
-      return page.items?.length === 2 ? page.items : undefined;
-    }, { what: 'the two good readings' });
+    expect(errors).toEqual([
+      { error: 'invalid_payload', detail: expect.stringContaining('nest deeper'), topic: `meters/${id}/readings`, index: 1 },
+    ]);
+    const stored = await expectEventually(
+      async () => {
+        const page = (await api.get(`/v1/meters/${id}/readings?from=2013-11-30T00:00:00Z&to=2013-12-01T00:00:00Z`)).body;
+        return page.items?.length === 2 ? page.items : undefined;
+      },
+      { what: 'the two good readings' },
+    );
     expect(stored.map((r: { consumptionWh: number }) => r.consumptionWh)).toEqual([101, 102]);
     expect(meter.connected).toBe(true);
   });
@@ -175,14 +195,20 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
         const meter = await connect({ clientId: id, username: id, password: passwords.get(id), clean: true });
         const mine = slots.filter((s) => s.lclId === id && at(s.slotStart)).map((s) => slotToReading(s));
         if (index === 0) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: mine }), { qos: 1 });
-        else for (const reading of mine) await meter.publishAsync(`meters/${id}/readings`, JSON.stringify(reading), { qos: index === 1 ? 1 : 2 });
+        else
+          for (const reading of mine)
+            await meter.publishAsync(`meters/${id}/readings`, JSON.stringify(reading), { qos: index === 1 ? 1 : 2 });
         await meter.endAsync();
       }
     };
     // History first: the afternoon before, closed once the region has been quiet for 2 s.
     await sent((start) => start === PRIME);
     const primeWh = slots.filter((s) => s.slotStart === PRIME).reduce((sum, s) => sum + s.consumptionWh, 0);
-    await expectEventually(async () => ((await api.get(`/v1/regions/london/aggregates?from=${new Date(PRIME).toISOString()}`)).body.items?.[0]?.closed ? true : undefined), { what: 'the history interval closed' });
+    await expectEventually(
+      async () =>
+        (await api.get(`/v1/regions/london/aggregates?from=${new Date(PRIME).toISOString()}`)).body.items?.[0]?.closed ? true : undefined,
+      { what: 'the history interval closed' },
+    );
     // Then the next day: its first reading passes the 16:00 cut-off in event time, and the whole day is priced from the forecast.
     await sent((start) => start >= FIRST);
     const range = `from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z`;
@@ -196,7 +222,10 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     const aggregates = await expectEventually(
       async () => {
         const items = (await api.get(`/v1/regions/london/aggregates?${range}`)).body.items;
-        return items?.length === SLOTS && items.every((a: { closed: boolean; expostLevel: number | null }) => a.closed && a.expostLevel !== null) ? items : undefined;
+        return items?.length === SLOTS &&
+          items.every((a: { closed: boolean; expostLevel: number | null }) => a.closed && a.expostLevel !== null)
+          ? items
+          : undefined;
       },
       { what: `${SLOTS} closed intervals with their outcome` },
     );
@@ -204,11 +233,25 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     for (let slot = 0; slot < SLOTS; slot++) {
       const start = FIRST + slot * 1_800_000;
       const demandWh = slots.filter((s) => s.slotStart === start).reduce((sum, s) => sum + s.consumptionWh, 0);
-      expect(aggregates[slot]).toMatchObject({ intervalStart: new Date(start).toISOString(), readings: 3, metersReporting: 3, closed: true, expostLevel: expectedLevel(demandWh) });
+      expect(aggregates[slot]).toMatchObject({
+        intervalStart: new Date(start).toISOString(),
+        readings: 3,
+        metersReporting: 3,
+        closed: true,
+        expostLevel: expectedLevel(demandWh),
+      });
       expect(aggregates[slot].demandWh).toBeCloseTo(demandWh, 3);
       expostLevels.add(aggregates[slot].expostLevel);
       // Priced ahead from the only history there was (the mean of the measured half hour), not from what came after.
-      expect(tariffs[slot]).toMatchObject({ regionId: 'london', currency: 'GBP', unit: 'kWh', level: expectedLevel(primeWh), model: 'critical-peak-5', basis: 'day-ahead', firm: true });
+      expect(tariffs[slot]).toMatchObject({
+        regionId: 'london',
+        currency: 'GBP',
+        unit: 'kWh',
+        level: expectedLevel(primeWh),
+        model: 'critical-peak-5',
+        basis: 'day-ahead',
+        firm: true,
+      });
       expect(tariffs[slot].forecastDemandWh).toBeCloseTo(primeWh, 3);
       expect(tariffs[slot].price).toBe(Number(PRICING.levelPrices[expectedLevel(primeWh) - 1]).toFixed(4));
     }
@@ -226,17 +269,28 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     expect(current.status).toBe(200);
     expect(price).toEqual(current.body);
     // The region's clock is at the newest reading (03:00): the firm price of 03:00-03:30 is in force.
-    expect(price).toMatchObject({ intervalStart: '2013-12-03T03:00:00.000Z', validFrom: '2013-12-03T03:00:00.000Z', validTo: '2013-12-03T03:30:00.000Z', basis: 'day-ahead', firm: true });
+    expect(price).toMatchObject({
+      intervalStart: '2013-12-03T03:00:00.000Z',
+      validFrom: '2013-12-03T03:00:00.000Z',
+      validTo: '2013-12-03T03:30:00.000Z',
+      basis: 'day-ahead',
+      firm: true,
+    });
   });
 
   it('serves health, metrics, the OpenAPI document, the docs and the web pages', async () => {
     const health = await api.get('/health');
     expect(health.body).toEqual({
       status: 'ok',
-      checks: { database: { status: 'up', ...(context.prefix ? {} : { detail: 'embedded' }) }, stream: { status: 'up', detail: context.prefix ? 'kafka' : 'in-process' } },
+      checks: {
+        database: { status: 'up', ...(context.prefix ? {} : { detail: 'embedded' }) },
+        stream: { status: 'up', detail: context.prefix ? 'kafka' : 'in-process' },
+      },
     });
     const openapi = await api.get('/openapi.json');
-    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/regions', '/v1/meters/{id}/bill', '/v1/regions/{id}/tariffs/current']));
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/regions', '/v1/meters/{id}/bill', '/v1/regions/{id}/tariffs/current']),
+    );
     expect(openapi.body.paths['/v1/meters'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('regionId');
     for (const [route, marker] of [
       ['/docs', 'SwaggerUIBundle'],
@@ -257,7 +311,10 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     const bill = await api.get(`/v1/meters/${HOMES[2]}/bill?from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z`);
     expect(bill.status).toBe(200);
     const mine = slots.filter((s) => s.lclId === HOMES[2] && s.slotStart >= FIRST);
-    expect(bill.body.consumptionWh).toBeCloseTo(mine.reduce((sum, s) => sum + s.consumptionWh, 0), 3);
+    expect(bill.body.consumptionWh).toBeCloseTo(
+      mine.reduce((sum, s) => sum + s.consumptionWh, 0),
+      3,
+    );
     expect(bill.body.fallbackWh).toBe(0); // every half hour had a firm price
     expect(bill.body.intervals).toHaveLength(SLOTS);
     const cost = bill.body.intervals.reduce((sum: number, line: { cost: string }) => sum + Number(line.cost), 0);
@@ -270,7 +327,9 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     const csv = await api.get('/v1/regions/london/tariffs?from=2013-12-03T00:00:00Z&to=2013-12-03T03:00:00Z', { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\n');
-    expect(lines[0].split(',')).toEqual(expect.arrayContaining(['regionId', 'intervalStart', 'validFrom', 'price', 'priceExTax', 'tax', 'level', 'basis']));
+    expect(lines[0].split(',')).toEqual(
+      expect.arrayContaining(['regionId', 'intervalStart', 'validFrom', 'price', 'priceExTax', 'tax', 'level', 'basis']),
+    );
     expect(lines).toHaveLength(SLOTS + 1);
   });
 });
@@ -278,12 +337,22 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
 describe('live readings (ts = now) on the embedded defaults', () => {
   it('announces each next interval intraday before it starts, and the fallback (marked) until there is one', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wattline-live-'));
-    const platform = await startPlatformProcess({ DATA_DIR: dataDir, INTERVAL_SECONDS: '2', ALLOWED_LATENESS_SECONDS: '1', IDLE_CLOSE_SECONDS: '1' });
+    const platform = await startPlatformProcess({
+      DATA_DIR: dataDir,
+      INTERVAL_SECONDS: '2',
+      ALLOWED_LATENESS_SECONDS: '1',
+      IDLE_CLOSE_SECONDS: '1',
+    });
     const api = restClient(platform.httpUrl, platform.adminKey);
     try {
       await api.post('/v1/regions', { id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo' });
       const { body } = await api.post('/v1/meters', { id: 'meter-live', regionId: 'kitakyushu' });
-      const meter = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'meter-live', username: 'meter-live', password: body.mqtt.password, reconnectPeriod: 0 });
+      const meter = await mqtt.connectAsync(platform.mqttUrl, {
+        clientId: 'meter-live',
+        username: 'meter-live',
+        password: body.mqtt.password,
+        reconnectPeriod: 0,
+      });
       const current: Record<string, unknown>[] = [];
       const ahead: { at: number; price: Record<string, unknown> }[] = [];
       meter.on('message', (topic, payload) => {
@@ -294,7 +363,9 @@ describe('live readings (ts = now) on the embedded defaults', () => {
       await meter.subscribeAsync(['prices/kitakyushu/current', 'prices/kitakyushu/forecast'], { qos: 1 });
       const deadline = Date.now() + 20_000;
       while (!current.some((p) => p.basis === 'intraday') && Date.now() < deadline) {
-        await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 2 }), { qos: 1 });
+        await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.now(), periodS: 1, consumptionWh: 2 }), {
+          qos: 1,
+        });
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       // Before any price was announced ahead, the display was told it is on the fallback rate.
@@ -311,13 +382,37 @@ describe('live readings (ts = now) on the embedded defaults', () => {
       // A reading for an interval already closed is stored late: the aggregate gets a new
       // version and the revision trail says by how much, by whom and when.
       const since = new Date(Date.now() - 60_000).toISOString();
-      const closed = await expectEventually(async () => (await api.get(`/v1/regions/kitakyushu/aggregates?from=${since}`)).body.items.find((a: { closed: boolean }) => a.closed), { what: 'a closed interval' });
-      await meter.publishAsync('meters/meter-live/readings', JSON.stringify({ ts: Date.parse(closed.intervalStart) + 500, periodS: 1, consumptionWh: 7 }), { qos: 1 });
-      const revision = await expectEventually(async () => (await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`)).body.items.find((r: { intervalStart: string }) => r.intervalStart === closed.intervalStart), { what: 'the revision' });
-      expect(revision).toMatchObject({ regionId: 'kitakyushu', version: closed.version + 1, demandDeltaWh: 7, supplyDeltaWh: 0, readingsDelta: 1, reason: 'late readings' });
-      const revised = (await api.get(`/v1/regions/kitakyushu/aggregates?from=${closed.intervalStart}&to=${closed.intervalEnd}`)).body.items[0];
+      const closed = await expectEventually(
+        async () =>
+          (await api.get(`/v1/regions/kitakyushu/aggregates?from=${since}`)).body.items.find((a: { closed: boolean }) => a.closed),
+        { what: 'a closed interval' },
+      );
+      await meter.publishAsync(
+        'meters/meter-live/readings',
+        JSON.stringify({ ts: Date.parse(closed.intervalStart) + 500, periodS: 1, consumptionWh: 7 }),
+        { qos: 1 },
+      );
+      const revision = await expectEventually(
+        async () =>
+          (await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`)).body.items.find(
+            (r: { intervalStart: string }) => r.intervalStart === closed.intervalStart,
+          ),
+        { what: 'the revision' },
+      );
+      expect(revision).toMatchObject({
+        regionId: 'kitakyushu',
+        version: closed.version + 1,
+        demandDeltaWh: 7,
+        supplyDeltaWh: 0,
+        readingsDelta: 1,
+        reason: 'late readings',
+      });
+      const revised = (await api.get(`/v1/regions/kitakyushu/aggregates?from=${closed.intervalStart}&to=${closed.intervalEnd}`)).body
+        .items[0];
       expect(revised).toMatchObject({ version: closed.version + 1, demandWh: closed.demandWh + 7, lateReadings: closed.lateReadings + 1 });
-      expect((await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`, { accept: 'text/csv' })).text.split('\n')[0]).toBe('regionId,intervalStart,version,demandDeltaWh,supplyDeltaWh,readingsDelta,reason,revisedBy,revisedAt');
+      expect((await api.get(`/v1/regions/kitakyushu/revisions?from=${since}`, { accept: 'text/csv' })).text.split('\n')[0]).toBe(
+        'regionId,intervalStart,version,demandDeltaWh,supplyDeltaWh,readingsDelta,reason,revisedBy,revisedAt',
+      );
       await meter.endAsync();
     } finally {
       await platform.stop();

@@ -39,7 +39,11 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
   let frozen: net.Socket;
   const displays: MqttClient[] = [];
   const startA = (ports?: PlatformProcess['ports']) => startPlatformProcess({ ...env, ADMIN_API_KEY: 'faults-admin-key-0001' }, { ports });
-  const startB = (ports?: PlatformProcess['ports']) => startPlatformProcess({ ...env, ADMIN_API_KEY: 'faults-admin-key-0001', LOG_LEVEL: 'log' }, { app: 'broker', readyLine: /MQTT on/, ports });
+  const startB = (ports?: PlatformProcess['ports']) =>
+    startPlatformProcess(
+      { ...env, ADMIN_API_KEY: 'faults-admin-key-0001', LOG_LEVEL: 'log' },
+      { app: 'broker', readyLine: /MQTT on/, ports },
+    );
   const record = (fault: string, note: string) => {
     const { sent, acked } = fleet.totals;
     results.push({ fault, load: `${METERS} meters, QoS 1`, sent, acked, note });
@@ -86,7 +90,8 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
       );
     }
     meters.sort((x, y) => x.id.localeCompare(y.id));
-    const servers = (first: PlatformProcess, second: PlatformProcess) => [first, second].map((p) => ({ host: '127.0.0.1', port: p.ports.mqtt }));
+    const servers = (first: PlatformProcess, second: PlatformProcess) =>
+      [first, second].map((p) => ({ host: '127.0.0.1', port: p.ports.mqtt }));
     const half = Math.floor(meters.length / 2);
     const onB = await MeterFleet.connect(() => b.mqttUrl, meters.slice(0, half), { servers: servers(b, a) });
     const onA = await MeterFleet.connect(() => a.mqttUrl, meters.slice(half), { servers: servers(a, b) });
@@ -94,16 +99,29 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
     // A display that stops reading its socket, and twenty that keep reading.
     frozen = net.connect(a.ports.mqtt, '127.0.0.1');
     frozen.on('error', () => undefined);
-    frozen.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'frozen', clean: true, keepalive: 0 }));
+    frozen.write(
+      mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'frozen', clean: true, keepalive: 0 }),
+    );
     frozen.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'prices/#', qos: 1 }] }));
     frozen.pause(); // never reads again
-    for (let i = 0; i < 20; i++) displays.push(await mqtt.connectAsync(i % 2 ? a.mqttUrl : b.mqttUrl, { clientId: `display-${i}`, reconnectPeriod: 300, servers: i % 2 ? servers(a, b) : servers(b, a) }));
+    for (let i = 0; i < 20; i++)
+      displays.push(
+        await mqtt.connectAsync(i % 2 ? a.mqttUrl : b.mqttUrl, {
+          clientId: `display-${i}`,
+          reconnectPeriod: 300,
+          servers: i % 2 ? servers(a, b) : servers(b, a),
+        }),
+      );
   });
 
   afterEach(() => {
     // A process that died on its own is a finding: show why.
-    for (const [name, p] of [['A', a], ['B', b]] as const) {
-      if (p && p.child.exitCode !== null && p.child.signalCode === null) process.stderr.write(`faults: ${name} exited with ${p.child.exitCode}:\n${p.output().slice(-4000)}\n`);
+    for (const [name, p] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      if (p && p.child.exitCode !== null && p.child.signalCode === null)
+        process.stderr.write(`faults: ${name} exited with ${p.child.exitCode}:\n${p.output().slice(-4000)}\n`);
     }
   });
 
@@ -117,7 +135,10 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
     await redis?.stop();
     await kafka?.stop();
     await db?.drop();
-    if (results.length > 0) process.stderr.write(`\n| fault | load | sent | acknowledged | note |\n|---|---|---|---|---|\n${results.map((r) => `| ${r.fault} | ${r.load} | ${r.sent} | ${r.acked} | ${r.note} |`).join('\n')}\n`);
+    if (results.length > 0)
+      process.stderr.write(
+        `\n| fault | load | sent | acknowledged | note |\n|---|---|---|---|---|\n${results.map((r) => `| ${r.fault} | ${r.load} | ${r.sent} | ${r.acked} | ${r.note} |`).join('\n')}\n`,
+      );
   });
 
   it('carries on when one of two brokers is SIGKILLed: its meters reconnect to the other with their sessions', async () => {
@@ -156,7 +177,10 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
   });
 
   it('gets sessions and retained prices back after Redis restarts under both brokers, and displays keep their price', async () => {
-    const priceBefore = await expectEventually(async () => (await restClient(a.httpUrl, 'faults-admin-key-0001').get('/v1/regions/london/tariffs/current')).body?.price, { what: 'a price' });
+    const priceBefore = await expectEventually(
+      async () => (await restClient(a.httpUrl, 'faults-admin-key-0001').get('/v1/regions/london/tariffs/current')).body?.price,
+      { what: 'a price' },
+    );
     await redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await redis.restart();
@@ -174,10 +198,13 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
     const { sent, acked } = fleet.totals;
     expect(acked).toBe(sent);
     const api = restClient(a.httpUrl, 'faults-admin-key-0001');
-    const totals = await expectEventually(async () => {
-      const t = await regionTotals(api, 'london', DECEMBER);
-      return t.readings >= sent ? t : undefined;
-    }, { what: `${sent} readings stored`, timeoutMs: 180_000 });
+    const totals = await expectEventually(
+      async () => {
+        const t = await regionTotals(api, 'london', DECEMBER);
+        return t.readings >= sent ? t : undefined;
+      },
+      { what: `${sent} readings stored`, timeoutMs: 180_000 },
+    );
     expect(totals.readings).toBe(sent);
     expect(totals.demandWh).toBeCloseTo(fleet.sentWh(), 2);
     for (const id of [...fleet.clients.keys()].filter((_, i) => i % 100 === 0)) {

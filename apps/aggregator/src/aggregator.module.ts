@@ -13,7 +13,16 @@ import { ScheduleDaysStep } from './pricing/schedule-days.step';
 import { ReadingStoreService } from './readings/reading-store.service';
 
 /** The clock's pass and its steps, in the order the pass runs them (clock/clock.service.ts). */
-export const CLOCK_PASS = [ClockService, CloseIntervalsStep, RecordOutcomesStep, ScheduleDaysStep, PriceIntradayStep, MoveCurrentStep, HouseholdSummariesStep, OutboxDrainer];
+export const CLOCK_PASS = [
+  ClockService,
+  CloseIntervalsStep,
+  RecordOutcomesStep,
+  ScheduleDaysStep,
+  PriceIntradayStep,
+  MoveCurrentStep,
+  HouseholdSummariesStep,
+  OutboxDrainer,
+];
 
 /** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */
 @Module({

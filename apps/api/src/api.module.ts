@@ -22,7 +22,16 @@ import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
 @Module({
-  controllers: [RegionsController, PricingController, MetersController, ProductsController, ApiKeysController, CredentialsController, WebController, OpenApiController],
+  controllers: [
+    RegionsController,
+    PricingController,
+    MetersController,
+    ProductsController,
+    ApiKeysController,
+    CredentialsController,
+    WebController,
+    OpenApiController,
+  ],
   providers: [
     CatalogService,
     AnalyticsService,
@@ -36,7 +45,12 @@ import { OpenApiController } from './openapi/openapi.controller';
       provide: APP_PIPE,
       useValue: new StandardSchemaValidationPipe({
         exceptionFactory: (issues) =>
-          new ValidationProblem(issues.map((i) => ({ field: (i.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.') || '(body)', message: i.message }))),
+          new ValidationProblem(
+            issues.map((i) => ({
+              field: (i.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.') || '(body)',
+              message: i.message,
+            })),
+          ),
       }),
     },
   ],
@@ -49,7 +63,10 @@ export class ApiModule implements NestModule {
       { path: 'v1/regions/:id/schedules', method: RequestMethod.POST },
     ];
     consumer.apply(text({ type: 'text/csv', limit: '5mb' })).forRoutes(...uploads);
-    consumer.apply(JsonOnlyMiddleware).exclude(...uploads).forRoutes('v1/*path');
+    consumer
+      .apply(JsonOnlyMiddleware)
+      .exclude(...uploads)
+      .forRoutes('v1/*path');
     consumer.apply(JsonOrCsvMiddleware).forRoutes(...uploads);
   }
 }

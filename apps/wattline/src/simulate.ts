@@ -51,7 +51,11 @@ async function main(): Promise<void> {
     outageEvery: number('SIM_OUTAGE_EVERY', 12),
     outageShare: Math.min(1, number('SIM_OUTAGE_SHARE', 0.1)),
     outageSlots: number('SIM_OUTAGE_SLOTS', 3),
-    sourceAddresses: process.env.SIM_SOURCES ? process.env.SIM_SOURCES.split(',') : devices > 25_000 ? ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'] : [],
+    sourceAddresses: process.env.SIM_SOURCES
+      ? process.env.SIM_SOURCES.split(',')
+      : devices > 25_000
+        ? ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']
+        : [],
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const finish = async (code: number) => {

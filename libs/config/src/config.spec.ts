@@ -51,13 +51,22 @@ describe('loadConfig', () => {
   });
 
   it('refuses a min.insync.replicas no topic could meet', () => {
-    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS=2 exceeds KAFKA_REPLICATION_FACTOR=1/);
-    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toMatchObject({ KAFKA_REPLICATION_FACTOR: 3, KAFKA_MIN_INSYNC_REPLICAS: 2 });
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(
+      /KAFKA_MIN_INSYNC_REPLICAS=2 exceeds KAFKA_REPLICATION_FACTOR=1/,
+    );
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toMatchObject({
+      KAFKA_REPLICATION_FACTOR: 3,
+      KAFKA_MIN_INSYNC_REPLICAS: 2,
+    });
   });
 
   it('refuses broker workers without the shared state they need, and takes them with it', () => {
-    expect(() => loadConfig({ MQTT_WORKERS: '2', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' })).toThrow(/MQTT_WORKERS > 1 needs REDIS_URL/);
+    expect(() => loadConfig({ MQTT_WORKERS: '2', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' })).toThrow(
+      /MQTT_WORKERS > 1 needs REDIS_URL/,
+    );
     expect(() => loadConfig({ MQTT_WORKERS: '0' })).toThrow(/MQTT_WORKERS/);
-    expect(loadConfig({ MQTT_WORKERS: '2', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' }).MQTT_WORKERS).toBe(2);
+    expect(
+      loadConfig({ MQTT_WORKERS: '2', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' }).MQTT_WORKERS,
+    ).toBe(2);
   });
 });

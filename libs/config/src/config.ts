@@ -7,8 +7,7 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(1).max(65535);
 const seconds = z.coerce.number().int().min(1);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const optional = <T extends z.ZodTypeAny>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port');
 
 export const CONFIG_VARIABLES = {
@@ -26,19 +25,31 @@ export const CONFIG_VARIABLES = {
   },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
   KAFKA_BROKERS: {
-    schema: optional(z.string().transform((v, ctx) => {
-      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-      for (const item of list) {
-        if (!hostPort.safeParse(item).success) ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port` });
-      }
-      return list;
-    })),
+    schema: optional(
+      z.string().transform((v, ctx) => {
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const item of list) {
+          if (!hostPort.safeParse(item).success) ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port` });
+        }
+        return list;
+      }),
+    ),
     describe: 'comma-separated host:port; set: readings and tariffs go through Kafka (unset: in-process stream)',
   },
-  KAFKA_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), describe: 'prefix for every Kafka topic name' },
+  KAFKA_TOPIC_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/)
+      .default(''),
+    describe: 'prefix for every Kafka topic name',
+  },
   KAFKA_PARTITIONS: {
     schema: z.coerce.number().int().min(1).max(10_000).default(6),
-    describe: 'partitions of the topics Wattline creates when they are missing (meter.readings and its dead letters; compacted topics get 3)',
+    describe:
+      'partitions of the topics Wattline creates when they are missing (meter.readings and its dead letters; compacted topics get 3)',
   },
   KAFKA_REPLICATION_FACTOR: {
     schema: optional(z.coerce.number().int().min(1).max(32)),
@@ -46,7 +57,8 @@ export const CONFIG_VARIABLES = {
   },
   KAFKA_MIN_INSYNC_REPLICAS: {
     schema: z.coerce.number().int().min(1).max(32).default(1),
-    describe: 'replicas that must hold a record before an acks=all produce succeeds, for the topics Wattline creates; 2 in production with 3 replicas',
+    describe:
+      'replicas that must hold a record before an acks=all produce succeeds, for the topics Wattline creates; 2 in production with 3 replicas',
   },
   DATABASE_URL: {
     schema: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')),
@@ -54,13 +66,18 @@ export const CONFIG_VARIABLES = {
   },
   REDIS_URL: {
     schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
-    describe: 'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs',
+    describe:
+      'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs',
   },
   MQTT_WORKERS: {
     schema: z.coerce.number().int().min(1).max(64).default(1),
-    describe: 'broker processes sharing the MQTT listeners (node:cluster), one per core; more than 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the broker app alone)',
+    describe:
+      'broker processes sharing the MQTT listeners (node:cluster), one per core; more than 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the broker app alone)',
   },
-  MQTT_MAX_CONNECTIONS: { schema: z.coerce.number().int().min(1).default(100_000), describe: 'connections one broker instance accepts; more are refused with CONNACK 3' },
+  MQTT_MAX_CONNECTIONS: {
+    schema: z.coerce.number().int().min(1).default(100_000),
+    describe: 'connections one broker instance accepts; more are refused with CONNACK 3',
+  },
   MQTT_MAX_PACKET_BYTES: {
     schema: z.coerce.number().int().min(1024).max(268_435_455).default(262_144),
     describe: 'largest MQTT packet accepted; a larger one closes the connection before it is buffered',
@@ -69,17 +86,24 @@ export const CONFIG_VARIABLES = {
     schema: z.coerce.number().positive().default(20),
     describe: 'sustained PUBLISH packets per second per client (bursts of 10 s allowed); faster clients are slowed down, not dropped',
   },
-  MQTT_MAX_INFLIGHT: { schema: z.coerce.number().int().min(1).max(65535).default(100), describe: 'inbound QoS 2 messages a client may hold unreleased' },
+  MQTT_MAX_INFLIGHT: {
+    schema: z.coerce.number().int().min(1).max(65535).default(100),
+    describe: 'inbound QoS 2 messages a client may hold unreleased',
+  },
   AUTH_MAX_FAILURES: {
     schema: z.coerce.number().int().min(1).default(5),
-    describe: 'credential checks per client id per minute (a right secret refunds its check), and 20× that in failed checks per address, before further checks are limited to one probe every 5 s (200 ms per address)',
+    describe:
+      'credential checks per client id per minute (a right secret refunds its check), and 20× that in failed checks per address, before further checks are limited to one probe every 5 s (200 ms per address)',
   },
   DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
   INTERVAL_SECONDS: {
     schema: seconds.refine((s) => 86400 % s === 0, 'must divide a day evenly (e.g. 300, 900, 1800)').default(1800),
     describe: 'length of a pricing interval',
   },
-  ALLOWED_LATENESS_SECONDS: { schema: z.coerce.number().int().min(0).default(300), describe: 'event-time lateness accepted before an interval closes' },
+  ALLOWED_LATENESS_SECONDS: {
+    schema: z.coerce.number().int().min(0).default(300),
+    describe: 'event-time lateness accepted before an interval closes',
+  },
   IDLE_CLOSE_SECONDS: {
     schema: seconds.default(30),
     describe: 'a region with no new readings for this long has its due intervals closed by the wall clock',
@@ -90,10 +114,14 @@ export const CONFIG_VARIABLES = {
   },
   ALLOW_ANONYMOUS_DISPLAYS: { schema: bool.default(false), describe: 'true: anonymous clients may subscribe (read only) to prices/#' },
   LOG_LEVEL: { schema: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'), describe: 'log verbosity' },
-  LOG_FORMAT: { schema: z.enum(['text', 'json']).default('text'), describe: 'text: readable lines; json: one structured JSON line per event (pino)' },
+  LOG_FORMAT: {
+    schema: z.enum(['text', 'json']).default('text'),
+    describe: 'text: readable lines; json: one structured JSON line per event (pino)',
+  },
   SHUTDOWN_GRACE_SECONDS: {
     schema: seconds.max(600).default(30),
-    describe: 'on SIGTERM/SIGINT, how long the drain (MQTT closed, stream handed over, consumers stopped) may take before the process exits with code 1',
+    describe:
+      'on SIGTERM/SIGINT, how long the drain (MQTT closed, stream handed over, consumers stopped) may take before the process exits with code 1',
   },
 } as const;
 
@@ -112,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig
     const result = (variable.schema as z.ZodTypeAny).safeParse(raw);
     if (!result.success) {
       const reason = result.error.issues[0]?.message ?? 'is invalid';
-      throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} ${reason.replace(/^Invalid input: /, '')} (${variable.describe})`);
+      throw new ConfigError(
+        `Invalid configuration: ${name}=${JSON.stringify(raw)} ${reason.replace(/^Invalid input: /, '')} (${variable.describe})`,
+      );
     }
     out[name] = result.data;
   }
@@ -121,10 +151,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig
     throw new ConfigError('Invalid configuration: MQTT_TLS_PORT is set but TLS_CERT and TLS_KEY are not both set');
   }
   if (config.KAFKA_REPLICATION_FACTOR !== undefined && config.KAFKA_MIN_INSYNC_REPLICAS > config.KAFKA_REPLICATION_FACTOR) {
-    throw new ConfigError(`Invalid configuration: KAFKA_MIN_INSYNC_REPLICAS=${config.KAFKA_MIN_INSYNC_REPLICAS} exceeds KAFKA_REPLICATION_FACTOR=${config.KAFKA_REPLICATION_FACTOR}: no produce could succeed`);
+    throw new ConfigError(
+      `Invalid configuration: KAFKA_MIN_INSYNC_REPLICAS=${config.KAFKA_MIN_INSYNC_REPLICAS} exceeds KAFKA_REPLICATION_FACTOR=${config.KAFKA_REPLICATION_FACTOR}: no produce could succeed`,
+    );
   }
   if (config.MQTT_WORKERS > 1 && (!config.REDIS_URL || !config.DATABASE_URL || !config.KAFKA_BROKERS)) {
-    throw new ConfigError('Invalid configuration: MQTT_WORKERS > 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the workers share their state through them)');
+    throw new ConfigError(
+      'Invalid configuration: MQTT_WORKERS > 1 needs REDIS_URL, DATABASE_URL and KAFKA_BROKERS (the workers share their state through them)',
+    );
   }
   return config;
 }

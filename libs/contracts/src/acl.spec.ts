@@ -15,7 +15,8 @@ describe('ACL', () => {
   });
 
   it('lets a meter subscribe to its region, errors and household only', () => {
-    for (const ok of ['prices/r1/current', 'prices/r1/#', 'meters/m1/errors', 'households/m1/summary']) expect(canSubscribe(meter, ok)).toBe(true);
+    for (const ok of ['prices/r1/current', 'prices/r1/#', 'meters/m1/errors', 'households/m1/summary'])
+      expect(canSubscribe(meter, ok)).toBe(true);
     for (const no of ['prices/r2/current', 'prices/+/current', '#', 'meters/m2/errors', 'households/m2/#', 'meters/+/readings']) {
       expect(canSubscribe(meter, no)).toBe(false);
     }
@@ -32,7 +33,13 @@ describe('isMeterStatusPayload', () => {
   it('accepts the status grammar and nothing else', () => {
     expect(isMeterStatusPayload('{"state":"offline"}')).toBe(true);
     expect(isMeterStatusPayload(Buffer.from('{"state":"online","since":"2013-12-02T00:00:00Z"}'))).toBe(true);
-    for (const bad of ['garbage-not-json', '{"state":"on fire"}', '{"state":"offline","price":"0.0001"}', '[]', '{"state":"offline","since":"yesterday"}']) {
+    for (const bad of [
+      'garbage-not-json',
+      '{"state":"on fire"}',
+      '{"state":"offline","price":"0.0001"}',
+      '[]',
+      '{"state":"offline","since":"yesterday"}',
+    ]) {
       expect([bad, isMeterStatusPayload(bad)]).toEqual([bad, false]);
     }
   });

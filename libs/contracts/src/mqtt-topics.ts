@@ -13,10 +13,7 @@ export const mqttTopics = {
   householdSummary: (meterId: string) => `households/${meterId}/summary`,
 } as const;
 
-export type MeterTopic =
-  | { kind: 'readings'; meterId: string }
-  | { kind: 'status'; meterId: string }
-  | { kind: 'errors'; meterId: string };
+export type MeterTopic = { kind: 'readings'; meterId: string } | { kind: 'status'; meterId: string } | { kind: 'errors'; meterId: string };
 
 /**
  * The platform's own topic trees: only devices (their own topics) and the platform publish

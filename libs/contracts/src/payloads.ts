@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { mqttTopics } from './mqtt-topics';
-import { CONNECTION_STATES, LEVELS, MODEL_NAMES, MONEY_PATTERN, PRICE_BASES, type ConnectionState, type Price, type Reading } from '@wattline/domain';
+import {
+  CONNECTION_STATES,
+  LEVELS,
+  MODEL_NAMES,
+  MONEY_PATTERN,
+  PRICE_BASES,
+  type ConnectionState,
+  type Price,
+  type Reading,
+} from '@wattline/domain';
 
 /** A validated reading on the stream (`meter.readings`), keyed by meter id. */
 export interface ReadingRecord extends Reading {

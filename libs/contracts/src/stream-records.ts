@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { CONNECTION_STATES } from '@wattline/domain';
 import type { StreamTopic } from './kafka-topics';
-import { forecastPayloadSchema, householdSummaryPayloadSchema, pricePayloadSchema, type AnnouncementRecord, type DeadLetterRecord, type ReadingRecord, type StatusRecord } from './payloads';
+import {
+  forecastPayloadSchema,
+  householdSummaryPayloadSchema,
+  pricePayloadSchema,
+  type AnnouncementRecord,
+  type DeadLetterRecord,
+  type ReadingRecord,
+  type StatusRecord,
+} from './payloads';
 
 /**
  * The shape of every record on the stream, checked where records come off it: a record that
@@ -31,8 +39,19 @@ const statusRecord: z.ZodType<StatusRecord> = z.strictObject({
 
 const announcementRecord: z.ZodType<AnnouncementRecord> = z.union([
   z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('current'), payload: pricePayloadSchema }),
-  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('forecast'), payload: forecastPayloadSchema }),
-  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('household'), meterId: z.string().min(1), payload: householdSummaryPayloadSchema }),
+  z.strictObject({
+    seq: z.number().int().safe(),
+    regionId: z.string().min(1),
+    kind: z.literal('forecast'),
+    payload: forecastPayloadSchema,
+  }),
+  z.strictObject({
+    seq: z.number().int().safe(),
+    regionId: z.string().min(1),
+    kind: z.literal('household'),
+    meterId: z.string().min(1),
+    payload: householdSummaryPayloadSchema,
+  }),
 ]);
 
 const deadLetterRecord: z.ZodType<DeadLetterRecord> = z.strictObject({

@@ -49,5 +49,10 @@ export async function* readAusgridSolarHome(file = path.join(DATA_DIR, AUSGRID_S
 
 /** The reading the home's meter (and inverter) would send for a slot: `ts` is the end of the period. */
 export function solarSlotToReading(slot: SolarHomeSlot) {
-  return { ts: slot.slotStart + HALF_HOUR_S * 1000, periodS: HALF_HOUR_S, consumptionWh: slot.consumptionWh, generationWh: slot.generationWh };
+  return {
+    ts: slot.slotStart + HALF_HOUR_S * 1000,
+    periodS: HALF_HOUR_S,
+    consumptionWh: slot.consumptionWh,
+    generationWh: slot.generationWh,
+  };
 }

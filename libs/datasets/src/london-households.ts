@@ -53,14 +53,21 @@ export async function* readLondonHouseholds(
   let header = true;
   for await (const line of lines) {
     if (header) {
-      if (line.trim() !== 'lcl_id,tariff_group,acorn,acorn_group,timestamp_gmt,kwh_hh') throw new Error(`${file}: unexpected header "${line}"`);
+      if (line.trim() !== 'lcl_id,tariff_group,acorn,acorn_group,timestamp_gmt,kwh_hh')
+        throw new Error(`${file}: unexpected header "${line}"`);
       header = false;
       continue;
     }
     if (line === '') continue;
     const [lclId, tariffGroup, , acornGroup, timestamp, kwh] = line.split(',');
     if (options.households && !options.households(lclId)) continue;
-    yield { lclId, tariffGroup: tariffGroup as HouseholdSlot['tariffGroup'], acornGroup, slotStart: parseGmt(timestamp), consumptionWh: kwhToWh(kwh) };
+    yield {
+      lclId,
+      tariffGroup: tariffGroup as HouseholdSlot['tariffGroup'],
+      acornGroup,
+      slotStart: parseGmt(timestamp),
+      consumptionWh: kwhToWh(kwh),
+    };
   }
 }
 

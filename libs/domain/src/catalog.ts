@@ -27,7 +27,15 @@ export interface Meter {
 /** What the broker needs to authenticate an MQTT username: a device, or a subscribe-only client. */
 export type MqttCredential =
   | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean }
-  | { kind: 'client'; id: string; clientKind: ClientKind; filters: string[]; publishFilters: string[]; passwordHash: string; revoked: boolean };
+  | {
+      kind: 'client';
+      id: string;
+      clientKind: ClientKind;
+      filters: string[];
+      publishFilters: string[];
+      passwordHash: string;
+      revoked: boolean;
+    };
 
 export interface ClientCredential {
   id: string;

@@ -31,7 +31,12 @@ export type EventRefusal = { ok: false; code: 'validation_failed' | 'conflict'; 
  * events are stored, serialised per region).
  */
 export function admitEvent(start: number, pricing: PricingModel, timeZone: string, now: number): EventAdmission | EventRefusal {
-  if (pricing.model !== 'critical-peak-5') return { ok: false, code: 'validation_failed', detail: `events override critical-peak-5 levels; the region prices with ${pricing.model} at that time` };
+  if (pricing.model !== 'critical-peak-5')
+    return {
+      ok: false,
+      code: 'validation_failed',
+      detail: `events override critical-peak-5 levels; the region prices with ${pricing.model} at that time`,
+    };
   const deadline = cutoffBefore(localDayStart(start, timeZone), pricing.cutoff ?? DEFAULT_CUTOFF, timeZone);
   if (now >= deadline) {
     return {
@@ -40,5 +45,11 @@ export function admitEvent(start: number, pricing: PricingModel, timeZone: strin
       detail: `the notice deadline for an event starting ${new Date(start).toISOString()} was ${new Date(deadline).toISOString()} (the day-ahead cut-off before it); the region's time is ${new Date(now).toISOString()}`,
     };
   }
-  return { ok: true, year: localParts(start, timeZone).year, yearFrom: localYearStart(start, timeZone), yearTo: nextLocalYearStart(start, timeZone), budget: pricing.eventBudget ?? DEFAULT_EVENT_BUDGET };
+  return {
+    ok: true,
+    year: localParts(start, timeZone).year,
+    yearFrom: localYearStart(start, timeZone),
+    yearTo: nextLocalYearStart(start, timeZone),
+    budget: pricing.eventBudget ?? DEFAULT_EVENT_BUDGET,
+  };
 }

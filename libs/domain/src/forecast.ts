@@ -31,7 +31,8 @@ export interface ForecastOptions {
   maxStalenessMs?: number;
 }
 
-export type ForecastResult = { ok: true; intervals: IntervalForecast[] } | { ok: false; reason: 'no_history' | 'stale_history'; detail: string };
+export type ForecastResult =
+  { ok: true; intervals: IntervalForecast[] } | { ok: false; reason: 'no_history' | 'stale_history'; detail: string };
 
 const DAY_MS = 86_400_000;
 
@@ -47,10 +48,15 @@ export function forecastIntervals(history: IntervalActual[], targets: number[], 
   const supplyDays = options.supplyDays ?? 3;
   const stale = options.maxStalenessMs ?? DAY_MS;
   const usable = history.filter((h) => h.intervalStart < options.asOf && h.intervalStart >= options.asOf - weeks * 7 * DAY_MS);
-  if (usable.length === 0) return { ok: false, reason: 'no_history', detail: `no measured interval in the ${weeks} weeks before the forecast` };
+  if (usable.length === 0)
+    return { ok: false, reason: 'no_history', detail: `no measured interval in the ${weeks} weeks before the forecast` };
   const newest = Math.max(...usable.map((h) => h.intervalStart));
   if (options.asOf - newest > stale) {
-    return { ok: false, reason: 'stale_history', detail: `the newest measured interval (${new Date(newest).toISOString()}) is more than ${stale / 3_600_000} h before the forecast` };
+    return {
+      ok: false,
+      reason: 'stale_history',
+      detail: `the newest measured interval (${new Date(newest).toISOString()}) is more than ${stale / 3_600_000} h before the forecast`,
+    };
   }
   const tz = options.timeZone;
   const bySlot = new Map<number, IntervalActual[]>();
@@ -69,7 +75,11 @@ export function forecastIntervals(history: IntervalActual[], targets: number[], 
       const type = dayType(start, tz);
       const sameType = sameSlot.filter((h) => dayType(h.intervalStart, tz) === type);
       const [method, sample]: [ForecastMethod, IntervalActual[]] =
-        sameType.length > 0 ? ['same-slot-same-day-type', sameType] : sameSlot.length > 0 ? ['same-slot-any-day', sameSlot] : ['mean-of-history', usable];
+        sameType.length > 0
+          ? ['same-slot-same-day-type', sameType]
+          : sameSlot.length > 0
+            ? ['same-slot-any-day', sameSlot]
+            : ['mean-of-history', usable];
       const recentSupply = sameSlot.filter((h) => h.intervalStart >= supplySince);
       return {
         intervalStart: start,
@@ -93,7 +103,8 @@ export function correctIntraday(
   measured: Pick<IntervalActual, 'demandWh' | 'supplyWh'>,
   measuredForecast: Pick<IntervalActual, 'demandWh'> | null,
 ): IntervalForecast {
-  if (!profile) return { intervalStart: target, demandWh: measured.demandWh, supplyWh: measured.supplyWh, method: 'same-slot-any-day', samples: 1 };
+  if (!profile)
+    return { intervalStart: target, demandWh: measured.demandWh, supplyWh: measured.supplyWh, method: 'same-slot-any-day', samples: 1 };
   if (!measuredForecast || measuredForecast.demandWh <= 0) return profile;
   const factor = measured.demandWh / measuredForecast.demandWh;
   return { ...profile, demandWh: Math.round(profile.demandWh * factor * 1000) / 1000 };
@@ -151,13 +162,21 @@ export function evaluateDayAhead(
   return days.flatMap(({ dayStart, cutoff, intervalStarts }) => {
     const measured = intervalStarts.filter((t) => byStart.has(t));
     const history = series.filter((s) => s.intervalStart < cutoff);
-    const made = forecastIntervals(history, measured, { timeZone: options.timeZone, asOf: cutoff, demandWeeks: options.demandWeeks, supplyDays: options.supplyDays });
+    const made = forecastIntervals(history, measured, {
+      timeZone: options.timeZone,
+      asOf: cutoff,
+      demandWeeks: options.demandWeeks,
+      supplyDays: options.supplyDays,
+    });
     const naive = seasonalNaive(history, measured, 7 * DAY_MS);
     if (!made.ok || naive.size < measured.length) return [];
-    const pairsOf = (value: (t: number) => number) => measured.map((t) => ({ forecast: value(t), actual: byStart.get(t)![options.quantity] }));
+    const pairsOf = (value: (t: number) => number) =>
+      measured.map((t) => ({ forecast: value(t), actual: byStart.get(t)![options.quantity] }));
     const forecastByStart = new Map(made.intervals.map((f) => [f.intervalStart, f]));
     const f = pairsOf((t) => forecastByStart.get(t)![options.quantity]);
     const n = pairsOf((t) => naive.get(t)![options.quantity]);
-    return [{ dayStart, intervals: measured.length, forecast: { mape: mape(f), wape: wape(f) }, seasonalNaive: { mape: mape(n), wape: wape(n) } }];
+    return [
+      { dayStart, intervals: measured.length, forecast: { mape: mape(f), wape: wape(f) }, seasonalNaive: { mape: mape(n), wape: wape(n) } },
+    ];
   });
 }

@@ -9,7 +9,9 @@ describe('a region’s own clock', () => {
     const autumn = localDayStart(Date.parse('2013-10-27T12:00:00Z'), 'Europe/London');
     expect(new Date(autumn).toISOString()).toBe('2013-10-26T23:00:00.000Z');
     expect(nextLocalDayStart(autumn, 'Europe/London') - autumn).toBe(25 * 3_600_000);
-    expect(new Date(cutoffBefore(Date.parse('2013-07-02T00:00:00+01:00'), '16:00', 'Europe/London')).toISOString()).toBe('2013-07-01T15:00:00.000Z');
+    expect(new Date(cutoffBefore(Date.parse('2013-07-02T00:00:00+01:00'), '16:00', 'Europe/London')).toISOString()).toBe(
+      '2013-07-01T15:00:00.000Z',
+    );
   });
 
   it('Kitakyushu (Asia/Tokyo) starts its day at 15:00 UTC, and 2013-12-07 was a Saturday there', () => {

@@ -1,4 +1,12 @@
-import { criticalPeakLevel, fallbackPriceOf, priceSequence, type Money, type PriceInputs, type PricedInterval, type PricingModel } from './pricing';
+import {
+  criticalPeakLevel,
+  fallbackPriceOf,
+  priceSequence,
+  type Money,
+  type PriceInputs,
+  type PricedInterval,
+  type PricingModel,
+} from './pricing';
 import type { PeakEvent } from './events';
 import type { IntervalForecast } from './forecast';
 import type { Level, ModelName, PriceBasis, PriceConstraint } from './vocabulary';
@@ -57,7 +65,14 @@ export interface PricingVersion {
 
 type NoPrice = Extract<PricedInterval, { ok: false }>;
 
-function tariffOf(inputs: PriceInputs, priced: Extract<PricedInterval, { ok: true }>, pricing: PricingModel, modelVersion: number, basis: Exclude<PriceBasis, 'fallback'>, computedAt: number): Tariff {
+function tariffOf(
+  inputs: PriceInputs,
+  priced: Extract<PricedInterval, { ok: true }>,
+  pricing: PricingModel,
+  modelVersion: number,
+  basis: Exclude<PriceBasis, 'fallback'>,
+  computedAt: number,
+): Tariff {
   return {
     regionId: inputs.regionId,
     intervalStart: inputs.intervalStart,
@@ -78,12 +93,24 @@ function tariffOf(inputs: PriceInputs, priced: Extract<PricedInterval, { ok: tru
     modelVersion,
     feedInPrice: priced.feedInPrice,
     computedAt,
-    explanation: { inputs, parameters: pricing, rawPriceExTax: priced.rawPriceExTax, utilisation: priced.utilisation, band: priced.band, constrainedBy: priced.constrainedBy },
+    explanation: {
+      inputs,
+      parameters: pricing,
+      rawPriceExTax: priced.rawPriceExTax,
+      utilisation: priced.utilisation,
+      band: priced.band,
+      constrainedBy: priced.constrainedBy,
+    },
   };
 }
 
 /** A firm price from its inputs under one version of the region's pricing, or why there is none. */
-export function firmPrice(inputs: PriceInputs, version: Pick<PricingVersion, 'pricing' | 'version'>, basis: Exclude<PriceBasis, 'fallback'>, computedAt: number): Tariff | NoPrice {
+export function firmPrice(
+  inputs: PriceInputs,
+  version: Pick<PricingVersion, 'pricing' | 'version'>,
+  basis: Exclude<PriceBasis, 'fallback'>,
+  computedAt: number,
+): Tariff | NoPrice {
   const [priced] = priceSequence([inputs], () => version.pricing, inputs.previousPriceExTax);
   return priced.ok ? tariffOf(inputs, priced, version.pricing, version.version, basis, computedAt) : priced;
 }
@@ -114,7 +141,12 @@ export function firmPrices(
 }
 
 /** The fallback announcement for an interval no firm price covers (not firm; the region's documented rate). */
-export function fallbackPrice(regionId: string, interval: { start: number; end: number }, version: Pick<PricingVersion, 'pricing' | 'version'>, computedAt: number): Tariff {
+export function fallbackPrice(
+  regionId: string,
+  interval: { start: number; end: number },
+  version: Pick<PricingVersion, 'pricing' | 'version'>,
+  computedAt: number,
+): Tariff {
   const { pricing } = version;
   const rate = fallbackPriceOf(pricing);
   return {
@@ -156,7 +188,10 @@ export function regionNow(watermark: number | null, lastArrivalAt: number | null
 }
 
 /** Measured utilisation and the level the interval would have had under critical-peak-5 (nulls for models without capacity). */
-export function expostOutcome(aggregate: { intervalStart: number; intervalEnd: number; demandWh: number; supplyWh: number }, pricing: PricingModel): { utilisation: number | null; level: Level | null } {
+export function expostOutcome(
+  aggregate: { intervalStart: number; intervalEnd: number; demandWh: number; supplyWh: number },
+  pricing: PricingModel,
+): { utilisation: number | null; level: Level | null } {
   if (pricing.model !== 'critical-peak-5') return { utilisation: null, level: null };
   const { level, utilisation } = criticalPeakLevel(aggregate, pricing);
   return { utilisation, level };
@@ -172,7 +207,12 @@ export interface IntervalMarket {
 }
 
 /** An interval's price inputs from what pricing read (everything but the previous price, which the sequence carries). */
-export function priceInputsFor(regionId: string, interval: { start: number; end: number }, timeZone: string, market: IntervalMarket): Omit<PriceInputs, 'previousPriceExTax'> {
+export function priceInputsFor(
+  regionId: string,
+  interval: { start: number; end: number },
+  timeZone: string,
+  market: IntervalMarket,
+): Omit<PriceInputs, 'previousPriceExTax'> {
   const { start } = interval;
   const event = market.events.find((e) => e.start <= start && start < e.end);
   const f = market.forecast;

@@ -185,7 +185,11 @@ export function priceInterval(inputs: PriceInputs, pricing: PricingModel): Price
 }
 
 /** Prices consecutive intervals in order, each ramp-limited against the one before (`previous` before the first). */
-export function priceSequence(inputs: Omit<PriceInputs, 'previousPriceExTax'>[], pricingAt: (intervalStart: number) => PricingModel, previous: Money | null): PricedInterval[] {
+export function priceSequence(
+  inputs: Omit<PriceInputs, 'previousPriceExTax'>[],
+  pricingAt: (intervalStart: number) => PricingModel,
+  previous: Money | null,
+): PricedInterval[] {
   let prev = previous;
   return inputs.map((input) => {
     const priced = priceInterval({ ...input, previousPriceExTax: prev }, pricingAt(input.intervalStart));
@@ -229,7 +233,10 @@ export function criticalPeakLevel(
 }
 
 /** Net demand (consumption minus local generation, never below 0) over the capacity of the interval. */
-export function utilisationOf(input: { intervalStart: number; intervalEnd: number; demandWh: number; supplyWh: number }, capacityKw: number): number {
+export function utilisationOf(
+  input: { intervalStart: number; intervalEnd: number; demandWh: number; supplyWh: number },
+  capacityKw: number,
+): number {
   const capacityWh = capacityKw * 1000 * ((input.intervalEnd - input.intervalStart) / 3_600_000);
   const netDemandWh = Math.max(0, input.demandWh - input.supplyWh);
   return capacityWh > 0 ? netDemandWh / capacityWh : Infinity;
@@ -242,9 +249,19 @@ function rawPrice(inputs: PriceInputs, pricing: PricingModel): RawPrice | Extrac
     case 'flat':
       return { ok: true, price: pricing.price, level: 1, utilisation: null, band: null };
     case 'critical-peak-5': {
-      if (inputs.event) return { ok: true, price: pricing.levelPrices[inputs.event.level - 1], level: inputs.event.level, utilisation: null, band: `event ${inputs.event.id}` };
+      if (inputs.event)
+        return {
+          ok: true,
+          price: pricing.levelPrices[inputs.event.level - 1],
+          level: inputs.event.level,
+          utilisation: null,
+          band: `event ${inputs.event.id}`,
+        };
       if (inputs.forecastDemandWh === null) return { ok: false, reason: 'no_forecast', detail: 'no forecast of demand for the interval' };
-      const { level, utilisation } = criticalPeakLevel({ ...inputs, demandWh: inputs.forecastDemandWh, supplyWh: inputs.forecastSupplyWh ?? 0 }, pricing);
+      const { level, utilisation } = criticalPeakLevel(
+        { ...inputs, demandWh: inputs.forecastDemandWh, supplyWh: inputs.forecastSupplyWh ?? 0 },
+        pricing,
+      );
       return { ok: true, price: pricing.levelPrices[level - 1], level, utilisation, band: null };
     }
     case 'time-of-use': {
@@ -252,18 +269,29 @@ function rawPrice(inputs: PriceInputs, pricing: PricingModel): RawPrice | Extrac
       return { ok: true, price: band.price, level: band.level, utilisation: null, band: band.name };
     }
     case 'wholesale-indexed': {
-      if (inputs.wholesalePrice === null) return { ok: false, reason: 'no_wholesale_price', detail: 'no wholesale price uploaded for the interval' };
+      if (inputs.wholesalePrice === null)
+        return { ok: false, reason: 'no_wholesale_price', detail: 'no wholesale price uploaded for the interval' };
       const second = localSecondOfDay(inputs.intervalStart, inputs.timeZone);
       const peak = inWindow(second, pricing.peakFrom, pricing.peakTo);
-      const price = Decimal.min(new Decimal(pricing.multiplier).times(inputs.wholesalePrice).plus(peak ? pricing.peakAdder : 0), pricing.cap);
+      const price = Decimal.min(
+        new Decimal(pricing.multiplier).times(inputs.wholesalePrice).plus(peak ? pricing.peakAdder : 0),
+        pricing.cap,
+      );
       // Level: where the price sits between 0 and the cap, in fifths.
       const share = new Decimal(pricing.cap).lessThanOrEqualTo(0) ? 1 : Decimal.max(price, 0).dividedBy(pricing.cap).toNumber();
       const level = Math.min(5, 1 + Math.floor(share * 5)) as Level;
       return { ok: true, price, level, utilisation: null, band: peak ? 'peak' : null };
     }
     case 'schedule': {
-      if (!inputs.scheduledPrice) return { ok: false, reason: 'no_scheduled_price', detail: 'the imported schedule has no price for the interval' };
-      return { ok: true, price: inputs.scheduledPrice.price, level: SCHEDULE_BAND_LEVEL[inputs.scheduledPrice.band?.toLowerCase() ?? ''] ?? 3, utilisation: null, band: inputs.scheduledPrice.band };
+      if (!inputs.scheduledPrice)
+        return { ok: false, reason: 'no_scheduled_price', detail: 'the imported schedule has no price for the interval' };
+      return {
+        ok: true,
+        price: inputs.scheduledPrice.price,
+        level: SCHEDULE_BAND_LEVEL[inputs.scheduledPrice.band?.toLowerCase() ?? ''] ?? 3,
+        utilisation: null,
+        band: inputs.scheduledPrice.band,
+      };
     }
   }
 }
@@ -276,7 +304,9 @@ export function timeOfUseBand(intervalStart: number, timeZone: string, pricing: 
   const month = localParts(intervalStart, timeZone).month;
   const type = dayType(intervalStart, timeZone);
   return (
-    pricing.bands.find((b) => (!b.months || b.months.includes(month)) && (!b.days || b.days.includes(type)) && inWindow(second, b.from, b.to)) ?? pricing.otherwise
+    pricing.bands.find(
+      (b) => (!b.months || b.months.includes(month)) && (!b.days || b.days.includes(type)) && inWindow(second, b.from, b.to),
+    ) ?? pricing.otherwise
   );
 }
 

@@ -7,14 +7,18 @@ describe('parseReadingPayload', () => {
   it('accepts a single reading and fills the missing energy with zero', () => {
     const { accepted, rejected } = parseReadingPayload('MAC000002', JSON.stringify(good), NOW);
     expect(rejected).toEqual([]);
-    expect(accepted).toEqual([{ meterId: 'MAC000002', ts: Date.UTC(2013, 11, 2, 0, 30), periodS: 1800, consumptionWh: 275, generationWh: 0, seq: null }]);
+    expect(accepted).toEqual([
+      { meterId: 'MAC000002', ts: Date.UTC(2013, 11, 2, 0, 30), periodS: 1800, consumptionWh: 275, generationWh: 0, seq: null },
+    ]);
   });
 
   it('accepts epoch milliseconds, offsets other than Z, and a sequence number', () => {
-    const payload = JSON.stringify({ readings: [
-      { ts: Date.UTC(2013, 11, 2, 1), periodS: 1800, generationWh: 12.5, seq: 7 },
-      { ts: '2013-12-02T10:30:00+09:00', periodS: 1800, consumptionWh: 0 },
-    ] });
+    const payload = JSON.stringify({
+      readings: [
+        { ts: Date.UTC(2013, 11, 2, 1), periodS: 1800, generationWh: 12.5, seq: 7 },
+        { ts: '2013-12-02T10:30:00+09:00', periodS: 1800, consumptionWh: 0 },
+      ],
+    });
     const { accepted, rejected } = parseReadingPayload('inv-1', payload, NOW);
     expect(rejected).toEqual([]);
     expect(accepted.map((r) => [r.ts, r.seq, r.generationWh])).toEqual([
@@ -51,7 +55,11 @@ describe('parseReadingPayload', () => {
   });
 
   it('keeps 29 February of a leap year and energies to the milliwatt-hour', () => {
-    const { accepted } = parseReadingPayload('m', JSON.stringify({ ...good, ts: '2012-02-29T12:00:00+09:00', consumptionWh: 275.123 }), NOW);
+    const { accepted } = parseReadingPayload(
+      'm',
+      JSON.stringify({ ...good, ts: '2012-02-29T12:00:00+09:00', consumptionWh: 275.123 }),
+      NOW,
+    );
     expect(accepted.map((r) => [r.ts, r.consumptionWh])).toEqual([[Date.UTC(2012, 1, 29, 3), 275.123]]);
   });
 
@@ -59,11 +67,16 @@ describe('parseReadingPayload', () => {
     expect(parseReadingPayload('m', JSON.stringify({ ...good, readings: [] }), NOW).rejected).toEqual([
       { error: 'invalid_payload', detail: expect.stringContaining('unexpected field "ts"') },
     ]);
-    expect(parseReadingPayload('m', '{"readings":[]}', NOW).rejected).toEqual([{ error: 'invalid_payload', detail: 'a batch holds at least one reading' }]);
+    expect(parseReadingPayload('m', '{"readings":[]}', NOW).rejected).toEqual([
+      { error: 'invalid_payload', detail: 'a batch holds at least one reading' },
+    ]);
   });
 
   it('answers a payload that is not JSON with invalid_json', () => {
-    expect(parseReadingPayload('m', '{"ts":', NOW)).toEqual({ accepted: [], rejected: [{ error: 'invalid_json', detail: 'payload is not valid JSON' }] });
+    expect(parseReadingPayload('m', '{"ts":', NOW)).toEqual({
+      accepted: [],
+      rejected: [{ error: 'invalid_json', detail: 'payload is not valid JSON' }],
+    });
   });
 
   it('rejects JSON that is not an object', () => {
@@ -72,7 +85,9 @@ describe('parseReadingPayload', () => {
   });
 
   it('keeps the good readings of a batch and names the index of each bad one', () => {
-    const payload = JSON.stringify({ readings: [good, { ...good, consumptionWh: -1 }, { ...good, ts: '2013-12-02T01:00:00Z' }, { periodS: 1800 }] });
+    const payload = JSON.stringify({
+      readings: [good, { ...good, consumptionWh: -1 }, { ...good, ts: '2013-12-02T01:00:00Z' }, { periodS: 1800 }],
+    });
     const { accepted, rejected } = parseReadingPayload('m', payload, NOW);
     expect(accepted).toHaveLength(2);
     expect(rejected).toEqual([

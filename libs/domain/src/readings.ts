@@ -80,7 +80,10 @@ export function parseReadingPayload(
   // A reading that also carries "readings" is neither: refused rather than read as an empty batch.
   const extra = Object.keys(body).find((key) => key !== 'readings');
   if (extra !== undefined) {
-    return { accepted: [], rejected: [{ error: 'invalid_payload', detail: `a batch is {"readings":[…]} alone; unexpected field "${extra}"` }] };
+    return {
+      accepted: [],
+      rejected: [{ error: 'invalid_payload', detail: `a batch is {"readings":[…]} alone; unexpected field "${extra}"` }],
+    };
   }
   if (items.length === 0) {
     return { accepted: [], rejected: [{ error: 'invalid_payload', detail: 'a batch holds at least one reading' }] };

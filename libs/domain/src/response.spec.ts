@@ -16,6 +16,9 @@ describe('did the tariff work?', () => {
   });
 
   it('has no answer without a control group', () => {
-    expect(tariffResponse([{ level: 3, control: false, meters: 1, meterIntervals: 1, meanWh: 1 }])).toMatchObject({ baselineLevel: null, levels: [{ effectPct: null }] });
+    expect(tariffResponse([{ level: 3, control: false, meters: 1, meterIntervals: 1, meanWh: 1 }])).toMatchObject({
+      baselineLevel: null,
+      levels: [{ effectPct: null }],
+    });
   });
 });

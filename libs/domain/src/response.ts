@@ -43,7 +43,9 @@ export function tariffResponse(usage: CohortUsage[]): TariffResponse {
     return t && c && c.meanWh > 0 ? t.meanWh / c.meanWh : null;
   };
   const both = levels.filter((l) => ratioAt(l) !== null);
-  const baselineLevel = both.includes(3) ? 3 : both.sort((a, b) => (side(b, false)?.meterIntervals ?? 0) - (side(a, false)?.meterIntervals ?? 0))[0] ?? null;
+  const baselineLevel = both.includes(3)
+    ? 3
+    : (both.sort((a, b) => (side(b, false)?.meterIntervals ?? 0) - (side(a, false)?.meterIntervals ?? 0))[0] ?? null);
   const baselineRatio = baselineLevel === null ? null : ratioAt(baselineLevel);
   return {
     baselineLevel,

@@ -9,8 +9,15 @@ export type Announcement = AnnouncementRecord extends infer A ? (A extends Annou
 
 function toAnnouncement(r: Row): AnnouncementRecord {
   const base = { seq: Number(r.seq), regionId: r.region_id as string };
-  if (r.kind === 'household') return { ...base, kind: 'household', meterId: r.meter_id as string, payload: r.payload as Extract<AnnouncementRecord, { kind: 'household' }>['payload'] };
-  if (r.kind === 'forecast') return { ...base, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
+  if (r.kind === 'household')
+    return {
+      ...base,
+      kind: 'household',
+      meterId: r.meter_id as string,
+      payload: r.payload as Extract<AnnouncementRecord, { kind: 'household' }>['payload'],
+    };
+  if (r.kind === 'forecast')
+    return { ...base, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
   return { ...base, kind: 'current', payload: r.payload as Extract<AnnouncementRecord, { kind: 'current' }>['payload'] };
 }
 
@@ -24,7 +31,11 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
 
   async insert(a: Announcement, nowMs: number, sql: Sql = this.dataSource): Promise<void> {
     await sql.query(`INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`, [
-      a.regionId, a.kind, a.kind === 'household' ? a.meterId : null, JSON.stringify(a.payload), new Date(nowMs),
+      a.regionId,
+      a.kind,
+      a.kind === 'household' ? a.meterId : null,
+      JSON.stringify(a.payload),
+      new Date(nowMs),
     ]);
   }
 
@@ -34,13 +45,21 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
     await this.dataSource.query(
       `INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at)
        SELECT u.r, 'household', u.m, u.p::jsonb, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(r, m, p)`,
-      [announcements.map((a) => a.regionId), announcements.map((a) => a.meterId), announcements.map((a) => JSON.stringify(a.payload)), new Date(nowMs)],
+      [
+        announcements.map((a) => a.regionId),
+        announcements.map((a) => a.meterId),
+        announcements.map((a) => JSON.stringify(a.payload)),
+        new Date(nowMs),
+      ],
     );
   }
 
   /** The newest announcement of a kind for a region: what its displays have retained. */
   async latest(regionId: string, kind: AnnouncementRecord['kind']): Promise<AnnouncementRecord | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM price_announcements WHERE region_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1`, [regionId, kind]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM price_announcements WHERE region_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1`,
+      [regionId, kind],
+    );
     return rows.length === 0 ? null : toAnnouncement(rows[0]);
   }
 
@@ -59,14 +78,16 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
   }
 
   async markPublished(announcements: Pick<AnnouncementRecord, 'seq'>[], claimant: string, nowMs: number): Promise<void> {
-    await this.dataSource.query(`UPDATE price_announcements SET published_at = $3, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`, [
-      announcements.map((a) => a.seq), claimant, new Date(nowMs),
-    ]);
+    await this.dataSource.query(
+      `UPDATE price_announcements SET published_at = $3, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`,
+      [announcements.map((a) => a.seq), claimant, new Date(nowMs)],
+    );
   }
 
   async release(announcements: Pick<AnnouncementRecord, 'seq'>[], claimant: string): Promise<void> {
-    await this.dataSource.query(`UPDATE price_announcements SET claimed_by = NULL, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`, [
-      announcements.map((a) => a.seq), claimant,
-    ]);
+    await this.dataSource.query(
+      `UPDATE price_announcements SET claimed_by = NULL, claimed_until = NULL WHERE seq = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL`,
+      [announcements.map((a) => a.seq), claimant],
+    );
   }
 }

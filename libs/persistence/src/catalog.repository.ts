@@ -57,7 +57,13 @@ export class CatalogRepository {
     return pageOf(rows.map(toRegion), limit, (r) => r.id);
   }
 
-  async createMeter(meter: { id: string; regionId: string; kind: Meter['kind']; passwordHash: string; cohort?: string | null }): Promise<Meter | null> {
+  async createMeter(meter: {
+    id: string;
+    regionId: string;
+    kind: Meter['kind'];
+    passwordHash: string;
+    cohort?: string | null;
+  }): Promise<Meter | null> {
     const result = await this.dataSource.query(
       `INSERT INTO meters (id, region_id, kind, password_hash, cohort) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO NOTHING RETURNING created_at`,
@@ -105,20 +111,39 @@ export class CatalogRepository {
     const base = { id: row.id as string, passwordHash: row.password_hash as string, revoked: row.revoked_at !== null };
     return row.kind === 'meter'
       ? { ...base, kind: 'meter', regionId: row.region_id as string, deviceKind: row.sub_kind as Meter['kind'] }
-      : { ...base, kind: 'client', clientKind: row.sub_kind as ClientKind, filters: row.filters as string[], publishFilters: row.publish_filters as string[] };
+      : {
+          ...base,
+          kind: 'client',
+          clientKind: row.sub_kind as ClientKind,
+          filters: row.filters as string[],
+          publishFilters: row.publish_filters as string[],
+        };
   }
 
   /** Marks a device revoked; false when there is no such (unrevoked) device. */
   async revokeMeter(id: string, at: number): Promise<boolean> {
-    const result = await this.dataSource.query(`UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
+    const result = await this.dataSource.query(`UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
+      id,
+      new Date(at),
+    ]);
     return returnedRows(result).length > 0;
   }
 
-  async createClientCredential(credential: Omit<ClientCredential, 'createdAt' | 'revokedAt'> & { passwordHash: string }): Promise<ClientCredential> {
+  async createClientCredential(
+    credential: Omit<ClientCredential, 'createdAt' | 'revokedAt'> & { passwordHash: string },
+  ): Promise<ClientCredential> {
     const [row] = await this.dataSource.query(
       `INSERT INTO client_credentials (id, kind, name, meter_id, subscribe_filters, publish_filters, password_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
-      [credential.id, credential.kind, credential.name, credential.meterId, credential.filters, credential.publishFilters, credential.passwordHash],
+      [
+        credential.id,
+        credential.kind,
+        credential.name,
+        credential.meterId,
+        credential.filters,
+        credential.publishFilters,
+        credential.passwordHash,
+      ],
     );
     const { passwordHash: _hash, ...rest } = credential;
     return { ...rest, createdAt: new Date(row.created_at).getTime(), revokedAt: null };
@@ -178,7 +203,10 @@ export class CatalogRepository {
 
   /** Revokes a key; false when there is no such unrevoked key. */
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const result = await this.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id`, [id, new Date(at)]);
+    const result = await this.dataSource.query(
+      `UPDATE api_keys SET revoked_at = $2 WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id`,
+      [id, new Date(at)],
+    );
     return returnedRows(result).length > 0;
   }
 

@@ -20,7 +20,12 @@ export function decodeCursor<T extends string | number>(cursor: string | undefin
     value = undefined;
   }
   const valid = type === 'number' ? Number.isSafeInteger(value) : typeof value === 'string' && (!shape || shape.test(value));
-  if (!valid) throw new DomainError('validation_failed', 'cursor is not one this API issued: pass the nextCursor of the previous page, or none for the first page', { field: 'cursor' });
+  if (!valid)
+    throw new DomainError(
+      'validation_failed',
+      'cursor is not one this API issued: pass the nextCursor of the previous page, or none for the first page',
+      { field: 'cursor' },
+    );
   return value as T;
 }
 

@@ -69,7 +69,8 @@ export function dataDirHolder(dataDir: string): number | null {
 function lockDataDir(dataDir: string): () => void {
   const lock = path.resolve(dataDir, 'wattline.pid');
   const holder = dataDirHolder(dataDir);
-  if (holder !== null) throw new Error(`DATA_DIR ${dataDir} is in use by process ${holder}: stop it, or give this instance another DATA_DIR`);
+  if (holder !== null)
+    throw new Error(`DATA_DIR ${dataDir} is in use by process ${holder}: stop it, or give this instance another DATA_DIR`);
   writeFileSync(lock, String(process.pid));
   return () => {
     try {
@@ -106,10 +107,7 @@ async function stopOrphanedPostmaster(databaseDir: string, log: (message: string
  * As root, PostgreSQL refuses to run, so the package creates a `postgres` system user.
  * DATA_DIR is locked for this process (`wattline.pid`): a second instance refuses to start.
  */
-export async function startEmbeddedPostgres(
-  dataDir: string,
-  log: (message: string) => void = () => undefined,
-): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void = () => undefined): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
   try {
@@ -138,7 +136,9 @@ async function startCluster(dataDir: string, log: (message: string) => void, unl
     chmodSync(path.dirname(databaseDir), 0o755);
     for (let dir = path.dirname(path.dirname(databaseDir)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
       if ((statSync(dir).mode & 0o001) === 0) {
-        throw new Error(`DATA_DIR ${dataDir}: ${dir} is closed to other users, and the embedded PostgreSQL runs as the "postgres" user when started as root (chmod o+x ${dir})`);
+        throw new Error(
+          `DATA_DIR ${dataDir}: ${dir} is closed to other users, and the embedded PostgreSQL runs as the "postgres" user when started as root (chmod o+x ${dir})`,
+        );
       }
     }
   }

@@ -57,7 +57,10 @@ export class ForecastsRepository {
   }
 
   async at(regionId: string, intervalStart: number): Promise<{ demandWh: number; supplyWh: number } | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT demand_wh, supply_wh FROM interval_forecasts WHERE region_id = $1 AND interval_start = $2`, [regionId, new Date(intervalStart)]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT demand_wh, supply_wh FROM interval_forecasts WHERE region_id = $1 AND interval_start = $2`,
+      [regionId, new Date(intervalStart)],
+    );
     return rows.length === 0 ? null : { demandWh: Number(rows[0].demand_wh), supplyWh: Number(rows[0].supply_wh) };
   }
 

@@ -20,7 +20,6 @@ export interface OpenInterval {
  */
 export const REGION_LOCK_NAMESPACE = 7411;
 
-
 function toAggregate(r: Row): IntervalAggregate {
   return {
     regionId: r.region_id as string,
@@ -93,11 +92,22 @@ export class IntervalsRepository {
   }
 
   /** Records what a closed interval turned out to be: its measured utilisation and the level it would have had (null where the model has none). */
-  async recordOutcome(regionId: string, intervalStart: number, outcome: { utilisation: number | null; level: number | null }, nowMs: number): Promise<void> {
+  async recordOutcome(
+    regionId: string,
+    intervalStart: number,
+    outcome: { utilisation: number | null; level: number | null },
+    nowMs: number,
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE interval_aggregates SET measured_utilisation = $3, expost_level = $4, outcome_recorded_at = $5
         WHERE region_id = $1 AND interval_start = $2 AND outcome_recorded_at IS NULL`,
-      [regionId, new Date(intervalStart), outcome.utilisation === null || !Number.isFinite(outcome.utilisation) ? null : outcome.utilisation, outcome.level, new Date(nowMs)],
+      [
+        regionId,
+        new Date(intervalStart),
+        outcome.utilisation === null || !Number.isFinite(outcome.utilisation) ? null : outcome.utilisation,
+        outcome.level,
+        new Date(nowMs),
+      ],
     );
   }
 
@@ -113,8 +123,13 @@ export class IntervalsRepository {
 
   /** The measured state of one interval so far (open or closed), for intraday pricing. */
   async measured(regionId: string, intervalStart: number): Promise<IntervalActual | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT interval_start, demand_wh, supply_wh FROM interval_aggregates WHERE region_id = $1 AND interval_start = $2`, [regionId, new Date(intervalStart)]);
-    return rows.length === 0 ? null : { intervalStart: time(rows[0].interval_start), demandWh: Number(rows[0].demand_wh), supplyWh: Number(rows[0].supply_wh) };
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT interval_start, demand_wh, supply_wh FROM interval_aggregates WHERE region_id = $1 AND interval_start = $2`,
+      [regionId, new Date(intervalStart)],
+    );
+    return rows.length === 0
+      ? null
+      : { intervalStart: time(rows[0].interval_start), demandWh: Number(rows[0].demand_wh), supplyWh: Number(rows[0].supply_wh) };
   }
 
   /** The trail of late-data revisions of a region's intervals. */
@@ -142,6 +157,11 @@ export class IntervalsRepository {
   }
 
   aggregatesPage(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<IntervalAggregate>> {
-    return rangePage(this.dataSource, { from: '* FROM interval_aggregates', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor }, toAggregate, (a) => a.intervalStart);
+    return rangePage(
+      this.dataSource,
+      { from: '* FROM interval_aggregates', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor },
+      toAggregate,
+      (a) => a.intervalStart,
+    );
   }
 }

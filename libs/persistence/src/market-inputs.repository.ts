@@ -11,7 +11,15 @@ export interface ScheduledPrice {
 }
 
 function toEvent(r: Row): PeakEvent {
-  return { id: r.id as string, regionId: r.region_id as string, start: time(r.starts_at), end: time(r.ends_at), level: Number(r.level) as 4 | 5, reason: r.reason as string, declaredAt: time(r.declared_at) };
+  return {
+    id: r.id as string,
+    regionId: r.region_id as string,
+    start: time(r.starts_at),
+    end: time(r.ends_at),
+    level: Number(r.level) as 4 | 5,
+    reason: r.reason as string,
+    declaredAt: time(r.declared_at),
+  };
 }
 
 /** Rows per upload statement: three arrays of this many through unnest. */
@@ -26,17 +34,33 @@ export class MarketInputsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async wholesaleBetween(regionId: string, from: number, to: number): Promise<Map<number, string>> {
-    const rows: Row[] = await this.dataSource.query(`SELECT interval_start, price FROM wholesale_prices WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3`, [regionId, new Date(from), new Date(to)]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT interval_start, price FROM wholesale_prices WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3`,
+      [regionId, new Date(from), new Date(to)],
+    );
     return new Map(rows.map((r) => [time(r.interval_start), moneyText(r.price)]));
   }
 
   async scheduledBetween(regionId: string, from: number, to: number): Promise<Map<number, ScheduledPrice>> {
-    const rows: Row[] = await this.dataSource.query(`SELECT interval_start, price, band FROM scheduled_prices WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3`, [regionId, new Date(from), new Date(to)]);
-    return new Map(rows.map((r) => [time(r.interval_start), { intervalStart: time(r.interval_start), price: moneyText(r.price), band: (r.band as string | null) ?? null }]));
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT interval_start, price, band FROM scheduled_prices WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3`,
+      [regionId, new Date(from), new Date(to)],
+    );
+    return new Map(
+      rows.map((r) => [
+        time(r.interval_start),
+        { intervalStart: time(r.interval_start), price: moneyText(r.price), band: (r.band as string | null) ?? null },
+      ]),
+    );
   }
 
   /** Stores uploaded prices per interval (wholesale or an imported schedule); a later upload replaces an interval's price. */
-  async upsertPrices(table: 'wholesale' | 'scheduled', regionId: string, rows: { intervalStart: number; price: string; band?: string | null }[], nowMs: number): Promise<number> {
+  async upsertPrices(
+    table: 'wholesale' | 'scheduled',
+    regionId: string,
+    rows: { intervalStart: number; price: string; band?: string | null }[],
+    nowMs: number,
+  ): Promise<number> {
     const name = table === 'wholesale' ? 'wholesale_prices' : 'scheduled_prices';
     const band = table === 'scheduled';
     let stored = 0;
@@ -46,7 +70,13 @@ export class MarketInputsRepository {
         `INSERT INTO ${name} (region_id, interval_start, price${band ? ', band' : ''}, uploaded_at)
          SELECT $1, u.s, u.p${band ? ', u.b' : ''}, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
          ON CONFLICT (region_id, interval_start) DO UPDATE SET price = EXCLUDED.price${band ? ', band = EXCLUDED.band' : ''}, uploaded_at = EXCLUDED.uploaded_at`,
-        [regionId, chunk.map((r) => new Date(r.intervalStart)), chunk.map((r) => r.price), chunk.map((r) => r.band ?? null), new Date(nowMs)],
+        [
+          regionId,
+          chunk.map((r) => new Date(r.intervalStart)),
+          chunk.map((r) => r.price),
+          chunk.map((r) => r.band ?? null),
+          new Date(nowMs),
+        ],
       );
       stored += chunk.length;
     }
@@ -54,23 +84,35 @@ export class MarketInputsRepository {
   }
 
   async eventsOverlapping(regionId: string, from: number, to: number): Promise<PeakEvent[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM peak_events WHERE region_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at`, [regionId, new Date(from), new Date(to)]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM peak_events WHERE region_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at`,
+      [regionId, new Date(from), new Date(to)],
+    );
     return rows.map(toEvent);
   }
 
   /** Events of a region starting in [from, to) (a year's budget is counted on it; run under the region's lock to count and insert as one). */
   async countEventsStarting(regionId: string, from: number, to: number, sql: Sql = this.dataSource): Promise<number> {
-    const [{ used }] = await sql.query(`SELECT count(*)::int AS used FROM peak_events WHERE region_id = $1 AND starts_at >= $2 AND starts_at < $3`, [regionId, new Date(from), new Date(to)]);
+    const [{ used }] = await sql.query(
+      `SELECT count(*)::int AS used FROM peak_events WHERE region_id = $1 AND starts_at >= $2 AND starts_at < $3`,
+      [regionId, new Date(from), new Date(to)],
+    );
     return used as number;
   }
 
   async insertEvent(event: PeakEvent, sql: Sql = this.dataSource): Promise<void> {
-    await sql.query(`INSERT INTO peak_events (id, region_id, starts_at, ends_at, level, reason, declared_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-      event.id, event.regionId, new Date(event.start), new Date(event.end), event.level, event.reason, new Date(event.declaredAt),
-    ]);
+    await sql.query(
+      `INSERT INTO peak_events (id, region_id, starts_at, ends_at, level, reason, declared_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [event.id, event.regionId, new Date(event.start), new Date(event.end), event.level, event.reason, new Date(event.declaredAt)],
+    );
   }
 
   eventsPage(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<PeakEvent>> {
-    return rangePage(this.dataSource, { from: '* FROM peak_events', owner: ['region_id', regionId], time: 'starts_at', range: { from, to }, limit, cursor }, toEvent, (e) => e.start);
+    return rangePage(
+      this.dataSource,
+      { from: '* FROM peak_events', owner: ['region_id', regionId], time: 'starts_at', range: { from, to }, limit, cursor },
+      toEvent,
+      (e) => e.start,
+    );
   }
 }

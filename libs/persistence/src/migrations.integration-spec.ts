@@ -7,7 +7,12 @@ import { createDataSource, runMigrations } from './data-source';
 describe('migrations on a database with data', () => {
   it('moves existing readings and their sequence numbers into the monthly partitions', async () => {
     const db = await createTestDatabase({ empty: true });
-    const before = new DataSource({ type: 'postgres', url: db.url, migrations: MIGRATIONS.slice(0, 3), migrationsTableName: 'typeorm_migrations' });
+    const before = new DataSource({
+      type: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS.slice(0, 3),
+      migrationsTableName: 'typeorm_migrations',
+    });
     await before.initialize();
     await before.runMigrations();
     await before.query(`INSERT INTO regions (id, name, pricing) VALUES ('london', 'London', '{}')`);
@@ -21,7 +26,9 @@ describe('migrations on a database with data', () => {
     await after.initialize();
     try {
       expect(await runMigrations(after)).toEqual(MIGRATIONS.slice(3).map((m) => m.name));
-      const partitions = await after.query(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass ORDER BY 1`);
+      const partitions = await after.query(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass ORDER BY 1`,
+      );
       expect(partitions.map((p: { name: string }) => p.name)).toEqual(['readings_2013_11', 'readings_2013_12']);
       expect(await after.query(`SELECT meter_id, seq::int, consumption_wh::float AS wh FROM readings ORDER BY reading_ts`)).toEqual([
         { meter_id: 'MAC000002', seq: null, wh: 275 },

@@ -15,7 +15,19 @@ const DAY = Date.UTC(2013, 11, 3);
 const NOW = Date.UTC(2013, 11, 2, 16);
 
 function priced(start: number, demandWh: number): Tariff {
-  const inputs: PriceInputs = { regionId: 'kitakyushu', intervalStart: start, intervalEnd: start + HALF, timeZone: 'Asia/Tokyo', forecastDemandWh: demandWh, forecastSupplyWh: 0, forecastMethod: 'same-slot-same-day-type', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null };
+  const inputs: PriceInputs = {
+    regionId: 'kitakyushu',
+    intervalStart: start,
+    intervalEnd: start + HALF,
+    timeZone: 'Asia/Tokyo',
+    forecastDemandWh: demandWh,
+    forecastSupplyWh: 0,
+    forecastMethod: 'same-slot-same-day-type',
+    wholesalePrice: null,
+    scheduledPrice: null,
+    event: null,
+    previousPriceExTax: null,
+  };
   const p = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', NOW);
   if ('reason' in p) throw new Error(p.detail);
   return p;
@@ -40,7 +52,12 @@ describe('pricing repositories on real PostgreSQL', () => {
     schedule = new PricingVersionsRepository(dataSource);
     tariffs = new TariffsRepository(dataSource);
     announcements = new AnnouncementsRepository(dataSource);
-    await new CatalogRepository(dataSource).createRegion({ id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: DEFAULT_PRICING_MODEL });
+    await new CatalogRepository(dataSource).createRegion({
+      id: 'kitakyushu',
+      name: 'Kitakyushu',
+      timezone: 'Asia/Tokyo',
+      pricing: DEFAULT_PRICING_MODEL,
+    });
   });
 
   afterAll(async () => {
@@ -49,7 +66,9 @@ describe('pricing repositories on real PostgreSQL', () => {
   });
 
   it('a new region has its pricing as version 1, in force from the beginning', async () => {
-    await expect(schedule.versions('kitakyushu')).resolves.toEqual([expect.objectContaining({ version: 1, effectiveFrom: null, pricing: DEFAULT_PRICING_MODEL })]);
+    await expect(schedule.versions('kitakyushu')).resolves.toEqual([
+      expect.objectContaining({ version: 1, effectiveFrom: null, pricing: DEFAULT_PRICING_MODEL }),
+    ]);
     await expect(schedule.allVersions()).resolves.toEqual(new Map([['kitakyushu', [expect.objectContaining({ version: 1 })]]]));
   });
 
@@ -81,19 +100,37 @@ describe('pricing repositories on real PostgreSQL', () => {
   });
 
   it('moves the price in force once per change, and hands announcements out in order to one claimant at a time', async () => {
-    const fallback = { regionId: 'kitakyushu', kind: 'current' as const, payload: pricePayload(fallbackPrice('kitakyushu', { start: DAY - HALF, end: DAY }, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, NOW)) };
+    const fallback = {
+      regionId: 'kitakyushu',
+      kind: 'current' as const,
+      payload: pricePayload(
+        fallbackPrice('kitakyushu', { start: DAY - HALF, end: DAY }, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, NOW),
+      ),
+    };
     const seen = { start: null, basis: null, version: null };
     const next = { start: DAY - HALF, basis: 'fallback', version: 1 };
     const moves = await Promise.all([1, 2, 3].map(() => schedule.moveCurrent('kitakyushu', seen, next)));
     expect(moves.filter(Boolean)).toHaveLength(1);
     await expect(schedule.moveCurrent('kitakyushu', seen, next)).resolves.toBe(false);
 
-    await announcements.insert({ regionId: 'kitakyushu', kind: 'forecast', payload: { regionId: 'kitakyushu', publishedAt: new Date(NOW).toISOString(), intervals: [] } }, NOW);
+    await announcements.insert(
+      {
+        regionId: 'kitakyushu',
+        kind: 'forecast',
+        payload: { regionId: 'kitakyushu', publishedAt: new Date(NOW).toISOString(), intervals: [] },
+      },
+      NOW,
+    );
     await announcements.insert(fallback, NOW);
     const claimed = await announcements.claim('a', NOW, 60_000);
     expect(claimed.map((a) => a.kind)).toEqual(['forecast', 'current']);
     expect(claimed[0].seq).toBeLessThan(claimed[1].seq);
-    expect(claimed[1].payload).toMatchObject({ basis: 'fallback', firm: false, price: '75.0000', validFrom: new Date(DAY - HALF).toISOString() });
+    expect(claimed[1].payload).toMatchObject({
+      basis: 'fallback',
+      firm: false,
+      price: '75.0000',
+      validFrom: new Date(DAY - HALF).toISOString(),
+    });
     await expect(announcements.claim('b', NOW, 60_000)).resolves.toEqual([]);
     await announcements.release([claimed[1]], 'a');
     await announcements.markPublished([claimed[0]], 'a', NOW);
@@ -119,7 +156,15 @@ describe('pricing repositories on real PostgreSQL', () => {
 
   it('counts a region year of events and lists them by their start', async () => {
     const market = new MarketInputsRepository(dataSource);
-    const event = (i: number) => ({ id: `00000000-0000-4000-8000-00000000000${i}`, regionId: 'kitakyushu', start: DAY + i * 86_400_000, end: DAY + i * 86_400_000 + 4 * HALF, level: 5 as const, reason: 'heat', declaredAt: NOW });
+    const event = (i: number) => ({
+      id: `00000000-0000-4000-8000-00000000000${i}`,
+      regionId: 'kitakyushu',
+      start: DAY + i * 86_400_000,
+      end: DAY + i * 86_400_000 + 4 * HALF,
+      level: 5 as const,
+      reason: 'heat',
+      declaredAt: NOW,
+    });
     for (const i of [1, 2, 3]) await market.insertEvent(event(i));
     await expect(market.countEventsStarting('kitakyushu', Date.UTC(2012, 11, 31, 15), Date.UTC(2013, 11, 31, 15))).resolves.toBe(3);
     await expect(market.eventsOverlapping('kitakyushu', DAY, DAY + 2 * 86_400_000 + HALF)).resolves.toHaveLength(2);

@@ -29,7 +29,13 @@ export interface CurrentAnnouncement {
 }
 
 function toPricingVersion(regionId: string, r: Row): PricingVersion {
-  return { regionId, version: r.version as number, effectiveFrom: maybeTime(r.effective_from), pricing: r.pricing as PricingModel, createdAt: time(r.created_at) };
+  return {
+    regionId,
+    version: r.version as number,
+    effectiveFrom: maybeTime(r.effective_from),
+    pricing: r.pricing as PricingModel,
+    createdAt: time(r.created_at),
+  };
 }
 
 /**
@@ -62,8 +68,15 @@ export class PricingVersionsRepository {
   /** A page of them, after the version a cursor carries. */
   async page(regionId: string, limit: number, cursor?: string): Promise<Page<PricingVersion>> {
     const after = decodeCursor<number>(cursor, 'number') ?? 0;
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM region_pricing WHERE region_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [regionId, after, limit + 1]);
-    return pageOf(rows.map((r) => toPricingVersion(regionId, r)), limit, (v) => v.version);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM region_pricing WHERE region_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
+      [regionId, after, limit + 1],
+    );
+    return pageOf(
+      rows.map((r) => toPricingVersion(regionId, r)),
+      limit,
+      (v) => v.version,
+    );
   }
 
   /** Adds the region's next version, effective from `effectiveFrom` (run under the region's lock). */
@@ -110,12 +123,23 @@ export class PricingVersionsRepository {
 
   /** Moves the region's next day to schedule from `dayStart` to `nextDayStart`, only if it is still `dayStart`: true once, for one caller. */
   async advanceDay(regionId: string, dayStart: number, nextDayStart: number, sql: Sql = this.dataSource): Promise<boolean> {
-    const moved = returnedRows(await sql.query(`UPDATE region_schedule_state SET next_day_start = $3 WHERE region_id = $1 AND next_day_start = $2 RETURNING 1`, [regionId, new Date(dayStart), new Date(nextDayStart)]));
+    const moved = returnedRows(
+      await sql.query(`UPDATE region_schedule_state SET next_day_start = $3 WHERE region_id = $1 AND next_day_start = $2 RETURNING 1`, [
+        regionId,
+        new Date(dayStart),
+        new Date(nextDayStart),
+      ]),
+    );
     return moved.length > 0;
   }
 
   /** Moves what `prices/{region}/current` announces, only if it is still what the caller saw: true once, for one caller. */
-  async moveCurrent(regionId: string, seen: CurrentAnnouncement, next: { start: number; basis: string; version: number }, sql: Sql = this.dataSource): Promise<boolean> {
+  async moveCurrent(
+    regionId: string,
+    seen: CurrentAnnouncement,
+    next: { start: number; basis: string; version: number },
+    sql: Sql = this.dataSource,
+  ): Promise<boolean> {
     const moved = returnedRows(
       await sql.query(
         `UPDATE region_schedule_state SET current_start = $5, current_basis = $6, current_version = $7

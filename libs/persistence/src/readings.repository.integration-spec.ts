@@ -50,7 +50,14 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
       if (new Date(slot.slotStart).toISOString().startsWith(DAY)) {
         // MAC000003 numbers its readings; the others are identified by time only.
         const seq = slot.lclId === 'MAC000003' ? records.filter((r) => r.meterId === slot.lclId).length : undefined;
-        records.push({ ...slotToReading(slot, seq), seq: seq ?? null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: 0 });
+        records.push({
+          ...slotToReading(slot, seq),
+          seq: seq ?? null,
+          meterId: slot.lclId,
+          regionId: 'london',
+          generationWh: 0,
+          receivedAt: 0,
+        });
       }
     }
   });
@@ -88,7 +95,12 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
 
   it('identifies a numbered reading by (meter, seq): an exact resend is a duplicate, another time or value a conflict', async () => {
     const first = records.find((r) => r.meterId === 'MAC000003')!;
-    await expect(readings.storeBatch([first], 1800, Date.UTC(2013, 11, 3))).resolves.toEqual({ inserted: 0, duplicates: 1, late: 0, conflicts: [] });
+    await expect(readings.storeBatch([first], 1800, Date.UTC(2013, 11, 3))).resolves.toEqual({
+      inserted: 0,
+      duplicates: 1,
+      late: 0,
+      conflicts: [],
+    });
     // A counter that restarted: the same number for another half hour, or another value.
     const moved = { ...first, ts: first.ts + 1_800_000 };
     const changed = { ...first, consumptionWh: first.consumptionWh + 1 };
@@ -105,7 +117,11 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect(twice.conflicts.map((c) => c.reading.ts)).toEqual([fresh.ts + 60_000]);
     // An unnumbered reading for a time already stored with another value: a conflict too.
     const unnumbered = records.find((r) => r.meterId === 'MAC000002')!;
-    const other = await readings.storeBatch([{ ...unnumbered, consumptionWh: unnumbered.consumptionWh + 0.5 }], 1800, Date.UTC(2013, 11, 6));
+    const other = await readings.storeBatch(
+      [{ ...unnumbered, consumptionWh: unnumbered.consumptionWh + 0.5 }],
+      1800,
+      Date.UTC(2013, 11, 6),
+    );
     expect(other.conflicts).toHaveLength(1);
   });
 
@@ -131,7 +147,16 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     await intervals.recordOutcome('london', start, { utilisation: 9, level: 5 }, now + 1);
     expect((await intervals.closedWithoutOutcome()).filter((a) => a.intervalStart === start)).toEqual([]);
 
-    const late: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: start + 900_000, periodS: 60, consumptionWh: 12.5, generationWh: 0, seq: null, receivedAt: now };
+    const late: ReadingRecord = {
+      meterId: 'MAC000002',
+      regionId: 'london',
+      ts: start + 900_000,
+      periodS: 60,
+      consumptionWh: 12.5,
+      generationWh: 0,
+      seq: null,
+      receivedAt: now,
+    };
     await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1, conflicts: [] });
 
     const [aggregate] = (await intervals.aggregatesPage('london', start, start + 1, 1)).items;
@@ -145,7 +170,16 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
   it('records each late revision of a priced interval as a new version with its deltas, writer and time', async () => {
     const start = Date.UTC(2013, 11, 2, 18);
     const later = Date.UTC(2013, 11, 3, 2);
-    const late = (ts: number, wh: number): ReadingRecord => ({ meterId: 'MAC000004', regionId: 'london', ts, periodS: 60, consumptionWh: wh, generationWh: 0, seq: null, receivedAt: later });
+    const late = (ts: number, wh: number): ReadingRecord => ({
+      meterId: 'MAC000004',
+      regionId: 'london',
+      ts,
+      periodS: 60,
+      consumptionWh: wh,
+      generationWh: 0,
+      seq: null,
+      receivedAt: later,
+    });
     await readings.storeBatch([late(start + 60_000, 1.5), late(start + 120_000, 2.5)], 1800, later, 'aggregator@test:1');
     const [aggregate] = (await intervals.aggregatesPage('london', start, start + 1, 1)).items;
     expect(aggregate.version).toBe(3); // 1, +1 for the previous test's late reading, +1 for this batch
@@ -159,9 +193,20 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     const [line] = (await readings.meterIntervals('MAC000004', start, start + 1)).filter((l) => l.intervalStart === start);
     expect(line.version).toBe(2);
     expect(line.revisions).toEqual([
-      { version: 2, consumptionDeltaWh: 4, generationDeltaWh: 0, readingsDelta: 2, reason: 'late readings', revisedBy: 'aggregator@test:1', revisedAt: expect.any(String) },
+      {
+        version: 2,
+        consumptionDeltaWh: 4,
+        generationDeltaWh: 0,
+        readingsDelta: 2,
+        reason: 'late readings',
+        revisedBy: 'aggregator@test:1',
+        revisedAt: expect.any(String),
+      },
     ]);
-    expect(line.consumptionWh).toBeCloseTo(records.find((r) => r.meterId === 'MAC000004' && r.ts === start + 1_800_000)!.consumptionWh + 4, 3);
+    expect(line.consumptionWh).toBeCloseTo(
+      records.find((r) => r.meterId === 'MAC000004' && r.ts === start + 1_800_000)!.consumptionWh + 4,
+      3,
+    );
     // An on-time batch for an open interval makes no revision.
     await readings.storeBatch([late(Date.UTC(2013, 11, 4, 0, 1), 1)], 1800, later);
     expect((await intervals.revisionsPage('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
@@ -170,7 +215,16 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
   it("moves a region's watermark no further than the arrival time of a reading from a fast clock", async () => {
     // A meter 290 s fast (inside the accepted skew) reports the end of a half hour that has not ended.
     const arrived = Date.UTC(2013, 11, 9, 12, 25, 10);
-    const fast: ReadingRecord = { meterId: 'MAC000002', regionId: 'london', ts: Date.UTC(2013, 11, 9, 12, 30), periodS: 1800, consumptionWh: 100, generationWh: 0, seq: null, receivedAt: arrived };
+    const fast: ReadingRecord = {
+      meterId: 'MAC000002',
+      regionId: 'london',
+      ts: Date.UTC(2013, 11, 9, 12, 30),
+      periodS: 1800,
+      consumptionWh: 100,
+      generationWh: 0,
+      seq: null,
+      receivedAt: arrived,
+    };
     await readings.storeBatch([fast], 1800, arrived);
     const open = (await intervals.openIntervals()).filter((o) => o.regionId === 'london' && o.intervalStart === Date.UTC(2013, 11, 9, 12));
     expect(open.map((o) => o.watermark)).toEqual([arrived]);

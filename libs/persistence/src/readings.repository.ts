@@ -44,7 +44,9 @@ export class ReadingsRepository {
       const from = new Date(Date.UTC(year, mm - 1, 1)).toISOString();
       const to = new Date(Date.UTC(year, mm, 1)).toISOString();
       try {
-        await this.dataSource.query(`CREATE TABLE IF NOT EXISTS readings_${year}_${String(mm).padStart(2, '0')} PARTITION OF readings FOR VALUES FROM ('${from}') TO ('${to}')`);
+        await this.dataSource.query(
+          `CREATE TABLE IF NOT EXISTS readings_${year}_${String(mm).padStart(2, '0')} PARTITION OF readings FOR VALUES FROM ('${from}') TO ('${to}')`,
+        );
       } catch (error) {
         // 42P07 duplicate table / 23505 catalog race: another replica created it first.
         if (!['42P07', '23505'].includes((error as { driverError?: { code?: string } }).driverError?.code ?? '')) throw error;
@@ -179,7 +181,20 @@ export class ReadingsRepository {
                 (SELECT count(*) FROM per_region)::int AS intervals,
                 (SELECT count(*) FROM revisions)::int AS revisions,
                 (SELECT count(*) FROM meter_revisions)::int AS meter_revisions`,
-        [cols.meterId, cols.ts, cols.regionId, cols.intervalStart, cols.periodS, cols.consumption, cols.generation, cols.seq, cols.receivedAt, intervalSeconds, revisedBy, new Date(nowMs)],
+        [
+          cols.meterId,
+          cols.ts,
+          cols.regionId,
+          cols.intervalStart,
+          cols.periodS,
+          cols.consumption,
+          cols.generation,
+          cols.seq,
+          cols.receivedAt,
+          intervalSeconds,
+          revisedBy,
+          new Date(nowMs),
+        ],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,
       // duplicates included: a redelivered reading still proves the meter reached us. A reading
@@ -229,14 +244,26 @@ export class ReadingsRepository {
     );
     return rows.map((r) => ({
       reading: records[Number(r.n) - 1],
-      heldBy: { ts: (r.reading_ts as Date).getTime(), seq: r.seq === null ? null : Number(r.seq), consumptionWh: Number(r.consumption_wh), generationWh: Number(r.generation_wh) },
+      heldBy: {
+        ts: (r.reading_ts as Date).getTime(),
+        seq: r.seq === null ? null : Number(r.seq),
+        consumptionWh: Number(r.consumption_wh),
+        generationWh: Number(r.generation_wh),
+      },
     }));
   }
 
   readingsPage(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {
     return rangePage(
       this.dataSource,
-      { from: 'meter_id, reading_ts, period_s, consumption_wh, generation_wh, seq, received_at, late FROM readings', owner: ['meter_id', meterId], time: 'reading_ts', range: { from, to }, limit, cursor },
+      {
+        from: 'meter_id, reading_ts, period_s, consumption_wh, generation_wh, seq, received_at, late FROM readings',
+        owner: ['meter_id', meterId],
+        time: 'reading_ts',
+        range: { from, to },
+        limit,
+        cursor,
+      },
       (r) => ({
         meterId: r.meter_id as string,
         ts: (r.reading_ts as Date).getTime(),
@@ -290,7 +317,12 @@ export class ReadingsRepository {
       const list = byMeter.get(r.meter_id as string) ?? [];
       byMeter.set(r.meter_id as string, list);
       if (r.interval_start === null) continue;
-      list.push({ intervalStart: (r.interval_start as Date).getTime(), intervalEnd: (r.interval_end as Date).getTime(), consumptionWh: Number(r.consumption_wh), generationWh: Number(r.generation_wh) });
+      list.push({
+        intervalStart: (r.interval_start as Date).getTime(),
+        intervalEnd: (r.interval_end as Date).getTime(),
+        consumptionWh: Number(r.consumption_wh),
+        generationWh: Number(r.generation_wh),
+      });
     }
     return byMeter;
   }
@@ -299,7 +331,12 @@ export class ReadingsRepository {
    * Mean consumption per household and interval, by the firm price level of the interval and
    * by side: the `control` cohort against every other meter of the region (the treatment).
    */
-  async usageByLevel(regionId: string, from: number, to: number, control: string): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
+  async usageByLevel(
+    regionId: string,
+    from: number,
+    to: number,
+    control: string,
+  ): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT t.level, (m.cohort IS NOT DISTINCT FROM $4) AS control, count(DISTINCT mi.meter_id)::int AS meters, count(*)::int AS n, avg(mi.consumption_wh)::float AS mean_wh
          FROM meter_intervals mi
@@ -309,6 +346,12 @@ export class ReadingsRepository {
         GROUP BY t.level, 2 ORDER BY t.level, 2`,
       [regionId, new Date(from), new Date(to), control],
     );
-    return rows.map((r) => ({ level: Number(r.level), control: r.control as boolean, meters: r.meters as number, meterIntervals: r.n as number, meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000 }));
+    return rows.map((r) => ({
+      level: Number(r.level),
+      control: r.control as boolean,
+      meters: r.meters as number,
+      meterIntervals: r.n as number,
+      meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000,
+    }));
   }
 }

@@ -13,8 +13,25 @@ const CHUNK = 100;
 
 function values(t: Tariff): unknown[] {
   return [
-    t.regionId, new Date(t.intervalStart), new Date(t.intervalEnd), new Date(t.validFrom), new Date(t.validTo), t.price, t.priceExTax, t.tax, t.currency, t.level, t.firm, t.basis,
-    t.forecastDemandWh, t.forecastSupplyWh, t.model, t.modelVersion, t.feedInPrice, t.explanation ? JSON.stringify(t.explanation) : null, new Date(t.computedAt),
+    t.regionId,
+    new Date(t.intervalStart),
+    new Date(t.intervalEnd),
+    new Date(t.validFrom),
+    new Date(t.validTo),
+    t.price,
+    t.priceExTax,
+    t.tax,
+    t.currency,
+    t.level,
+    t.firm,
+    t.basis,
+    t.forecastDemandWh,
+    t.forecastSupplyWh,
+    t.model,
+    t.modelVersion,
+    t.feedInPrice,
+    t.explanation ? JSON.stringify(t.explanation) : null,
+    new Date(t.computedAt),
   ];
 }
 
@@ -69,7 +86,9 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
 
   /** The end of the last price a region has announced (a pricing change may not start before it). */
   async announcedTo(regionId: string, sql: Sql = this.dataSource): Promise<number | null> {
-    const [{ announced_to: announcedTo }] = await sql.query(`SELECT max(valid_to) AS announced_to FROM tariffs WHERE region_id = $1`, [regionId]);
+    const [{ announced_to: announcedTo }] = await sql.query(`SELECT max(valid_to) AS announced_to FROM tariffs WHERE region_id = $1`, [
+      regionId,
+    ]);
     return announcedTo === null ? null : time(announcedTo);
   }
 
@@ -113,14 +132,25 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
   }
 
   page(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
-    return rangePage(this.dataSource, { from: '* FROM tariffs', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor }, toTariff, (t) => t.intervalStart);
+    return rangePage(
+      this.dataSource,
+      { from: '* FROM tariffs', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor },
+      toTariff,
+      (t) => t.intervalStart,
+    );
   }
 
   /**
    * One page of a region's tariffs, newest first (as Octopus Energy's API orders unit rates),
    * with how many the range holds. Offset pages: the shape Octopus clients follow.
    */
-  async newestFirst(regionId: string, from: number, to: number, limit: number, offset: number): Promise<{ count: number; tariffs: Tariff[] }> {
+  async newestFirst(
+    regionId: string,
+    from: number,
+    to: number,
+    limit: number,
+    offset: number,
+  ): Promise<{ count: number; tariffs: Tariff[] }> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT *, count(*) OVER () AS total FROM tariffs
         WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3
@@ -130,37 +160,55 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
     if (rows.length > 0) return { count: Number(rows[0].total), tariffs: rows.map(toTariff) };
     if (offset === 0) return { count: 0, tariffs: [] };
     // Past the last page: the total still says how many there are.
-    const [{ total }] = await this.dataSource.query(`SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3`, [regionId, new Date(from), new Date(to)]);
+    const [{ total }] = await this.dataSource.query(
+      `SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3`,
+      [regionId, new Date(from), new Date(to)],
+    );
     return { count: Number(total), tariffs: [] };
   }
 
   /** The firm price of the interval that contains `atMs`, if one was announced. */
   async at(regionId: string, atMs: number): Promise<Tariff | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`, [regionId, new Date(atMs)]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`,
+      [regionId, new Date(atMs)],
+    );
     return rows.length === 0 ? null : toTariff(rows[0]);
   }
 
   /** A region's firm price for the interval starting at `intervalStart`, with its explanation. */
   async starting(regionId: string, intervalStart: number): Promise<Tariff | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND interval_start = $2`, [regionId, new Date(intervalStart)]);
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND interval_start = $2`, [
+      regionId,
+      new Date(intervalStart),
+    ]);
     return rows.length === 0 ? null : toTariff(rows[0]);
   }
 
   /** A region's firm prices of intervals starting in [from, to), in order (for bills). */
   async between(regionId: string, from: number, to: number): Promise<Tariff[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start`, [regionId, new Date(from), new Date(to)]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM tariffs WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start`,
+      [regionId, new Date(from), new Date(to)],
+    );
     return rows.map(toTariff);
   }
 
   /** Firm prices of a region still valid after `from` (what the forecast topic announces). */
   async validAfter(regionId: string, from: number, limit = 5000): Promise<Tariff[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND valid_to > $2 ORDER BY interval_start LIMIT $3`, [regionId, new Date(from), limit]);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_to > $2 ORDER BY interval_start LIMIT $3`,
+      [regionId, new Date(from), limit],
+    );
     return rows.map(toTariff);
   }
 
   /** The firm price before tax of the interval ending at `intervalStart` (for the ramp limit). */
   async priceBefore(regionId: string, intervalStart: number): Promise<string | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT price_ex_tax FROM tariffs WHERE region_id = $1 AND valid_to = $2`, [regionId, new Date(intervalStart)]);
+    const rows: Row[] = await this.dataSource.query(`SELECT price_ex_tax FROM tariffs WHERE region_id = $1 AND valid_to = $2`, [
+      regionId,
+      new Date(intervalStart),
+    ]);
     return rows.length === 0 ? null : moneyText(rows[0].price_ex_tax);
   }
 }

@@ -34,7 +34,8 @@ function enclosed(text: string, open: number, brackets = '{}'): string {
 /** The text of the callback passed to each `.transaction(`. */
 function transactionBodies(text: string): string[] {
   const bodies: string[] = [];
-  for (let at = text.indexOf('.transaction('); at !== -1; at = text.indexOf('.transaction(', at + 1)) bodies.push(enclosed(text, text.indexOf('{', at)));
+  for (let at = text.indexOf('.transaction('); at !== -1; at = text.indexOf('.transaction(', at + 1))
+    bodies.push(enclosed(text, text.indexOf('{', at)));
   return bodies;
 }
 
@@ -67,7 +68,9 @@ function nonSqlAwaits(text: string, body: string): string[] {
 }
 
 describe('database transactions', () => {
-  const files = [...sources(path.join(ROOT, 'apps')), ...sources(path.join(ROOT, 'libs'))].filter((f) => path.relative(ROOT, f) !== PRIMITIVE);
+  const files = [...sources(path.join(ROOT, 'apps')), ...sources(path.join(ROOT, 'libs'))].filter(
+    (f) => path.relative(ROOT, f) !== PRIMITIVE,
+  );
   const withTransactions = files.filter((f) => /\.transaction\(|startTransaction\(/.test(readFileSync(f, 'utf8')));
 
   it('are opened by a repository on its own tables, or by a service through Database', () => {
@@ -75,8 +78,13 @@ describe('database transactions', () => {
     for (const file of withTransactions) {
       const text = readFileSync(file, 'utf8');
       const relative = path.relative(ROOT, file);
-      if (/^libs\/persistence\/src\/[\w-]+\.repository\.ts$/.test(relative)) expect([relative, /this\.dataSource\.transaction\(/.test(text)]).toEqual([relative, true]);
-      else expect([relative, /private readonly (\w+): Database\b/.test(text) && /this\.\w+\.transaction\(/.test(text)]).toEqual([relative, true]);
+      if (/^libs\/persistence\/src\/[\w-]+\.repository\.ts$/.test(relative))
+        expect([relative, /this\.dataSource\.transaction\(/.test(text)]).toEqual([relative, true]);
+      else
+        expect([relative, /private readonly (\w+): Database\b/.test(text) && /this\.\w+\.transaction\(/.test(text)]).toEqual([
+          relative,
+          true,
+        ]);
     }
     expect(files.filter((f) => /startTransaction\(/.test(readFileSync(f, 'utf8')))).toEqual([]);
   });
@@ -96,7 +104,9 @@ describe('database transactions', () => {
 
   it('would catch a network call: the check itself refuses a body that publishes', () => {
     const text = `class S {\n  constructor(private readonly db: Database, private readonly tariffs: TariffsRepository) {}\n}`;
-    expect(nonSqlAwaits(text, `await this.tariffs.insertNew(prices, tx); await this.stream.publish('tariffs', []);`)).toEqual(['this.stream.publish']);
+    expect(nonSqlAwaits(text, `await this.tariffs.insertNew(prices, tx); await this.stream.publish('tariffs', []);`)).toEqual([
+      'this.stream.publish',
+    ]);
     expect(nonSqlAwaits(text, `await this.tariffs.insertNew(prices);`)).toEqual(['this.tariffs.insertNew']);
   });
 });

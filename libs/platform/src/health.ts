@@ -52,11 +52,15 @@ export class HealthController {
   @Get('health')
   async health(@Res() res: Response) {
     const { ok, checks } = await this.registry.run();
-    const failing = Object.entries(checks).filter(([, r]) => !r.ok).map(([name]) => name);
+    const failing = Object.entries(checks)
+      .filter(([, r]) => !r.ok)
+      .map(([name]) => name);
     res.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'degraded',
       ...(failing.length > 0 ? { failing } : {}),
-      checks: Object.fromEntries(Object.entries(checks).map(([name, r]) => [name, { status: r.ok ? 'up' : 'down', ...(r.detail ? { detail: r.detail } : {}) }])),
+      checks: Object.fromEntries(
+        Object.entries(checks).map(([name, r]) => [name, { status: r.ok ? 'up' : 'down', ...(r.detail ? { detail: r.detail } : {}) }]),
+      ),
     });
   }
 

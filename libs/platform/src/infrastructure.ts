@@ -56,7 +56,8 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
   const stream = createStream(
     config,
     `wattline-${options.app}`,
-    (level, message) => (level === 'error' ? streamLogger.error(message) : level === 'warn' ? streamLogger.warn(message) : streamLogger.log(message)),
+    (level, message) =>
+      level === 'error' ? streamLogger.error(message) : level === 'warn' ? streamLogger.warn(message) : streamLogger.log(message),
     {
       deadLettered: (topic, reason) => metrics.streamDeadLettered.inc({ topic, reason }),
       retried: (topic, group) => metrics.streamRetries.inc({ topic, group }),
@@ -69,7 +70,12 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
     if (!state.reachable) return { ok: false, detail: `${stream.kind} unreachable${state.detail ? `: ${state.detail}` : ''}` };
     const stalled = state.consumers.filter((c) => c.state === 'crashed' || (c.state === 'retrying' && Date.now() - c.since > STALL_MS));
     if (stalled.length > 0) {
-      return { ok: false, detail: stalled.map((c) => `consumer ${c.group} on ${c.topic} ${c.state} since ${new Date(c.since).toISOString()}: ${c.lastError ?? ''}`).join('; ') };
+      return {
+        ok: false,
+        detail: stalled
+          .map((c) => `consumer ${c.group} on ${c.topic} ${c.state} since ${new Date(c.since).toISOString()}: ${c.lastError ?? ''}`)
+          .join('; '),
+      };
     }
     return { ok: true, detail: stream.kind };
   });

@@ -3,7 +3,13 @@ import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import type { WattlineConfig } from '@wattline/config';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const PINO_LEVEL: Record<WattlineConfig['LOG_LEVEL'], string> = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+const PINO_LEVEL: Record<WattlineConfig['LOG_LEVEL'], string> = {
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
 
 /**
  * Routes every Nest `Logger` of the process: readable lines (`LOG_FORMAT=text`), or one JSON

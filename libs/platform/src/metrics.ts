@@ -4,33 +4,73 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly mqttConnections = new Gauge({ name: 'wattline_mqtt_connected_clients', help: 'MQTT clients connected to this broker', registers: [this.registry] });
+  readonly mqttConnections = new Gauge({
+    name: 'wattline_mqtt_connected_clients',
+    help: 'MQTT clients connected to this broker',
+    registers: [this.registry],
+  });
   readonly mqttRefusals = new Counter({
     name: 'wattline_mqtt_refusals_total',
     help: 'MQTT operations refused (connect, publish, subscribe), by reason',
     labelNames: ['operation', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly publishesReceived = new Counter({ name: 'wattline_mqtt_publish_received_total', help: 'PUBLISH packets received from clients, before authorization and ingest', registers: [this.registry] });
-  readonly credentialLookups = new Counter({ name: 'wattline_mqtt_credential_lookups_total', help: 'CONNECTs that had to read the database (cache miss)', registers: [this.registry] });
-  readonly authCacheHits = new Counter({ name: 'wattline_mqtt_credential_cache_hits_total', help: 'CONNECTs answered from the credential cache', registers: [this.registry] });
-  readonly publishThrottled = new Counter({ name: 'wattline_mqtt_publish_throttled_total', help: 'PUBLISH packets slowed down by the per-client rate limit', registers: [this.registry] });
-  readonly readingsAccepted = new Counter({ name: 'wattline_readings_accepted_total', help: 'Readings validated and handed to the stream', registers: [this.registry] });
+  readonly publishesReceived = new Counter({
+    name: 'wattline_mqtt_publish_received_total',
+    help: 'PUBLISH packets received from clients, before authorization and ingest',
+    registers: [this.registry],
+  });
+  readonly credentialLookups = new Counter({
+    name: 'wattline_mqtt_credential_lookups_total',
+    help: 'CONNECTs that had to read the database (cache miss)',
+    registers: [this.registry],
+  });
+  readonly authCacheHits = new Counter({
+    name: 'wattline_mqtt_credential_cache_hits_total',
+    help: 'CONNECTs answered from the credential cache',
+    registers: [this.registry],
+  });
+  readonly publishThrottled = new Counter({
+    name: 'wattline_mqtt_publish_throttled_total',
+    help: 'PUBLISH packets slowed down by the per-client rate limit',
+    registers: [this.registry],
+  });
+  readonly readingsAccepted = new Counter({
+    name: 'wattline_readings_accepted_total',
+    help: 'Readings validated and handed to the stream',
+    registers: [this.registry],
+  });
   readonly readingsRejected = new Counter({
     name: 'wattline_readings_rejected_total',
     help: 'Readings rejected by validation, by error code (sent to the dead-letter stream)',
     labelNames: ['error'] as const,
     registers: [this.registry],
   });
-  readonly readingsStored = new Counter({ name: 'wattline_readings_stored_total', help: 'Readings stored by the aggregator', registers: [this.registry] });
-  readonly readingsDuplicate = new Counter({ name: 'wattline_readings_duplicate_total', help: 'Readings already stored (redelivery), not counted again', registers: [this.registry] });
+  readonly readingsStored = new Counter({
+    name: 'wattline_readings_stored_total',
+    help: 'Readings stored by the aggregator',
+    registers: [this.registry],
+  });
+  readonly readingsDuplicate = new Counter({
+    name: 'wattline_readings_duplicate_total',
+    help: 'Readings already stored (redelivery), not counted again',
+    registers: [this.registry],
+  });
   readonly readingsConflicting = new Counter({
     name: 'wattline_readings_conflict_total',
     help: 'Readings not stored because a different reading holds their identity (seq or time): answered duplicate_conflict and dead-lettered',
     registers: [this.registry],
   });
-  readonly readingsLate = new Counter({ name: 'wattline_readings_late_total', help: 'Readings stored after their interval was priced', registers: [this.registry] });
-  readonly tariffsPublished = new Counter({ name: 'wattline_tariffs_published_total', help: 'Interval prices computed and published', registers: [this.registry] });
+  readonly readingsLate = new Counter({
+    name: 'wattline_readings_late_total',
+    help: 'Readings stored after their interval was priced',
+    registers: [this.registry],
+  });
+  readonly tariffsPublished = new Counter({
+    name: 'wattline_tariffs_published_total',
+    help: 'Interval prices computed and published',
+    registers: [this.registry],
+  });
   readonly streamDeadLettered = new Counter({
     name: 'wattline_stream_dead_lettered_total',
     help: 'Stream records a consumer could not process (unparseable, invalid_schema, unprocessable), sent to the dead-letter topic',

@@ -8,7 +8,8 @@ import { Metrics } from './metrics';
 import { CLOCK, CONFIG, DATA_SOURCE, systemClock, type Clock } from './tokens';
 
 /** What the providers are built from: the infrastructure (a test may leave out the control bus and health). */
-export type ProvidedInfrastructure = Pick<Infrastructure, 'config' | 'dataSource' | 'stream' | 'metrics'> & Partial<Pick<Infrastructure, 'controlBus' | 'health'>>;
+export type ProvidedInfrastructure = Pick<Infrastructure, 'config' | 'dataSource' | 'stream' | 'metrics'> &
+  Partial<Pick<Infrastructure, 'controlBus' | 'health'>>;
 
 /**
  * The infrastructure as injectable providers: configuration, data source, stream, control bus,
@@ -16,7 +17,10 @@ export type ProvidedInfrastructure = Pick<Infrastructure, 'config' | 'dataSource
  * instance of each repository. The apps get them through `PlatformModule`; tests that build a
  * piece of an app (e.g. the aggregator's clock pass) with Nest's testing module, directly.
  */
-export function platformProviders(infra: ProvidedInfrastructure, clock: Clock = systemClock): (ValueProvider & { provide: InjectionToken })[] {
+export function platformProviders(
+  infra: ProvidedInfrastructure,
+  clock: Clock = systemClock,
+): (ValueProvider & { provide: InjectionToken })[] {
   return [
     { provide: CONFIG, useValue: infra.config },
     { provide: DATA_SOURCE, useValue: infra.dataSource },

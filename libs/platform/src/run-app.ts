@@ -39,7 +39,9 @@ export async function runApp(
     throw error;
   }
   if (config.MQTT_WORKERS > 1 && app !== 'broker') {
-    process.stderr.write(`Invalid configuration: MQTT_WORKERS=${config.MQTT_WORKERS} applies to the broker app alone (node dist/apps/broker/main.js), not to ${app}\n`);
+    process.stderr.write(
+      `Invalid configuration: MQTT_WORKERS=${config.MQTT_WORKERS} applies to the broker app alone (node dist/apps/broker/main.js), not to ${app}\n`,
+    );
     process.exit(78);
   }
   installLogger(config);

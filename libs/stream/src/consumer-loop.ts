@@ -64,11 +64,14 @@ export class ConsumerLoop<T extends StreamTopic> {
     for (const record of good) {
       const single = await this.attempt(() => this.handler([record.value]), context);
       if (single === 'stopped') return false;
-      if (single === 'permanent' && !(await this.sendToDeadLetter([{ raw: record.raw, reason: 'unprocessable', detail: this.lastError }], context))) return false;
+      if (
+        single === 'permanent' &&
+        !(await this.sendToDeadLetter([{ raw: record.raw, reason: 'unprocessable', detail: this.lastError }], context))
+      )
+        return false;
     }
     return true;
   }
-
 
   /** Runs `work` until it succeeds, fails for good, or the consumer stops. */
   private async attempt(
@@ -93,7 +96,10 @@ export class ConsumerLoop<T extends StreamTopic> {
     }
   }
 
-  private async sendToDeadLetter(records: { raw: RawRecord; reason: PoisonReason; detail: string }[], context: LoopContext): Promise<boolean> {
+  private async sendToDeadLetter(
+    records: { raw: RawRecord; reason: PoisonReason; detail: string }[],
+    context: LoopContext,
+  ): Promise<boolean> {
     const receivedAt = this.now();
     const letters = records.map(({ raw, reason, detail }) => {
       const value: DeadLetterRecord = {
@@ -110,13 +116,22 @@ export class ConsumerLoop<T extends StreamTopic> {
     const deadLetter = this.deadLetter;
     if (!deadLetter) {
       for (const { raw, reason, detail } of records) {
-        this.log(`${this.topicName} ${raw.partition}@${raw.offset} cannot be read (${reason}: ${detail}); a dead-letter topic has no dead letters of its own`);
+        this.log(
+          `${this.topicName} ${raw.partition}@${raw.offset} cannot be read (${reason}: ${detail}); a dead-letter topic has no dead letters of its own`,
+        );
         this.observer.deadLettered(this.topic, reason);
       }
       return true;
     }
     // The dead-letter topic being unreachable is an outage like any other: wait, never skip.
-    if ((await this.attempt(() => deadLetter(letters), context, () => true)) !== 'done') return false;
+    if (
+      (await this.attempt(
+        () => deadLetter(letters),
+        context,
+        () => true,
+      )) !== 'done'
+    )
+      return false;
     for (const { reason } of records) this.observer.deadLettered(this.topic, reason);
     return true;
   }

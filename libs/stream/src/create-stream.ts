@@ -5,7 +5,8 @@ import type { StreamObserver, StreamPort } from './stream.port';
 
 /** Kafka when KAFKA_BROKERS is set, the in-process stream otherwise (as aedes picks `opts.mq || mqemitter()`). */
 export function createStream(
-  config: Pick<WattlineConfig, 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX'> & Partial<Pick<WattlineConfig, 'KAFKA_PARTITIONS' | 'KAFKA_REPLICATION_FACTOR' | 'KAFKA_MIN_INSYNC_REPLICAS'>>,
+  config: Pick<WattlineConfig, 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX'> &
+    Partial<Pick<WattlineConfig, 'KAFKA_PARTITIONS' | 'KAFKA_REPLICATION_FACTOR' | 'KAFKA_MIN_INSYNC_REPLICAS'>>,
   clientId: string,
   log?: (level: 'error' | 'warn' | 'info', message: string) => void,
   observer?: StreamObserver,

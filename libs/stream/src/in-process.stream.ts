@@ -1,6 +1,14 @@
 import { DEAD_LETTER_TOPIC, type DeadLetterTopic, type StreamTopic } from '@wattline/contracts';
 import { ConsumerLoop, type RawRecord } from './consumer-loop';
-import type { BatchHandler, ConsumeOptions, StreamHealth, StreamMessage, StreamObserver, StreamPort, StreamSubscription } from './stream.port';
+import type {
+  BatchHandler,
+  ConsumeOptions,
+  StreamHealth,
+  StreamMessage,
+  StreamObserver,
+  StreamPort,
+  StreamSubscription,
+} from './stream.port';
 
 const MAX_BATCH = 500;
 /** Topics whose latest record per key is kept and replayed to new groups (Kafka: compacted). */
@@ -46,7 +54,9 @@ export class InProcessStream implements StreamPort {
   private readonly observer: StreamObserver;
   private readonly log: (message: string) => void;
 
-  constructor(options: { retryDelayMs?: number; drainTimeoutMs?: number; observer?: StreamObserver; log?: (message: string) => void } = {}) {
+  constructor(
+    options: { retryDelayMs?: number; drainTimeoutMs?: number; observer?: StreamObserver; log?: (message: string) => void } = {},
+  ) {
     this.log = options.log ?? (() => undefined);
     this.retryDelayMs = options.retryDelayMs ?? 200;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
@@ -61,11 +71,17 @@ export class InProcessStream implements StreamPort {
   }
 
   async health(): Promise<StreamHealth> {
-    return { reachable: true, consumers: [...this.groups.values()].flatMap((groups) => [...groups.values()].map((g) => ({ ...g.loop.health }))) };
+    return {
+      reachable: true,
+      consumers: [...this.groups.values()].flatMap((groups) => [...groups.values()].map((g) => ({ ...g.loop.health }))),
+    };
   }
 
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {
-    return this.append(topic, messages.map((m) => ({ key: m.key, text: JSON.stringify(m.value) })));
+    return this.append(
+      topic,
+      messages.map((m) => ({ key: m.key, text: JSON.stringify(m.value) })),
+    );
   }
 
   /** Appends records as text, as a producer in another process could (the contract suite sends poison this way). */
@@ -100,14 +116,25 @@ export class InProcessStream implements StreamPort {
     return Promise.all(processed).then(() => undefined);
   }
 
-  async consume<T extends StreamTopic>(topic: T, groupId: string, handler: BatchHandler<T>, options: ConsumeOptions = {}): Promise<StreamSubscription> {
+  async consume<T extends StreamTopic>(
+    topic: T,
+    groupId: string,
+    handler: BatchHandler<T>,
+    options: ConsumeOptions = {},
+  ): Promise<StreamSubscription> {
     const groups = this.groups.get(topic) ?? new Map<string, Group>();
     this.groups.set(topic, groups);
     if (groups.has(groupId)) throw new Error(`in-process stream: group ${groupId} already consumes ${topic}`);
     const deadLetterTopic: DeadLetterTopic | null = DEAD_LETTER_TOPIC[topic];
     const deadLetter = deadLetterTopic ? (letters: StreamMessage<DeadLetterTopic>[]) => this.publish(deadLetterTopic, letters) : null;
     const loop = new ConsumerLoop(topic, groupId, topic, handler, options, deadLetter, this.log, this.observer, this.retryDelayMs);
-    const group: Group = { queue: [], loop: loop as unknown as ConsumerLoop<StreamTopic>, draining: false, stopped: false, idle: Promise.resolve() };
+    const group: Group = {
+      queue: [],
+      loop: loop as unknown as ConsumerLoop<StreamTopic>,
+      draining: false,
+      stopped: false,
+      idle: Promise.resolve(),
+    };
     if (options.fromBeginning) for (const raw of this.latestByKey.get(topic)?.values() ?? []) group.queue.push({ raw });
     for (const entry of this.unclaimed.get(topic)?.splice(0) ?? []) group.queue.push(entry);
     groups.set(groupId, group);
@@ -131,7 +158,13 @@ export class InProcessStream implements StreamPort {
     group.idle = (async () => {
       while (!group.stopped && group.queue.length > 0) {
         const batch = group.queue.slice(0, MAX_BATCH);
-        if (!(await group.loop.process(batch.map((e) => e.raw), { isRunning: () => !group.stopped }))) continue;
+        if (
+          !(await group.loop.process(
+            batch.map((e) => e.raw),
+            { isRunning: () => !group.stopped },
+          ))
+        )
+          continue;
         group.queue.splice(0, batch.length);
         for (const entry of batch) entry.settle?.();
       }

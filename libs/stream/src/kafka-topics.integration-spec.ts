@@ -8,7 +8,14 @@ describe('Kafka topics created by the stream', () => {
   it('get the configured partitions and min.insync.replicas, compacted ones their cleanup policy', async () => {
     const prefix = `topics${Date.now().toString(36)}.`;
     const brokers = testServices().kafkaBrokers.split(',');
-    const stream = new KafkaStream({ brokers, topicPrefix: prefix, clientId: 'topics-test', partitions: 4, replicationFactor: 1, minInsyncReplicas: 2 });
+    const stream = new KafkaStream({
+      brokers,
+      topicPrefix: prefix,
+      clientId: 'topics-test',
+      partitions: 4,
+      replicationFactor: 1,
+      minInsyncReplicas: 2,
+    });
     await stream.start();
     await stream.stop();
     const admin = new Kafka({ clientId: 'topics-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
@@ -21,9 +28,14 @@ describe('Kafka topics created by the stream', () => {
       expect(metadata.topics.find((t) => t.name === tariffs)!.partitions).toHaveLength(3);
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [readings, tariffs].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas', 'cleanup.policy'] })),
+        resources: [readings, tariffs].map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['min.insync.replicas', 'cleanup.policy'],
+        })),
       });
-      const config = (name: string, key: string) => resources.find((r) => r.resourceName === name)!.configEntries.find((e) => e.configName === key)!.configValue;
+      const config = (name: string, key: string) =>
+        resources.find((r) => r.resourceName === name)!.configEntries.find((e) => e.configName === key)!.configValue;
       // 2 on one replica would refuse every acks=all produce; here it only shows the setting reaches the topic (the broker's default is 1).
       expect(config(readings, 'min.insync.replicas')).toBe('2');
       expect(config(readings, 'cleanup.policy')).toBe('delete');

@@ -1,7 +1,25 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ICustomPartitioner, type Message, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type ICustomPartitioner,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import { DEAD_LETTER_TOPIC, KAFKA_TOPICS, kafkaTopicName, type DeadLetterTopic, type StreamTopic } from '@wattline/contracts';
 import { ConsumerLoop } from './consumer-loop';
-import type { BatchHandler, ConsumeOptions, StreamHealth, StreamMessage, StreamObserver, StreamPort, StreamSubscription } from './stream.port';
+import type {
+  BatchHandler,
+  ConsumeOptions,
+  StreamHealth,
+  StreamMessage,
+  StreamObserver,
+  StreamPort,
+  StreamSubscription,
+} from './stream.port';
 
 /** The header a record's partition key travels in where it is not its key (tariffs: the region). */
 export const PARTITION_KEY_HEADER = 'wattline-partition-key';
@@ -16,7 +34,9 @@ const partitionByKeyHeader: ICustomPartitioner = () => {
   const murmur2 = Partitioners.DefaultPartitioner();
   return (args) => {
     const header = args.message.headers?.[PARTITION_KEY_HEADER];
-    return murmur2(header === undefined ? args : { ...args, message: { ...args.message, key: Buffer.isBuffer(header) ? header : String(header) } });
+    return murmur2(
+      header === undefined ? args : { ...args, message: { ...args.message, key: Buffer.isBuffer(header) ? header : String(header) } },
+    );
   };
 };
 
@@ -66,10 +86,12 @@ export class KafkaStream implements StreamPort {
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => ({ namespace, level, log: entry }) => {
-        const message = `kafkajs ${namespace}: ${entry.message}`;
-        log(level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', message);
-      },
+      logCreator:
+        () =>
+        ({ namespace, level, log: entry }) => {
+          const message = `kafkajs ${namespace}: ${entry.message}`;
+          log(level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', message);
+        },
       retry: { retries: 8, initialRetryTime: 100 },
     });
     this.producer = this.kafka.producer({
@@ -129,7 +151,11 @@ export class KafkaStream implements StreamPort {
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.partitionKey === undefined ? {} : { headers: { [PARTITION_KEY_HEADER]: m.partitionKey } }) }));
+      const encoded = messages.map((m): Message => ({
+        key: m.key,
+        value: JSON.stringify(m.value),
+        ...(m.partitionKey === undefined ? {} : { headers: { [PARTITION_KEY_HEADER]: m.partitionKey } }),
+      }));
       this.outbox.push({ topic: this.topicNames[topic], messages: encoded, resolve, reject });
       void this.flush();
     });
@@ -176,7 +202,12 @@ export class KafkaStream implements StreamPort {
     }
   }
 
-  async consume<T extends StreamTopic>(topic: T, group: string, handler: BatchHandler<T>, options: ConsumeOptions = {}): Promise<StreamSubscription> {
+  async consume<T extends StreamTopic>(
+    topic: T,
+    group: string,
+    handler: BatchHandler<T>,
+    options: ConsumeOptions = {},
+  ): Promise<StreamSubscription> {
     const consumer = this.kafka.consumer({
       groupId: `${this.options.topicPrefix}${group}`,
       allowAutoTopicCreation: false,
@@ -204,7 +235,10 @@ export class KafkaStream implements StreamPort {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.recreateTopicsIfMissing(payload.error);
       if (!payload.restart) this.crashed.set(consumer, payload.error.message);
-      this.options.log?.('error', `consumer ${group} on ${name} crashed${payload.restart ? ' (restarting)' : ''}: ${payload.error.message}`);
+      this.options.log?.(
+        'error',
+        `consumer ${group} on ${name} crashed${payload.restart ? ' (restarting)' : ''}: ${payload.error.message}`,
+      );
     });
     consumer.on(consumer.events.GROUP_JOIN, () => this.crashed.delete(consumer));
     await consumer.connect();
@@ -215,7 +249,12 @@ export class KafkaStream implements StreamPort {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const records = batch.messages.map((m) => ({ key: m.key?.toString('utf8') ?? null, text: m.value?.toString('utf8') ?? null, partition: batch.partition, offset: m.offset }));
+        const records = batch.messages.map((m) => ({
+          key: m.key?.toString('utf8') ?? null,
+          text: m.value?.toString('utf8') ?? null,
+          partition: batch.partition,
+          offset: m.offset,
+        }));
         const done = await loop.process(records, { isRunning: () => isRunning() && !isStale(), heartbeat });
         // Stopped or rebalanced mid-batch: commit nothing; the batch is delivered again.
         if (!done) return;
@@ -247,7 +286,11 @@ export class KafkaStream implements StreamPort {
    */
   private recreateTopicsIfMissing(error: unknown): void {
     const type = (error as { type?: string } | null)?.type;
-    if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && !/does not host this topic|topic.*not.*exist/i.test((error as Error | null)?.message ?? '')) return;
+    if (
+      type !== 'UNKNOWN_TOPIC_OR_PARTITION' &&
+      !/does not host this topic|topic.*not.*exist/i.test((error as Error | null)?.message ?? '')
+    )
+      return;
     if (Date.now() - this.topicsEnsuredAt < 5000) return;
     this.topicsEnsuredAt = Date.now();
     this.ensureTopics().then(
@@ -289,7 +332,8 @@ export class KafkaStream implements StreamPort {
     for (;;) {
       try {
         const { topics: found } = await this.admin.fetchTopicMetadata({ topics });
-        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          return;
       } catch (error) {
         const type = (error as { type?: string }).type;
         if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;

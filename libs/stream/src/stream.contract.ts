@@ -1,10 +1,21 @@
-import { pricePayload, tariffPartitionKey, tariffRecord, tariffStreamKey, type DeadLetterRecord, type PoisonReason, type StreamTopic, type TariffRecord } from '@wattline/contracts';
+import {
+  pricePayload,
+  tariffPartitionKey,
+  tariffRecord,
+  tariffStreamKey,
+  type DeadLetterRecord,
+  type PoisonReason,
+  type StreamTopic,
+  type TariffRecord,
+} from '@wattline/contracts';
 import { DEFAULT_PRICING_MODEL, firmPrice, type Tariff } from '@wattline/domain';
 import { expectEventually } from '@wattline/testing';
 import type { StreamObserver, StreamPort } from './stream.port';
 
 /** What the suite needs beyond the port: a way to put bytes on a topic as a foreign producer could. */
-export type TestableStream = StreamPort & { appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): unknown };
+export type TestableStream = StreamPort & {
+  appendRaw(topic: StreamTopic, records: { key: string | null; text: string | null }[]): unknown;
+};
 
 /**
  * The contract every stream adapter passes (as aedes-persistence's abstract.js does for
@@ -33,8 +44,17 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
     /** A firm price as pricing makes and the tariffs table stores it: with its explanation. */
     const tariff = (regionId: string, intervalStart: number, demandWh: number): Tariff => {
       const inputs = {
-        regionId, intervalStart, intervalEnd: intervalStart + 1_800_000, timeZone: 'Asia/Tokyo', forecastDemandWh: demandWh, forecastSupplyWh: 0,
-        forecastMethod: 'same-slot-same-day-type', wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null,
+        regionId,
+        intervalStart,
+        intervalEnd: intervalStart + 1_800_000,
+        timeZone: 'Asia/Tokyo',
+        forecastDemandWh: demandWh,
+        forecastSupplyWh: 0,
+        forecastMethod: 'same-slot-same-day-type',
+        wholesalePrice: null,
+        scheduledPrice: null,
+        event: null,
+        previousPriceExTax: null,
       };
       const priced = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', intervalStart - 86_400_000);
       if ('reason' in priced) throw new Error(priced.detail);
@@ -56,9 +76,14 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
 
     it('delivers every record of a key, in order', async () => {
       const seen: number[] = [];
-      subscriptions.push(await stream.consume('readings', group(), async (batch) => void seen.push(...batch.map((r) => r.seq!)), { fromBeginning: true }));
+      subscriptions.push(
+        await stream.consume('readings', group(), async (batch) => void seen.push(...batch.map((r) => r.seq!)), { fromBeginning: true }),
+      );
       for (let seq = 0; seq < 50; seq += 10) {
-        await stream.publish('readings', Array.from({ length: 10 }, (_, i) => ({ key: 'm1', value: reading('m1', seq + i) })));
+        await stream.publish(
+          'readings',
+          Array.from({ length: 10 }, (_, i) => ({ key: 'm1', value: reading('m1', seq + i) })),
+        );
       }
       await expectEventually(() => (seen.length >= 50 ? true : undefined), { what: '50 readings' });
       expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -81,7 +106,10 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
           { fromBeginning: true },
         ),
       );
-      await stream.publish('readings', [1, 2, 3].map((seq) => ({ key: 'm2', value: reading('m2', seq) })));
+      await stream.publish(
+        'readings',
+        [1, 2, 3].map((seq) => ({ key: 'm2', value: reading('m2', seq) })),
+      );
       await expectEventually(() => (stored.length >= 3 ? true : undefined), { what: 'redelivery', timeoutMs: 30_000 });
       expect(failures).toBe(2);
       expect(stored).toEqual([1, 2, 3]);
@@ -102,7 +130,9 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
       await stream.publish('tariffs', [tariffMessage(stored[2])]);
       const received: TariffRecord[] = [];
       subscriptions.push(await stream.consume('tariffs', group(), async (batch) => void received.push(...batch), { fromBeginning: true }));
-      await expectEventually(() => (new Set(received.map((t) => `${t.regionId} ${t.intervalStart}`)).size === 5 ? true : undefined), { what: 'every interval of both regions' });
+      await expectEventually(() => (new Set(received.map((t) => `${t.regionId} ${t.intervalStart}`)).size === 5 ? true : undefined), {
+        what: 'every interval of both regions',
+      });
       expect(deadLettered).toEqual([]);
       // Each record is exactly the contract's price, and one region's intervals arrive in order (the repeat after them).
       for (const t of stored) expect(received).toContainEqual(pricePayload(t));
@@ -113,21 +143,28 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
     /** Reads the readings dead-letter topic from the beginning, as an operator's tool would. */
     const collectDeadLetters = async () => {
       const letters: DeadLetterRecord[] = [];
-      subscriptions.push(await stream.consume('readingsDeadLetter', group(), async (batch) => void letters.push(...batch), { fromBeginning: true }));
+      subscriptions.push(
+        await stream.consume('readingsDeadLetter', group(), async (batch) => void letters.push(...batch), { fromBeginning: true }),
+      );
       return letters;
     };
 
     it('dead-letters a record that is not JSON and one of the wrong shape, with partition, offset and reason, and delivers the records after them', async () => {
       const stored: number[] = [];
       const dlq = await collectDeadLetters();
-      subscriptions.push(await stream.consume('readings', group(), async (batch) => void stored.push(...batch.map((r) => r.seq!)), { fromBeginning: true }));
+      subscriptions.push(
+        await stream.consume('readings', group(), async (batch) => void stored.push(...batch.map((r) => r.seq!)), { fromBeginning: true }),
+      );
       await stream.publish('readings', [{ key: 'm3', value: reading('m3', 1) }]);
       await stream.appendRaw('readings', [
         { key: 'm3', text: '{"meterId":"m3", not json' },
         { key: 'm3', text: JSON.stringify({ ...reading('m3', 2), consumptionWh: 'lots' }) },
       ]);
       await stream.publish('readings', [{ key: 'm3', value: reading('m3', 3) }]);
-      await expectEventually(() => (stored.length >= 2 && dlq.length >= 2 ? true : undefined), { what: 'readings and dead letters', timeoutMs: 30_000 });
+      await expectEventually(() => (stored.length >= 2 && dlq.length >= 2 ? true : undefined), {
+        what: 'readings and dead letters',
+        timeoutMs: 30_000,
+      });
       expect(stored).toEqual([1, 3]);
       expect(dlq.map((l) => [l.error, l.meterId, l.source?.key])).toEqual([
         ['unparseable', 'm3', 'm3'],
@@ -162,27 +199,46 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
           { fromBeginning: true, isTransient: (error) => !(error as { permanent?: boolean }).permanent },
         ),
       );
-      await stream.publish('readings', [4, 5, 6].map((seq) => ({ key: 'm4', value: reading('m4', seq) })));
-      await expectEventually(() => (stored.length >= 2 && dlq.length >= 1 ? true : undefined), { what: 'isolation of the bad record', timeoutMs: 30_000 });
+      await stream.publish(
+        'readings',
+        [4, 5, 6].map((seq) => ({ key: 'm4', value: reading('m4', seq) })),
+      );
+      await expectEventually(() => (stored.length >= 2 && dlq.length >= 1 ? true : undefined), {
+        what: 'isolation of the bad record',
+        timeoutMs: 30_000,
+      });
       expect(outages).toBe(0);
       expect(stored).toEqual([4, 6]);
-      expect(dlq.map((l) => [l.error, l.detail, JSON.parse(l.payload).seq])).toEqual([['unprocessable', 'value violates a check constraint', 5]]);
+      expect(dlq.map((l) => [l.error, l.detail, JSON.parse(l.payload).seq])).toEqual([
+        ['unprocessable', 'value violates a check constraint', 5],
+      ]);
     });
 
     it('shows a consumer waiting out a failure as retrying in its health, and running again after', async () => {
       let failing = true;
       subscriptions.push(
-        await stream.consume('readings', 'test.health', async () => {
-          if (failing) throw new Error('database unavailable');
-        }, { fromBeginning: true }),
+        await stream.consume(
+          'readings',
+          'test.health',
+          async () => {
+            if (failing) throw new Error('database unavailable');
+          },
+          { fromBeginning: true },
+        ),
       );
       // In-process, publishing resolves only once the record is processed: not while it fails.
       const published = stream.publish('readings', [{ key: 'm5', value: reading('m5', 1) }]);
-      const retrying = await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'retrying'), { what: 'retrying state', timeoutMs: 30_000 });
+      const retrying = await expectEventually(
+        async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'retrying'),
+        { what: 'retrying state', timeoutMs: 30_000 },
+      );
       expect(retrying.lastError).toBe('database unavailable');
       failing = false;
       await published;
-      await expectEventually(async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'running'), { what: 'running again', timeoutMs: 30_000 });
+      await expectEventually(
+        async () => (await stream.health()).consumers.find((c) => c.group === 'test.health' && c.state === 'running'),
+        { what: 'running again', timeoutMs: 30_000 },
+      );
     });
 
     it('reports itself reachable while running', async () => {

@@ -7,5 +7,12 @@ streamContract('in-process', async (observer) => new InProcessStream({ retryDela
 
 streamContract('Kafka', async (observer) => {
   const prefix = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.`;
-  return new KafkaStream({ brokers: testServices().kafkaBrokers.split(','), topicPrefix: prefix, clientId: 'stream-contract', partitions: 3, observer, retryBaseMs: 50 });
+  return new KafkaStream({
+    brokers: testServices().kafkaBrokers.split(','),
+    topicPrefix: prefix,
+    clientId: 'stream-contract',
+    partitions: 3,
+    observer,
+    retryBaseMs: 50,
+  });
 });

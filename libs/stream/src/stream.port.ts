@@ -1,4 +1,12 @@
-import type { AnnouncementRecord, DeadLetterRecord, PoisonReason, ReadingRecord, StatusRecord, StreamTopic, TariffRecord } from '@wattline/contracts';
+import type {
+  AnnouncementRecord,
+  DeadLetterRecord,
+  PoisonReason,
+  ReadingRecord,
+  StatusRecord,
+  StreamTopic,
+  TariffRecord,
+} from '@wattline/contracts';
 
 /** What travels on each stream topic. */
 export interface StreamPayloads {
@@ -83,12 +91,7 @@ export interface StreamPort {
    * replica (acks=all); in-process, processed by every group consuming the topic.
    */
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void>;
-  consume<T extends StreamTopic>(
-    topic: T,
-    group: string,
-    handler: BatchHandler<T>,
-    options?: ConsumeOptions,
-  ): Promise<StreamSubscription>;
+  consume<T extends StreamTopic>(topic: T, group: string, handler: BatchHandler<T>, options?: ConsumeOptions): Promise<StreamSubscription>;
   /** Reachability (answered within `timeoutMs`) and every consumer's state, for /health. */
   health(timeoutMs?: number): Promise<StreamHealth>;
 }

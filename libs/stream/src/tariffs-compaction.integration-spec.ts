@@ -10,7 +10,19 @@ const REGIONS = ['kitakyushu', 'yahata'];
 
 function tariff(regionId: string, i: number, demandWh: number, computedAt: number): Tariff {
   const start = DAY + i * HALF;
-  const inputs = { regionId, intervalStart: start, intervalEnd: start + HALF, timeZone: 'Asia/Tokyo', forecastDemandWh: demandWh, forecastSupplyWh: 0, forecastMethod: null, wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null };
+  const inputs = {
+    regionId,
+    intervalStart: start,
+    intervalEnd: start + HALF,
+    timeZone: 'Asia/Tokyo',
+    forecastDemandWh: demandWh,
+    forecastSupplyWh: 0,
+    forecastMethod: null,
+    wholesalePrice: null,
+    scheduledPrice: null,
+    event: null,
+    previousPriceExTax: null,
+  };
   const priced = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', computedAt);
   if ('reason' in priced) throw new Error(priced.detail);
   return priced;
@@ -38,7 +50,17 @@ describe('the tariffs topic after compaction', () => {
       // alterConfigs replaces the topic's whole configuration (it is not incremental): the policy goes with it.
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.ms', value: '100' }, { name: 'min.cleanable.dirty.ratio', value: '0.001' }] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'segment.ms', value: '100' },
+              { name: 'min.cleanable.dirty.ratio', value: '0.001' },
+            ],
+          },
+        ],
       });
       // A day of prices per region, then the whole day published again (a drainer repeating after a
       // crash), newer: compaction must keep the newer copy of each interval and drop the older.
@@ -51,9 +73,17 @@ describe('the tariffs topic after compaction', () => {
       // Reads the topic from the beginning up to each region's newest record, as a new consumer would.
       const readBack = async (marker: number): Promise<TariffRecord[]> => {
         const records: TariffRecord[] = [];
-        const subscription = await stream.consume('tariffs', `compaction.read.${marker}`, async (batch) => void records.push(...batch), { fromBeginning: true });
+        const subscription = await stream.consume('tariffs', `compaction.read.${marker}`, async (batch) => void records.push(...batch), {
+          fromBeginning: true,
+        });
         try {
-          await expectEventually(() => (REGIONS.every((r) => records.some((t) => t.regionId === r && t.computedAt === new Date(marker).toISOString())) ? true : undefined), { what: 'the newest record of each region', timeoutMs: 30_000 });
+          await expectEventually(
+            () =>
+              REGIONS.every((r) => records.some((t) => t.regionId === r && t.computedAt === new Date(marker).toISOString()))
+                ? true
+                : undefined,
+            { what: 'the newest record of each region', timeoutMs: 30_000 },
+          );
         } finally {
           await subscription.stop();
         }
@@ -66,7 +96,10 @@ describe('the tariffs topic after compaction', () => {
         async () => {
           const marker = Date.now();
           await new Promise((resolve) => setTimeout(resolve, 200));
-          await stream.publish('tariffs', REGIONS.map((r) => message(tariff(r, 100 + (marker % 1000), 0, marker))));
+          await stream.publish(
+            'tariffs',
+            REGIONS.map((r) => message(tariff(r, 100 + (marker % 1000), 0, marker))),
+          );
           await new Promise((resolve) => setTimeout(resolve, 1500));
           const read = (await readBack(marker)).filter((t) => Date.parse(t.intervalStart) < DAY + 48 * HALF);
           compacted = read;

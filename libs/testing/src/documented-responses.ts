@@ -64,11 +64,14 @@ export class DocumentedResponses {
     const mediaType = (contentType ?? '').split(';')[0].trim();
     if (!documented.content) return; // documented without a body (/health, /metrics: text and readiness)
     const content = documented.content[mediaType];
-    if (!content) throw new Error(`${what}: answered ${mediaType || 'no content type'}, documented ${Object.keys(documented.content).join(', ')}`);
+    if (!content)
+      throw new Error(`${what}: answered ${mediaType || 'no content type'}, documented ${Object.keys(documented.content).join(', ')}`);
     if (!mediaType.endsWith('json')) return; // CSV is text
     const validate = this.validator(content.schema);
     if (!validate(body)) {
-      const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+      const errors = (validate.errors ?? [])
+        .slice(0, 5)
+        .map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
       throw new Error(`${what}: the answer does not match the OpenAPI document (${route.template}): ${errors.join('; ')}`);
     }
   }

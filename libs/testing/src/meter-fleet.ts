@@ -23,7 +23,11 @@ export class MeterFleet {
    * households reuses their data under other meter ids. `options` go to mqtt.js (e.g. `servers`
    * to fail over between broker instances).
    */
-  static async connect(url: () => string, meters: { id: string; password: string; household?: string }[], options: IClientOptions = {}): Promise<MeterFleet> {
+  static async connect(
+    url: () => string,
+    meters: { id: string; password: string; household?: string }[],
+    options: IClientOptions = {},
+  ): Promise<MeterFleet> {
     const fleet = new MeterFleet(url);
     const households = new Set(meters.map((m) => m.household ?? m.id));
     const byHousehold = new Map<string, HouseholdSlot[]>();
@@ -36,7 +40,15 @@ export class MeterFleet {
       await Promise.all(
         meters.slice(i, i + 50).map(async ({ id, password, household }) => {
           fleet.slots.set(id, byHousehold.get(household ?? id) ?? []);
-          const client = await mqtt.connectAsync(url(), { clientId: id, username: id, password, clean: false, reconnectPeriod: 300, connectTimeout: 10_000, ...options });
+          const client = await mqtt.connectAsync(url(), {
+            clientId: id,
+            username: id,
+            password,
+            clean: false,
+            reconnectPeriod: 300,
+            connectTimeout: 10_000,
+            ...options,
+          });
           client.on('error', () => undefined);
           fleet.clients.set(id, client);
           fleet.sent.set(id, []);

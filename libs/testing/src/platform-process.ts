@@ -45,10 +45,7 @@ export async function startPlatformProcess(
   }
 }
 
-async function startOnce(
-  env: Record<string, string | undefined>,
-  options: PlatformProcessOptions,
-): Promise<PlatformProcess> {
+async function startOnce(env: Record<string, string | undefined>, options: PlatformProcessOptions): Promise<PlatformProcess> {
   // A restarted instance can take its predecessor's ports, so clients reconnect to the same address.
   const ports = options.ports ?? { http: await freePort(), mqtt: await freePort(), ws: await freePort() };
   const adminKey = env.ADMIN_API_KEY ?? `test-admin-${Math.random().toString(36).slice(2)}-key`;
@@ -56,19 +53,21 @@ async function startOnce(
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     cwd: REPO_ROOT,
     // A variable given as undefined is left out (the app's default applies).
-    env: Object.fromEntries(Object.entries({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HTTP_HOST: '127.0.0.1',
-      MQTT_HOST: '127.0.0.1',
-      HTTP_PORT: String(ports.http),
-      MQTT_PORT: String(ports.mqtt),
-      MQTT_WS_PORT: String(ports.ws),
-      ADMIN_API_KEY: adminKey,
-      LOG_LEVEL: 'warn',
-      NO_COLOR: '1',
-      ...env,
-    }).filter(([, value]) => value !== undefined)),
+    env: Object.fromEntries(
+      Object.entries({
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HTTP_HOST: '127.0.0.1',
+        MQTT_HOST: '127.0.0.1',
+        HTTP_PORT: String(ports.http),
+        MQTT_PORT: String(ports.mqtt),
+        MQTT_WS_PORT: String(ports.ws),
+        ADMIN_API_KEY: adminKey,
+        LOG_LEVEL: 'warn',
+        NO_COLOR: '1',
+        ...env,
+      }).filter(([, value]) => value !== undefined),
+    ),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,7 +76,10 @@ async function startOnce(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const readyLine = options.readyLine ?? /Wattline is up/;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`platform did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)),
+      options.timeoutMs ?? 60_000,
+    );
     const check = () => {
       if (readyLine.test(output)) {
         clearTimeout(timer);
@@ -146,12 +148,18 @@ export function restClient(baseUrl: string, apiKey: string) {
 }
 
 /** A region's aggregates over a range, every page: readings counted and watt-hours summed. */
-export async function regionTotals(api: ReturnType<typeof restClient>, regionId: string, range: string): Promise<{ readings: number; demandWh: number }> {
+export async function regionTotals(
+  api: ReturnType<typeof restClient>,
+  regionId: string,
+  range: string,
+): Promise<{ readings: number; demandWh: number }> {
   let readings = 0;
   let demandWh = 0;
   let cursor = '';
   do {
-    const page = (await api.get(`/v1/regions/${regionId}/aggregates?${range}&limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
+    const page = (
+      await api.get(`/v1/regions/${regionId}/aggregates?${range}&limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    ).body;
     for (const aggregate of page.items) {
       readings += aggregate.readings;
       demandWh += aggregate.demandWh;

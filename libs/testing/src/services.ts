@@ -93,7 +93,9 @@ export async function expectEventually<T>(
  * files), or, where the binary is missing, a numbered database of the local Redis, flushed.
  * `kill()` and `restart()` (same port, empty, as after a crash) are for outage tests.
  */
-export async function startRedis(options: { persistent?: boolean } = {}): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
+export async function startRedis(
+  options: { persistent?: boolean } = {},
+): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
   if (spawnSync('redis-server', ['--version']).status === 0) {
     const port = await freePort();
     // persistent: an append-only file, as a production Redis keeps, so a restart brings the data back.

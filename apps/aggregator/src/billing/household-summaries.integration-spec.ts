@@ -1,7 +1,14 @@
 import type { HouseholdSummaryPayload, ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import { billingRates, buildBill, localYearStart, type FlatModel } from '@wattline/domain';
-import { AnnouncementsRepository, CatalogRepository, PricingVersionsRepository, ReadingsRepository, TariffsRepository, createDataSource } from '@wattline/persistence';
+import {
+  AnnouncementsRepository,
+  CatalogRepository,
+  PricingVersionsRepository,
+  ReadingsRepository,
+  TariffsRepository,
+  createDataSource,
+} from '@wattline/persistence';
 import type { WattlineConfig } from '@wattline/config';
 import { createTestDatabase } from '@wattline/testing';
 import type { DataSource } from 'typeorm';
@@ -56,7 +63,9 @@ describe('household summaries with a protection cap', () => {
     };
     const schedule = new PricingVersionsRepository(dataSource);
     const tariffs = new TariffsRepository(dataSource);
-    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(dataSource), { INTERVAL_SECONDS: 1800 } as WattlineConfig);
+    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(dataSource), {
+      INTERVAL_SECONDS: 1800,
+    } as WattlineConfig);
     const versions = await schedule.versions('lcl');
     const [state] = await schedule.regionStates('lcl');
 
@@ -67,7 +76,15 @@ describe('household summaries with a protection cap', () => {
       return new Map(rows.map((r) => [r.meter_id, r.payload]));
     };
     // Across two midnights (the interval to midnight, the first after it) and on to the cap's end.
-    const moments = [Date.UTC(2013, 11, 2, 23, 30), Date.UTC(2013, 11, 3), Date.UTC(2013, 11, 3, 0, 30), Date.UTC(2013, 11, 3, 12), Date.UTC(2013, 11, 4, 0, 30), Date.UTC(2013, 11, 4, 18), Date.UTC(2013, 11, 5, 20)];
+    const moments = [
+      Date.UTC(2013, 11, 2, 23, 30),
+      Date.UTC(2013, 11, 3),
+      Date.UTC(2013, 11, 3, 0, 30),
+      Date.UTC(2013, 11, 3, 12),
+      Date.UTC(2013, 11, 4, 0, 30),
+      Date.UTC(2013, 11, 4, 18),
+      Date.UTC(2013, 11, 5, 20),
+    ];
     const seen = new Set<string>();
     for (const at of moments) {
       expect(await step.run(regionContext(state, versions, at), at)).toBe(HOMES.length);
@@ -75,7 +92,14 @@ describe('household summaries with a protection cap', () => {
       const year = await readings.regionMeterIntervals('lcl', yearStart, at);
       const rates = billingRates(await tariffs.between('lcl', yearStart, at), versions);
       for (const id of HOMES) {
-        const whole = buildBill({ timeZone: 'Europe/London', from: yearStart, to: at, energy: year.get(id)!, ...rates, groupBy: 'interval' });
+        const whole = buildBill({
+          timeZone: 'Europe/London',
+          from: yearStart,
+          to: at,
+          energy: year.get(id)!,
+          ...rates,
+          groupBy: 'interval',
+        });
         const summary = summaries.get(id)!;
         expect([id, new Date(at).toISOString(), summary.at, summary.protection]).toEqual([
           id,

@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import type { HouseholdSummaryPayload } from '@wattline/contracts';
-import { billingRates, householdSummary, localDayStart, localYearStart, protectionUsedExact, versionInForce, type Money } from '@wattline/domain';
+import {
+  billingRates,
+  householdSummary,
+  localDayStart,
+  localYearStart,
+  protectionUsedExact,
+  versionInForce,
+  type Money,
+} from '@wattline/domain';
 import { AnnouncementsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
@@ -38,18 +46,31 @@ export class HouseholdSummariesStep {
     const pricing = versionInForce(versions, upTo).pricing;
     // Today, from the interval before midnight (the last one closed may be yesterday's).
     const from = Math.min(dayStart, upTo - this.config.INTERVAL_SECONDS * 1000);
-    const [energy, tariffs] = await Promise.all([this.readings.regionMeterIntervals(regionId, from, upTo), this.tariffs.between(regionId, from, upTo)]);
+    const [energy, tariffs] = await Promise.all([
+      this.readings.regionMeterIntervals(regionId, from, upTo),
+      this.tariffs.between(regionId, from, upTo),
+    ]);
     const usedBefore = pricing.protectionCapPerYear ? await this.protectionUsedBefore(region, dayStart) : null;
     const rates = billingRates(tariffs, versions);
     const announcements = [...energy].map(([meterId, lines]) => {
-      const s = householdSummary({ timeZone, from: dayStart, to: upTo, energy: lines, ...rates, groupBy: 'interval', ...(usedBefore ? { protectionUsedBefore: usedBefore.get(meterId) ?? '0' } : {}) });
+      const s = householdSummary({
+        timeZone,
+        from: dayStart,
+        to: upTo,
+        energy: lines,
+        ...rates,
+        groupBy: 'interval',
+        ...(usedBefore ? { protectionUsedBefore: usedBefore.get(meterId) ?? '0' } : {}),
+      });
       const payload: HouseholdSummaryPayload = {
         meterId,
         regionId,
         currency: pricing.currency,
         at: iso(upTo),
         today: { ...s.today, from: iso(s.today.from) },
-        lastInterval: s.lastInterval ? { ...s.lastInterval, intervalStart: iso(s.lastInterval.intervalStart), intervalEnd: iso(s.lastInterval.intervalEnd) } : null,
+        lastInterval: s.lastInterval
+          ? { ...s.lastInterval, intervalStart: iso(s.lastInterval.intervalStart), intervalEnd: iso(s.lastInterval.intervalEnd) }
+          : null,
         protection: s.protection,
       };
       return { regionId, kind: 'household' as const, meterId, payload };
@@ -66,9 +87,16 @@ export class HouseholdSummariesStep {
     const yearStart = localYearStart(dayStart, timeZone);
     const usedBefore = new Map<string, Money>();
     if (yearStart < dayStart) {
-      const [energy, tariffs] = await Promise.all([this.readings.regionMeterIntervals(regionId, yearStart, dayStart), this.tariffs.between(regionId, yearStart, dayStart)]);
+      const [energy, tariffs] = await Promise.all([
+        this.readings.regionMeterIntervals(regionId, yearStart, dayStart),
+        this.tariffs.between(regionId, yearStart, dayStart),
+      ]);
       const rates = billingRates(tariffs, region.versions);
-      for (const [meterId, lines] of energy) usedBefore.set(meterId, protectionUsedExact({ timeZone, from: yearStart, to: dayStart, energy: lines, ...rates, groupBy: 'interval' }));
+      for (const [meterId, lines] of energy)
+        usedBefore.set(
+          meterId,
+          protectionUsedExact({ timeZone, from: yearStart, to: dayStart, energy: lines, ...rates, groupBy: 'interval' }),
+        );
     }
     this.accounts.set(regionId, { dayStart, usedBefore });
     return usedBefore;

@@ -50,13 +50,18 @@ export class ClockService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.tariffOutbox = {
-        name: 'firm price(s)',
-        rows: tariffs,
-        topic: 'tariffs',
-        message: (t) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) }),
-        published: (rows) => metrics.tariffsPublished.inc(rows.length),
+      name: 'firm price(s)',
+      rows: tariffs,
+      topic: 'tariffs',
+      message: (t) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) }),
+      published: (rows) => metrics.tariffsPublished.inc(rows.length),
     };
-    this.announcementOutbox = { name: 'announcement(s)', rows: announcements, topic: 'announcements', message: (a) => ({ key: announcementTopic(a), value: a }) };
+    this.announcementOutbox = {
+      name: 'announcement(s)',
+      rows: announcements,
+      topic: 'announcements',
+      message: (a) => ({ key: announcementTopic(a), value: a }),
+    };
   }
 
   /** Runs one pass; concurrent calls coalesce into one more pass after the current one. Answers how many intervals closed. */

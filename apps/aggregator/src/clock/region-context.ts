@@ -19,5 +19,12 @@ export interface RegionContext {
 }
 
 export function regionContext(state: RegionPricingState, versions: PricingVersion[], wall: number): RegionContext {
-  return { regionId: state.regionId, timezone: state.timezone, state, versions, now: regionNow(state.watermark, state.lastArrivalAt, wall), wall };
+  return {
+    regionId: state.regionId,
+    timezone: state.timezone,
+    state,
+    versions,
+    now: regionNow(state.watermark, state.lastArrivalAt, wall),
+    wall,
+  };
 }

@@ -40,7 +40,9 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
     }
     // BullMQ needs blocking connections that never give up on a command.
     const connection = () => {
-      const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, maxRetriesPerRequest: null }), 'jobs', (m) => this.logger.warn(m));
+      const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, maxRetriesPerRequest: null }), 'jobs', (m) =>
+        this.logger.warn(m),
+      );
       this.connections.push(redis);
       return redis;
     };

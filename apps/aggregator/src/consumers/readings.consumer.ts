@@ -49,7 +49,11 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   /** Store, then — the transaction committed — dead-letter the conflicts for the meters to be told. */
   private async handle(batch: ReadingRecord[]): Promise<void> {
     const { conflicts } = await this.store.store(batch);
-    if (conflicts.length > 0) await this.stream.publish('readingsDeadLetter', conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })));
+    if (conflicts.length > 0)
+      await this.stream.publish(
+        'readingsDeadLetter',
+        conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })),
+      );
     this.nudgeOnNewInterval(batch);
   }
 
@@ -75,7 +79,13 @@ function conflictLetter({ reading, heldBy }: ReadingConflict): DeadLetterRecord 
     topic: mqttTopics.readings(reading.meterId),
     error: 'duplicate_conflict',
     detail: `${reading.seq === null ? `the reading at ${new Date(reading.ts).toISOString()}` : `seq ${reading.seq}`} is already stored with other content: ${held}`,
-    payload: JSON.stringify({ ts: new Date(reading.ts).toISOString(), periodS: reading.periodS, consumptionWh: reading.consumptionWh, generationWh: reading.generationWh, ...(reading.seq === null ? {} : { seq: reading.seq }) }),
+    payload: JSON.stringify({
+      ts: new Date(reading.ts).toISOString(),
+      periodS: reading.periodS,
+      consumptionWh: reading.consumptionWh,
+      generationWh: reading.generationWh,
+      ...(reading.seq === null ? {} : { seq: reading.seq }),
+    }),
     receivedAt: reading.receivedAt,
     notifyMeter: true,
   };

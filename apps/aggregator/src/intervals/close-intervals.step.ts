@@ -23,7 +23,9 @@ export class CloseIntervalsStep {
     const latenessMs = this.config.ALLOWED_LATENESS_SECONDS * 1000;
     const idleMs = this.config.IDLE_CLOSE_SECONDS * 1000;
     const due = (await this.intervals.openIntervals()).filter(
-      (i) => isClosableByWatermark(i.intervalEnd, i.watermark, latenessMs) || isClosableWhenIdle(i.intervalEnd, latenessMs, i.lastArrivalAt, wall, idleMs),
+      (i) =>
+        isClosableByWatermark(i.intervalEnd, i.watermark, latenessMs) ||
+        isClosableWhenIdle(i.intervalEnd, latenessMs, i.lastArrivalAt, wall, idleMs),
     );
     const closedUpTo = new Map<string, number>();
     let closed = 0;

@@ -13,7 +13,10 @@ export class RecordOutcomesStep {
   async run(versionsOf: (regionId: string) => PricingVersion[], wall: number): Promise<void> {
     for (const aggregate of await this.intervals.closedWithoutOutcome()) {
       const versions = versionsOf(aggregate.regionId);
-      const outcome = versions.length === 0 ? { utilisation: null, level: null } : expostOutcome(aggregate, versionInForce(versions, aggregate.intervalStart).pricing);
+      const outcome =
+        versions.length === 0
+          ? { utilisation: null, level: null }
+          : expostOutcome(aggregate, versionInForce(versions, aggregate.intervalStart).pricing);
       await this.intervals.recordOutcome(aggregate.regionId, aggregate.intervalStart, outcome, wall);
     }
   }

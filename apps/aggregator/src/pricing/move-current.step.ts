@@ -28,7 +28,9 @@ export class MoveCurrentStep {
     const running = intervalContaining(region.now, this.config.INTERVAL_SECONDS * 1000);
     const firm = await this.tariffs.at(id, region.now);
     const version = versionInForce(region.versions, running.start);
-    const next = firm ? { start: firm.intervalStart, basis: firm.basis, version: firm.modelVersion } : { start: running.start, basis: 'fallback', version: version.version };
+    const next = firm
+      ? { start: firm.intervalStart, basis: firm.basis, version: firm.modelVersion }
+      : { start: running.start, basis: 'fallback', version: version.version };
     const seen = { start: state.currentStart, basis: state.currentBasis, version: state.currentVersion };
     if (seen.start === next.start && seen.basis === next.basis && seen.version === next.version) return;
     const payload = pricePayload(firm ?? fallbackPrice(id, running, version, region.wall));
@@ -38,7 +40,9 @@ export class MoveCurrentStep {
       return true;
     });
     if (moved && !firm && state.currentBasis !== 'fallback') {
-      this.logger.warn(`no firm price for ${id} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`);
+      this.logger.warn(
+        `no firm price for ${id} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`,
+      );
     }
   }
 }

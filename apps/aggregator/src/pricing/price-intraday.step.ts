@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import { forecastPayload } from '@wattline/contracts';
 import { correctIntraday, firmPrice, forecastIntervals, intervalContaining, priceInputsFor, versionInForce } from '@wattline/domain';
-import { AnnouncementsRepository, Database, ForecastsRepository, IntervalsRepository, MarketInputsRepository, TariffsRepository } from '@wattline/persistence';
+import {
+  AnnouncementsRepository,
+  Database,
+  ForecastsRepository,
+  IntervalsRepository,
+  MarketInputsRepository,
+  TariffsRepository,
+} from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
 import { pricingModeAt } from './pricing-mode';
@@ -48,14 +55,21 @@ export class PriceIntradayStep {
     ]);
     const profile = forecastIntervals(history, [target.start], { timeZone: region.timezone, asOf: now });
     const forecast = correctIntraday(target.start, profile.ok ? profile.intervals[0] : null, measured, measuredForecast);
-    const inputs = { ...priceInputsFor(id, target, region.timezone, { forecast, events, wholesale, scheduled }), previousPriceExTax: previous };
+    const inputs = {
+      ...priceInputsFor(id, target, region.timezone, { forecast, events, wholesale, scheduled }),
+      previousPriceExTax: previous,
+    };
     const priced = firmPrice(inputs, versionInForce(region.versions, target.start), 'intraday', region.wall);
     if ('reason' in priced) return;
     await this.db.transaction(async (tx) => {
       const [stored] = await this.tariffs.insertNew([priced], tx);
       if (!stored) return; // another replica priced it
       await this.forecasts.insert(id, [{ ...forecast, intervalEnd: target.end }], region.wall, tx);
-      await this.announcements.insert({ regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, [priced]) }, region.wall, tx);
+      await this.announcements.insert(
+        { regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, [priced]) },
+        region.wall,
+        tx,
+      );
     });
   }
 }

@@ -11,7 +11,13 @@ import { CLOCK_PASS } from '../aggregator.module';
 import { ClockService } from '../clock/clock.service';
 
 const HOUR = 3_600_000;
-const PRICING: CriticalPeak5 = { model: 'critical-peak-5', currency: 'GBP', levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'], capacityKw: 100, thresholds: [0.5, 0.7, 0.85, 1.0] };
+const PRICING: CriticalPeak5 = {
+  model: 'critical-peak-5',
+  currency: 'GBP',
+  levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
+  capacityKw: 100,
+  thresholds: [0.5, 0.7, 0.85, 1.0],
+};
 
 /**
  * What a stalled pipeline does to the display, on real PostgreSQL and the real in-process
@@ -45,7 +51,10 @@ describe('a stalled pipeline, seen from the display', () => {
     await stream.start();
     const announced: AnnouncementRecord[] = [];
     await stream.consume('announcements', 'display', async (records) => void announced.push(...records), { fromBeginning: true });
-    const app = await compileProviders([...CLOCK_PASS, ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock)]);
+    const app = await compileProviders([
+      ...CLOCK_PASS,
+      ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
+    ]);
     const pass = app.get(ClockService);
     const readings = app.get(ReadingsRepository);
     const catalog = app.get(CatalogRepository);
@@ -57,7 +66,10 @@ describe('a stalled pipeline, seen from the display', () => {
       if (reading.ts > last) continue;
       households.add(slot.lclId);
       const hour = Math.floor(reading.ts / HOUR);
-      byHour.set(hour, [...(byHour.get(hour) ?? []), { ...reading, seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'london', receivedAt: reading.ts }]);
+      byHour.set(hour, [
+        ...(byHour.get(hour) ?? []),
+        { ...reading, seq: null, generationWh: 0, meterId: slot.lclId, regionId: 'london', receivedAt: reading.ts },
+      ]);
     }
     for (const id of households) await catalog.createMeter({ id, regionId: 'london', kind: 'meter', passwordHash: 'x' });
     // The live pipeline: an hour of readings at a time, a pass of the clock after each.
@@ -67,7 +79,10 @@ describe('a stalled pipeline, seen from the display', () => {
       await pass.pass();
     }
     const current = () => announced.filter((a) => a.kind === 'current').map((a) => a.payload as PricePayload);
-    const forecastDays = () => announced.filter((a) => a.kind === 'forecast').flatMap((a) => (a.payload as { intervals: PricePayload[] }).intervals.map((i) => i.validFrom.slice(0, 10)));
+    const forecastDays = () =>
+      announced
+        .filter((a) => a.kind === 'forecast')
+        .flatMap((a) => (a.payload as { intervals: PricePayload[] }).intervals.map((i) => i.validFrom.slice(0, 10)));
     expect(new Set(forecastDays())).toEqual(new Set(['2013-12-03', '2013-12-04']));
     expect(current().at(-1)).toMatchObject({ validFrom: '2013-12-03T16:00:00.000Z', basis: 'day-ahead', firm: true });
 

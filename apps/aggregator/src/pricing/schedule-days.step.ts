@@ -14,7 +14,16 @@ import {
   versionInForce,
   type IntervalForecast,
 } from '@wattline/domain';
-import { AnnouncementsRepository, Database, ForecastsRepository, IntervalsRepository, MarketInputsRepository, PricingVersionsRepository, TariffsRepository, type StoredForecast } from '@wattline/persistence';
+import {
+  AnnouncementsRepository,
+  Database,
+  ForecastsRepository,
+  IntervalsRepository,
+  MarketInputsRepository,
+  PricingVersionsRepository,
+  TariffsRepository,
+  type StoredForecast,
+} from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
 import { pricingModeAt } from './pricing-mode';
@@ -68,7 +77,10 @@ export class ScheduleDaysStep {
         const stored = await this.scheduleDay(region, day, next, cutoff);
         if (stored === null) return; // another replica scheduled it: it goes on from there
         const at = `${region.regionId} ${new Date(day).toISOString()}`;
-        if (stored > 0) this.logger.log(`day-ahead ${at}: ${stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`);
+        if (stored > 0)
+          this.logger.log(
+            `day-ahead ${at}: ${stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`,
+          );
         else this.logger.warn(`day-ahead ${at}: nothing could be priced at the cut-off; the day runs at the fallback rate`);
       } else if (!(await this.schedule.advanceDay(region.regionId, day, next))) return;
       day = next;
@@ -90,7 +102,14 @@ export class ScheduleDaysStep {
     const forecast = forecastIntervals(history, starts, { timeZone: region.timezone, asOf: cutoff });
     if (!forecast.ok) this.logger.warn(`no forecast for ${id} ${new Date(day).toISOString()}: ${forecast.detail}`);
     const byStart = new Map<number, IntervalForecast>(forecast.ok ? forecast.intervals.map((f) => [f.intervalStart, f]) : []);
-    const inputs = starts.map((start) => priceInputsFor(id, { start, end: start + this.intervalMs }, region.timezone, { forecast: byStart.get(start) ?? null, events, wholesale, scheduled }));
+    const inputs = starts.map((start) =>
+      priceInputsFor(id, { start, end: start + this.intervalMs }, region.timezone, {
+        forecast: byStart.get(start) ?? null,
+        events,
+        wholesale,
+        scheduled,
+      }),
+    );
     // An interval the model cannot price gets no firm price: it runs at the fallback, announced as such.
     const prices = firmPrices(inputs, region.versions, previous, 'day-ahead', region.wall);
     const stored: StoredForecast[] = [...byStart.values()].map((f) => ({ ...f, intervalEnd: f.intervalStart + this.intervalMs }));
@@ -99,7 +118,12 @@ export class ScheduleDaysStep {
       if (!(await this.schedule.advanceDay(id, day, next, tx))) return null;
       await this.forecasts.insert(id, stored, region.wall, tx);
       const inserted = await this.tariffs.insertNew(prices, tx);
-      if (prices.length > 0) await this.announcements.insert({ regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) }, region.wall, tx);
+      if (prices.length > 0)
+        await this.announcements.insert(
+          { regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) },
+          region.wall,
+          tx,
+        );
       return inserted.length;
     });
   }

@@ -34,7 +34,14 @@ describe('closing intervals while readings for them are being stored', () => {
     records = [];
     for await (const slot of readLondonHouseholds({ households: (id) => id < 'MAC000060' })) {
       if (new Date(slot.slotStart).toISOString().startsWith(DAY)) {
-        records.push({ ...slotToReading(slot), seq: null, meterId: slot.lclId, regionId: 'london', generationWh: 0, receivedAt: Date.UTC(2013, 11, 3, 12) });
+        records.push({
+          ...slotToReading(slot),
+          seq: null,
+          meterId: slot.lclId,
+          regionId: 'london',
+          generationWh: 0,
+          receivedAt: Date.UTC(2013, 11, 3, 12),
+        });
       }
     }
   });
@@ -51,7 +58,11 @@ describe('closing intervals while readings for them are being stored', () => {
     await stream.start();
     // Displays are not the point here: the announcements the pass drains are taken and dropped.
     await stream.consume('announcements', 'displays', async () => undefined);
-    const app = await compileProviders([ReadingStoreService, ...CLOCK_PASS, ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock)]);
+    const app = await compileProviders([
+      ReadingStoreService,
+      ...CLOCK_PASS,
+      ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
+    ]);
     const store = app.get(ReadingStoreService);
     const pass = app.get(ClockService);
 
@@ -92,8 +103,17 @@ describe('closing intervals while readings for them are being stored', () => {
     expect(await closing).toBeGreaterThan(10);
 
     // Compared in numeric, exactly.
-    const rows: { interval_start: Date; expost_level: number | null; priced: string; on_time: string; demand: string; revised: string; version: number; revisions: number; late: number }[] =
-      await dataSource.query(`
+    const rows: {
+      interval_start: Date;
+      expost_level: number | null;
+      priced: string;
+      on_time: string;
+      demand: string;
+      revised: string;
+      version: number;
+      revisions: number;
+      late: number;
+    }[] = await dataSource.query(`
         SELECT a.interval_start, a.closed_demand_wh::numeric::text AS priced, a.demand_wh::numeric::text AS demand, a.version, a.late_readings AS late, a.expost_level,
                (SELECT coalesce(sum(consumption_wh), 0)::text FROM readings r WHERE r.region_id = a.region_id AND r.interval_start = a.interval_start AND NOT r.late) AS on_time,
                (a.closed_demand_wh::numeric + (SELECT coalesce(sum(demand_delta_wh), 0) FROM aggregate_revisions v
@@ -114,7 +134,10 @@ describe('closing intervals while readings for them are being stored', () => {
       expect([at, row.version]).toEqual([at, 1 + row.revisions]);
     }
     const [{ total }] = await dataSource.query(`SELECT sum(demand_wh)::float AS total FROM interval_aggregates`);
-    expect(total).toBeCloseTo(records.reduce((sum, r) => sum + r.consumptionWh, 0), 3);
+    expect(total).toBeCloseTo(
+      records.reduce((sum, r) => sum + r.consumptionWh, 0),
+      3,
+    );
     await stream.stop();
   });
 });

@@ -5,7 +5,11 @@ import { resolveRange } from '../dtos/schemas';
  * Sends a page as JSON (`{items, nextCursor}`) or, when the client asks with
  * `Accept: text/csv`, as CSV with the next cursor in a `Link` header.
  */
-export function sendPage<T extends Record<string, unknown>>(req: Request, res: Response, page: { items: T[]; nextCursor: string | null }): void {
+export function sendPage<T extends Record<string, unknown>>(
+  req: Request,
+  res: Response,
+  page: { items: T[]; nextCursor: string | null },
+): void {
   if (page.nextCursor) {
     const url = new URL(req.originalUrl, 'http://x');
     url.searchParams.set('cursor', page.nextCursor);

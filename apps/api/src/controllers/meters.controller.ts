@@ -50,7 +50,9 @@ export class MetersController {
     const bill = await this.billing.billOf(id, from, to, query.groupBy);
     const view = billView(bill, from, to, query.groupBy);
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
-      res.type('text/csv').send(toCsv((query.groupBy === 'interval' ? view.intervals : view.groups) as unknown as Record<string, unknown>[]));
+      res
+        .type('text/csv')
+        .send(toCsv((query.groupBy === 'interval' ? view.intervals : view.groups) as unknown as Record<string, unknown>[]));
       return;
     }
     res.json(view);

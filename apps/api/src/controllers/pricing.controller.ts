@@ -2,8 +2,25 @@ import { Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError } from '@wattline/domain';
 import { CLOCK, type Clock } from '@wattline/platform';
-import { resolveRange, type DeclareEventBody, type ListQuery, type PutPricingBody, type RangeQuery, type ResponseQuery, type SimulationBody, type UploadPricesBody } from '../dtos/schemas';
-import type { EventResponse, ExplanationResponse, PriceResponse, PricingVersionResponse, ResponseAnalysisResponse, SimulationResponse, UploadResponse } from '../dtos/responses';
+import {
+  resolveRange,
+  type DeclareEventBody,
+  type ListQuery,
+  type PutPricingBody,
+  type RangeQuery,
+  type ResponseQuery,
+  type SimulationBody,
+  type UploadPricesBody,
+} from '../dtos/schemas';
+import type {
+  EventResponse,
+  ExplanationResponse,
+  PriceResponse,
+  PricingVersionResponse,
+  ResponseAnalysisResponse,
+  SimulationResponse,
+  UploadResponse,
+} from '../dtos/responses';
 import { eventView, explanationView, forecastView, pricingVersionView } from '../dtos/views';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { PricingService } from '../services/pricing.service';
@@ -28,7 +45,10 @@ export class PricingController {
   @Route(ROUTES.explainTariff)
   async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string): Promise<ExplanationResponse> {
     const at = Date.parse(intervalStart);
-    if (Number.isNaN(at) || !/T/.test(intervalStart)) throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', { field: 'intervalStart' });
+    if (Number.isNaN(at) || !/T/.test(intervalStart))
+      throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', {
+        field: 'intervalStart',
+      });
     return explanationView(await this.pricing.explain(id, at));
   }
 
@@ -57,7 +77,12 @@ export class PricingController {
   @Route(ROUTES.response)
   async response(@Param('id', IdParamPipe) id: string, @RouteQuery() query: ResponseQuery): Promise<ResponseAnalysisResponse> {
     const { from, to } = resolveRange(query, this.clock.now());
-    return { regionId: id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...(await this.pricing.response(id, from, to, query.control)) };
+    return {
+      regionId: id,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      ...(await this.pricing.response(id, from, to, query.control)),
+    };
   }
 
   @Route(ROUTES.pricingVersions)
@@ -78,7 +103,14 @@ export class PricingController {
 
   @Route(ROUTES.events)
   async events(@Param('id', IdParamPipe) id: string, @RouteQuery() query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    await sendRangePage(req, res, { ...query, from: query.from ?? '1970-01-01T00:00:00Z', to: query.to ?? '9999-01-01T00:00:00Z' }, this.clock.now(), (...range) => this.pricing.events(id, ...range), eventView);
+    await sendRangePage(
+      req,
+      res,
+      { ...query, from: query.from ?? '1970-01-01T00:00:00Z', to: query.to ?? '9999-01-01T00:00:00Z' },
+      this.clock.now(),
+      (...range) => this.pricing.events(id, ...range),
+      eventView,
+    );
   }
 
   /** A wholesale price series for wholesale-indexed pricing: JSON `{prices:[…]}`, or text/csv with the columns named in the query. */

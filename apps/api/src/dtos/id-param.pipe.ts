@@ -6,7 +6,10 @@ import { DomainError } from '@wattline/domain';
 @Injectable()
 export class IdParamPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!ID_PATTERN.test(value)) throw new DomainError('validation_failed', 'id must be 1-64 characters: letters, digits, . _ : - (no / + # or control characters)', { field: 'id' });
+    if (!ID_PATTERN.test(value))
+      throw new DomainError('validation_failed', 'id must be 1-64 characters: letters, digits, . _ : - (no / + # or control characters)', {
+        field: 'id',
+      });
     return value;
   }
 }

@@ -8,7 +8,12 @@ export function pricesFromCsv(text: string, query: CsvUploadQuery): UploadPrices
   const header = lines[0].split(',').map((h) => h.trim());
   const column = (name: string, field: string) => {
     const i = header.indexOf(name);
-    if (i < 0) throw new DomainError('validation_failed', `the CSV has no column "${name}" (columns: ${header.join(', ')}); name it with ?${field}=`, { field });
+    if (i < 0)
+      throw new DomainError(
+        'validation_failed',
+        `the CSV has no column "${name}" (columns: ${header.join(', ')}); name it with ?${field}=`,
+        { field },
+      );
     return i;
   };
   const [t, p] = [column(query.timeColumn, 'timeColumn'), column(query.priceColumn, 'priceColumn')];
@@ -18,7 +23,8 @@ export function pricesFromCsv(text: string, query: CsvUploadQuery): UploadPrices
       const cells = line.split(',').map((c) => c.trim());
       const time = parseCsvTime(cells[t], query.timeZone);
       const value = Number(cells[p]);
-      if (time === null || !Number.isFinite(value)) throw new DomainError('validation_failed', `CSV line ${n + 2}: "${line}" has no valid time or price`, { field: '(body)' });
+      if (time === null || !Number.isFinite(value))
+        throw new DomainError('validation_failed', `CSV line ${n + 2}: "${line}" has no valid time or price`, { field: '(body)' });
       const scaled = (value / query.divisor).toFixed(6).replace(/0+$/, '').replace(/\.$/, '');
       return { intervalStart: new Date(time).toISOString(), price: scaled, ...(b >= 0 ? { band: cells[b] } : {}) };
     }),

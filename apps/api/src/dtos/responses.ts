@@ -65,11 +65,19 @@ export const provisionedMeterResponse = named(
     }),
   }),
   'ProvisionedMeter',
-  "a new device and its MQTT credentials (the password is shown once)",
+  'a new device and its MQTT credentials (the password is shown once)',
 );
 
 export const readingResponse = named(
-  z.object({ ts: isoTime, periodS: int, consumptionWh: z.number(), generationWh: z.number(), seq: int.nullable(), receivedAt: isoTime, late: z.boolean() }),
+  z.object({
+    ts: isoTime,
+    periodS: int,
+    consumptionWh: z.number(),
+    generationWh: z.number(),
+    seq: int.nullable(),
+    receivedAt: isoTime,
+    late: z.boolean(),
+  }),
   'Reading',
 );
 
@@ -109,7 +117,11 @@ export const revisionResponse = named(
 
 export const priceResponse = named(pricePayloadSchema, 'Price', 'a price as announced on prices/{regionId}/current (the MQTT payload)');
 
-export const tariffResponse = named(pricePayloadSchema.extend({ feedInPrice: money }), 'Tariff', 'a firm price as announced, with the feed-in price paid for export in its interval');
+export const tariffResponse = named(
+  pricePayloadSchema.extend({ feedInPrice: money }),
+  'Tariff',
+  'a firm price as announced, with the feed-in price paid for export in its interval',
+);
 
 const level = int.min(1).max(5);
 
@@ -131,12 +143,23 @@ export const explanationResponse = named(
     parameters: pricing.nullable().meta({ description: 'the pricing version it was computed under' }),
     modelVersion: int,
     computation: z
-      .object({ rawPriceExTax: money, utilisation: z.number().nullable(), band: z.string().nullable(), constrainedBy: z.array(z.enum(['floor', 'cap', 'ramp'])) })
+      .object({
+        rawPriceExTax: money,
+        utilisation: z.number().nullable(),
+        band: z.string().nullable(),
+        constrainedBy: z.array(z.enum(['floor', 'cap', 'ramp'])),
+      })
       .nullable(),
     recomputed: z.object({ price: money, priceExTax: money, tax: money, level }).nullable(),
     matches: z.boolean(),
     measured: z
-      .object({ demandWh: z.number(), supplyWh: z.number(), utilisation: z.number().nullable(), levelWouldHaveBeen: level.nullable(), demandErrorWh: z.number().nullable() })
+      .object({
+        demandWh: z.number(),
+        supplyWh: z.number(),
+        utilisation: z.number().nullable(),
+        levelWouldHaveBeen: level.nullable(),
+        demandErrorWh: z.number().nullable(),
+      })
       .nullable(),
   }),
   'Explanation',
@@ -166,11 +189,23 @@ export const pricingVersionResponse = named(
 );
 
 export const eventResponse = named(
-  z.object({ id: z.uuid(), regionId: z.string(), start: isoTime, end: isoTime, level: z.union([z.literal(4), z.literal(5)]), reason: z.string(), declaredAt: isoTime }),
+  z.object({
+    id: z.uuid(),
+    regionId: z.string(),
+    start: isoTime,
+    end: isoTime,
+    level: z.union([z.literal(4), z.literal(5)]),
+    reason: z.string(),
+    declaredAt: isoTime,
+  }),
   'PeakEvent',
 );
 
-export const uploadResponse = named(z.object({ stored: int, from: isoTime, to: isoTime }), 'Upload', 'how many interval prices were stored, and the span they cover');
+export const uploadResponse = named(
+  z.object({ stored: int, from: isoTime, to: isoTime }),
+  'Upload',
+  'how many interval prices were stored, and the span they cover',
+);
 
 export const apiKeyResponse = named(
   z.object({ id: z.uuid(), name: z.string(), role: z.enum(['admin', 'analyst']), createdAt: isoTime, revokedAt: nullableTime }),
@@ -178,7 +213,10 @@ export const apiKeyResponse = named(
   'an API key as listed: never its secret',
 );
 
-export const issuedApiKeyResponse = named(apiKeyResponse.omit({ revokedAt: true }).extend({ key: z.string().meta({ description: 'the secret, shown once' }) }), 'IssuedApiKey');
+export const issuedApiKeyResponse = named(
+  apiKeyResponse.omit({ revokedAt: true }).extend({ key: z.string().meta({ description: 'the secret, shown once' }) }),
+  'IssuedApiKey',
+);
 
 export const revokedResponse = named(z.object({ id: z.string(), revokedAt: isoTime }), 'Revoked');
 
@@ -191,7 +229,11 @@ export const issuedCredentialResponse = named(
     subscribe: z.array(z.string()),
     publish: z.array(z.string()),
     createdAt: isoTime,
-    mqtt: z.object({ username: z.string(), password: z.string(), clientIdPrefix: z.string().meta({ description: 'a client id must be the username or start with this' }) }),
+    mqtt: z.object({
+      username: z.string(),
+      password: z.string(),
+      clientIdPrefix: z.string().meta({ description: 'a client id must be the username or start with this' }),
+    }),
   }),
   'IssuedCredential',
   'an MQTT credential for a back-office service or a household display (the password is shown once)',
@@ -202,7 +244,9 @@ export const octopusRatesResponse = named(
     count: int,
     next: z.url().nullable(),
     previous: z.url().nullable(),
-    results: z.array(z.object({ value_exc_vat: z.number(), value_inc_vat: z.number(), valid_from: isoTime, valid_to: isoTime, payment_method: z.null() })),
+    results: z.array(
+      z.object({ value_exc_vat: z.number(), value_inc_vat: z.number(), valid_from: isoTime, valid_to: isoTime, payment_method: z.null() }),
+    ),
   }),
   'OctopusRates',
   "Octopus Energy's public API shape for unit rates: values in the currency's minor unit (×100) per kWh, newest first",
@@ -241,7 +285,17 @@ const billLine = z.object({
   generationWh: z.number(),
   version: int.optional(),
   revisions: z
-    .array(z.object({ version: int, consumptionDeltaWh: z.number(), generationDeltaWh: z.number(), readingsDelta: int, reason: z.string(), revisedBy: z.string(), revisedAt: isoTime }))
+    .array(
+      z.object({
+        version: int,
+        consumptionDeltaWh: z.number(),
+        generationDeltaWh: z.number(),
+        readingsDelta: int,
+        reason: z.string(),
+        revisedBy: z.string(),
+        revisedAt: isoTime,
+      }),
+    )
     .optional()
     .meta({ description: 'late readings that changed this interval after it was priced' }),
   price: money,
@@ -264,7 +318,10 @@ export const billResponse = named(
     timezone: z.string(),
     groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']),
     ...billTotals,
-    shadow: z.object({ total: money, difference: money }).nullable().meta({ description: 'the same energy under the flat reference tariff' }),
+    shadow: z
+      .object({ total: money, difference: money })
+      .nullable()
+      .meta({ description: 'the same energy under the flat reference tariff' }),
     protection: z
       .object({ capPerYear: money, usedBefore: money, refund: money, usedAfter: money, remaining: money })
       .nullable()
@@ -287,7 +344,15 @@ export const simulationResponse = named(
     skipped: int.meta({ description: 'published intervals without stored inputs, left out' }),
     intervals: z.array(z.object({ intervalStart: isoTime, published: priceAndLevel, simulated: priceAndLevel.nullable() })),
     households: z.array(
-      z.object({ meterId: z.string(), consumptionWh: z.number(), generationWh: z.number(), publishedCost: money, simulatedCost: money, change: money, changePct: z.number().nullable() }),
+      z.object({
+        meterId: z.string(),
+        consumptionWh: z.number(),
+        generationWh: z.number(),
+        publishedCost: money,
+        simulatedCost: money,
+        change: money,
+        changePct: z.number().nullable(),
+      }),
     ),
   }),
   'Simulation',
@@ -310,7 +375,9 @@ export const responseAnalysisResponse = named(
         treatment: cohortUsage,
         control: cohortUsage,
         ratio: z.number().nullable().meta({ description: 'treatment mean over control mean at this level' }),
-        effectPct: z.number().nullable().meta({ description: "how much more (+) or less (−) the treatment used than at the baseline level, relative to the control group" }),
+        effectPct: z.number().nullable().meta({
+          description: 'how much more (+) or less (−) the treatment used than at the baseline level, relative to the control group',
+        }),
       }),
     ),
   }),
@@ -322,7 +389,13 @@ export const responseAnalysisResponse = named(
 function pageOf<T extends z.ZodType>(item: T) {
   const id = responses.get(item)?.id;
   if (!id) throw new Error('a page is of a registered response schema');
-  return named(z.object({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last' }) }), `${id}Page`);
+  return named(
+    z.object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last' }),
+    }),
+    `${id}Page`,
+  );
 }
 
 /** Every list's page, by the item it lists. */

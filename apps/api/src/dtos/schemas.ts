@@ -6,7 +6,10 @@ import { DomainError } from '@wattline/domain';
 const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
 const price = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5"');
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with offset' });
-const utilisation = z.number().gt(0, 'must be a fraction of capacity above 0').max(3, 'must be a fraction of capacity (0.5 for 50 %), at most 3');
+const utilisation = z
+  .number()
+  .gt(0, 'must be a fraction of capacity above 0')
+  .max(3, 'must be a fraction of capacity (0.5 for 50 %), at most 3');
 /** An IANA time zone this runtime knows (Europe/London, Asia/Tokyo, UTC). */
 const timeZone = z
   .string()
@@ -50,7 +53,10 @@ const band = z.object({
   price: signedPrice,
   from: clock,
   to: clock,
-  days: z.array(z.enum(['weekday', 'weekend'])).min(1).optional(),
+  days: z
+    .array(z.enum(['weekday', 'weekend']))
+    .min(1)
+    .optional(),
   months: z.array(z.number().int().min(1).max(12)).min(1).optional(),
 });
 
@@ -67,11 +73,27 @@ export const pricingSchema = z
         .refine((t) => t.every((v, i) => i === 0 || v > t[i - 1]), 'must be ascending'),
     }),
     z.object({ ...common, model: z.literal('flat'), price }),
-    z.object({ ...common, model: z.literal('time-of-use'), bands: z.array(band).min(1).max(48), otherwise: band.pick({ name: true, level: true, price: true }) }),
-    z.object({ ...common, model: z.literal('wholesale-indexed'), multiplier: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, 'must be a decimal string such as "2.2"'), peakAdder: price, peakFrom: clock, peakTo: clock, cap: signedPrice }),
+    z.object({
+      ...common,
+      model: z.literal('time-of-use'),
+      bands: z.array(band).min(1).max(48),
+      otherwise: band.pick({ name: true, level: true, price: true }),
+    }),
+    z.object({
+      ...common,
+      model: z.literal('wholesale-indexed'),
+      multiplier: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, 'must be a decimal string such as "2.2"'),
+      peakAdder: price,
+      peakFrom: clock,
+      peakTo: clock,
+      cap: signedPrice,
+    }),
     z.object({ ...common, model: z.literal('schedule'), fallbackPrice: price }),
   ])
-  .refine((p) => p.floor === undefined || p.cap === undefined || Number(p.floor) <= Number(p.cap), { message: 'floor must not be above cap', path: ['floor'] });
+  .refine((p) => p.floor === undefined || p.cap === undefined || Number(p.floor) <= Number(p.cap), {
+    message: 'floor must not be above cap',
+    path: ['floor'],
+  });
 
 export const putPricingSchema = z.object({
   effectiveFrom: isoTime,
@@ -82,7 +104,10 @@ export type PutPricingBody = z.output<typeof putPricingSchema>;
 export const simulationSchema = z
   .object({ from: isoTime, to: isoTime, pricing: pricingSchema })
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'from must be before to', path: ['from'] })
-  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= 92 * 86_400_000, { message: 'a simulation covers at most 92 days', path: ['to'] });
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= 92 * 86_400_000, {
+    message: 'a simulation covers at most 92 days',
+    path: ['to'],
+  });
 export type SimulationBody = z.output<typeof simulationSchema>;
 
 export const declareEventSchema = z
@@ -128,7 +153,10 @@ export const createMeterSchema = z.object({
   id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
   regionId: id,
   kind: z.enum(['meter', 'inverter']).default('meter'),
-  cohort: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -').optional(),
+  cohort: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -')
+    .optional(),
 });
 export type CreateMeterBody = z.output<typeof createMeterSchema>;
 
@@ -164,7 +192,9 @@ export const billQuerySchema = z.object({
 export type BillQuery = z.output<typeof billQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
 
-export const meterListQuerySchema = listQuerySchema.extend({ regionId: z.string().max(64).optional().meta({ description: "only this region's devices" }) });
+export const meterListQuerySchema = listQuerySchema.extend({
+  regionId: z.string().max(64).optional().meta({ description: "only this region's devices" }),
+});
 export type MeterListQuery = z.output<typeof meterListQuerySchema>;
 
 /** Octopus Energy's query for unit rates: `period_from`, `period_to`, `page_size` (≤ 1,500) and `page`. */
@@ -175,14 +205,18 @@ export const octopusRatesQuerySchema = z
     page_size: z.coerce.number().int().min(1).max(1500).default(100),
     page: z.coerce.number().int().min(1).default(1),
   })
-  .refine((q) => !q.period_from || !q.period_to || Date.parse(q.period_from) < Date.parse(q.period_to), { message: 'period_from must be before period_to', path: ['period_from'] });
+  .refine((q) => !q.period_from || !q.period_to || Date.parse(q.period_from) < Date.parse(q.period_to), {
+    message: 'period_from must be before period_to',
+    path: ['period_from'],
+  });
 export type OctopusRatesQuery = z.output<typeof octopusRatesQuerySchema>;
 
 /** Resolves `from` (inclusive) and `to` (exclusive); defaults to the last 24 hours. */
 export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: number): { from: number; to: number } {
   const to = query.to ? Date.parse(query.to) : nowMs;
   const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
-  if (from >= to) throw new DomainError('validation_failed', '"from" must be before "to" (from is inclusive, to exclusive)', { field: 'from' });
+  if (from >= to)
+    throw new DomainError('validation_failed', '"from" must be before "to" (from is inclusive, to exclusive)', { field: 'from' });
   return { from, to };
 }
 
@@ -191,14 +225,28 @@ const topicFilter = z
   .string()
   .min(1)
   .max(256)
-  .refine((f) => f.split('/').every((level, i, all) => (level.includes('+') ? level === '+' : true) && (level.includes('#') ? level === '#' && i === all.length - 1 : true)), 'must be an MQTT topic filter')
+  .refine(
+    (f) =>
+      f
+        .split('/')
+        .every(
+          (level, i, all) =>
+            (level.includes('+') ? level === '+' : true) && (level.includes('#') ? level === '#' && i === all.length - 1 : true),
+        ),
+    'must be an MQTT topic filter',
+  )
   .refine((f) => !f.startsWith('$'), 'may not reach $SYS topics');
 
 export const createServiceCredentialSchema = z.object({
   name: z.string().min(1).max(200),
   subscribe: z.array(topicFilter).min(1).max(50),
   publish: z
-    .array(topicFilter.refine((f) => !reachesPlatformTopics(f), 'may not reach meters/, prices/, households/ or $ topics (nor start with + or #)'))
+    .array(
+      topicFilter.refine(
+        (f) => !reachesPlatformTopics(f),
+        'may not reach meters/, prices/, households/ or $ topics (nor start with + or #)',
+      ),
+    )
     .max(50)
     .default([]),
 });

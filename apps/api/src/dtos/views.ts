@@ -1,6 +1,18 @@
 import Decimal from 'decimal.js';
 import { pricePayload } from '@wattline/contracts';
-import type { AggregateRevision, ApiKey, Bill, BillGroupBy, IntervalAggregate, Meter, PeakEvent, PricingVersion, Region, StoredReading, Tariff } from '@wattline/domain';
+import type {
+  AggregateRevision,
+  ApiKey,
+  Bill,
+  BillGroupBy,
+  IntervalAggregate,
+  Meter,
+  PeakEvent,
+  PricingVersion,
+  Region,
+  StoredReading,
+  Tariff,
+} from '@wattline/domain';
 import type { ForecastVersusActual } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
 import type {
@@ -27,7 +39,14 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export const regionView = (r: Region): RegionResponse => ({ id: r.id, name: r.name, timezone: r.timezone, currency: r.pricing.currency, pricing: r.pricing, createdAt: iso(r.createdAt) });
+export const regionView = (r: Region): RegionResponse => ({
+  id: r.id,
+  name: r.name,
+  timezone: r.timezone,
+  currency: r.pricing.currency,
+  pricing: r.pricing,
+  createdAt: iso(r.createdAt),
+});
 
 export const meterView = (m: Meter): MeterResponse => ({
   id: m.id,
@@ -81,9 +100,22 @@ export const revisionView = (r: AggregateRevision): RevisionResponse => ({
 
 export const tariffView = (t: Tariff): TariffResponse => ({ ...pricePayload(t), feedInPrice: t.feedInPrice });
 
-export const pricingVersionView = (v: PricingVersion): PricingVersionResponse => ({ version: v.version, effectiveFrom: iso(v.effectiveFrom), pricing: v.pricing, createdAt: iso(v.createdAt) });
+export const pricingVersionView = (v: PricingVersion): PricingVersionResponse => ({
+  version: v.version,
+  effectiveFrom: iso(v.effectiveFrom),
+  pricing: v.pricing,
+  createdAt: iso(v.createdAt),
+});
 
-export const eventView = (e: PeakEvent): EventResponse => ({ id: e.id, regionId: e.regionId, start: iso(e.start), end: iso(e.end), level: e.level, reason: e.reason, declaredAt: iso(e.declaredAt) });
+export const eventView = (e: PeakEvent): EventResponse => ({
+  id: e.id,
+  regionId: e.regionId,
+  start: iso(e.start),
+  end: iso(e.end),
+  level: e.level,
+  reason: e.reason,
+  declaredAt: iso(e.declaredAt),
+});
 
 export const forecastView = (f: ForecastVersusActual): ForecastResponse => ({
   intervalStart: iso(f.intervalStart),
@@ -132,7 +164,13 @@ export function explanationView(x: Explanation): ExplanationResponse {
  */
 export function octopusRateView(t: Tariff): OctopusRatesResponse['results'][number] {
   const minor = (v: string) => new Decimal(v).times(100).toNumber();
-  return { value_exc_vat: minor(t.priceExTax), value_inc_vat: minor(t.price), valid_from: new Date(t.intervalStart).toISOString(), valid_to: new Date(t.intervalEnd).toISOString(), payment_method: null };
+  return {
+    value_exc_vat: minor(t.priceExTax),
+    value_inc_vat: minor(t.price),
+    valid_from: new Date(t.intervalStart).toISOString(),
+    valid_to: new Date(t.intervalEnd).toISOString(),
+    payment_method: null,
+  };
 }
 
 /** One household's line of a region's bills: totals, the shadow bill, protection and what is due (no lines). */
@@ -150,7 +188,12 @@ export function householdBillView(bill: Bill & { meter: Meter; currency: string 
 }
 
 /** A bill: totals, the shadow bill, protection and what is due; its lines (and groups) with ISO times. */
-export function billView(bill: Bill & { meterId: string; currency: string; timezone: string }, from: number, to: number, groupBy: BillGroupBy): BillResponse {
+export function billView(
+  bill: Bill & { meterId: string; currency: string; timezone: string },
+  from: number,
+  to: number,
+  groupBy: BillGroupBy,
+): BillResponse {
   return {
     meterId: bill.meterId,
     from: iso(from),
@@ -163,9 +206,20 @@ export function billView(bill: Bill & { meterId: string; currency: string; timez
     protection: bill.protection,
     due: bill.due,
     groups: bill.groups,
-    intervals: bill.lines.map(({ revisions, ...l }) => ({ ...l, intervalStart: iso(l.intervalStart), intervalEnd: iso(l.intervalEnd), revisions })),
+    intervals: bill.lines.map(({ revisions, ...l }) => ({
+      ...l,
+      intervalStart: iso(l.intervalStart),
+      intervalEnd: iso(l.intervalEnd),
+      revisions,
+    })),
   };
 }
 
 /** An API key as listed: never its secret. */
-export const apiKeyView = (key: ApiKey): ApiKeyResponse => ({ id: key.id, name: key.name, role: key.role, createdAt: iso(key.createdAt), revokedAt: iso(key.revokedAt ?? null) });
+export const apiKeyView = (key: ApiKey): ApiKeyResponse => ({
+  id: key.id,
+  name: key.name,
+  role: key.role,
+  createdAt: iso(key.createdAt),
+  revokedAt: iso(key.revokedAt ?? null),
+});

@@ -11,7 +11,12 @@ export class JsonOnlyMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is('application/json')) {
-      next(new DomainError('unsupported_media_type', `send the body as application/json (got ${req.headers['content-type'] ?? 'no content type'})`));
+      next(
+        new DomainError(
+          'unsupported_media_type',
+          `send the body as application/json (got ${req.headers['content-type'] ?? 'no content type'})`,
+        ),
+      );
       return;
     }
     next();
@@ -24,7 +29,12 @@ export class JsonOrCsvMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is('application/json') && !req.is('text/csv')) {
-      next(new DomainError('unsupported_media_type', `send the body as application/json or text/csv (got ${req.headers['content-type'] ?? 'no content type'})`));
+      next(
+        new DomainError(
+          'unsupported_media_type',
+          `send the body as application/json or text/csv (got ${req.headers['content-type'] ?? 'no content type'})`,
+        ),
+      );
       return;
     }
     next();

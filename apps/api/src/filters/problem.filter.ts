@@ -21,13 +21,21 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const problem = this.toProblem(exception);
     problem.instance = req.originalUrl;
-    if (problem.status >= 500) this.logger.error(`${req.method} ${redactSecrets(req.originalUrl)}: ${(exception as Error)?.stack ?? exception}`);
+    if (problem.status >= 500)
+      this.logger.error(`${req.method} ${redactSecrets(req.originalUrl)}: ${(exception as Error)?.stack ?? exception}`);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ValidationProblem) {
-      return { type: problemType('validation_failed'), title: 'Validation failed', status: 400, code: 'validation_failed', detail: exception.message, errors: exception.errors };
+      return {
+        type: problemType('validation_failed'),
+        title: 'Validation failed',
+        status: 400,
+        code: 'validation_failed',
+        detail: exception.message,
+        errors: exception.errors,
+      };
     }
     if (exception instanceof DomainError) {
       return {
@@ -43,18 +51,34 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      return { type: 'about:blank', title: exception.name.replace(/Exception$/, ''), status, detail: Array.isArray(detail) ? detail.join('; ') : String(detail) };
+      return {
+        type: 'about:blank',
+        title: exception.name.replace(/Exception$/, ''),
+        status,
+        detail: Array.isArray(detail) ? detail.join('; ') : String(detail),
+      };
     }
     // The body parser's own refusals (http-errors with `expose`): a body too large (413), not JSON (400).
     const parserError = exception as { status?: unknown; expose?: unknown; type?: unknown; limit?: unknown; message?: unknown } | null;
-    if (parserError && parserError.expose === true && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    if (
+      parserError &&
+      parserError.expose === true &&
+      typeof parserError.status === 'number' &&
+      parserError.status >= 400 &&
+      parserError.status < 500
+    ) {
       const detail =
         parserError.type === 'entity.too.large'
           ? `the body is larger than the ${parserError.limit} bytes a request may carry`
           : parserError.type === 'entity.parse.failed'
             ? 'the body is not valid JSON'
             : String(parserError.message);
-      return { type: 'about:blank', title: parserError.status === 413 ? 'Payload Too Large' : 'Bad Request', status: parserError.status, detail };
+      return {
+        type: 'about:blank',
+        title: parserError.status === 413 ? 'Payload Too Large' : 'Bad Request',
+        status: parserError.status,
+        detail,
+      };
     }
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
   }

@@ -25,28 +25,55 @@ describe('the OpenAPI document', () => {
     expect(times.length).toBeGreaterThan(50);
     expect(times.filter((t) => t.includes('"pattern"'))).toEqual([]);
     // Generated from the zod schemas, not hand-written: a required list and closed objects, as zod writes them.
-    expect(document.components.schemas.Meter).toMatchObject({ required: expect.arrayContaining(['id', 'cohort', 'online']), additionalProperties: false });
+    expect(document.components.schemas.Meter).toMatchObject({
+      required: expect.arrayContaining(['id', 'cohort', 'online']),
+      additionalProperties: false,
+    });
     for (const [route, operations] of Object.entries(document.paths)) {
-      for (const [method, operation] of Object.entries(operations as Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>)) {
+      for (const [method, operation] of Object.entries(
+        operations as Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>,
+      )) {
         if (['/health', '/metrics', '/openapi.json'].includes(route)) continue;
         const success = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'));
-        expect([method, route, success.length > 0 && success.every(([, r]) => r.content?.['application/json']?.schema !== undefined)]).toEqual([method, route, true]);
+        expect([
+          method,
+          route,
+          success.length > 0 && success.every(([, r]) => r.content?.['application/json']?.schema !== undefined),
+        ]).toEqual([method, route, true]);
       }
     }
   });
 
-  it("accepts what the views answer and refuses a field it does not name, a missing one, or a number where it says money", () => {
-    const region = regionView({ id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: DEFAULT_PRICING_MODEL, createdAt: Date.UTC(2026, 0, 1) });
+  it('accepts what the views answer and refuses a field it does not name, a missing one, or a number where it says money', () => {
+    const region = regionView({
+      id: 'kitakyushu',
+      name: 'Kitakyushu',
+      timezone: 'Asia/Tokyo',
+      pricing: DEFAULT_PRICING_MODEL,
+      createdAt: Date.UTC(2026, 0, 1),
+    });
     expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, region)).not.toThrow();
-    expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, { ...region, secret: 'x' })).toThrow(/additional properties.*secret/);
+    expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, { ...region, secret: 'x' })).toThrow(
+      /additional properties.*secret/,
+    );
     const { createdAt: _dropped, ...withoutCreatedAt } = region;
     expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, withoutCreatedAt)).toThrow(/createdAt/);
 
     const start = Date.UTC(2013, 11, 2, 17);
-    const price = { ...fallbackPrice('london', { start, end: start + 1_800_000 }, { pricing: { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, version: 1 }, start - 86_400_000), feedInPrice: '0.05' };
+    const price = {
+      ...fallbackPrice(
+        'london',
+        { start, end: start + 1_800_000 },
+        { pricing: { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, version: 1 },
+        start - 86_400_000,
+      ),
+      feedInPrice: '0.05',
+    };
     const page = { items: [tariffView(price)], nextCursor: null };
     expect(() => responses.check('GET', '/v1/regions/london/tariffs?limit=1', 200, JSON_TYPE, page)).not.toThrow();
-    expect(() => responses.check('GET', '/v1/regions/london/tariffs', 200, JSON_TYPE, { ...page, items: [{ ...page.items[0], price: 0.1499 }] })).toThrow(/price must be string/);
+    expect(() =>
+      responses.check('GET', '/v1/regions/london/tariffs', 200, JSON_TYPE, { ...page, items: [{ ...page.items[0], price: 0.1499 }] }),
+    ).toThrow(/price must be string/);
 
     const bill = buildBill({
       timeZone: 'Europe/London',

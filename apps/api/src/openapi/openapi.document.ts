@@ -69,25 +69,44 @@ function answer(a: RouteAnswer): Json {
         content: { 'application/json': { schema: ref(a.schema) }, 'text/csv': { schema: { type: 'string' } } },
       };
     case 'json-or-csv':
-      return { description: a.description, content: { 'application/json': { schema: ref(a.schema) }, 'text/csv': { schema: { type: 'string' } } } };
+      return {
+        description: a.description,
+        content: { 'application/json': { schema: ref(a.schema) }, 'text/csv': { schema: { type: 'string' } } },
+      };
     case 'other':
       return { description: a.description, ...(a.content ? { content: a.content } : {}) };
   }
 }
 
 function operation(spec: RouteSpec): Json {
-  const pathParams = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: spec.pathSchemas?.[name] ?? { type: 'string' } }));
+  const pathParams = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: spec.pathSchemas?.[name] ?? { type: 'string' },
+  }));
   const parameters = [...pathParams, ...(spec.query ? query(spec.query) : [])];
-  const more = spec.answer.kind === 'other' ? Object.fromEntries(Object.entries(spec.answer.more ?? {}).map(([status, description]) => [status, { description }])) : {};
+  const more =
+    spec.answer.kind === 'other'
+      ? Object.fromEntries(Object.entries(spec.answer.more ?? {}).map(([status, description]) => [status, { description }]))
+      : {};
   const op: Json = {
     summary: spec.summary,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(spec.body ? { requestBody: requestBody(spec.body, spec.csvBody ? { 'text/csv': { schema: { type: 'string' } } } : {}) } : {}),
-    responses: { [successStatus(spec)]: answer(spec.answer), ...more, ...Object.fromEntries((spec.problems ?? []).map((status) => [status, problem])) },
+    responses: {
+      [successStatus(spec)]: answer(spec.answer),
+      ...more,
+      ...Object.fromEntries((spec.problems ?? []).map((status) => [status, problem])),
+    },
   };
   if (spec.role === null) {
     if (spec.answer.kind === 'other') return { ...op, ...(spec.description ? { description: spec.description } : {}) };
-    return { ...op, ...(spec.description ? { description: spec.description } : {}), responses: { ...(op.responses as Json), 400: problem, 404: problem, default: problem } };
+    return {
+      ...op,
+      ...(spec.description ? { description: spec.description } : {}),
+      responses: { ...(op.responses as Json), 400: problem, 404: problem, default: problem },
+    };
   }
   return {
     ...op,
@@ -102,7 +121,8 @@ function operation(spec: RouteSpec): Json {
 /** Every route of the table under its path and method. */
 function paths(): Record<string, Json> {
   const byPath: Record<string, Json> = {};
-  for (const spec of Object.values(ROUTES) as RouteSpec[]) byPath[spec.path] = { ...byPath[spec.path], [spec.method.toLowerCase()]: operation(spec) };
+  for (const spec of Object.values(ROUTES) as RouteSpec[])
+    byPath[spec.path] = { ...byPath[spec.path], [spec.method.toLowerCase()]: operation(spec) };
   return byPath;
 }
 
@@ -112,7 +132,8 @@ export function openApiDocument() {
     info: {
       title: 'Wattline API',
       version: '1',
-      description: 'Dynamic energy pricing fed by smart-meter data. Readings arrive over MQTT; this API provisions regions and devices and serves readings, interval aggregates, tariffs and bills.',
+      description:
+        'Dynamic energy pricing fed by smart-meter data. Readings arrive over MQTT; this API provisions regions and devices and serves readings, interval aggregates, tariffs and bills.',
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <apiKey>' } },

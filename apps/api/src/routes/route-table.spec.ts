@@ -38,7 +38,14 @@ describe('the route table', () => {
       const by = served.filter((h) => h.route === spec);
       expect([name, by.map((h) => h.where).length]).toEqual([name, 1]);
       const [h] = by;
-      expect([name, h.prefix, h.method, h.path, h.role ?? null, h.status]).toEqual([name, '/', spec.method, nestPath(spec), spec.role, successStatus(spec)]);
+      expect([name, h.prefix, h.method, h.path, h.role ?? null, h.status]).toEqual([
+        name,
+        '/',
+        spec.method,
+        nestPath(spec),
+        spec.role,
+        successStatus(spec),
+      ]);
     }
   });
 

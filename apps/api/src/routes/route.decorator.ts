@@ -6,7 +6,10 @@ export const ROUTE_KEY = 'wattline:route';
 
 /** Nest's path for a route of the table: `/v1/regions/{id}` → `v1/regions/:id`. */
 export function nestPath(spec: Pick<RouteSpec, 'path'>): string {
-  return spec.path.replace(/^\//, '').replace(/\/$/, '').replace(/\{(\w+)\}/g, ':$1');
+  return spec.path
+    .replace(/^\//, '')
+    .replace(/\/$/, '')
+    .replace(/\{(\w+)\}/g, ':$1');
 }
 
 export function successStatus(spec: Pick<RouteSpec, 'method' | 'status'>): number {
@@ -22,5 +25,10 @@ const METHODS = { GET: Get, POST: Post, PUT: Put } as const;
  * Controllers carry no path of their own (`@Controller()`).
  */
 export function Route(spec: RouteSpec): MethodDecorator {
-  return applyDecorators(METHODS[spec.method](nestPath(spec)), ...(spec.role ? [RequireRole(spec.role)] : []), HttpCode(successStatus(spec)), SetMetadata(ROUTE_KEY, spec));
+  return applyDecorators(
+    METHODS[spec.method](nestPath(spec)),
+    ...(spec.role ? [RequireRole(spec.role)] : []),
+    HttpCode(successStatus(spec)),
+    SetMetadata(ROUTE_KEY, spec),
+  );
 }

@@ -33,7 +33,13 @@ export class AnalyticsService {
     return this.tariffs.page(regionId, from, to, limit, cursor);
   }
 
-  async ratesNewestFirst(regionId: string, from: number, to: number, pageSize: number, page: number): Promise<{ count: number; tariffs: Tariff[] }> {
+  async ratesNewestFirst(
+    regionId: string,
+    from: number,
+    to: number,
+    pageSize: number,
+    page: number,
+  ): Promise<{ count: number; tariffs: Tariff[] }> {
     await this.catalog.getRegion(regionId);
     return this.tariffs.newestFirst(regionId, from, to, pageSize, (page - 1) * pageSize);
   }

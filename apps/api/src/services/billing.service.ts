@@ -1,5 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { billingRates, buildBill, localYearStart, type Bill, type BillGroupBy, type BillingRates, type Meter, type MeterIntervalEnergy, type Page, type Region } from '@wattline/domain';
+import {
+  billingRates,
+  buildBill,
+  localYearStart,
+  type Bill,
+  type BillGroupBy,
+  type BillingRates,
+  type Meter,
+  type MeterIntervalEnergy,
+  type Page,
+  type Region,
+} from '@wattline/domain';
 import { PricingVersionsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
 import { CatalogService } from './catalog.service';
 
@@ -19,18 +30,37 @@ export class BillingService {
   ) {}
 
   /** A meter's bill over [from, to). */
-  async billOf(meterId: string, from: number, to: number, groupBy: BillGroupBy): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
+  async billOf(
+    meterId: string,
+    from: number,
+    to: number,
+    groupBy: BillGroupBy,
+  ): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
     const meter = await this.catalog.getMeter(meterId);
     const region = await this.catalog.getRegion(meter.regionId);
-    const [rates, energy] = await Promise.all([this.rates(region, from, to), this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to)]);
-    return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...this.bill(region, rates, energy, from, to, groupBy) };
+    const [rates, energy] = await Promise.all([
+      this.rates(region, from, to),
+      this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to),
+    ]);
+    return {
+      meterId,
+      currency: region.pricing.currency,
+      timezone: region.timezone,
+      ...this.bill(region, rates, energy, from, to, groupBy),
+    };
   }
 
   /**
    * The bills of a region's households over [from, to), a page of meters at a time (by id):
    * each computed as `billOf` computes one, with the region's prices read once for the page.
    */
-  async regionBills(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Bill & { meter: Meter; currency: string }>> {
+  async regionBills(
+    regionId: string,
+    from: number,
+    to: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<Bill & { meter: Meter; currency: string }>> {
     const region = await this.catalog.getRegion(regionId);
     const meters = await this.catalog.listMeters(limit, cursor, regionId);
     const rates = await this.rates(region, from, to);
@@ -47,7 +77,10 @@ export class BillingService {
 
   /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to `to`. */
   private async rates(region: Region, from: number, to: number): Promise<BillingRates> {
-    const [tariffs, versions] = await Promise.all([this.tariffs.between(region.id, localYearStart(from, region.timezone), to), this.versions.versions(region.id)]);
+    const [tariffs, versions] = await Promise.all([
+      this.tariffs.between(region.id, localYearStart(from, region.timezone), to),
+      this.versions.versions(region.id),
+    ]);
     return billingRates(tariffs, versions);
   }
 

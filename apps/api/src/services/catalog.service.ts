@@ -41,7 +41,13 @@ export class CatalogService {
     await this.getRegion(body.regionId);
     const id = body.id ?? `${body.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`;
     const password = generateSecret(24);
-    const meter = await this.catalog.createMeter({ id, regionId: body.regionId, kind: body.kind, passwordHash: hashIssuedSecret(password), cohort: body.cohort ?? null });
+    const meter = await this.catalog.createMeter({
+      id,
+      regionId: body.regionId,
+      kind: body.kind,
+      passwordHash: hashIssuedSecret(password),
+      cohort: body.cohort ?? null,
+    });
     if (!meter) throw new DomainError('conflict', `Meter ${id} already exists`);
     return {
       meter,

@@ -46,7 +46,15 @@ export class CredentialsService {
   private async issue(kind: ClientKind, name: string, meterId: string | null, filters: string[], publishFilters: string[] = []) {
     const id = `${kind === 'service' ? 'svc' : 'disp'}_${generateSecret(9)}`;
     const password = generateSecret(24);
-    const saved: ClientCredential = await this.catalog.createClientCredential({ id, kind, name, meterId, filters, publishFilters, passwordHash: hashIssuedSecret(password) });
+    const saved: ClientCredential = await this.catalog.createClientCredential({
+      id,
+      kind,
+      name,
+      meterId,
+      filters,
+      publishFilters,
+      passwordHash: hashIssuedSecret(password),
+    });
     return {
       id: saved.id,
       kind: saved.kind,

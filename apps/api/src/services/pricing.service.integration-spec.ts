@@ -27,10 +27,31 @@ describe('the pricing service on real PostgreSQL', () => {
     dataSource = createDataSource(db.url);
     await dataSource.initialize();
     const config = { INTERVAL_SECONDS: 1800 } as WattlineConfig;
-    const app = await compileProviders([PricingService, CatalogService, ...platformProviders({ config, dataSource, stream: new InProcessStream(), metrics: new Metrics({ defaultMetrics: false }) }, { now: () => NOW })]);
+    const app = await compileProviders([
+      PricingService,
+      CatalogService,
+      ...platformProviders(
+        { config, dataSource, stream: new InProcessStream(), metrics: new Metrics({ defaultMetrics: false }) },
+        { now: () => NOW },
+      ),
+    ]);
     service = app.get(PricingService);
-    await app.get(CatalogRepository).createRegion({ id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: DEFAULT_PRICING_MODEL });
-    const inputs = { regionId: 'kitakyushu', intervalStart: DAY, intervalEnd: DAY + HALF, timeZone: 'Asia/Tokyo', forecastDemandWh: 10_000, forecastSupplyWh: 0, forecastMethod: null, wholesalePrice: null, scheduledPrice: null, event: null, previousPriceExTax: null };
+    await app
+      .get(CatalogRepository)
+      .createRegion({ id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: DEFAULT_PRICING_MODEL });
+    const inputs = {
+      regionId: 'kitakyushu',
+      intervalStart: DAY,
+      intervalEnd: DAY + HALF,
+      timeZone: 'Asia/Tokyo',
+      forecastDemandWh: 10_000,
+      forecastSupplyWh: 0,
+      forecastMethod: null,
+      wholesalePrice: null,
+      scheduledPrice: null,
+      event: null,
+      previousPriceExTax: null,
+    };
     const price = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', NOW);
     if ('reason' in price) throw new Error(price.detail);
     await app.get(TariffsRepository).insertNew([price]);
@@ -54,7 +75,12 @@ describe('the pricing service on real PostgreSQL', () => {
   it('spends a yearly event budget once, even when declarations race for the last one', async () => {
     // Back to critical-peak-5 from 4 December (events override its levels), with a budget of 2.
     await service.changePricing('kitakyushu', { ...DEFAULT_PRICING_MODEL, eventBudget: 2 }, DAY + 86_400_000);
-    const body = (day: number) => ({ start: new Date(DAY + day * 86_400_000).toISOString(), end: new Date(DAY + day * 86_400_000 + 4 * HALF).toISOString(), level: 5 as const, reason: 'heat' });
+    const body = (day: number) => ({
+      start: new Date(DAY + day * 86_400_000).toISOString(),
+      end: new Date(DAY + day * 86_400_000 + 4 * HALF).toISOString(),
+      level: 5 as const,
+      reason: 'heat',
+    });
     await expect(service.declareEvent('kitakyushu', body(1))).resolves.toMatchObject({ level: 5 });
     const racing = await Promise.allSettled([2, 3, 4].map((d) => service.declareEvent('kitakyushu', body(d))));
     expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -63,15 +89,24 @@ describe('the pricing service on real PostgreSQL', () => {
       ['conflict', 'region kitakyushu has used its 2 events for 2013'],
       ['conflict', 'region kitakyushu has used its 2 events for 2013'],
     ]);
-    await expect(service.events('kitakyushu', DAY, DAY + 10 * 86_400_000, 10)).resolves.toMatchObject({ items: [expect.anything(), expect.anything()] });
+    await expect(service.events('kitakyushu', DAY, DAY + 10 * 86_400_000, 10)).resolves.toMatchObject({
+      items: [expect.anything(), expect.anything()],
+    });
   });
 
   it('refuses an event past its notice deadline, and one over a model without levels, saying which', async () => {
-    const event = (start: number) => ({ start: new Date(start).toISOString(), end: new Date(start + 2 * HALF).toISOString(), level: 5 as const, reason: 'x' });
+    const event = (start: number) => ({
+      start: new Date(start).toISOString(),
+      end: new Date(start + 2 * HALF).toISOString(),
+      level: 5 as const,
+      reason: 'x',
+    });
     // 18:00 in Kitakyushu on the 2nd: its notice deadline was the cut-off on the 1st.
     const late = await service.declareEvent('kitakyushu', event(Date.UTC(2013, 11, 2, 9))).catch((e: DomainError) => e);
     expect(late).toMatchObject({ code: 'conflict' });
-    expect((late as DomainError).message).toContain('the notice deadline for an event starting 2013-12-02T09:00:00.000Z was 2013-12-01T07:00:00.000Z');
+    expect((late as DomainError).message).toContain(
+      'the notice deadline for an event starting 2013-12-02T09:00:00.000Z was 2013-12-01T07:00:00.000Z',
+    );
     // The 3rd prices flat from 00:30 (the change above).
     const flat = await service.declareEvent('kitakyushu', event(DAY + 3 * HALF)).catch((e: DomainError) => e);
     expect(flat).toMatchObject({ code: 'validation_failed' });

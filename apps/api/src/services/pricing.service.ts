@@ -40,7 +40,13 @@ export interface Explanation {
   tariff: Tariff;
   recomputed: { price: string; priceExTax: string; tax: string; level: number } | null;
   matches: boolean;
-  measured: { demandWh: number; supplyWh: number; utilisation: number | null; levelWouldHaveBeen: number | null; demandErrorWh: number | null } | null;
+  measured: {
+    demandWh: number;
+    supplyWh: number;
+    utilisation: number | null;
+    levelWouldHaveBeen: number | null;
+    demandErrorWh: number | null;
+  } | null;
 }
 
 /** Pricing as analysts and operators see it: versions, events, uploads, explanations, forecasts. */
@@ -78,7 +84,11 @@ export class PricingService {
     await this.catalog.getRegion(regionId);
     const intervalMs = this.config.INTERVAL_SECONDS * 1000;
     if (effectiveFrom % intervalMs !== 0) {
-      throw new DomainError('validation_failed', `effectiveFrom must be the start of an interval (a multiple of ${this.config.INTERVAL_SECONDS} s)`, { field: 'effectiveFrom' });
+      throw new DomainError(
+        'validation_failed',
+        `effectiveFrom must be the start of an interval (a multiple of ${this.config.INTERVAL_SECONDS} s)`,
+        { field: 'effectiveFrom' },
+      );
     }
     // A change is never retroactive to a published price: checked and written under the region's lock.
     const added = await this.db.transaction(async (tx) => {
@@ -91,7 +101,11 @@ export class PricingService {
     });
     if (!added.ok) {
       const earliest = new Date(added.earliest).toISOString();
-      throw new DomainError('conflict', `prices up to ${earliest} are already announced and never change: choose an effectiveFrom at or after it`, { field: 'effectiveFrom', earliest });
+      throw new DomainError(
+        'conflict',
+        `prices up to ${earliest} are already announced and never change: choose an effectiveFrom at or after it`,
+        { field: 'effectiveFrom', earliest },
+      );
     }
     return added.version;
   }
@@ -108,7 +122,15 @@ export class PricingService {
     const now = regionNow(state?.watermark ?? null, state?.lastArrivalAt ?? null, this.clock.now());
     const admission = admitEvent(start, versionInForce(versions, start).pricing, region.timezone, now);
     if (!admission.ok) throw new DomainError(admission.code, `region ${regionId}: ${admission.detail}`, { field: 'start' });
-    const event: PeakEvent = { id: randomUUID(), regionId, start, end: Date.parse(body.end), level: body.level, reason: body.reason, declaredAt: this.clock.now() };
+    const event: PeakEvent = {
+      id: randomUUID(),
+      regionId,
+      start,
+      end: Date.parse(body.end),
+      level: body.level,
+      reason: body.reason,
+      declaredAt: this.clock.now(),
+    };
     // The budget is counted and spent under the region's lock, so two declarations cannot both take the last one.
     const used = await this.db.transaction(async (tx) => {
       await this.regions.lockRegion(regionId, tx);
@@ -117,7 +139,11 @@ export class PricingService {
       await this.market.insertEvent(event, tx);
       return null;
     });
-    if (used !== null) throw new DomainError('conflict', `region ${regionId} has used its ${admission.budget} events for ${admission.year}`, { field: 'start', used });
+    if (used !== null)
+      throw new DomainError('conflict', `region ${regionId} has used its ${admission.budget} events for ${admission.year}`, {
+        field: 'start',
+        used,
+      });
     return event;
   }
 
@@ -126,12 +152,19 @@ export class PricingService {
     return this.market.eventsPage(regionId, from, to, limit, cursor);
   }
 
-  async upload(kind: 'wholesale' | 'scheduled', regionId: string, body: UploadPricesBody): Promise<{ stored: number; from: string; to: string }> {
+  async upload(
+    kind: 'wholesale' | 'scheduled',
+    regionId: string,
+    body: UploadPricesBody,
+  ): Promise<{ stored: number; from: string; to: string }> {
     await this.catalog.getRegion(regionId);
     const intervalMs = this.config.INTERVAL_SECONDS * 1000;
     const rows = body.prices.map((p, i) => {
       const start = Date.parse(p.intervalStart);
-      if (start % intervalMs !== 0) throw new DomainError('validation_failed', `prices[${i}].intervalStart ${p.intervalStart} is not the start of an interval`, { field: `prices.${i}.intervalStart` });
+      if (start % intervalMs !== 0)
+        throw new DomainError('validation_failed', `prices[${i}].intervalStart ${p.intervalStart} is not the start of an interval`, {
+          field: `prices.${i}.intervalStart`,
+        });
       return { intervalStart: start, price: p.price, band: p.band ?? null };
     });
     const stored = await this.market.upsertPrices(kind, regionId, rows, this.clock.now());
@@ -143,7 +176,11 @@ export class PricingService {
   async explain(regionId: string, intervalStart: number): Promise<Explanation> {
     await this.catalog.getRegion(regionId);
     const tariff = await this.tariffs.starting(regionId, intervalStart);
-    if (!tariff) throw new DomainError('not_found', `No firm price for region ${regionId} at ${new Date(intervalStart).toISOString()} (an interval without one was announced at the fallback rate)`);
+    if (!tariff)
+      throw new DomainError(
+        'not_found',
+        `No firm price for region ${regionId} at ${new Date(intervalStart).toISOString()} (an interval without one was announced at the fallback rate)`,
+      );
     const e = tariff.explanation;
     const again = e ? priceInterval(e.inputs, e.parameters) : null;
     const recomputed = again && again.ok ? { price: again.price, priceExTax: again.priceExTax, tax: again.tax, level: again.level } : null;
@@ -169,8 +206,12 @@ export class PricingService {
   /** What-if: the stored window re-priced under other parameters, and each household's cost change; nothing published changes. */
   async simulate(regionId: string, from: number, to: number, pricing: PricingModel): Promise<Simulation> {
     const region = await this.catalog.getRegion(regionId);
-    if (pricing.currency !== region.pricing.currency) throw new DomainError('validation_failed', `the region prices in ${region.pricing.currency}`, { field: 'pricing.currency' });
-    const [published, energy] = await Promise.all([this.tariffs.between(regionId, from, to), this.readings.regionMeterIntervals(regionId, from, to)]);
+    if (pricing.currency !== region.pricing.currency)
+      throw new DomainError('validation_failed', `the region prices in ${region.pricing.currency}`, { field: 'pricing.currency' });
+    const [published, energy] = await Promise.all([
+      this.tariffs.between(regionId, from, to),
+      this.readings.regionMeterIntervals(regionId, from, to),
+    ]);
     return simulate(published, pricing, energy);
   }
 

@@ -92,12 +92,18 @@ export function runClusterPrimary(config: WattlineConfig, log: (line: string) =>
         });
         const ok = failing.size === 0 && replies.length === config.MQTT_WORKERS;
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ status: ok ? 'ok' : 'degraded', workers: replies.filter(Boolean).length, ...(failing.size ? { failing: [...failing] } : {}) }),
+          JSON.stringify({
+            status: ok ? 'ok' : 'degraded',
+            workers: replies.filter(Boolean).length,
+            ...(failing.size ? { failing: [...failing] } : {}),
+          }),
         );
       });
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'Not Found', status: 404, detail: 'the broker serves /health and /metrics' }));
+    res
+      .writeHead(404, { 'content-type': 'application/problem+json' })
+      .end(JSON.stringify({ title: 'Not Found', status: 404, detail: 'the broker serves /health and /metrics' }));
   });
   server.listen(config.HTTP_PORT, config.HTTP_HOST);
 

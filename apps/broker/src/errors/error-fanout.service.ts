@@ -34,7 +34,12 @@ export class ErrorFanoutService implements OnApplicationBootstrap, OnApplication
     if (closedForDelivery(this.aedes, this.state.shared)) return;
     for (const letter of letters) {
       if (!letter.notifyMeter || !letter.meterId) continue;
-      await publishFromBroker(this.aedes, { topic: mqttTopics.errors(letter.meterId), payload: Buffer.from(JSON.stringify(errorPayload(letter))), qos: 1, retain: false });
+      await publishFromBroker(this.aedes, {
+        topic: mqttTopics.errors(letter.meterId),
+        payload: Buffer.from(JSON.stringify(errorPayload(letter))),
+        qos: 1,
+        retain: false,
+      });
     }
   }
 }

@@ -34,8 +34,14 @@ export class ReadingIngestService {
       receivedAt: now,
     }));
     await Promise.all([
-      this.stream.publish('readings', accepted.map((reading) => ({ key: meterId, value: toReadingRecord(reading, regionId, now) }))),
-      this.stream.publish('readingsDeadLetter', letters.map((letter) => ({ key: meterId, value: letter }))),
+      this.stream.publish(
+        'readings',
+        accepted.map((reading) => ({ key: meterId, value: toReadingRecord(reading, regionId, now) })),
+      ),
+      this.stream.publish(
+        'readingsDeadLetter',
+        letters.map((letter) => ({ key: meterId, value: letter })),
+      ),
     ]);
     this.metrics.readingsAccepted.inc(accepted.length);
     for (const letter of letters) this.metrics.readingsRejected.inc({ error: letter.error });

@@ -36,8 +36,7 @@ function listen(server: NetServer | HttpServer | TlsServer, port: number, host: 
   });
 }
 
-const closeServer = (server: NetServer | HttpServer | TlsServer) =>
-  new Promise<void>((resolve) => server.close(() => resolve()));
+const closeServer = (server: NetServer | HttpServer | TlsServer) => new Promise<void>((resolve) => server.close(() => resolve()));
 
 /** MQTT over TCP, over WebSocket (path /mqtt) and, when configured, over TLS. */
 export async function startListeners(aedes: Aedes, config: WattlineConfig, onOversize: (announced: number) => void): Promise<Listeners> {

@@ -51,7 +51,8 @@ export class MqttAuthenticator {
         ? { ok: true, principal: { kind: 'anonymous-display' } }
         : { ok: false, returnCode: CONNACK.notAuthorized, reason: 'no credentials' };
     }
-    if (!username || !password) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
+    if (!username || !password)
+      return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
     if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
     const secret = password.toString('utf8');
     // A secret the cache knows gets in at no cost, whoever failed with the same id or from the
@@ -67,7 +68,8 @@ export class MqttAuthenticator {
     ];
     for (const [key, interval] of blocked) {
       // Past the limit: one check per interval for this key, the others are refused unchecked.
-      if (!(await this.state.throttle.takeProbe(key, interval))) return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
+      if (!(await this.state.throttle.takeProbe(key, interval)))
+        return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
     }
     const outcome = await this.byPassword(clientId, username, secret);
     if (outcome.ok) await this.state.throttle.refund([idKey]);
@@ -93,7 +95,11 @@ export class MqttAuthenticator {
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
     if (!credential || credential.revoked || !(await verifySecret(credential.passwordHash, password))) {
-      return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: credential?.revoked ? 'credential revoked' : 'bad username or password' };
+      return {
+        ok: false,
+        returnCode: CONNACK.badUsernameOrPassword,
+        reason: credential?.revoked ? 'credential revoked' : 'bad username or password',
+      };
     }
     const principal = toPrincipal(credential);
     await this.state.credentials.set(username, { digest, principal });
@@ -107,7 +113,11 @@ export class MqttAuthenticator {
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(commonName);
     if (!credential || credential.revoked || credential.kind !== 'meter') {
-      return { ok: false, returnCode: CONNACK.notAuthorized, reason: credential?.revoked ? 'credential revoked' : 'certificate CN is not a provisioned device' };
+      return {
+        ok: false,
+        returnCode: CONNACK.notAuthorized,
+        reason: credential?.revoked ? 'credential revoked' : 'certificate CN is not a provisioned device',
+      };
     }
     return this.checkClientId(attempt.clientId, toPrincipal(credential));
   }
@@ -124,7 +134,9 @@ export class MqttAuthenticator {
         : principal.kind === 'client'
           ? clientId === principal.username || clientId.startsWith(`${principal.username}-`)
           : true;
-    return allowed ? { ok: true, principal } : { ok: false, returnCode: CONNACK.identifierRejected, reason: 'client id does not belong to this credential' };
+    return allowed
+      ? { ok: true, principal }
+      : { ok: false, returnCode: CONNACK.identifierRejected, reason: 'client id does not belong to this credential' };
   }
 }
 

@@ -13,14 +13,16 @@ export const aedesProvider = {
   provide: AEDES,
   inject: [BrokerState, CONFIG],
   useFactory: async (state: BrokerState, config: WattlineConfig): Promise<Aedes> =>
-    dropUnreadSysAnnouncements(honourUnrouted(
-      await Aedes.createBroker({
-        ...(await state.aedesBackends()),
-        heartbeatInterval: 60_000,
-        drainTimeout: 30_000,
-        maxInflightInbound: config.MQTT_MAX_INFLIGHT,
-      }),
-    )),
+    dropUnreadSysAnnouncements(
+      honourUnrouted(
+        await Aedes.createBroker({
+          ...(await state.aedesBackends()),
+          heartbeatInterval: 60_000,
+          drainTimeout: 30_000,
+          maxInflightInbound: config.MQTT_MAX_INFLIGHT,
+        }),
+      ),
+    ),
 };
 
 /**

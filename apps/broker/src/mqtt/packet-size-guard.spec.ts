@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { guardPacketSize } from './packet-size-guard';
 
-const publish = (bytes: number) => mqttPacket.generate({ cmd: 'publish', topic: 'meters/m1/readings', payload: Buffer.alloc(bytes), qos: 0, retain: false, dup: false });
+const publish = (bytes: number) =>
+  mqttPacket.generate({ cmd: 'publish', topic: 'meters/m1/readings', payload: Buffer.alloc(bytes), qos: 0, retain: false, dup: false });
 
 function watch(maxBytes: number) {
   const conn = new PassThrough();

@@ -20,7 +20,8 @@ export function deliverAtGrantedQoS(aedesClient: Client): void {
   const { deliver0, deliverQoS } = client;
   const granted = (topic: string) => {
     let max = -1;
-    for (const [filter, subscription] of Object.entries(client.subscriptions)) if (subscription.qos > max && topicMatches(filter, topic)) max = subscription.qos;
+    for (const [filter, subscription] of Object.entries(client.subscriptions))
+      if (subscription.qos > max && topicMatches(filter, topic)) max = subscription.qos;
     return max;
   };
   client.deliver0 = (packet, cb) => {

@@ -50,7 +50,9 @@ export class BrokerState implements OnApplicationShutdown {
     // are watched (logged, reconnecting) in connect().
     mq.state.on('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
     return {
-      persistence: markRedeliveries(clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object)) as AedesOptions['persistence'],
+      persistence: markRedeliveries(
+        clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object),
+      ) as AedesOptions['persistence'],
       mq,
     };
   }

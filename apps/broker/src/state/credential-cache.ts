@@ -23,7 +23,10 @@ const TTL_SECONDS = 600;
 export class MemoryCredentialCache implements CredentialCache {
   private readonly entries = new Map<string, CachedCredential & { expiresAt: number }>();
 
-  constructor(private readonly now: () => number = Date.now, private readonly maxEntries = 1_000_000) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 1_000_000,
+  ) {}
 
   async get(username: string): Promise<CachedCredential | null> {
     const entry = this.entries.get(username);

@@ -15,7 +15,9 @@ export function createRedisPersistence(options: Record<string, unknown>): unknow
     streamWill(brokers: unknown): unknown;
     getClientList(topic: string): unknown;
   }
-  const AsyncRedisPersistence: new (options: Record<string, unknown>) => StreamMethods = require('aedes-persistence-redis/asyncPersistence.js');
+  const AsyncRedisPersistence: new (
+    options: Record<string, unknown>,
+  ) => StreamMethods = require('aedes-persistence-redis/asyncPersistence.js');
   const asStream = (value: unknown) =>
     value && typeof (value as Readable).pipe === 'function' ? value : Readable.from(value as AsyncIterable<unknown>);
 

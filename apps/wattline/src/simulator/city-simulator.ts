@@ -59,7 +59,9 @@ export class CitySimulator {
     const byHome = await this.loadSlots();
     const solar = this.options.inverterShare > 0 ? await SolarProfile.load() : null;
     const inverters = Math.round(this.options.households * this.options.inverterShare);
-    log(`simulator: ${this.options.households} households (${byHome.length} real LCL homes replayed), ${inverters} with rooftop PV; ${this.options.slots} half-hour slots from ${new Date(this.options.from).toISOString()}`);
+    log(
+      `simulator: ${this.options.households} households (${byHome.length} real LCL homes replayed), ${inverters} with rooftop PV; ${this.options.slots} half-hour slots from ${new Date(this.options.from).toISOString()}`,
+    );
     await this.provision(byHome, inverters);
     const devices = this.devices();
     this.summaryTimer = setInterval(() => this.summary(devices.length), 1000);
@@ -74,13 +76,16 @@ export class CitySimulator {
       for (const home of this.homes) {
         const measured = home.slots.get(slotStart);
         if (measured) home.meter.record({ ts, periodS: HALF_HOUR_S, consumptionWh: measured.consumptionWh, seq: slot });
-        if (home.inverter && solar) home.inverter.record({ ts, periodS: HALF_HOUR_S, generationWh: solar.generationWh(slotStart, home.index), seq: slot });
+        if (home.inverter && solar)
+          home.inverter.record({ ts, periodS: HALF_HOUR_S, generationWh: solar.generationWh(slotStart, home.index), seq: slot });
       }
       const price = this.lastPrice;
       log(
         `simulator: [${String(slot + 1).padStart(String(this.options.slots).length)}/${this.options.slots}] ${new Date(slotStart).toISOString().slice(0, 16)}Z` +
           ` · ${this.counters.acknowledged} readings acknowledged` +
-          (price ? ` · price ${price.price} ${price.currency}/kWh, level ${price.level} (interval ${price.intervalStart.slice(11, 16)})` : ''),
+          (price
+            ? ` · price ${price.price} ${price.currency}/kWh, level ${price.level} (interval ${price.intervalStart.slice(11, 16)})`
+            : ''),
       );
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.options.slotMs - (Date.now() - started))));
     }
@@ -173,11 +178,22 @@ export class CitySimulator {
     const lclIds = byHome.map((slots) => [...slots.values()][0]?.lclId ?? 'home');
     const device = async (id: string, kind: 'meter' | 'inverter', n: number) => {
       const { status, json } = await post('/v1/meters', { id, regionId, kind });
-      if (status === 409) throw new Error(`${kind} ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
-      const d = new SimulatedDevice(id, json.mqtt.password, { host: broker.hostname, port: Number(broker.port || 1883), localAddress: sources.length ? sources[n % sources.length] : undefined }, this.counters, {
-        baseMs: Math.max(200, Math.min(this.options.slotMs, 5000)),
-        maxMs: 60_000,
-      });
+      if (status === 409)
+        throw new Error(`${kind} ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
+      const d = new SimulatedDevice(
+        id,
+        json.mqtt.password,
+        {
+          host: broker.hostname,
+          port: Number(broker.port || 1883),
+          localAddress: sources.length ? sources[n % sources.length] : undefined,
+        },
+        this.counters,
+        {
+          baseMs: Math.max(200, Math.min(this.options.slotMs, 5000)),
+          maxMs: 60_000,
+        },
+      );
       await d.connect();
       return d;
     };
@@ -196,7 +212,8 @@ export class CitySimulator {
           const inverter = i < inverters ? await device(`${id}-pv`, 'inverter', 2 * i + 1) : null;
           this.homes[i] = { meter, inverter, slots: byHome[template], index: i };
           done += 1;
-          if (done % (total <= 1000 ? 20 : 500) === 0 || done === total) log(`simulator: provisioned and connected ${done}/${total} households`);
+          if (done % (total <= 1000 ? 20 : 500) === 0 || done === total)
+            log(`simulator: provisioned and connected ${done}/${total} households`);
         }
       }),
     );

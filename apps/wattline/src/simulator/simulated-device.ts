@@ -63,7 +63,12 @@ export class SimulatedDevice {
         // Reconnects are this class's own (random back-off), not mqtt.js' fixed period.
         reconnectPeriod: 0,
         connectTimeout: 60_000,
-        will: { topic: mqttTopics.status(this.id), payload: Buffer.from(JSON.stringify(statusPayload({ meterId: this.id, state: 'offline', since: Date.now() }))), qos: 1, retain: true },
+        will: {
+          topic: mqttTopics.status(this.id),
+          payload: Buffer.from(JSON.stringify(statusPayload({ meterId: this.id, state: 'offline', since: Date.now() }))),
+          qos: 1,
+          retain: true,
+        },
       },
     );
     this.client = client;

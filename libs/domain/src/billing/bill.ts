@@ -2,7 +2,17 @@ import Decimal from 'decimal.js';
 import { dayFinder, localDayStart, localDayStartsBetween, localYearStart } from '../local-time';
 import { money, type Money } from '../pricing';
 import type { BillGroupBy } from '../vocabulary';
-import { decimalCache, exactLine, groupInto, groupLines, sumTotals, type BillGroup, type BillLine, type BillTotals, type MeterIntervalEnergy } from './lines';
+import {
+  decimalCache,
+  exactLine,
+  groupInto,
+  groupLines,
+  sumTotals,
+  type BillGroup,
+  type BillLine,
+  type BillTotals,
+  type MeterIntervalEnergy,
+} from './lines';
 import { accountDays } from './protection';
 import type { BillingRates } from './terms';
 
@@ -58,14 +68,21 @@ function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
   // Days from the year's start to `to` where a protection cap keeps a yearly account; else from the bill's first day.
   const firstDay = localDayStart(input.from, timeZone);
   const carried = input.protectionUsedBefore;
-  const yearStart = carried !== undefined || input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
+  const yearStart =
+    carried !== undefined || input.termsOn(firstDay).protectionCapPerYear === null ? firstDay : localYearStart(input.from, timeZone);
   // Local day boundaries, computed once (time-zone arithmetic is the costly part), then each line found by search.
   const dayStarts = localDayStartsBetween(Math.min(yearStart, input.energy[0]?.intervalStart ?? yearStart), input.to, timeZone);
   const dayOf = dayFinder(dayStarts);
   const termsByDay = new Map(dayStarts.map((d) => [d, input.termsOn(d)]));
   const dec = decimalCache();
   const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!, dec));
-  const account = accountDays(dayStarts, groupInto(priced, (l) => dayOf(l.shown.intervalStart)), (d) => termsByDay.get(d)!, { from: input.from, to: input.to, firstDay: yearStart }, new Decimal(carried ?? 0));
+  const account = accountDays(
+    dayStarts,
+    groupInto(priced, (l) => dayOf(l.shown.intervalStart)),
+    (d) => termsByDay.get(d)!,
+    { from: input.from, to: input.to, firstDay: yearStart },
+    new Decimal(carried ?? 0),
+  );
   const billLines = priced.filter((l) => l.shown.intervalStart >= input.from && l.shown.intervalStart < input.to);
   const billDays = account.days.filter((d) => d.inBill);
   const totals = sumTotals(billLines, billDays);
@@ -73,7 +90,11 @@ function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
   // An empty window (a household's day at its midnight) still has the terms of its day: a shadow bill of 0, the cap's account as carried.
   const termsInBill = billDays.length > 0 ? billDays.map((d) => d.terms) : [input.termsOn(firstDay)];
   const withShadow = termsInBill.every((t) => t.referencePrice !== null);
-  const shadowTotal = withShadow ? billLines.reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0)).plus(billDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0))) : null;
+  const shadowTotal = withShadow
+    ? billLines
+        .reduce((sum, l) => sum.plus(l.shadow ?? 0), new Decimal(0))
+        .plus(billDays.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0)))
+    : null;
   const refund = billDays.reduce((sum, d) => sum.plus(d.refund), new Decimal(0));
   const cap = termsInBill.at(-1)!.protectionCapPerYear;
   const usedBefore = account.before;
@@ -85,7 +106,13 @@ function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
     protection:
       cap === null || !withShadow
         ? null
-        : { capPerYear: money(cap), usedBefore: money(usedBefore), refund: money(refund), usedAfter: money(usedBefore.plus(refund)), remaining: money(Decimal.max(0, new Decimal(cap).minus(usedBefore).minus(refund))) },
+        : {
+            capPerYear: money(cap),
+            usedBefore: money(usedBefore),
+            refund: money(refund),
+            usedAfter: money(usedBefore.plus(refund)),
+            remaining: money(Decimal.max(0, new Decimal(cap).minus(usedBefore).minus(refund))),
+          },
     due: money(new Decimal(totals.total).minus(refund)),
   };
   return { bill, used: account.used };

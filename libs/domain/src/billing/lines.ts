@@ -123,7 +123,9 @@ export function exactLine(e: MeterIntervalEnergy, p: BillingPrice, terms: Billin
 /** The shadow bill of lines and days: their energy under the reference tariff plus the days' charges (null without one). */
 export function shadowOf(lines: ExactLine[], days: BillDay[]): Decimal | null {
   if (!lines.every((l) => l.shadow !== null)) return null;
-  return lines.reduce((s, l) => s.plus(l.shadow!), new Decimal(0)).plus(days.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0)));
+  return lines
+    .reduce((s, l) => s.plus(l.shadow!), new Decimal(0))
+    .plus(days.reduce((s, d) => s.plus(d.standing).plus(d.standingTax), new Decimal(0)));
 }
 
 export function sumTotals(lines: ExactLine[], days: Pick<BillDay, 'standing' | 'standingTax'>[]): BillTotals {
@@ -146,7 +148,13 @@ export function sumTotals(lines: ExactLine[], days: Pick<BillDay, 'standing' | '
 }
 
 /** Lines and days grouped by local hour, day, week or month (none for `interval`). */
-export function groupLines(lines: ExactLine[], days: BillDay[], groupBy: BillGroupBy, timeZone: string, dayOf: (ms: number) => number): BillGroup[] {
+export function groupLines(
+  lines: ExactLine[],
+  days: BillDay[],
+  groupBy: BillGroupBy,
+  timeZone: string,
+  dayOf: (ms: number) => number,
+): BillGroup[] {
   if (groupBy === 'interval') return [];
   // A day, week or month is known from the local day an instant falls in: one zone lookup a day, not one a line.
   const byDay = new Map<number, string>();
@@ -165,7 +173,12 @@ export function groupLines(lines: ExactLine[], days: BillDay[], groupBy: BillGro
     const mine = linesOf.get(period) ?? [];
     const myDays = daysOf.get(period) ?? [];
     const shadow = shadowOf(mine, myDays);
-    return { period, ...sumTotals(mine, myDays), shadowTotal: shadow === null ? null : money(shadow), protectionRefund: money(myDays.reduce((s, d) => s.plus(d.refund), new Decimal(0))) };
+    return {
+      period,
+      ...sumTotals(mine, myDays),
+      shadowTotal: shadow === null ? null : money(shadow),
+      protectionRefund: money(myDays.reduce((s, d) => s.plus(d.refund), new Decimal(0))),
+    };
   });
 }
 

@@ -36,7 +36,13 @@ export function billingTermsOf(pricing: PricingModel): BillingTerms {
 export function billingPriceOf(firm: Price | undefined, pricing: PricingModel): BillingPrice {
   if (firm) return { price: firm.price, priceExTax: firm.priceExTax, tax: firm.tax, feedInPrice: firm.feedInPrice, basis: firm.basis };
   const fallback = fallbackPriceOf(pricing);
-  return { price: fallback.price, priceExTax: fallback.priceExTax, tax: fallback.tax, feedInPrice: pricing.feedInPrice ?? '0', basis: 'fallback' };
+  return {
+    price: fallback.price,
+    priceExTax: fallback.priceExTax,
+    tax: fallback.tax,
+    feedInPrice: pricing.feedInPrice ?? '0',
+    basis: 'fallback',
+  };
 }
 
 /** What a bill is computed against: each interval's price and each day's terms. */

@@ -5,7 +5,8 @@ import { halfHour } from './inputs';
 // 100 kW of capacity over half an hour = 50,000 Wh; thresholds 50/70/85/100 % of it.
 const model = DEFAULT_PRICING_MODEL;
 const at = Date.UTC(2013, 11, 2, 18);
-const forecast = (demandWh: number, supplyWh = 0) => halfHour(at, { forecastDemandWh: demandWh, forecastSupplyWh: supplyWh, forecastMethod: 'same-slot-same-day-type' });
+const forecast = (demandWh: number, supplyWh = 0) =>
+  halfHour(at, { forecastDemandWh: demandWh, forecastSupplyWh: supplyWh, forecastMethod: 'same-slot-same-day-type' });
 const ok = (p: PricedInterval) => {
   if (!p.ok) throw new Error(p.detail);
   return p;
@@ -35,7 +36,12 @@ describe('critical-peak-5: five levels from forecast net demand over capacity, e
   });
 
   it('a declared critical-peak event overrides the forecast level for its window', () => {
-    expect(priceInterval({ ...forecast(1_000), event: { id: 'ev1', level: 5 } }, model)).toMatchObject({ ok: true, level: 5, price: '150.0000', band: 'event ev1' });
+    expect(priceInterval({ ...forecast(1_000), event: { id: 'ev1', level: 5 } }, model)).toMatchObject({
+      ok: true,
+      level: 5,
+      price: '150.0000',
+      band: 'event ev1',
+    });
   });
 
   it('never lowers the level when forecast demand rises, and is deterministic (property)', () => {

@@ -3,12 +3,27 @@ import { priceInterval, type WholesaleIndexed } from '../pricing';
 import { halfHour } from './inputs';
 
 // Octopus Agile's published formula (GB, 2018–2022): min(2.2 × W + 12p in 16:00–19:00, 35p), in GBP.
-const agile: WholesaleIndexed = { model: 'wholesale-indexed', currency: 'GBP', multiplier: '2.2', peakAdder: '0.12', peakFrom: '16:00', peakTo: '19:00', cap: '0.35', taxRate: '0.05' };
-const london = (iso: string, wholesale: string | null) => halfHour(Date.parse(iso), { timeZone: 'Europe/London', wholesalePrice: wholesale });
+const agile: WholesaleIndexed = {
+  model: 'wholesale-indexed',
+  currency: 'GBP',
+  multiplier: '2.2',
+  peakAdder: '0.12',
+  peakFrom: '16:00',
+  peakTo: '19:00',
+  cap: '0.35',
+  taxRate: '0.05',
+};
+const london = (iso: string, wholesale: string | null) =>
+  halfHour(Date.parse(iso), { timeZone: 'Europe/London', wholesalePrice: wholesale });
 
 describe('wholesale-indexed (Agile shape)', () => {
   it('outside the peak: 2.2 × W, VAT shown apart', () => {
-    expect(priceInterval(london('2019-03-04T11:00:00Z', '0.04'), agile)).toMatchObject({ ok: true, priceExTax: '0.0880', tax: '0.0044', price: '0.0924' });
+    expect(priceInterval(london('2019-03-04T11:00:00Z', '0.04'), agile)).toMatchObject({
+      ok: true,
+      priceExTax: '0.0880',
+      tax: '0.0044',
+      price: '0.0924',
+    });
   });
 
   it('in the peak window (local time, summer offset) the adder applies, and the cap holds', () => {

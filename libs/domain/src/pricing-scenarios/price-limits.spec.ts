@@ -17,21 +17,40 @@ const cp5: CriticalPeak5 = {
 
 describe('floor, cap, ramp and tax', () => {
   it('raises level 1 to the floor and lowers level 5 to the cap, saying so', () => {
-    expect(priceInterval(halfHour(0, { forecastDemandWh: 0 }), cp5)).toMatchObject({ rawPriceExTax: '15.0000', priceExTax: '20.0000', constrainedBy: ['floor'] });
-    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000 }), cp5)).toMatchObject({ level: 5, priceExTax: '120.0000', constrainedBy: ['cap'] });
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 0 }), cp5)).toMatchObject({
+      rawPriceExTax: '15.0000',
+      priceExTax: '20.0000',
+      constrainedBy: ['floor'],
+    });
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000 }), cp5)).toMatchObject({
+      level: 5,
+      priceExTax: '120.0000',
+      constrainedBy: ['cap'],
+    });
   });
 
   it('limits the step from the previous interval and shows tax apart (Japan 10 %)', () => {
-    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000, previousPriceExTax: '50' }), cp5)).toMatchObject({ priceExTax: '80.0000', tax: '8.0000', price: '88.0000', constrainedBy: ['ramp'] });
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000, previousPriceExTax: '50' }), cp5)).toMatchObject({
+      priceExTax: '80.0000',
+      tax: '8.0000',
+      price: '88.0000',
+      constrainedBy: ['ramp'],
+    });
   });
 
   it('a declared critical-peak event jumps straight to its level (announced with notice), within the cap', () => {
-    expect(priceInterval(halfHour(0, { forecastDemandWh: 0, previousPriceExTax: '20', event: { id: 'ev', level: 5 } }), cp5)).toMatchObject({ level: 5, priceExTax: '120.0000', constrainedBy: ['cap'] });
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 0, previousPriceExTax: '20', event: { id: 'ev', level: 5 } }), cp5)).toMatchObject(
+      { level: 5, priceExTax: '120.0000', constrainedBy: ['cap'] },
+    );
   });
 
   it('a day priced in sequence climbs to the evening peak by the ramp', () => {
     const demand = [10_000, 60_000, 60_000, 60_000, 10_000];
-    const priced = priceSequence(demand.map((d, i) => halfHour(i * 1_800_000, { forecastDemandWh: d })), () => cp5, null);
+    const priced = priceSequence(
+      demand.map((d, i) => halfHour(i * 1_800_000, { forecastDemandWh: d })),
+      () => cp5,
+      null,
+    );
     expect(priced.map((p) => (p.ok ? p.priceExTax : null))).toEqual(['20.0000', '50.0000', '80.0000', '110.0000', '80.0000']);
   });
 
@@ -43,21 +62,36 @@ describe('floor, cap, ramp and tax', () => {
       tax: fc.integer({ min: 0, max: 25 }),
     });
     fc.assert(
-      fc.property(model, fc.array(fc.nat(120_000), { minLength: 1, maxLength: 48 }), fc.double({ min: 0, max: 1, noNaN: true }), (m, demand, startAt) => {
-        const pricing: PricingModel = { ...cp5, floor: String(m.floor), cap: String(m.floor + m.span), maxStep: String(m.step), taxRate: (m.tax / 100).toFixed(2) };
-        const previous = new Decimal(m.floor).plus(new Decimal(m.span).times(startAt.toFixed(3))).toFixed(3);
-        const priced = priceSequence(demand.map((d, i) => halfHour(i * 1_800_000, { forecastDemandWh: d })), () => pricing, previous);
-        let prev = new Decimal(previous);
-        for (const p of priced) {
-          if (!p.ok) throw new Error(p.detail);
-          const x = new Decimal(p.priceExTax);
-          expect(x.gte(m.floor) && x.lte(m.floor + m.span)).toBe(true);
-          expect(x.minus(prev).abs().lte(m.step)).toBe(true);
-          expect(new Decimal(p.tax).equals(x.times(pricing.taxRate!).toDecimalPlaces(6))).toBe(true);
-          expect(new Decimal(p.price).equals(x.plus(p.tax))).toBe(true);
-          prev = x;
-        }
-      }),
+      fc.property(
+        model,
+        fc.array(fc.nat(120_000), { minLength: 1, maxLength: 48 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (m, demand, startAt) => {
+          const pricing: PricingModel = {
+            ...cp5,
+            floor: String(m.floor),
+            cap: String(m.floor + m.span),
+            maxStep: String(m.step),
+            taxRate: (m.tax / 100).toFixed(2),
+          };
+          const previous = new Decimal(m.floor).plus(new Decimal(m.span).times(startAt.toFixed(3))).toFixed(3);
+          const priced = priceSequence(
+            demand.map((d, i) => halfHour(i * 1_800_000, { forecastDemandWh: d })),
+            () => pricing,
+            previous,
+          );
+          let prev = new Decimal(previous);
+          for (const p of priced) {
+            if (!p.ok) throw new Error(p.detail);
+            const x = new Decimal(p.priceExTax);
+            expect(x.gte(m.floor) && x.lte(m.floor + m.span)).toBe(true);
+            expect(x.minus(prev).abs().lte(m.step)).toBe(true);
+            expect(new Decimal(p.tax).equals(x.times(pricing.taxRate!).toDecimalPlaces(6))).toBe(true);
+            expect(new Decimal(p.price).equals(x.plus(p.tax))).toBe(true);
+            prev = x;
+          }
+        },
+      ),
     );
   });
 });

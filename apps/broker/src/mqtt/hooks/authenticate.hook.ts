@@ -33,10 +33,16 @@ export class AuthenticateHook {
     };
   }
 
-  private async authenticate(client: BrokerClient, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+  private async authenticate(
+    client: BrokerClient,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<AuthenticateError | null> {
     const certificate = clientCertificate(client);
     // A certificate TLS_CA did not sign is an impostor's, not an anonymous display's.
-    const refusal = client.refusal ?? (certificate && !certificate.trusted ? { returnCode: CONNACK.notAuthorized, reason: 'client certificate not trusted' } : undefined);
+    const refusal =
+      client.refusal ??
+      (certificate && !certificate.trusted ? { returnCode: CONNACK.notAuthorized, reason: 'client certificate not trusted' } : undefined);
     const outcome = refusal
       ? ({ ok: false, ...refusal } as const)
       : await this.authenticator.authenticate({
@@ -47,7 +53,9 @@ export class AuthenticateHook {
           certificateIdentity: certificate?.commonName ?? null,
         });
     // aedes keeps the CONNECT's will on `_will` before it asks us (lib/handlers/connect.js init).
-    const willRefusal = outcome.ok ? refuseWill(outcome.principal, (client as BrokerClient & { _will?: PublishPacket | null })._will) : null;
+    const willRefusal = outcome.ok
+      ? refuseWill(outcome.principal, (client as BrokerClient & { _will?: PublishPacket | null })._will)
+      : null;
     if (outcome.ok && willRefusal) {
       this.metrics.mqttRefusals.inc({ operation: 'connect', reason: 'will' });
       this.logger.warn(`CONNECT refused for client ${client.id}: ${willRefusal}`);
@@ -62,7 +70,11 @@ export class AuthenticateHook {
         client.presenceToken = `${this.aedes.id}:${randomUUID()}`;
         await this.state.presence.claim(outcome.principal.meterId, client.presenceToken);
       }
-      client.rateLimiter = new PublishRateLimiter(this.config.MQTT_MAX_PUBLISH_RATE, this.config.MQTT_MAX_PUBLISH_RATE * 10, this.clock.now());
+      client.rateLimiter = new PublishRateLimiter(
+        this.config.MQTT_MAX_PUBLISH_RATE,
+        this.config.MQTT_MAX_PUBLISH_RATE * 10,
+        this.clock.now(),
+      );
       return null;
     }
     this.metrics.mqttRefusals.inc({ operation: 'connect', reason: outcome.reason });

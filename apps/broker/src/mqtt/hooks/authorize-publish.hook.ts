@@ -61,7 +61,11 @@ export class AuthorizePublishHook {
       // Acknowledged, answered and dropped: a status is retained for every subscriber to read.
       markUnrouted(packet);
       this.metrics.mqttRefusals.inc({ operation: 'publish', reason: 'invalid status' });
-      this.answer(principal.meterId, { topic: packet.topic, error: 'invalid_status', detail: 'a status is {"state":"online"|"offline","since"?:ISO-8601}' });
+      this.answer(principal.meterId, {
+        topic: packet.topic,
+        error: 'invalid_status',
+        detail: 'a status is {"state":"online"|"offline","since"?:ISO-8601}',
+      });
       return;
     }
     if (topic.kind !== 'readings') return;

@@ -20,8 +20,10 @@ export class PreConnectHook {
       const c = client as BrokerClient;
       deliverAtGrantedQoS(client);
       // [MQTT-3.1.3-8] a zero-length client id needs a clean session; aedes would invent an id.
-      if (packet.clientId === '' && packet.clean === false) c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'empty client id without clean session' };
-      else if (aedes.connectedClients >= config.MQTT_MAX_CONNECTIONS) c.refusal = { returnCode: CONNACK.serverUnavailable, reason: 'connection limit reached' };
+      if (packet.clientId === '' && packet.clean === false)
+        c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'empty client id without clean session' };
+      else if (aedes.connectedClients >= config.MQTT_MAX_CONNECTIONS)
+        c.refusal = { returnCode: CONNACK.serverUnavailable, reason: 'connection limit reached' };
       else if (packet.clientId === '' && packet.username) {
         // [MQTT-3.1.3-6] the server assigns an id to a zero-length one (clean session only, above):
         // inside the credential's own namespace (`username-…`), so it can never be another's.
@@ -30,7 +32,8 @@ export class PreConnectHook {
         // An anonymous display can never use or disturb another client's session: its id lives
         // under `anonymous/`, which no credential's id can (ids are single topic levels), and it
         // keeps no session (nothing unauthenticated is stored for later).
-        if (packet.clean === false) c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'anonymous displays connect with a clean session' };
+        if (packet.clean === false)
+          c.refusal = { returnCode: CONNACK.identifierRejected, reason: 'anonymous displays connect with a clean session' };
         else packet.clientId = `anonymous/${packet.clientId || randomUUID()}`;
       }
       done(null, true);

@@ -59,7 +59,12 @@ export class PresenceHook {
 
   private async announce(meterId: string, state: 'online' | 'offline'): Promise<void> {
     const record = { meterId, state, since: this.clock.now() };
-    await publishFromBroker(this.aedes, { topic: mqttTopics.status(meterId), payload: Buffer.from(JSON.stringify(statusPayload(record))), qos: 1, retain: true });
+    await publishFromBroker(this.aedes, {
+      topic: mqttTopics.status(meterId),
+      payload: Buffer.from(JSON.stringify(statusPayload(record))),
+      qos: 1,
+      retain: true,
+    });
     // The aggregator folds `meter.status` into PostgreSQL in batches: no database write per CONNECT.
     await this.stream.publish('status', [{ key: meterId, value: record }]);
   }
