@@ -1,10 +1,8 @@
 import { pricePayload } from '@wattline/contracts';
 import { DEFAULT_PRICING_MODEL, fallbackPrice, firmPrice, type PriceInputs, type Tariff } from '@wattline/domain';
-import { createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '@wattline/testing';
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
-import { createDataSource } from './data-source';
 import { MarketInputsRepository } from './market-inputs.repository';
 import { PricingVersionsRepository } from './pricing-versions.repository';
 import { Database } from './sql';
@@ -39,30 +37,21 @@ function priced(start: number, demandWh: number): Tariff {
  * rows out in order to one claimant at a time.
  */
 describe('pricing repositories on real PostgreSQL', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
+  const db = useTestDatabase();
   let schedule: PricingVersionsRepository;
   let tariffs: TariffsRepository;
   let announcements: AnnouncementsRepository;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url);
-    await dataSource.initialize();
-    schedule = new PricingVersionsRepository(dataSource);
-    tariffs = new TariffsRepository(dataSource);
-    announcements = new AnnouncementsRepository(dataSource);
-    await new CatalogRepository(dataSource).createRegion({
+    schedule = new PricingVersionsRepository(db.dataSource);
+    tariffs = new TariffsRepository(db.dataSource);
+    announcements = new AnnouncementsRepository(db.dataSource);
+    await new CatalogRepository(db.dataSource).createRegion({
       id: 'kitakyushu',
       name: 'Kitakyushu',
       timezone: 'Asia/Tokyo',
       pricing: DEFAULT_PRICING_MODEL,
     });
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
   });
 
   it('a new region has its pricing as version 1, in force from the beginning', async () => {
@@ -74,7 +63,7 @@ describe('pricing repositories on real PostgreSQL', () => {
 
   it('moves the next day to schedule once: of replicas racing for it, one wins, and its transaction commits what it wrote', async () => {
     await schedule.initState('kitakyushu', DAY);
-    const database = new Database(dataSource);
+    const database = new Database(db.dataSource);
     const results = await Promise.all(
       [1, 2, 3].map(() =>
         database.transaction(async (tx) => {
@@ -155,7 +144,7 @@ describe('pricing repositories on real PostgreSQL', () => {
   });
 
   it('counts a region year of events and lists them by their start', async () => {
-    const market = new MarketInputsRepository(dataSource);
+    const market = new MarketInputsRepository(db.dataSource);
     const event = (i: number) => ({
       id: `00000000-0000-4000-8000-00000000000${i}`,
       regionId: 'kitakyushu',

@@ -3,10 +3,8 @@ import path from 'node:path';
 import type { ReadingRecord } from '@wattline/contracts';
 import { DATA_DIR, LONDON_HOUSEHOLDS_CSV, readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import { DEFAULT_PRICING_MODEL, expostOutcome } from '@wattline/domain';
-import { createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '@wattline/testing';
 import { CatalogRepository } from './catalog.repository';
-import { createDataSource } from './data-source';
 import { IntervalsRepository } from './intervals.repository';
 import { ReadingsRepository } from './readings.repository';
 
@@ -30,19 +28,15 @@ function expectedDemandMilliWh(): Map<string, bigint> {
 }
 
 describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with real LCL data', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
+  const db = useTestDatabase();
   let readings: ReadingsRepository;
   let intervals: IntervalsRepository;
   let records: ReadingRecord[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url);
-    await dataSource.initialize();
-    readings = new ReadingsRepository(dataSource);
-    intervals = new IntervalsRepository(dataSource);
-    const catalog = new CatalogRepository(dataSource);
+    readings = new ReadingsRepository(db.dataSource);
+    intervals = new IntervalsRepository(db.dataSource);
+    const catalog = new CatalogRepository(db.dataSource);
     await catalog.createRegion({ id: 'london', name: 'London (LCL trial)', timezone: 'Europe/London', pricing: DEFAULT_PRICING_MODEL });
     for (const id of HOMES) await catalog.createMeter({ id, regionId: 'london', kind: 'meter', passwordHash: 'x' });
     records = [];
@@ -60,11 +54,6 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
         });
       }
     }
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
   });
 
   it('stores 144 real readings, shuffled and partly delivered twice, and sums each interval exactly', async () => {
@@ -127,11 +116,11 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
 
   it('keeps readings in monthly partitions, created as data arrives', async () => {
     await readings.storeBatch([{ ...records[0], ts: Date.UTC(2014, 0, 15), seq: null }], 1800, Date.UTC(2014, 0, 16));
-    const partitions: { name: string }[] = await dataSource.query(
+    const partitions: { name: string }[] = await db.dataSource.query(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass ORDER BY 1`,
     );
     expect(partitions.map((p) => p.name)).toEqual(['readings_2013_12', 'readings_2014_01']);
-    const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM ONLY readings_2014_01`);
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM ONLY readings_2014_01`);
     expect(count).toBe(1);
   });
 

@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Redis from 'ioredis';
-import { freePort } from '@wattline/persistence';
+import { createDataSource, freePort } from '@wattline/persistence';
+import type { DataSource } from 'typeorm';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -184,4 +185,41 @@ export async function rawConnect(
  */
 export async function compileProviders(providers: Provider[]): Promise<TestingModule> {
   return Test.createTestingModule({ providers }).compile();
+}
+
+/** A test file's own database, as `useTestDatabase` hands it out once its `beforeAll` has run. */
+export interface TestDatabase {
+  readonly dataSource: DataSource;
+  readonly url: string;
+}
+
+/**
+ * A database of this test file's (or describe block's) own — a clone of the migrated template —
+ * with a data source on it, created before its tests and dropped after them. Call it in the
+ * describe block; read `dataSource` inside hooks and tests.
+ */
+export function useTestDatabase(options: { poolSize?: number } = {}): TestDatabase {
+  let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let dataSource: DataSource | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = createDataSource(db.url, options);
+    await dataSource.initialize();
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the test database is made in beforeAll: read it inside a hook or a test');
+    return value;
+  };
+  return {
+    get dataSource() {
+      return ready(dataSource);
+    },
+    get url() {
+      return ready(db).url;
+    },
+  };
 }

@@ -7,11 +7,9 @@ import {
   PricingVersionsRepository,
   ReadingsRepository,
   TariffsRepository,
-  createDataSource,
 } from '@wattline/persistence';
 import type { WattlineConfig } from '@wattline/config';
-import { createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '@wattline/testing';
 import { regionContext } from '../clock/region-context';
 import { HouseholdSummariesStep } from './household-summaries.step';
 
@@ -27,25 +25,13 @@ const PRICING: FlatModel = { model: 'flat', currency: 'GBP', price: '0.30', refe
  * year is read once a day, not once an interval.
  */
 describe('household summaries with a protection cap', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url);
-    await dataSource.initialize();
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('shows the cap used as the whole year gives it, reading the year once a local day', async () => {
-    const catalog = new CatalogRepository(dataSource);
+    const catalog = new CatalogRepository(db.dataSource);
     await catalog.createRegion({ id: 'lcl', name: 'LCL', timezone: 'Europe/London', pricing: PRICING });
     for (const id of HOMES) await catalog.createMeter({ id, regionId: 'lcl', kind: 'meter', passwordHash: 'x' });
-    const readings = new ReadingsRepository(dataSource);
+    const readings = new ReadingsRepository(db.dataSource);
     const batch: ReadingRecord[] = [];
     for await (const slot of readLondonHouseholds({ households: (id) => HOMES.includes(id) })) {
       if (slot.slotStart >= Date.UTC(2013, 11, 6)) continue;
@@ -61,16 +47,16 @@ describe('household summaries with a protection cap', () => {
       if (from === yearStart) yearReads += 1;
       return readings.regionMeterIntervals(regionId, from, to);
     };
-    const schedule = new PricingVersionsRepository(dataSource);
-    const tariffs = new TariffsRepository(dataSource);
-    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(dataSource), {
+    const schedule = new PricingVersionsRepository(db.dataSource);
+    const tariffs = new TariffsRepository(db.dataSource);
+    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(db.dataSource), {
       INTERVAL_SECONDS: 1800,
     } as WattlineConfig);
     const versions = await schedule.versions('lcl');
     const [state] = await schedule.regionStates('lcl');
 
     const latest = async () => {
-      const rows: { meter_id: string; payload: HouseholdSummaryPayload }[] = await dataSource.query(
+      const rows: { meter_id: string; payload: HouseholdSummaryPayload }[] = await db.dataSource.query(
         `SELECT DISTINCT ON (meter_id) meter_id, payload FROM price_announcements WHERE kind = 'household' ORDER BY meter_id, seq DESC`,
       );
       return new Map(rows.map((r) => [r.meter_id, r.payload]));

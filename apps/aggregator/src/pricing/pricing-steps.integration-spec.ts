@@ -1,12 +1,11 @@
 import type { AnnouncementRecord, PricePayload, ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import type { CriticalPeak5 } from '@wattline/domain';
-import { CatalogRepository, ReadingsRepository, createDataSource } from '@wattline/persistence';
+import { CatalogRepository, ReadingsRepository } from '@wattline/persistence';
 import { Metrics, platformProviders } from '@wattline/platform';
 import type { WattlineConfig } from '@wattline/config';
 import { InProcessStream } from '@wattline/stream';
-import { compileProviders, createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { compileProviders, useTestDatabase } from '@wattline/testing';
 import { CLOCK_PASS } from '../aggregator.module';
 import { ClockService } from '../clock/clock.service';
 
@@ -28,22 +27,10 @@ const PRICING: CriticalPeak5 = {
  * display is told the fallback rate, marked as such — never a price past its `validTo`.
  */
 describe('a stalled pipeline, seen from the display', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url);
-    await dataSource.initialize();
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('keeps the firm schedule while it lasts, then announces the fallback at the first interval without one', async () => {
-    await new CatalogRepository(dataSource).createRegion({ id: 'london', name: 'London', timezone: 'Europe/London', pricing: PRICING });
+    await new CatalogRepository(db.dataSource).createRegion({ id: 'london', name: 'London', timezone: 'Europe/London', pricing: PRICING });
     const config = { INTERVAL_SECONDS: 1800, ALLOWED_LATENESS_SECONDS: 300, IDLE_CLOSE_SECONDS: 3600 } as WattlineConfig;
     let wall = Date.UTC(2026, 10, 29, 12);
     const clock = { now: () => wall };
@@ -53,7 +40,7 @@ describe('a stalled pipeline, seen from the display', () => {
     await stream.consume('announcements', 'display', async (records) => void announced.push(...records), { fromBeginning: true });
     const app = await compileProviders([
       ...CLOCK_PASS,
-      ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
+      ...platformProviders({ config, dataSource: db.dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
     ]);
     const pass = app.get(ClockService);
     const readings = app.get(ReadingsRepository);

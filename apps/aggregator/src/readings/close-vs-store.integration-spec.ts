@@ -1,12 +1,11 @@
 import type { ReadingRecord } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import { DEFAULT_PRICING_MODEL } from '@wattline/domain';
-import { CatalogRepository, createDataSource, isTransientDatabaseError } from '@wattline/persistence';
+import { CatalogRepository, isTransientDatabaseError } from '@wattline/persistence';
 import { Metrics, platformProviders } from '@wattline/platform';
 import type { WattlineConfig } from '@wattline/config';
 import { InProcessStream } from '@wattline/stream';
-import { compileProviders, createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { compileProviders, useTestDatabase } from '@wattline/testing';
 import { CLOCK_PASS } from '../aggregator.module';
 import { ClockService } from '../clock/clock.service';
 import { ReadingStoreService } from './reading-store.service';
@@ -21,15 +20,11 @@ import { ReadingStoreService } from './reading-store.service';
 const DAY = '2013-12-02';
 
 describe('closing intervals while readings for them are being stored', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
+  const db = useTestDatabase({ poolSize: 8 });
   let records: ReadingRecord[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url, { poolSize: 8 });
-    await dataSource.initialize();
-    const catalog = new CatalogRepository(dataSource);
+    const catalog = new CatalogRepository(db.dataSource);
     await catalog.createRegion({ id: 'london', name: 'London', timezone: 'Europe/London', pricing: DEFAULT_PRICING_MODEL });
     records = [];
     for await (const slot of readLondonHouseholds({ households: (id) => id < 'MAC000060' })) {
@@ -46,11 +41,6 @@ describe('closing intervals while readings for them are being stored', () => {
     }
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
-
   it('never adds a reading to a priced interval without a version and a revision', async () => {
     const config = { INTERVAL_SECONDS: 1800, ALLOWED_LATENESS_SECONDS: 0, IDLE_CLOSE_SECONDS: 3600 } as WattlineConfig;
     const clock = { now: () => Date.UTC(2013, 11, 3, 12) };
@@ -61,7 +51,7 @@ describe('closing intervals while readings for them are being stored', () => {
     const app = await compileProviders([
       ReadingStoreService,
       ...CLOCK_PASS,
-      ...platformProviders({ config, dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
+      ...platformProviders({ config, dataSource: db.dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
     ]);
     const store = app.get(ReadingStoreService);
     const pass = app.get(ClockService);
@@ -113,7 +103,7 @@ describe('closing intervals while readings for them are being stored', () => {
       version: number;
       revisions: number;
       late: number;
-    }[] = await dataSource.query(`
+    }[] = await db.dataSource.query(`
         SELECT a.interval_start, a.closed_demand_wh::numeric::text AS priced, a.demand_wh::numeric::text AS demand, a.version, a.late_readings AS late, a.expost_level,
                (SELECT coalesce(sum(consumption_wh), 0)::text FROM readings r WHERE r.region_id = a.region_id AND r.interval_start = a.interval_start AND NOT r.late) AS on_time,
                (a.closed_demand_wh::numeric + (SELECT coalesce(sum(demand_delta_wh), 0) FROM aggregate_revisions v
@@ -133,7 +123,7 @@ describe('closing intervals while readings for them are being stored', () => {
       expect([at, Number(row.demand)]).toEqual([at, Number(row.revised)]);
       expect([at, row.version]).toEqual([at, 1 + row.revisions]);
     }
-    const [{ total }] = await dataSource.query(`SELECT sum(demand_wh)::float AS total FROM interval_aggregates`);
+    const [{ total }] = await db.dataSource.query(`SELECT sum(demand_wh)::float AS total FROM interval_aggregates`);
     expect(total).toBeCloseTo(
       records.reduce((sum, r) => sum + r.consumptionWh, 0),
       3,

@@ -1,10 +1,9 @@
 import type { WattlineConfig } from '@wattline/config';
 import { DEFAULT_PRICING_MODEL, DomainError, firmPrice } from '@wattline/domain';
-import { CatalogRepository, TariffsRepository, createDataSource } from '@wattline/persistence';
+import { CatalogRepository, TariffsRepository } from '@wattline/persistence';
 import { Metrics, platformProviders } from '@wattline/platform';
 import { InProcessStream } from '@wattline/stream';
-import { compileProviders, createTestDatabase } from '@wattline/testing';
-import type { DataSource } from 'typeorm';
+import { compileProviders, useTestDatabase } from '@wattline/testing';
 import { CatalogService } from './catalog.service';
 import { PricingService } from './pricing.service';
 
@@ -18,20 +17,16 @@ const NOW = Date.UTC(2013, 11, 2, 3);
  * announced price, and a yearly event budget is spent once even when declarations race.
  */
 describe('the pricing service on real PostgreSQL', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
+  const db = useTestDatabase();
   let service: PricingService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url);
-    await dataSource.initialize();
     const config = { INTERVAL_SECONDS: 1800 } as WattlineConfig;
     const app = await compileProviders([
       PricingService,
       CatalogService,
       ...platformProviders(
-        { config, dataSource, stream: new InProcessStream(), metrics: new Metrics({ defaultMetrics: false }) },
+        { config, dataSource: db.dataSource, stream: new InProcessStream(), metrics: new Metrics({ defaultMetrics: false }) },
         { now: () => NOW },
       ),
     ]);
@@ -57,18 +52,13 @@ describe('the pricing service on real PostgreSQL', () => {
     await app.get(TariffsRepository).insertNew([price]);
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
-
   it('refuses a pricing change that would reach back into announced prices, naming the earliest allowed time', async () => {
     const flat = { model: 'flat' as const, currency: 'JPY', price: '30' };
     const refused = await service.changePricing('kitakyushu', flat, DAY).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(DomainError);
     expect(refused).toMatchObject({ code: 'conflict', details: { earliest: new Date(DAY + HALF).toISOString() } });
     await expect(service.changePricing('kitakyushu', flat, DAY + HALF)).resolves.toMatchObject({ version: 2, effectiveFrom: DAY + HALF });
-    const [region] = await dataSource.query(`SELECT pricing FROM regions WHERE id = 'kitakyushu'`);
+    const [region] = await db.dataSource.query(`SELECT pricing FROM regions WHERE id = 'kitakyushu'`);
     expect(region.pricing).toEqual(flat);
   });
 
