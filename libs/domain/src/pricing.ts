@@ -1,3 +1,5 @@
+// Long on purpose: the five pricing models, their parameters and the one pure function that prices an interval
+// under any of them; each model is a few lines of one switch.
 import Decimal from 'decimal.js';
 import { dayType, localParts, localSecondOfDay } from './local-time';
 import type { DayType, Level, PriceConstraint, PricingMode } from './vocabulary';

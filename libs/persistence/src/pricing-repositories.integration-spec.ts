@@ -1,6 +1,6 @@
 import { pricePayload } from '@wattline/contracts';
-import { DEFAULT_PRICING_MODEL, fallbackPrice, firmPrice, type PriceInputs, type Tariff } from '@wattline/domain';
-import { useTestDatabase } from '@wattline/testing';
+import { DEFAULT_PRICING_MODEL, fallbackPrice, type Tariff } from '@wattline/domain';
+import { firmTariff, useTestDatabase } from '@wattline/testing';
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -13,22 +13,7 @@ const DAY = Date.UTC(2013, 11, 3);
 const NOW = Date.UTC(2013, 11, 2, 16);
 
 function priced(start: number, demandWh: number): Tariff {
-  const inputs: PriceInputs = {
-    regionId: 'kitakyushu',
-    intervalStart: start,
-    intervalEnd: start + HALF,
-    timeZone: 'Asia/Tokyo',
-    forecastDemandWh: demandWh,
-    forecastSupplyWh: 0,
-    forecastMethod: 'same-slot-same-day-type',
-    wholesalePrice: null,
-    scheduledPrice: null,
-    event: null,
-    previousPriceExTax: null,
-  };
-  const p = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', NOW);
-  if ('reason' in p) throw new Error(p.detail);
-  return p;
+  return firmTariff('kitakyushu', start, demandWh, { computedAt: NOW });
 }
 
 /**

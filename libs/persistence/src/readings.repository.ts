@@ -1,3 +1,5 @@
+// Long on purpose: the only SQL on the readings family (readings, reading_seqs, meter_intervals and their
+// revisions); the store is one statement of ~100 lines that must stay whole to stay exactly-once.
 import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
 import { assignInterval, type BillLineRevision, type MeterIntervalEnergy, type Page, type StoredReading } from '@wattline/domain';

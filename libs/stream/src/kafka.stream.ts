@@ -1,3 +1,5 @@
+// Long on purpose: the whole Kafka adapter of the stream port (producer with group commit, consumers, topic
+// creation and health); the consumer loop it shares with the in-process adapter is in consumer-loop.ts.
 import {
   CompressionTypes,
   Kafka,

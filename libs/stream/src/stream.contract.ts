@@ -8,8 +8,8 @@ import {
   type StreamTopic,
   type TariffRecord,
 } from '@wattline/contracts';
-import { DEFAULT_PRICING_MODEL, firmPrice, type Tariff } from '@wattline/domain';
-import { expectEventually } from '@wattline/testing';
+import { type Tariff } from '@wattline/domain';
+import { expectEventually, firmTariff } from '@wattline/testing';
 import type { StreamObserver, StreamPort } from './stream.port';
 
 /** What the suite needs beyond the port: a way to put bytes on a topic as a foreign producer could. */
@@ -42,24 +42,7 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
       receivedAt: 0,
     });
     /** A firm price as pricing makes and the tariffs table stores it: with its explanation. */
-    const tariff = (regionId: string, intervalStart: number, demandWh: number): Tariff => {
-      const inputs = {
-        regionId,
-        intervalStart,
-        intervalEnd: intervalStart + 1_800_000,
-        timeZone: 'Asia/Tokyo',
-        forecastDemandWh: demandWh,
-        forecastSupplyWh: 0,
-        forecastMethod: 'same-slot-same-day-type',
-        wholesalePrice: null,
-        scheduledPrice: null,
-        event: null,
-        previousPriceExTax: null,
-      };
-      const priced = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', intervalStart - 86_400_000);
-      if ('reason' in priced) throw new Error(priced.detail);
-      return priced;
-    };
+    const tariff = (regionId: string, intervalStart: number, demandWh: number) => firmTariff(regionId, intervalStart, demandWh);
     /** A tariff as the outbox drainer sends it: one record per region and interval, partitioned by region. */
     const tariffMessage = (t: Tariff) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) });
 

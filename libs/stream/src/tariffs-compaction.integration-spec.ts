@@ -1,7 +1,7 @@
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { kafkaTopicName, pricePayload, tariffPartitionKey, tariffRecord, tariffStreamKey, type TariffRecord } from '@wattline/contracts';
-import { DEFAULT_PRICING_MODEL, firmPrice, type Tariff } from '@wattline/domain';
-import { expectEventually, testServices } from '@wattline/testing';
+import { type Tariff } from '@wattline/domain';
+import { expectEventually, firmTariff, testServices } from '@wattline/testing';
 import { KafkaStream } from './kafka.stream';
 
 const HALF = 1_800_000;
@@ -9,23 +9,7 @@ const DAY = Date.UTC(2013, 11, 3, 15); // midnight in Kitakyushu
 const REGIONS = ['kitakyushu', 'yahata'];
 
 function tariff(regionId: string, i: number, demandWh: number, computedAt: number): Tariff {
-  const start = DAY + i * HALF;
-  const inputs = {
-    regionId,
-    intervalStart: start,
-    intervalEnd: start + HALF,
-    timeZone: 'Asia/Tokyo',
-    forecastDemandWh: demandWh,
-    forecastSupplyWh: 0,
-    forecastMethod: null,
-    wholesalePrice: null,
-    scheduledPrice: null,
-    event: null,
-    previousPriceExTax: null,
-  };
-  const priced = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', computedAt);
-  if ('reason' in priced) throw new Error(priced.detail);
-  return priced;
+  return firmTariff(regionId, DAY + i * HALF, demandWh, { computedAt });
 }
 
 const message = (t: Tariff) => ({ key: tariffStreamKey(t), partitionKey: tariffPartitionKey(t), value: tariffRecord(t) });

@@ -4,3 +4,4 @@ export * from './tcp-proxy';
 export * from './meter-fleet';
 export * from './browser';
 export * from './documented-responses';
+export * from './tariffs';

@@ -1,3 +1,5 @@
+// Long on purpose: every response schema of the API in one registry, which the OpenAPI components are generated
+// from and the views are typed by; split, the registry would have to be stitched back together.
 import { z } from 'zod';
 import { moneySchema as money, isoTimeSchema as isoTime, pricePayloadSchema } from '@wattline/contracts';
 import { pricingSchema } from './schemas';

@@ -1,3 +1,5 @@
+// Long on purpose: the one table of the API's operations (path, method, role, status, schemas), one entry each,
+// read by the @Route decorator and the OpenAPI document alike.
 import type { z } from 'zod';
 import type { Role } from '@wattline/domain';
 import {
@@ -64,15 +66,26 @@ export interface RouteSpec {
   csvBody?: boolean;
   answer: RouteAnswer;
   /** Problem statuses besides the ones every route may answer (400, 401, 403, 404). */
-  problems?: number[];
+  problems?: readonly number[];
   /** Path parameters that are not plain ids. */
-  pathSchemas?: Record<string, Record<string, unknown>>;
+  pathSchemas?: Readonly<Record<string, Record<string, unknown>>>;
   /** Served by the platform module (every app), not by an API controller: documented here. */
   platform?: true;
 }
 
 const json = (schema: z.ZodType, description?: string): RouteAnswer => ({ kind: 'json', schema, ...(description ? { description } : {}) });
 const page = (schema: z.ZodType): RouteAnswer => ({ kind: 'page', schema });
+
+/** What both price uploads take and answer: JSON, or CSV with its columns named in the query. */
+const UPLOAD = {
+  description:
+    'JSON, or text/csv with the columns named by the query (timeColumn, priceColumn, bandColumn; divisor 100 for pence; timeZone of naive times).',
+  query: csvUploadQuerySchema,
+  body: uploadPricesSchema,
+  csvBody: true,
+  answer: json(uploadResponse, 'stored'),
+  problems: [415],
+} as const satisfies Partial<RouteSpec>;
 
 /** Every operation of the API, by name. */
 export const ROUTES = {
@@ -210,26 +223,14 @@ export const ROUTES = {
     path: '/v1/regions/{id}/wholesale-prices',
     role: 'admin',
     summary: 'A wholesale price series for wholesale-indexed pricing',
-    description:
-      'JSON, or text/csv with the columns named by the query (timeColumn, priceColumn, bandColumn; divisor 100 for pence; timeZone of naive times).',
-    query: csvUploadQuerySchema,
-    body: uploadPricesSchema,
-    csvBody: true,
-    answer: json(uploadResponse, 'stored'),
-    problems: [415],
+    ...UPLOAD,
   },
   uploadSchedule: {
     method: 'POST',
     path: '/v1/regions/{id}/schedules',
     role: 'admin',
     summary: 'A published price schedule applied as it is (model "schedule")',
-    description:
-      'JSON, or text/csv with the columns named by the query (timeColumn, priceColumn, bandColumn; divisor 100 for pence; timeZone of naive times).',
-    query: csvUploadQuerySchema,
-    body: uploadPricesSchema,
-    csvBody: true,
-    answer: json(uploadResponse, 'stored'),
-    problems: [415],
+    ...UPLOAD,
   },
   octopusRates: {
     method: 'GET',

@@ -1,9 +1,9 @@
 import type { WattlineConfig } from '@wattline/config';
-import { DEFAULT_PRICING_MODEL, DomainError, firmPrice } from '@wattline/domain';
+import { DEFAULT_PRICING_MODEL, DomainError } from '@wattline/domain';
 import { CatalogRepository, TariffsRepository } from '@wattline/persistence';
 import { Metrics, platformProviders } from '@wattline/platform';
 import { InProcessStream } from '@wattline/stream';
-import { compileProviders, useTestDatabase } from '@wattline/testing';
+import { compileProviders, firmTariff, useTestDatabase } from '@wattline/testing';
 import { CatalogService } from './catalog.service';
 import { PricingService } from './pricing.service';
 
@@ -34,22 +34,7 @@ describe('the pricing service on real PostgreSQL', () => {
     await app
       .get(CatalogRepository)
       .createRegion({ id: 'kitakyushu', name: 'Kitakyushu', timezone: 'Asia/Tokyo', pricing: DEFAULT_PRICING_MODEL });
-    const inputs = {
-      regionId: 'kitakyushu',
-      intervalStart: DAY,
-      intervalEnd: DAY + HALF,
-      timeZone: 'Asia/Tokyo',
-      forecastDemandWh: 10_000,
-      forecastSupplyWh: 0,
-      forecastMethod: null,
-      wholesalePrice: null,
-      scheduledPrice: null,
-      event: null,
-      previousPriceExTax: null,
-    };
-    const price = firmPrice(inputs, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, 'day-ahead', NOW);
-    if ('reason' in price) throw new Error(price.detail);
-    await app.get(TariffsRepository).insertNew([price]);
+    await app.get(TariffsRepository).insertNew([firmTariff('kitakyushu', DAY, 10_000, { computedAt: NOW })]);
   });
 
   it('refuses a pricing change that would reach back into announced prices, naming the earliest allowed time', async () => {

@@ -1,0 +1,38 @@
+import { DEFAULT_PRICING_MODEL, firmPrice, type PricingModel, type Tariff } from '@wattline/domain';
+
+const HALF = 1_800_000;
+
+/**
+ * A firm day-ahead price as pricing makes it and the tariffs table stores it (explanation and
+ * all), for a half hour of a region whose forecast demand is `demandWh`: under Kitakyushu's
+ * five levels unless another model is given. Tests that need stored tariffs make them here,
+ * through the domain, rather than by hand.
+ */
+export function firmTariff(
+  regionId: string,
+  intervalStart: number,
+  demandWh: number,
+  options: { computedAt?: number; pricing?: PricingModel; timeZone?: string } = {},
+): Tariff {
+  const inputs = {
+    regionId,
+    intervalStart,
+    intervalEnd: intervalStart + HALF,
+    timeZone: options.timeZone ?? 'Asia/Tokyo',
+    forecastDemandWh: demandWh,
+    forecastSupplyWh: 0,
+    forecastMethod: 'same-slot-same-day-type',
+    wholesalePrice: null,
+    scheduledPrice: null,
+    event: null,
+    previousPriceExTax: null,
+  };
+  const priced = firmPrice(
+    inputs,
+    { pricing: options.pricing ?? DEFAULT_PRICING_MODEL, version: 1 },
+    'day-ahead',
+    options.computedAt ?? intervalStart - 86_400_000,
+  );
+  if ('reason' in priced) throw new Error(priced.detail);
+  return priced;
+}
