@@ -2,6 +2,7 @@
 // from and the views are typed by; split, the registry would have to be stitched back together.
 import { z } from 'zod';
 import { moneySchema as money, isoTimeSchema as isoTime, pricePayloadSchema } from '@wattline/contracts';
+import { BILL_GROUPINGS, CLIENT_KINDS, DEVICE_KINDS, LEVELS, PRICE_BASES, PRICE_CONSTRAINTS, ROLES } from '@wattline/domain';
 import { pricingSchema } from './schemas';
 
 /**
@@ -46,7 +47,7 @@ export const meterResponse = named(
   z.object({
     id: z.string(),
     regionId: z.string(),
-    kind: z.enum(['meter', 'inverter']),
+    kind: z.enum(DEVICE_KINDS),
     cohort: z.string().nullable().meta({ description: 'the tariff group for the response analysis (e.g. `control` on the flat tariff)' }),
     online: z.boolean(),
     statusSince: nullableTime,
@@ -125,7 +126,7 @@ export const tariffResponse = named(
   'a firm price as announced, with the feed-in price paid for export in its interval',
 );
 
-const level = int.min(1).max(5);
+const level = int.min(Math.min(...LEVELS)).max(Math.max(...LEVELS));
 
 export const explanationResponse = named(
   z.object({
@@ -149,7 +150,7 @@ export const explanationResponse = named(
         rawPriceExTax: money,
         utilisation: z.number().nullable(),
         band: z.string().nullable(),
-        constrainedBy: z.array(z.enum(['floor', 'cap', 'ramp'])),
+        constrainedBy: z.array(z.enum(PRICE_CONSTRAINTS)),
       })
       .nullable(),
     recomputed: z.object({ price: money, priceExTax: money, tax: money, level }).nullable(),
@@ -210,7 +211,7 @@ export const uploadResponse = named(
 );
 
 export const apiKeyResponse = named(
-  z.object({ id: z.uuid(), name: z.string(), role: z.enum(['admin', 'analyst']), createdAt: isoTime, revokedAt: nullableTime }),
+  z.object({ id: z.uuid(), name: z.string(), role: z.enum(ROLES), createdAt: isoTime, revokedAt: nullableTime }),
   'ApiKey',
   'an API key as listed: never its secret',
 );
@@ -225,7 +226,7 @@ export const revokedResponse = named(z.object({ id: z.string(), revokedAt: isoTi
 export const issuedCredentialResponse = named(
   z.object({
     id: z.string(),
-    kind: z.enum(['service', 'display']),
+    kind: z.enum(CLIENT_KINDS),
     name: z.string(),
     meterId: z.string().nullable(),
     subscribe: z.array(z.string()),
@@ -303,7 +304,7 @@ const billLine = z.object({
   price: money,
   priceExTax: money,
   feedInPrice: money,
-  basis: z.enum(['day-ahead', 'intraday', 'fallback']),
+  basis: z.enum(PRICE_BASES),
   energyCharge: money,
   tax: money,
   exportCredit: money,
@@ -318,7 +319,7 @@ export const billResponse = named(
     to: isoTime,
     currency: z.string(),
     timezone: z.string(),
-    groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']),
+    groupBy: z.enum(BILL_GROUPINGS),
     ...billTotals,
     shadow: z
       .object({ total: money, difference: money })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ID_PATTERN, reachesPlatformTopics } from '@wattline/contracts';
-import { DomainError } from '@wattline/domain';
+import { BILL_GROUPINGS, DAY_TYPES, DEVICE_KINDS, DomainError, LEVELS, PRICING_MODES, ROLES } from '@wattline/domain';
 
 /** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
 const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
@@ -27,13 +27,13 @@ const timeZone = z
 const signedPrice = z.string().regex(/^-?\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5" or "-0.01"');
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM such as 16:00');
-const level = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]);
+const level = z.union(LEVELS.map((l) => z.literal(l)));
 const fraction = z.string().regex(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/, 'must be a fraction between 0 and 1 such as "0.05"');
 
 /** What every model takes: mode, cut-off, limits, tax, feed-in and fallback prices. */
 const common = {
   currency,
-  mode: z.enum(['day-ahead', 'intraday']).optional(),
+  mode: z.enum(PRICING_MODES).optional(),
   cutoff: clock.optional(),
   floor: signedPrice.optional(),
   cap: signedPrice.optional(),
@@ -53,10 +53,7 @@ const band = z.object({
   price: signedPrice,
   from: clock,
   to: clock,
-  days: z
-    .array(z.enum(['weekday', 'weekend']))
-    .min(1)
-    .optional(),
+  days: z.array(z.enum(DAY_TYPES)).min(1).optional(),
   months: z.array(z.number().int().min(1).max(12)).min(1).optional(),
 });
 
@@ -152,7 +149,7 @@ export const createMeterSchema = z.object({
   // svc_ and disp_ name subscribe-only credentials: a device may not take such a name.
   id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
   regionId: id,
-  kind: z.enum(['meter', 'inverter']).default('meter'),
+  kind: z.enum(DEVICE_KINDS).default('meter'),
   cohort: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -')
@@ -162,7 +159,7 @@ export type CreateMeterBody = z.output<typeof createMeterSchema>;
 
 export const createApiKeySchema = z.object({
   name: z.string().min(1).max(200),
-  role: z.enum(['analyst', 'admin']).default('analyst'),
+  role: z.enum(ROLES).default('analyst'),
 });
 export type CreateApiKeyBody = z.output<typeof createApiKeySchema>;
 
@@ -187,7 +184,7 @@ export type ResponseQuery = z.output<typeof responseQuerySchema>;
 
 export const billQuerySchema = z.object({
   ...window,
-  groupBy: z.enum(['interval', 'hour', 'day', 'week', 'month']).default('interval'),
+  groupBy: z.enum(BILL_GROUPINGS).default('interval'),
 });
 export type BillQuery = z.output<typeof billQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
