@@ -1,5 +1,5 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { text } from 'express';
+import { json } from 'express';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -18,6 +18,11 @@ import { BillingService } from './services/billing.service';
 import { CatalogService } from './services/catalog.service';
 import { PricingService } from './services/pricing.service';
 import { WebController } from './web/web.controller';
+import { UPLOAD_LIMITS } from './dtos/prices-csv';
+import { CsvPricesMiddleware } from './routes/route-params';
+
+/** Any other request body (a region, a pricing model, an event): Express' own default, 100 KiB. */
+const REQUEST_BODY_BYTES = 100 * 1024;
 import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
@@ -57,16 +62,16 @@ import { OpenApiController } from './openapi/openapi.controller';
 })
 export class ApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // Price series may come as CSV (a year of half hours is ~17,520 rows): parsed as text on those two routes only.
+    // Bodies are parsed here, not by Nest's default parser (the apps create Nest with `bodyParser: false`): each route
+    // gets the limit it is for. Price uploads carry up to 50,000 prices as JSON, or stream as CSV (read row by row).
     const uploads = [
       { path: 'v1/regions/:id/wholesale-prices', method: RequestMethod.POST },
       { path: 'v1/regions/:id/schedules', method: RequestMethod.POST },
     ];
-    consumer.apply(text({ type: 'text/csv', limit: '5mb' })).forRoutes(...uploads);
+    consumer.apply(JsonOrCsvMiddleware, json({ limit: UPLOAD_LIMITS.bytes }), CsvPricesMiddleware).forRoutes(...uploads);
     consumer
-      .apply(JsonOnlyMiddleware)
+      .apply(JsonOnlyMiddleware, json({ limit: REQUEST_BODY_BYTES }))
       .exclude(...uploads)
       .forRoutes('v1/*path');
-    consumer.apply(JsonOrCsvMiddleware).forRoutes(...uploads);
   }
 }

@@ -8,7 +8,7 @@ exitOnFailure(
   runApp('api', { migrate: false }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), ApiModule] })
     class ApiAppModule {}
-    const app = await NestFactory.create(ApiAppModule, { forceCloseConnections: true });
+    const app = await NestFactory.create(ApiAppModule, { forceCloseConnections: true, bodyParser: false });
     await listenHttp(app, infra.config);
     return app;
   }),

@@ -13,7 +13,7 @@ export async function startPlatform() {
   const started = await runApp('wattline', { migrate: true }, async (infra) => {
     @Module({ imports: [PlatformModule.forRoot(infra), BrokerModule, AggregatorModule, ApiModule] })
     class WattlineModule {}
-    const app: INestApplication = await NestFactory.create(WattlineModule, { forceCloseConnections: true });
+    const app: INestApplication = await NestFactory.create(WattlineModule, { forceCloseConnections: true, bodyParser: false });
     await listenHttp(app, infra.config);
     return app;
   });

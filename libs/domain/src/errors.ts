@@ -18,6 +18,7 @@ export type DomainErrorCode =
   | 'conflict'
   | 'validation_failed'
   | 'unsupported_media_type'
+  | 'payload_too_large'
   | 'unauthorized'
   | 'forbidden';
 

@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { cutoffBefore, dayType, localDayStart, localSecondOfDay, nextLocalDayStart } from './local-time';
+import {
+  cutoffBefore,
+  dayType,
+  fromLocal,
+  fromLocalStrict,
+  localDayStart,
+  localParts,
+  localSecondOfDay,
+  nextLocalDayStart,
+} from './local-time';
 
 describe('a region’s own clock', () => {
   it('London days are 23 and 25 hours long where the clocks change, and the 16:00 cut-off follows the local clock', () => {
@@ -32,5 +41,32 @@ describe('a region’s own clock', () => {
         expect([23, 24, 25]).toContain((next - start) / 3_600_000);
       }),
     );
+  });
+});
+
+describe('a local time read strictly', () => {
+  it('names one instant on an ordinary day, in summer and in winter', () => {
+    expect(fromLocalStrict(2013, 12, 2, 17, 30, 'Europe/London')).toEqual({ ok: true, ms: Date.UTC(2013, 11, 2, 17, 30) });
+    expect(fromLocalStrict(2013, 7, 2, 17, 30, 'Europe/London')).toEqual({ ok: true, ms: Date.UTC(2013, 6, 2, 16, 30) });
+    expect(fromLocalStrict(2013, 12, 2, 0, 0, 'Asia/Tokyo')).toEqual({ ok: true, ms: Date.UTC(2013, 11, 1, 15) });
+  });
+
+  it('refuses a time in the gap when the clocks go forward, and one in the hour they repeat going back', () => {
+    expect(fromLocalStrict(2027, 3, 28, 1, 30, 'Europe/London')).toMatchObject({ ok: false, reason: 'nonexistent' });
+    expect(fromLocalStrict(2026, 10, 25, 1, 30, 'Europe/London')).toMatchObject({ ok: false, reason: 'ambiguous' });
+    expect(fromLocalStrict(2026, 10, 25, 2, 0, 'Europe/London')).toEqual({ ok: true, ms: Date.UTC(2026, 9, 25, 2) });
+    expect(fromLocalStrict(2012, 10, 7, 2, 30, 'Australia/Sydney')).toMatchObject({ ok: false, reason: 'nonexistent' });
+  });
+
+  it('agrees with fromLocal wherever a time names exactly one instant (every half hour of the weeks around both changes)', () => {
+    const weeks = [Date.UTC(2026, 2, 25), Date.UTC(2026, 9, 21)].flatMap((from) =>
+      Array.from({ length: 7 * 48 }, (_, i) => from + i * 1_800_000),
+    );
+    for (const t of weeks) {
+      const p = localParts(t, 'Europe/London');
+      const strict = fromLocalStrict(p.year, p.month, p.day, p.hour, p.minute, 'Europe/London');
+      if (strict.ok) expect([t, strict.ms]).toEqual([t, fromLocal(p.year, p.month, p.day, p.hour, p.minute, 'Europe/London')]);
+      else expect([t, strict.reason]).toEqual([t, 'ambiguous']); // every instant exists; only the repeated hour is unclear
+    }
   });
 });

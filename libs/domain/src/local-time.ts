@@ -67,6 +67,31 @@ export function fromLocal(year: number, month: number, day: number, hour: number
   return guess - offsetAt(first, timeZone);
 }
 
+/** A local wall-clock time read strictly: the one instant it names, or why it names none or two. */
+export type LocalInstant = { ok: true; ms: number } | { ok: false; reason: 'nonexistent' | 'ambiguous'; detail: string };
+
+/**
+ * The instant a local wall-clock time names, refusing what a zone's change of offset makes
+ * unclear: a time in the gap when clocks go forward does not exist (01:30 on 28 March 2027 in
+ * London), one in the hour repeated when they go back is ambiguous (01:30 on 25 October 2026).
+ * Uploads use it: a price must say which half hour it is for.
+ */
+export function fromLocalStrict(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): LocalInstant {
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const label = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')} in ${timeZone}`;
+  // The offsets in force on either side of the wall time: a change of offset lies between them, if any.
+  const candidates = [...new Set([offsetAt(wall - 86_400_000, timeZone), offsetAt(wall + 86_400_000, timeZone), offsetAt(wall, timeZone)])]
+    .map((offset) => wall - offset)
+    .filter((ms) => {
+      const p = localParts(ms, timeZone);
+      return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) === wall;
+    });
+  const instants = [...new Set(candidates)];
+  if (instants.length === 1) return { ok: true, ms: instants[0] };
+  if (instants.length === 0) return { ok: false, reason: 'nonexistent', detail: `${label} does not exist (the clocks go forward over it)` };
+  return { ok: false, reason: 'ambiguous', detail: `${label} happens twice (the clocks go back over it): give the time with its offset` };
+}
+
 /** Local midnight starting the local day that contains `ms`. */
 export function localDayStart(ms: number, timeZone: string): number {
   const p = localParts(ms, timeZone);

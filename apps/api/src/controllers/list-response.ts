@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { stringify } from 'csv-stringify/sync';
 import { resolveRange } from '../dtos/schemas';
 
 /**
@@ -22,14 +23,25 @@ export function sendPage<T extends Record<string, unknown>>(
   res.json(page);
 }
 
+/** Starts a cell a spreadsheet would run as a formula (OWASP, CSV injection): `=`, `+`, `-`, `@`, tab, carriage return. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A plain number cannot be a formula: "-0.0500" (an export credit) stays a number. */
+const PLAIN_NUMBER = /^[-+]?\d+(\.\d+)?$/;
+
+/** A cell as text a spreadsheet shows and never evaluates: a formula-like text gets a leading `'`, as OWASP advises. */
+export function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+/** Rows as CSV (csv-stringify quotes what needs it): the header from the first row's flat fields, each cell neutralised. */
 export function toCsv(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
   const columns = Object.keys(rows[0]).filter((c) => typeof rows[0][c] !== 'object' || rows[0][c] === null);
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+  return stringify(
+    rows.map((r) => columns.map((c) => csvCell(r[c]))),
+    { header: true, columns, record_delimiter: 'unix' },
+  );
 }
 
 /** A range query answered as a page: resolves `from`/`to`, fetches, maps each item to its view. */

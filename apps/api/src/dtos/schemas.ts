@@ -123,7 +123,17 @@ export const uploadPricesSchema = z.object({
   prices: z
     .array(z.object({ intervalStart: isoTime, price: signedPrice, band: z.string().max(40).optional() }))
     .min(1)
-    .max(50_000),
+    .max(50_000)
+    .superRefine((prices, ctx) => {
+      // An interval given twice is a mistake in the series, refused with both places (one statement could not store both).
+      const first = new Map<number, number>();
+      prices.forEach((p, i) => {
+        const at = Date.parse(p.intervalStart);
+        const earlier = first.get(at);
+        if (earlier === undefined) first.set(at, i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'intervalStart'], message: `${p.intervalStart} is given twice (first at prices.${earlier})` });
+      });
+    }),
 });
 export type UploadPricesBody = z.output<typeof uploadPricesSchema>;
 

@@ -19,6 +19,7 @@ export const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   validation_failed: 400,
   unauthorized: 401,
   unsupported_media_type: 415,
+  payload_too_large: 413,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -1,10 +1,10 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import { Injectable, createParamDecorator, type ExecutionContext, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
 import { DomainError } from '@wattline/domain';
 import { ValidationProblem } from '../filters/problem.filter';
-import { csvUploadQuerySchema, uploadPricesSchema, type CsvUploadQuery, type UploadPricesBody } from '../dtos/schemas';
-import { pricesFromCsv } from '../dtos/prices-csv';
+import { csvUploadQuerySchema, uploadPricesSchema, type UploadPricesBody } from '../dtos/schemas';
+import { readPricesCsv } from '../dtos/prices-csv';
 import { ROUTE_KEY } from './route.decorator';
 import type { RouteSpec } from './route-table';
 
@@ -36,15 +36,14 @@ export const RouteBody = createParamDecorator((_: unknown, ctx: ExecutionContext
 });
 
 /**
- * An uploaded price series: JSON `{prices:[…]}`, or text/csv read into the same shape with the
- * columns its query names (dtos/prices-csv.ts); either way checked by the upload schema, so the
- * controller hands the service one validated body.
+ * An uploaded price series: JSON `{prices:[…]}`, or text/csv that CsvPricesMiddleware has read
+ * into the same shape; either way checked by the upload schema (an interval given twice
+ * included), so the controller hands the service one validated body.
  */
 export const PricesBody = createParamDecorator((_: unknown, ctx: ExecutionContext): UploadPricesBody => {
   const req = ctx.switchToHttp().getRequest<Request>();
-  const columns = parseOr400(routeOf(ctx).query ?? csvUploadQuerySchema, req.query) as CsvUploadQuery;
-  const raw = req.is('text/csv') ? pricesFromCsv(String(req.body ?? ''), columns) : req.body;
-  const parsed = uploadPricesSchema.safeParse(raw);
+  parseOr400(routeOf(ctx).query ?? csvUploadQuerySchema, req.query);
+  const parsed = uploadPricesSchema.safeParse(req.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.join('.') || '(body)';
@@ -52,3 +51,15 @@ export const PricesBody = createParamDecorator((_: unknown, ctx: ExecutionContex
   }
   return parsed.data;
 });
+
+/** Reads a text/csv price upload from the request stream (dtos/prices-csv.ts) before the route runs; JSON passes through. */
+@Injectable()
+export class CsvPricesMiddleware implements NestMiddleware {
+  use(req: Request, _res: Response, next: NextFunction): void {
+    if (!req.is('text/csv')) return next();
+    readPricesCsv(req, parseOr400(csvUploadQuerySchema, req.query)).then((body) => {
+      req.body = body;
+      next();
+    }, next);
+  }
+}
