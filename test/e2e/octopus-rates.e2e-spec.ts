@@ -1,3 +1,4 @@
+import http from 'node:http';
 import mqtt from 'mqtt';
 import { readLondonHouseholds, slotToReading } from '@wattline/datasets';
 import {
@@ -111,6 +112,23 @@ describe('Octopus-shaped standard unit rates', () => {
     expect(results.map((r) => ({ valid_from: r.valid_from, valid_to: r.valid_to, minor: r.value_inc_vat }))).toEqual(expected);
     // The tariff's own precision survives: 0.0399 GBP/kWh is 3.99 p/kWh, not 4.
     expect(results.some((r) => r.value_inc_vat === 3.99)).toBe(true);
+  });
+
+  it('builds its absolute links from the configured base URL, never from the Host header a client sends', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.get(
+        `${platform.httpUrl}/v1/products/london/electricity-tariffs/X/standard-unit-rates/?page_size=10`,
+        { headers: { host: 'evil.example:443' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+    });
+    const page = JSON.parse(body) as { next: string };
+    expect(new URL(page.next).origin).toBe(platform.httpUrl);
   });
 
   it('answers bad queries and unknown regions as problems', async () => {

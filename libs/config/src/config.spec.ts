@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, publicBaseUrl } from './config';
 
 describe('loadConfig', () => {
   it('applies the contract defaults', () => {
@@ -68,5 +68,17 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ MQTT_WORKERS: '2', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/w', KAFKA_BROKERS: 'k:9092' }).MQTT_WORKERS,
     ).toBe(2);
+  });
+});
+
+describe('the public base URL', () => {
+  it('is PUBLIC_BASE_URL when set (a trailing slash dropped), else where the API listens; a query or another scheme stops start-up', () => {
+    expect(publicBaseUrl(loadConfig({ PUBLIC_BASE_URL: 'https://wattline.example/' }))).toBe('https://wattline.example');
+    expect(publicBaseUrl(loadConfig({ PUBLIC_BASE_URL: 'https://example.org/wattline' }))).toBe('https://example.org/wattline');
+    expect(publicBaseUrl(loadConfig({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '3100' }))).toBe('http://127.0.0.1:3100');
+    expect(publicBaseUrl(loadConfig({}))).toBe('http://localhost:3000');
+    expect(publicBaseUrl(loadConfig({ HTTP_HOST: '::1' }))).toBe('http://[::1]:3000');
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://wattline.example/?x=1' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'javascript:alert(1)' })).toThrow(/PUBLIC_BASE_URL/);
   });
 });

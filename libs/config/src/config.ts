@@ -23,6 +23,16 @@ export const CONFIG_VARIABLES = {
     schema: optional(z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://')),
     describe: 'MQTT-over-WebSocket URL the display page connects to (unset: same host, MQTT_WS_PORT)',
   },
+  PUBLIC_BASE_URL: {
+    schema: optional(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be an http:// or https:// URL without a query, e.g. https://wattline.example')
+        .transform((v) => v.replace(/\/+$/, '')),
+    ),
+    describe:
+      'the public base URL of the API, for the absolute links it answers with; never taken from a Host header (unset: http://HTTP_HOST:HTTP_PORT, localhost for a wildcard address)',
+  },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
   KAFKA_BROKERS: {
     schema: optional(
@@ -161,4 +171,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WattlineConfig
     );
   }
   return config;
+}
+
+/** The API's public base URL: PUBLIC_BASE_URL, else where it listens (localhost for a wildcard address). Never a request's Host header. */
+export function publicBaseUrl(config: Pick<WattlineConfig, 'PUBLIC_BASE_URL' | 'HTTP_HOST' | 'HTTP_PORT'>): string {
+  if (config.PUBLIC_BASE_URL) return config.PUBLIC_BASE_URL;
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.HTTP_HOST)
+    ? 'localhost'
+    : config.HTTP_HOST.includes(':')
+      ? `[${config.HTTP_HOST}]`
+      : config.HTTP_HOST;
+  return `http://${host}:${config.HTTP_PORT}`;
 }

@@ -1,4 +1,6 @@
-import { Controller, Param, Req } from '@nestjs/common';
+import { Controller, Inject, Param, Req } from '@nestjs/common';
+import { publicBaseUrl, type WattlineConfig } from '@wattline/config';
+import { CONFIG } from '@wattline/platform';
 import type { Request } from 'express';
 import { type OctopusRatesQuery } from '../dtos/schemas';
 import { IdParamPipe } from '../dtos/id-param.pipe';
@@ -20,7 +22,10 @@ const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
  */
 @Controller()
 export class ProductsController {
-  constructor(private readonly analytics: AnalyticsService) {}
+  constructor(
+    private readonly analytics: AnalyticsService,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
+  ) {}
 
   @Route(ROUTES.octopusRates)
   async standardUnitRates(
@@ -33,7 +38,8 @@ export class ProductsController {
     const to = query.period_to ? Date.parse(query.period_to) : ALL_TIME.to;
     const { count, tariffs } = await this.analytics.ratesNewestFirst(regionId, from, to, query.page_size, query.page);
     const pageUrl = (page: number) => {
-      const url = new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`);
+      // From the configured base, never from the Host header a client sends (a forged one would point the links anywhere).
+      const url = new URL(`${publicBaseUrl(this.config)}${req.originalUrl}`);
       url.searchParams.set('page', String(page));
       return url.toString();
     };

@@ -131,7 +131,12 @@ export const uploadPricesSchema = z.object({
         const at = Date.parse(p.intervalStart);
         const earlier = first.get(at);
         if (earlier === undefined) first.set(at, i);
-        else ctx.addIssue({ code: 'custom', path: [i, 'intervalStart'], message: `${p.intervalStart} is given twice (first at prices.${earlier})` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'intervalStart'],
+            message: `${p.intervalStart} is given twice (first at prices.${earlier})`,
+          });
       });
     }),
 });
