@@ -5,7 +5,19 @@ import { BILL_GROUPINGS, DAY_TYPES, DEVICE_KINDS, DomainError, LEVELS, PRICING_M
 /** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
 const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
 const price = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5"');
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with offset' });
+/** The years a price, an event or a window may name: a meter's data and a tariff's future, not the year 1 or 9999. */
+export const TIME_BOUNDS = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2200, 0, 1) } as const;
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time with offset' })
+  .refine((v) => Date.parse(v) >= TIME_BOUNDS.from && Date.parse(v) < TIME_BOUNDS.to, 'must be a time between 1970 and 2199');
+/** A count in a query, written in decimal digits only ("0x10", "1e3" or " 5" are not read as numbers). */
+const queryInt = (fallback: number, min: number, max?: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number in decimal digits, such as 100')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max));
 const utilisation = z
   .number()
   .gt(0, 'must be a fraction of capacity above 0')
@@ -147,7 +159,12 @@ export const csvUploadQuerySchema = z.object({
   timeColumn: z.string().min(1).max(64).default('valid_from'),
   priceColumn: z.string().min(1).max(64).default('price'),
   bandColumn: z.string().min(1).max(64).optional(),
-  divisor: z.coerce.number().positive().default(1),
+  divisor: z
+    .string()
+    .regex(/^\d{1,9}(\.\d{1,9})?$/, 'must be a positive decimal number, such as 100')
+    .default('1')
+    .transform(Number)
+    .pipe(z.number().positive()),
   timeZone: timeZone.default('UTC'),
 });
 export type CsvUploadQuery = z.output<typeof csvUploadQuerySchema>;
@@ -179,7 +196,7 @@ export const createApiKeySchema = z.object({
 export type CreateApiKeyBody = z.output<typeof createApiKeySchema>;
 
 export const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  limit: queryInt(100, 1, 10_000),
   cursor: z.string().max(200).optional(),
 });
 
@@ -214,8 +231,8 @@ export const octopusRatesQuerySchema = z
   .object({
     period_from: isoTime.optional(),
     period_to: isoTime.optional(),
-    page_size: z.coerce.number().int().min(1).max(1500).default(100),
-    page: z.coerce.number().int().min(1).default(1),
+    page_size: queryInt(100, 1, 1500),
+    page: queryInt(1, 1),
   })
   .refine((q) => !q.period_from || !q.period_to || Date.parse(q.period_from) < Date.parse(q.period_to), {
     message: 'period_from must be before period_to',

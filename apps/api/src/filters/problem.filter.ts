@@ -19,8 +19,8 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
-    const problem = this.toProblem(exception);
-    problem.instance = req.originalUrl;
+    const problem = bounded(this.toProblem(exception));
+    problem.instance = clip(req.originalUrl, MAX_ECHO * 2);
     if (problem.status >= 500)
       this.logger.error(`${req.method} ${redactSecrets(req.originalUrl)}: ${(exception as Error)?.stack ?? exception}`);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
@@ -82,6 +82,24 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
   }
+}
+
+/** The most of a client's own input a problem echoes back (a field name, a value): enough to find it, never the whole of a hostile one. */
+const MAX_ECHO = 200;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** A problem whose every text is bounded: an unknown 250 KB key is named by its start, not echoed whole. */
+export function bounded(problem: Problem): Problem {
+  return {
+    ...problem,
+    ...(problem.detail === undefined ? {} : { detail: clip(problem.detail, MAX_ECHO * 2) }),
+    ...(problem.errors
+      ? { errors: problem.errors.slice(0, 20).map((e) => ({ field: clip(e.field, MAX_ECHO), message: clip(e.message, MAX_ECHO * 2) })) }
+      : {}),
+  };
 }
 
 /** A URL as it may be logged: the secrets pages take in the query (a display's `password`, the dashboard's `key`) blanked. */
