@@ -9,6 +9,7 @@ import { ServicePublishFilters1763820000000 } from './1763820000000-service-publ
 import { DayAheadPricing1763830000000 } from './1763830000000-day-ahead-pricing';
 import { MeterCohorts1763840000000 } from './1763840000000-meter-cohorts';
 import { HouseholdSummaries1763850000000 } from './1763850000000-household-summaries';
+import { EventClockLead1763860000000 } from './1763860000000-event-clock-lead';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   DayAheadPricing1763830000000,
   MeterCohorts1763840000000,
   HouseholdSummaries1763850000000,
+  EventClockLead1763860000000,
 ];

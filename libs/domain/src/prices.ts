@@ -178,13 +178,26 @@ export function versionInForce(versions: PricingVersion[], intervalStart: number
 }
 
 /**
- * A region's event time: its watermark (the latest reading time seen), advanced by the wall
- * clock since the last reading arrived, so a quiet or stalled region's clock still moves and
- * its prices expire; before any reading, the wall clock.
+ * A region's event clock: its watermark (the latest reading time seen) and its lead — the most
+ * the watermark has ever been ahead of the wall clock at a store (negative for a replay of old
+ * data, about zero live). The region's time is the wall clock plus its lead, so it runs with the
+ * wall clock while the region is quiet or stalled (its prices expire), jumps forward with a
+ * replay, and never goes back: a backlog arriving late moves neither the watermark nor the lead.
  */
-export function regionNow(watermark: number | null, lastArrivalAt: number | null, wallNow: number): number {
-  if (watermark === null || lastArrivalAt === null) return wallNow;
-  return watermark + Math.max(0, wallNow - lastArrivalAt);
+export interface EventClock {
+  watermark: number;
+  lead: number;
+}
+
+/** The event clock after a store at `storedAt` whose newest reading time (capped at its receipt) is `newest`. */
+export function advanceEventClock(clock: EventClock | null, newest: number, storedAt: number): EventClock {
+  const watermark = Math.max(clock?.watermark ?? -Infinity, newest);
+  return { watermark, lead: Math.max(clock?.lead ?? -Infinity, watermark - storedAt) };
+}
+
+/** A region's event time at `wallNow`: the wall clock advanced by its lead; before any reading, the wall clock. */
+export function regionNow(lead: number | null, wallNow: number): number {
+  return lead === null ? wallNow : wallNow + lead;
 }
 
 /** Measured utilisation and the level the interval would have had under critical-peak-5 (nulls for models without capacity). */

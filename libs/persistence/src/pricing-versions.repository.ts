@@ -11,6 +11,8 @@ export interface RegionPricingState {
   /** Event time: the latest reading time seen (null before the first reading). */
   watermark: number | null;
   lastArrivalAt: number | null;
+  /** How far ahead of the wall clock the region's event time runs (ms; null before the first reading): see `regionNow`. */
+  clockLead: number | null;
   /** The next local day the day-ahead schedule has to price (null until the region has event time). */
   nextDayStart: number | null;
   /** The interval `prices/{region}/current` announces now, and on what basis. */
@@ -92,7 +94,7 @@ export class PricingVersionsRepository {
   /** Every region's state (or one region's), by region id. */
   async regionStates(regionId?: string): Promise<RegionPricingState[]> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT r.id, r.timezone, w.watermark, w.last_arrival_at, s.next_day_start, s.current_start, s.current_basis, s.current_version,
+      `SELECT r.id, r.timezone, w.watermark, w.last_arrival_at, w.clock_lead_ms, s.next_day_start, s.current_start, s.current_basis, s.current_version,
               CASE WHEN s.next_day_start IS NULL THEN (SELECT min(a.interval_start) FROM interval_aggregates a WHERE a.region_id = r.id) END AS first_interval
          FROM regions r LEFT JOIN region_watermarks w ON w.region_id = r.id LEFT JOIN region_schedule_state s ON s.region_id = r.id
         WHERE $1::text IS NULL OR r.id = $1
@@ -104,6 +106,7 @@ export class PricingVersionsRepository {
       timezone: r.timezone as string,
       watermark: maybeTime(r.watermark),
       lastArrivalAt: maybeTime(r.last_arrival_at),
+      clockLead: r.clock_lead_ms === null || r.clock_lead_ms === undefined ? null : Number(r.clock_lead_ms),
       nextDayStart: maybeTime(r.next_day_start),
       currentStart: maybeTime(r.current_start),
       currentBasis: (r.current_basis as string | null) ?? null,

@@ -204,11 +204,14 @@ export class ReadingsRepository {
       // fast (inside the accepted skew) cannot close its region's intervals early. A replay of
       // old data is unaffected (its readings arrive long after their time).
       await tx.query(
-        `INSERT INTO region_watermarks AS w (region_id, watermark, last_arrival_at)
-         SELECT region_id, max(least(ts, received_at)), $4
+        // The event clock (libs/domain advanceEventClock): the watermark only grows, and so does its lead over the
+        // store's time — a backlog stored late moves neither, so the region's time never goes back.
+        `INSERT INTO region_watermarks AS w (region_id, watermark, last_arrival_at, clock_lead_ms)
+         SELECT region_id, max(least(ts, received_at)), $4, round(extract(epoch FROM max(least(ts, received_at)) - $4) * 1000)
            FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS t(region_id, ts, received_at) GROUP BY region_id
          ON CONFLICT (region_id) DO UPDATE
-           SET watermark = greatest(w.watermark, excluded.watermark), last_arrival_at = excluded.last_arrival_at`,
+           SET watermark = greatest(w.watermark, excluded.watermark), last_arrival_at = excluded.last_arrival_at,
+               clock_lead_ms = greatest(w.clock_lead_ms, round(extract(epoch FROM greatest(w.watermark, excluded.watermark) - excluded.last_arrival_at) * 1000))`,
         [cols.regionId, cols.ts, cols.receivedAt, new Date(nowMs)],
       );
       await tx.query(

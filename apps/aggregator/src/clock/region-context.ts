@@ -12,7 +12,7 @@ export interface RegionContext {
   state: RegionPricingState;
   /** Every version of the region's pricing, oldest first (empty: the region cannot be priced). */
   versions: PricingVersion[];
-  /** The region's event time: its watermark advanced by the wall clock since the last reading. */
+  /** The region's event time: the wall clock advanced by the region's lead (it never goes back). */
   now: number;
   /** The wall clock when the pass began. */
   wall: number;
@@ -24,7 +24,7 @@ export function regionContext(state: RegionPricingState, versions: PricingVersio
     timezone: state.timezone,
     state,
     versions,
-    now: regionNow(state.watermark, state.lastArrivalAt, wall),
+    now: regionNow(state.clockLead, wall),
     wall,
   };
 }

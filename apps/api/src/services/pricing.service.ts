@@ -119,7 +119,7 @@ export class PricingService {
     const region = await this.catalog.getRegion(regionId);
     const start = Date.parse(body.start);
     const [versions, [state]] = await Promise.all([this.versionsRepo.versions(regionId), this.versionsRepo.regionStates(regionId)]);
-    const now = regionNow(state?.watermark ?? null, state?.lastArrivalAt ?? null, this.clock.now());
+    const now = regionNow(state?.clockLead ?? null, this.clock.now());
     const admission = admitEvent(start, versionInForce(versions, start).pricing, region.timezone, now);
     if (!admission.ok) throw new DomainError(admission.code, `region ${regionId}: ${admission.detail}`, { field: 'start' });
     const event: PeakEvent = {
