@@ -55,6 +55,27 @@ describe('the API against hostile requests', () => {
     expect((await admin.get('/v1/regions/kyu/aggregates?from=0001-01-01T00:00:00Z&to=2013-12-02T00:00:00Z')).status).toBe(400);
   });
 
+  it('bounds the window of every read, naming the most it covers', async () => {
+    expect((await admin.post('/v1/meters', { id: 'm1', regionId: 'kyu' })).status).toBe(201);
+    const huge = 'from=1970-01-01T00:00:00Z&to=2199-12-31T00:00:00Z';
+    for (const [path, days] of [
+      [`/v1/meters/m1/bill?${huge}&groupBy=day`, 366],
+      [`/v1/regions/kyu/bills?${huge}`, 92],
+      [`/v1/meters/m1/readings?${huge}`, 31],
+      [`/v1/regions/kyu/aggregates?${huge}`, 366],
+      [`/v1/regions/kyu/tariffs?from=1970-01-01T00:00:00Z`, 366],
+      [`/v1/regions/kyu/response?${huge}`, 366],
+    ] as const) {
+      const started = Date.now();
+      const res = await admin.get(path);
+      expect([path, res.status, res.body.detail]).toEqual([path, 400, expect.stringContaining(`at most ${days} days`)]);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+    // At the most, answered.
+    expect((await admin.get('/v1/meters/m1/bill?from=2013-01-01T00:00:00Z&to=2014-01-01T00:00:00Z&groupBy=month')).status).toBe(200);
+    expect((await admin.get('/v1/regions/kyu/events')).status).toBe(200); // events: any window (a few a year)
+  });
+
   it('names an unknown 250 KB column by its start at most: the problem stays small', async () => {
     const column = 'k'.repeat(250_000);
     for (const body of [`${column},price\n2013-12-02T00:00:00Z,15\n`, `a,b,c\n2013-12-02T00:00:00Z,15,${column}\n`]) {

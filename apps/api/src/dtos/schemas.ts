@@ -200,22 +200,40 @@ export const listQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const window = {
-  from: isoTime.optional().meta({ description: 'inclusive, ISO-8601 with offset (default: 24 h before `to`)' }),
-  to: isoTime.optional().meta({ description: 'exclusive (default: now)' }),
-};
+const DAY_MS = 86_400_000;
 
-export const rangeQuerySchema = listQuerySchema.extend(window);
+/**
+ * A time window of a read (`from` inclusive, `to` exclusive; default the last 24 hours), at most
+ * `maxDays` long: the most a route's work may be asked to cover, documented with the parameter
+ * and refused with a 400 that names it (a bill over 0001–9999 ran 141 s and ended in a 500).
+ */
+function windowQuery<S extends z.ZodRawShape>(maxDays: number, shape: S) {
+  const most = Number.isFinite(maxDays) ? `; at most ${maxDays} days before \`to\`` : '';
+  return z
+    .object({
+      from: isoTime.optional().meta({ description: `inclusive, ISO-8601 with offset (default: 24 h before \`to\`${most})` }),
+      to: isoTime.optional().meta({ description: 'exclusive (default: now)' }),
+      ...shape,
+    })
+    .transform((q) => ({ ...q, maxWindowDays: maxDays }));
+}
+
+/** The lists of a region's intervals (aggregates, tariffs, revisions, forecasts): a year a request. */
+export const rangeQuerySchema = windowQuery(366, listQuerySchema.shape);
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
+/** A meter's raw readings: a month a request (a minute-level meter sends 44,640 in one). */
+export const readingsQuerySchema = windowQuery(31, listQuerySchema.shape);
+/** Every household's bill of a region: a quarter a request (each bill reads its year to date). */
+export const regionBillsQuerySchema = windowQuery(92, listQuerySchema.shape);
+/** Declared events: a few a year, listed over any window. */
+export const eventsQuerySchema = windowQuery(Infinity, listQuerySchema.shape);
 
-export const responseQuerySchema = z.object({
-  ...window,
+export const responseQuerySchema = windowQuery(366, {
   control: z.string().min(1).max(40).default('control').meta({ description: 'the cohort on the flat tariff' }),
 });
 export type ResponseQuery = z.output<typeof responseQuerySchema>;
 
-export const billQuerySchema = z.object({
-  ...window,
+export const billQuerySchema = windowQuery(366, {
   groupBy: z.enum(BILL_GROUPINGS).default('interval'),
 });
 export type BillQuery = z.output<typeof billQuerySchema>;
@@ -240,12 +258,20 @@ export const octopusRatesQuerySchema = z
   });
 export type OctopusRatesQuery = z.output<typeof octopusRatesQuerySchema>;
 
-/** Resolves `from` (inclusive) and `to` (exclusive); defaults to the last 24 hours. */
-export function resolveRange(query: Pick<RangeQuery, 'from' | 'to'>, nowMs: number): { from: number; to: number } {
+/** Resolves `from` (inclusive) and `to` (exclusive) — by default the last 24 hours — within the window's maximum. */
+export function resolveRange(query: { from?: string; to?: string; maxWindowDays?: number }, nowMs: number): { from: number; to: number } {
   const to = query.to ? Date.parse(query.to) : nowMs;
-  const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
+  const from = query.from ? Date.parse(query.from) : to - DAY_MS;
   if (from >= to)
     throw new DomainError('validation_failed', '"from" must be before "to" (from is inclusive, to exclusive)', { field: 'from' });
+  const most = query.maxWindowDays ?? Infinity;
+  if (to - from > most * DAY_MS) {
+    const days = Math.ceil((to - from) / DAY_MS);
+    throw new DomainError('validation_failed', `this read covers at most ${most} days and ${days} were asked for: narrow "from" and "to"`, {
+      field: 'from',
+      maxDays: most,
+    });
+  }
   return { from, to };
 }
 

@@ -33,6 +33,9 @@ import {
   octopusRatesQuerySchema,
   putPricingSchema,
   rangeQuerySchema,
+  readingsQuerySchema,
+  regionBillsQuerySchema,
+  eventsQuerySchema,
   responseQuerySchema,
   simulationSchema,
   uploadPricesSchema,
@@ -112,7 +115,7 @@ export const ROUTES = {
     path: '/v1/regions/{id}/bills',
     role: 'analyst',
     summary: "Every household's bill over a window (a page of meters at a time), against the shadow bill",
-    query: rangeQuerySchema,
+    query: regionBillsQuerySchema,
     answer: page(pages.householdBill),
   },
   aggregates: {
@@ -215,7 +218,7 @@ export const ROUTES = {
     path: '/v1/regions/{id}/events',
     role: 'analyst',
     summary: 'Declared events (every one unless `from`/`to` narrow them)',
-    query: rangeQuerySchema,
+    query: eventsQuerySchema,
     answer: page(pages.event),
   },
   uploadWholesale: {
@@ -263,7 +266,7 @@ export const ROUTES = {
     path: '/v1/meters/{id}/readings',
     role: 'analyst',
     summary: 'Stored readings',
-    query: rangeQuerySchema,
+    query: readingsQuerySchema,
     answer: page(pages.reading),
   },
   bill: {
