@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createTestDatabase, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
 
 /**
@@ -91,5 +92,46 @@ describe('the API against hostile requests', () => {
     // Whatever a refusal quotes of the request is clipped, the URL it names included.
     const long = await raw(`/v1/regions/kyu/aggregates?from=${'9'.repeat(5000)}`);
     expect([long.status, (await long.text()).length < 2_000]).toEqual([400, true]);
+  });
+
+  // Last in the file: it spends the public endpoint's minute for this address.
+  it('keeps the public endpoint cheap: cacheable answers, and a flood from one address answered 429 with Retry-After', async () => {
+    const url = `${platform.httpUrl}/v1/products/kyu/electricity-tariffs/X/standard-unit-rates/?page_size=1500`;
+    const first = await fetch(url);
+    const etag = first.headers.get('etag');
+    expect([first.status, first.headers.get('cache-control'), etag]).toEqual([200, 'public, max-age=60', expect.stringMatching(/^W\/"/)]);
+    // Through node:http: fetch marks a request with If-None-Match `Cache-Control: no-cache` (the Fetch spec's cache mode).
+    const revalidated = await new Promise<number>((resolve, reject) => {
+      http
+        .get(url, { headers: { 'if-none-match': etag! } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+        .on('error', reject);
+    });
+    expect(revalidated).toBe(304);
+    const started = Date.now();
+    const flood = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        fetch(url).then(async (r) => ({
+          status: r.status,
+          retryAfter: r.headers.get('retry-after'),
+          type: r.headers.get('content-type'),
+          body: await r.text(),
+        })),
+      ),
+    );
+    const refused = flood.filter((r) => r.status === 429);
+    console.log(
+      `public flood: 300 parallel requests from one address in ${Date.now() - started} ms, ${flood.length - refused.length} answered, ${refused.length} refused 429`,
+    );
+    expect(flood.length - refused.length).toBeLessThanOrEqual(60);
+    expect(refused.length).toBeGreaterThanOrEqual(240);
+    expect(refused[0]).toMatchObject({
+      retryAfter: expect.stringMatching(/^\d+$/),
+      type: expect.stringContaining('application/problem+json'),
+    });
+    // The API with a key is another budget: analysts are not locked out by the flood.
+    expect((await admin.get('/v1/regions/kyu')).status).toBe(200);
   });
 });

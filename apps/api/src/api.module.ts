@@ -1,3 +1,6 @@
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { WattlineConfig } from '@wattline/config';
+import { CONFIG } from '@wattline/platform';
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { json } from 'express';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -27,6 +30,13 @@ import { OpenApiController } from './openapi/openapi.controller';
 
 /** The analysts' and operators' REST API (/v1), its OpenAPI document and the web pages (health and metrics: PlatformModule). */
 @Module({
+  imports: [
+    // One window a minute per address for the public endpoints (ProductsController); keyed by the socket's address.
+    ThrottlerModule.forRootAsync({
+      inject: [CONFIG],
+      useFactory: (config: WattlineConfig) => [{ ttl: 60_000, limit: config.PUBLIC_RATE_LIMIT_PER_MINUTE }],
+    }),
+  ],
   controllers: [
     RegionsController,
     PricingController,

@@ -33,6 +33,10 @@ export const CONFIG_VARIABLES = {
     describe:
       'the public base URL of the API, for the absolute links it answers with; never taken from a Host header (unset: http://HTTP_HOST:HTTP_PORT, localhost for a wildcard address)',
   },
+  PUBLIC_RATE_LIMIT_PER_MINUTE: {
+    schema: z.coerce.number().int().min(1).max(100_000).default(60),
+    describe: 'requests a minute one address may make to the public (keyless) endpoints; more are answered 429 with Retry-After',
+  },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
   KAFKA_BROKERS: {
     schema: optional(

@@ -1,4 +1,5 @@
-import { Controller, Inject, Param, Req } from '@nestjs/common';
+import { Controller, Header, Inject, Param, Req, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { publicBaseUrl, type WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import type { Request } from 'express';
@@ -20,7 +21,9 @@ const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
  * code is the region; the tariff code names the tariff for the client and does not select one
  * (a region has one tariff).
  */
+// Public and keyless, like Octopus's: rate limited per address (429 + Retry-After), cacheable for a minute (ETag: Express's).
 @Controller()
+@UseGuards(ThrottlerGuard)
 export class ProductsController {
   constructor(
     private readonly analytics: AnalyticsService,
@@ -28,6 +31,7 @@ export class ProductsController {
   ) {}
 
   @Route(ROUTES.octopusRates)
+  @Header('Cache-Control', 'public, max-age=60')
   async standardUnitRates(
     @Param('regionId', IdParamPipe) regionId: string,
     @Param('code', IdParamPipe) _code: string,
