@@ -212,7 +212,9 @@ function windowQuery<S extends z.ZodRawShape>(maxDays: number, shape: S) {
   return z
     .object({
       from: isoTime.optional().meta({ description: `inclusive, ISO-8601 with offset (default: 24 h before \`to\`${most})` }),
-      to: isoTime.optional().meta({ description: 'exclusive (default: now)' }),
+      to: isoTime.optional().meta({
+        description: `exclusive (default: now${Number.isFinite(maxDays) ? `, or ${maxDays} days after a \`from\` given alone` : ''})`,
+      }),
       ...shape,
     })
     .transform((q) => ({ ...q, maxWindowDays: maxDays }));
@@ -258,13 +260,14 @@ export const octopusRatesQuerySchema = z
   });
 export type OctopusRatesQuery = z.output<typeof octopusRatesQuerySchema>;
 
-/** Resolves `from` (inclusive) and `to` (exclusive) — by default the last 24 hours — within the window's maximum. */
+/** Resolves `from` (inclusive) and `to` (exclusive) — by default the last 24 hours; a lone `from` up to the window's maximum after it — refusing a window longer than the maximum. */
 export function resolveRange(query: { from?: string; to?: string; maxWindowDays?: number }, nowMs: number): { from: number; to: number } {
-  const to = query.to ? Date.parse(query.to) : nowMs;
+  const most = query.maxWindowDays ?? Infinity;
+  // A lone `from` reads on from there, as far as the window may go (or to now, if that is sooner).
+  const to = query.to ? Date.parse(query.to) : query.from ? Math.min(nowMs, Date.parse(query.from) + most * DAY_MS) : nowMs;
   const from = query.from ? Date.parse(query.from) : to - DAY_MS;
   if (from >= to)
     throw new DomainError('validation_failed', '"from" must be before "to" (from is inclusive, to exclusive)', { field: 'from' });
-  const most = query.maxWindowDays ?? Infinity;
   if (to - from > most * DAY_MS) {
     const days = Math.ceil((to - from) / DAY_MS);
     throw new DomainError('validation_failed', `this read covers at most ${most} days and ${days} were asked for: narrow "from" and "to"`, {
