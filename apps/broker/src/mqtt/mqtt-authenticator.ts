@@ -15,7 +15,9 @@ export const CONNACK = {
 } as const;
 
 /** While a key is blocked, how often one credential check may still be tried for it. */
-const PROBE_INTERVAL_MS = { id: 5000, ip: 200 } as const;
+const PROBE_INTERVAL_MS = { id: 5000, addressAndId: 1000 } as const;
+
+const THROTTLED = { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' } as const;
 
 export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; returnCode: number; reason: string };
 
@@ -59,21 +61,33 @@ export class MqttAuthenticator {
     // same address before: the throttle holds the guesser, not the device with the right secret.
     const known = await this.fromCache(clientId, username, secret);
     if (known) return known;
+    const digest = sha256(`${username}\u0000${secret}`);
     const idKey = `id:${clientId}`;
     const ipKey = `ip:${attempt.address}`;
-    const [[idCount], [ipFailures]] = await Promise.all([this.state.throttle.charge([idKey]), this.state.throttle.counts([ipKey])]);
-    const blocked = [
-      ...(idCount > this.config.AUTH_MAX_FAILURES ? [[idKey, PROBE_INTERVAL_MS.id] as const] : []),
-      ...(ipFailures >= this.config.AUTH_MAX_FAILURES * 20 ? [[ipKey, PROBE_INTERVAL_MS.ip] as const] : []),
-    ];
-    for (const [key, interval] of blocked) {
-      // Past the limit: one check per interval for this key, the others are refused unchecked.
-      if (!(await this.state.throttle.takeProbe(key, interval)))
-        return { ok: false, returnCode: CONNACK.notAuthorized, reason: 'throttled after repeated failures' };
+    const [[idCount], [ipFailures], failedBefore] = await Promise.all([
+      this.state.throttle.charge([idKey]),
+      this.state.throttle.counts([ipKey]),
+      this.state.throttle.failedRecently(digest),
+    ]);
+    const idBlocked = idCount > this.config.AUTH_MAX_FAILURES;
+    const ipBlocked = ipFailures >= this.config.AUTH_MAX_FAILURES * 20;
+    if (idBlocked || ipBlocked) {
+      // Past a limit, checks are probes. The same wrong secret as a minute ago is wrong again:
+      // refused without a check, and it spends no probe, so a flood repeating one bad credential
+      // leaves every probe to the devices arriving with new (right) secrets.
+      if (failedBefore) return THROTTLED;
+      // An id past its limit: one check per 5 s for it, from any address.
+      if (idBlocked && !(await this.state.throttle.takeProbe(idKey, PROBE_INTERVAL_MS.id))) return THROTTLED;
+      // An address past its limit: one check a second for each id from it, not one for the whole
+      // address, so a guesser behind a NAT spends its own ids' probes and a meter that has never
+      // connected, arriving with its right secret, still gets its check. What a flood of fresh
+      // ids costs is one indexed lookup and (issued secrets) one SHA-256 each; repeating an id
+      // runs into that id's own limit.
+      if (!idBlocked && !(await this.state.throttle.takeProbe(`${ipKey}|${idKey}`, PROBE_INTERVAL_MS.addressAndId))) return THROTTLED;
     }
     const outcome = await this.byPassword(clientId, username, secret);
     if (outcome.ok) await this.state.throttle.refund([idKey]);
-    else await this.state.throttle.charge([ipKey]);
+    else await Promise.all([this.state.throttle.charge([ipKey]), this.state.throttle.rememberFailure(digest)]);
     return outcome;
   }
 

@@ -28,4 +28,21 @@ describe('MemoryAuthThrottle', () => {
     now = 61_000;
     expect(await throttle.charge(['id:m1'])).toEqual([1]); // a new window
   });
+
+  it('remembers a failed secret for the window, and only that one', async () => {
+    let now = 0;
+    const throttle = new MemoryAuthThrottle(() => now);
+    await throttle.rememberFailure('digest-a');
+    expect(await throttle.failedRecently('digest-a')).toBe(true);
+    expect(await throttle.failedRecently('digest-b')).toBe(false);
+    now = 60_001;
+    expect(await throttle.failedRecently('digest-a')).toBe(false);
+  });
+
+  it('keeps its memory of failures bounded under a flood of distinct guesses', async () => {
+    const throttle = new MemoryAuthThrottle(() => 0);
+    for (let i = 0; i < 150_000; i++) await throttle.rememberFailure(`guess-${i}`);
+    expect(await throttle.failedRecently('guess-149999')).toBe(true);
+    expect(await throttle.failedRecently('guess-0')).toBe(false); // the oldest forgotten, not the newest
+  });
 });

@@ -7,6 +7,9 @@ import type Redis from 'ioredis';
  * per source address, only the checks that failed (thousands of devices behind one NAT
  * reconnecting at once are not a flood). Past its limit a key needs a probe (one per interval):
  * guessing costs the guesser, not the broker, and a device with the right secret still gets in.
+ * A secret that failed within the window is remembered (as a digest, never the secret): the same
+ * wrong secret again is refused without a check and spends no probe, so a device retrying a stale
+ * secret at full speed cannot use up the probes the device with the right one needs.
  */
 export interface AuthThrottle {
   /** Each key's count in its window, unchanged. */
@@ -17,6 +20,10 @@ export interface AuthThrottle {
   refund(keys: string[]): Promise<void>;
   /** True when this caller took the key's probe (one per `intervalMs`). */
   takeProbe(key: string, intervalMs: number): Promise<boolean>;
+  /** Remembers, for the window, the digest of a username and secret that failed. */
+  rememberFailure(digest: string): Promise<void>;
+  /** True when this digest failed within the window. */
+  failedRecently(digest: string): Promise<boolean>;
 }
 
 const WINDOW_SECONDS = 60;
@@ -24,6 +31,7 @@ const WINDOW_SECONDS = 60;
 export class MemoryAuthThrottle implements AuthThrottle {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private readonly probes = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -62,6 +70,18 @@ export class MemoryAuthThrottle implements AuthThrottle {
     this.probes.set(key, now + intervalMs);
     return true;
   }
+
+  async rememberFailure(digest: string): Promise<void> {
+    const now = this.now();
+    if (this.failures.size > 100_000) for (const [k, until] of this.failures) if (until <= now) this.failures.delete(k);
+    // Still over the bound after the sweep (a flood of distinct guesses): forget the oldest half.
+    if (this.failures.size > 100_000) for (const k of [...this.failures.keys()].slice(0, 50_000)) this.failures.delete(k);
+    this.failures.set(digest, now + WINDOW_SECONDS * 1000);
+  }
+
+  async failedRecently(digest: string): Promise<boolean> {
+    return (this.failures.get(digest) ?? 0) > this.now();
+  }
 }
 
 export class RedisAuthThrottle implements AuthThrottle {
@@ -89,5 +109,13 @@ export class RedisAuthThrottle implements AuthThrottle {
 
   async takeProbe(key: string, intervalMs: number): Promise<boolean> {
     return (await this.redis.set(`wattline:authprobe:${key}`, '1', 'PX', intervalMs, 'NX')) === 'OK';
+  }
+
+  async rememberFailure(digest: string): Promise<void> {
+    await this.redis.set(`wattline:authbad:${digest}`, '1', 'EX', WINDOW_SECONDS);
+  }
+
+  async failedRecently(digest: string): Promise<boolean> {
+    return (await this.redis.exists(`wattline:authbad:${digest}`)) === 1;
   }
 }
