@@ -3,8 +3,7 @@ import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { json } from 'express';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { StandardSchemaValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
@@ -14,9 +13,10 @@ import { PricingController } from './controllers/pricing.controller';
 import { ProductsController } from './controllers/products.controller';
 import { RegionsController } from './controllers/regions.controller';
 import { JsonOnlyMiddleware, JsonOrCsvMiddleware } from './filters/json-only.middleware';
-import { ProblemFilter, ValidationProblem } from './filters/problem.filter';
+import { ProblemFilter } from './filters/problem.filter';
 import { AnalyticsService } from './services/analytics.service';
 import { ApiKeyService } from './services/api-key.service';
+import { ComputePool } from './compute/compute-pool.service';
 import { BillingService } from './services/billing.service';
 import { CatalogService } from './services/catalog.service';
 import { PricingService } from './services/pricing.service';
@@ -52,22 +52,11 @@ import { OpenApiController } from './openapi/openapi.controller';
     AnalyticsService,
     BillingService,
     PricingService,
+    ComputePool,
     ApiKeyService,
     CredentialsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
-    {
-      provide: APP_PIPE,
-      useValue: new StandardSchemaValidationPipe({
-        exceptionFactory: (issues) =>
-          new ValidationProblem(
-            issues.map((i) => ({
-              field: (i.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.') || '(body)',
-              message: i.message,
-            })),
-          ),
-      }),
-    },
   ],
 })
 export class ApiModule implements NestModule {

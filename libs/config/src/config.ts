@@ -37,6 +37,11 @@ export const CONFIG_VARIABLES = {
     schema: z.coerce.number().int().min(1).max(100_000).default(60),
     describe: 'requests a minute one address may make to the public (keyless) endpoints; more are answered 429 with Retry-After',
   },
+  API_COMPUTE_THREADS: {
+    schema: z.coerce.number().int().min(0).max(16).default(1),
+    describe:
+      'worker threads that compute bills and simulations off the event loop the API shares with the broker (0: on the main thread); past 16 queued a request a thread is answered 503 with Retry-After',
+  },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
   KAFKA_BROKERS: {
     schema: optional(

@@ -23,6 +23,9 @@ export class ProblemFilter implements ExceptionFilter {
     problem.instance = clip(req.originalUrl, MAX_ECHO * 2);
     if (problem.status >= 500)
       this.logger.error(`${req.method} ${redactSecrets(req.originalUrl)}: ${(exception as Error)?.stack ?? exception}`);
+    // A refusal that says when to come back (a full compute queue) says it in Retry-After too [RFC 9110 §10.2.3].
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 

@@ -1,24 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import {
-  billingRates,
-  buildBill,
   localYearStart,
   type Bill,
   type BillGroupBy,
-  type BillingRates,
   type Meter,
-  type MeterIntervalEnergy,
   type Page,
+  type Price,
+  type PricingVersion,
   type Region,
 } from '@wattline/domain';
 import { PricingVersionsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
+import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
 
 /**
  * Bills over REST: each interval at its firm price (or the fallback the display showed), export
  * credited, standing charge and tax apart, the shadow bill and household protection — read from
  * the start of the local year, where the protection cap's account begins — through the same
- * `billingRates` as the household summaries.
+ * `billingRates` as the household summaries. The arithmetic runs on the compute pool's thread,
+ * not on the event loop meters are served from.
  */
 @Injectable()
 export class BillingService {
@@ -27,6 +27,7 @@ export class BillingService {
     private readonly readings: ReadingsRepository,
     private readonly tariffs: TariffsRepository,
     private readonly versions: PricingVersionsRepository,
+    private readonly compute: ComputePool,
   ) {}
 
   /** A meter's bill over [from, to). */
@@ -42,12 +43,8 @@ export class BillingService {
       this.rates(region, from, to),
       this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to),
     ]);
-    return {
-      meterId,
-      currency: region.pricing.currency,
-      timezone: region.timezone,
-      ...this.bill(region, rates, energy, from, to, groupBy),
-    };
+    const [bill] = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy, ...rates, energies: [energy] });
+    return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
   }
 
   /**
@@ -65,26 +62,20 @@ export class BillingService {
     const meters = await this.catalog.listMeters(limit, cursor, regionId);
     const rates = await this.rates(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
-    const items = await Promise.all(
-      meters.items.map(async (meter) => ({
-        meter,
-        currency: region.pricing.currency,
-        ...this.bill(region, rates, await this.readings.meterIntervals(meter.id, yearStart, to), from, to, 'month'),
-      })),
-    );
-    return { items, nextCursor: meters.nextCursor };
+    const energies = await Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, to)));
+    const bills = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy: 'month', ...rates, energies });
+    return {
+      items: meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] })),
+      nextCursor: meters.nextCursor,
+    };
   }
 
   /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to `to`. */
-  private async rates(region: Region, from: number, to: number): Promise<BillingRates> {
+  private async rates(region: Region, from: number, to: number): Promise<{ tariffs: Price[]; versions: PricingVersion[] }> {
     const [tariffs, versions] = await Promise.all([
       this.tariffs.between(region.id, localYearStart(from, region.timezone), to),
       this.versions.versions(region.id),
     ]);
-    return billingRates(tariffs, versions);
-  }
-
-  private bill(region: Region, rates: BillingRates, energy: MeterIntervalEnergy[], from: number, to: number, groupBy: BillGroupBy): Bill {
-    return buildBill({ timeZone: region.timezone, from, to, energy, ...rates, groupBy });
+    return { tariffs, versions };
   }
 }

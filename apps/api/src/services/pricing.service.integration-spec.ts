@@ -4,6 +4,7 @@ import { CatalogRepository, TariffsRepository } from '@wattline/persistence';
 import { Metrics, platformProviders } from '@wattline/platform';
 import { InProcessStream } from '@wattline/stream';
 import { compileProviders, firmTariff, useTestDatabase } from '@wattline/testing';
+import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
 import { PricingService } from './pricing.service';
 
@@ -25,6 +26,7 @@ describe('the pricing service on real PostgreSQL', () => {
     const app = await compileProviders([
       PricingService,
       CatalogService,
+      ComputePool,
       ...platformProviders(
         { config, dataSource: db.dataSource, stream: new InProcessStream(), metrics: new Metrics({ defaultMetrics: false }) },
         { now: () => NOW },

@@ -8,7 +8,6 @@ import {
   expostOutcome,
   priceInterval,
   regionNow,
-  simulate,
   tariffResponse,
   versionInForce,
   type Page,
@@ -33,6 +32,7 @@ import {
 } from '@wattline/persistence';
 import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
 import type { DeclareEventBody, UploadPricesBody } from '../dtos/schemas';
+import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
 
 /** A stored price with what it was computed from, a recomputation, and (once measured) what the interval turned out to be. */
@@ -63,6 +63,7 @@ export class PricingService {
     private readonly forecasts: ForecastsRepository,
     private readonly intervals: IntervalsRepository,
     private readonly readings: ReadingsRepository,
+    private readonly compute: ComputePool,
     @Inject(CONFIG) private readonly config: WattlineConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -212,7 +213,7 @@ export class PricingService {
       this.tariffs.between(regionId, from, to),
       this.readings.regionMeterIntervals(regionId, from, to),
     ]);
-    return simulate(published, pricing, energy);
+    return this.compute.run('simulation', { published, pricing, energy });
   }
 
   /** Consumption of the dynamic-tariff households against the control cohort, per price level. */

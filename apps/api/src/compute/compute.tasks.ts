@@ -1,0 +1,49 @@
+import {
+  billingRates,
+  buildBill,
+  simulate,
+  type Bill,
+  type BillGroupBy,
+  type MeterIntervalEnergy,
+  type Price,
+  type PricingModel,
+  type PricingVersion,
+  type Simulation,
+  type Tariff,
+} from '@wattline/domain';
+
+/**
+ * The API's CPU-heavy work, as plain functions of plain data (what a worker thread can be
+ * sent: no closures, no class instances). Each runs the domain's own function; the pool only
+ * decides on which thread.
+ */
+export interface BillsTask {
+  timeZone: string;
+  from: number;
+  to: number;
+  groupBy: BillGroupBy;
+  /** Firm prices from the start of the local year of `from` to `to`. */
+  tariffs: Price[];
+  versions: PricingVersion[];
+  /** Each household's energy per interval, from the start of the local year of `from` to `to`. */
+  energies: MeterIntervalEnergy[][];
+}
+
+export interface SimulationTask {
+  published: Tariff[];
+  pricing: PricingModel;
+  energy: Map<string, MeterIntervalEnergy[]>;
+}
+
+export function bills(task: BillsTask): Bill[] {
+  const rates = billingRates(task.tariffs, task.versions);
+  const { timeZone, from, to, groupBy } = task;
+  return task.energies.map((energy) => buildBill({ timeZone, from, to, energy, groupBy, ...rates }));
+}
+
+export function simulation(task: SimulationTask): Simulation {
+  return simulate(task.published, task.pricing, task.energy);
+}
+
+export const COMPUTE_TASKS = { bills, simulation } as const;
+export type ComputeTaskName = keyof typeof COMPUTE_TASKS;
