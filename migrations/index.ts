@@ -10,6 +10,7 @@ import { DayAheadPricing1763830000000 } from './1763830000000-day-ahead-pricing'
 import { MeterCohorts1763840000000 } from './1763840000000-meter-cohorts';
 import { HouseholdSummaries1763850000000 } from './1763850000000-household-summaries';
 import { EventClockLead1763860000000 } from './1763860000000-event-clock-lead';
+import { LatestAnnouncements1763870000000 } from './1763870000000-latest-announcements';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MeterCohorts1763840000000,
   HouseholdSummaries1763850000000,
   EventClockLead1763860000000,
+  LatestAnnouncements1763870000000,
 ];

@@ -63,6 +63,33 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
     return rows.length === 0 ? null : toAnnouncement(rows[0]);
   }
 
+  /**
+   * What the retained topics must hold, newest per topic: each region's `current` and `forecast`,
+   * and each household's summary, households a page at a time (by meter id, after `afterMeterId`).
+   * By index: one probe per region and kind, one per household (migration 1763870000000).
+   */
+  async latestRegionAnnouncements(): Promise<AnnouncementRecord[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT a.* FROM regions r CROSS JOIN (VALUES ('current'), ('forecast')) AS k(kind)
+         CROSS JOIN LATERAL (SELECT * FROM price_announcements p WHERE p.region_id = r.id AND p.kind = k.kind ORDER BY p.seq DESC LIMIT 1) a`,
+    );
+    return rows.map(toAnnouncement);
+  }
+
+  async latestHouseholdAnnouncements(
+    afterMeterId: string,
+    limit: number,
+  ): Promise<{ items: AnnouncementRecord[]; lastMeterId: string | null }> {
+    const meters: Row[] = await this.dataSource.query(`SELECT id FROM meters WHERE id > $1 ORDER BY id LIMIT $2`, [afterMeterId, limit]);
+    if (meters.length === 0) return { items: [], lastMeterId: null };
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT a.* FROM unnest($1::text[]) AS m(id)
+         CROSS JOIN LATERAL (SELECT * FROM price_announcements p WHERE p.meter_id = m.id AND p.kind = 'household' ORDER BY p.seq DESC LIMIT 1) a`,
+      [meters.map((m) => m.id)],
+    );
+    return { items: rows.map(toAnnouncement), lastMeterId: meters[meters.length - 1].id as string };
+  }
+
   async claim(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<AnnouncementRecord[]> {
     const rows = returnedRows<Row>(
       await this.dataSource.query(

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Aedes } from 'aedes';
 import { CONSUMER_GROUPS, announcementTopic, type AnnouncementRecord } from '@wattline/contracts';
+import { AnnouncementsRepository } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { BrokerState } from '../state/broker-state';
 import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-client';
@@ -10,9 +11,15 @@ import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-clie
  * `households/{meterId}/summary`, byte for byte what the aggregator decided (the price in force,
  * or the fallback; the schedule at the cut-off; each household's day so far). With shared state one instance publishes each (retained in Redis for all);
  * alone, every instance replays the compacted topic into its own memory.
+ *
+ * A broker whose retained messages live in its own memory starts empty, and the in-process
+ * stream of the all-in-one process replays nothing after a restart: so before any listener
+ * opens (module init runs before every bootstrap hook, where the listeners open) it publishes
+ * the newest stored announcement of every retained topic from PostgreSQL, which is where the
+ * aggregator wrote them. REST and MQTT then agree from the first device on.
  */
 @Injectable()
-export class PriceFanoutService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('PriceFanout');
   private subscription: StreamSubscription | null = null;
   /** Highest announcement published per topic: replays and out-of-order records never replace a newer one. */
@@ -22,7 +29,25 @@ export class PriceFanoutService implements OnApplicationBootstrap, OnApplication
     @Inject(AEDES) private readonly aedes: Aedes,
     @Inject(STREAM) private readonly stream: StreamPort,
     private readonly state: BrokerState,
+    private readonly announcements: AnnouncementsRepository,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.state.shared) return; // retained in Redis, which outlives this process
+    const started = Date.now();
+    let restored = 0;
+    const regions = await this.announcements.latestRegionAnnouncements();
+    await this.publish(regions);
+    restored += regions.length;
+    for (let after = ''; ;) {
+      const page = await this.announcements.latestHouseholdAnnouncements(after, 5000);
+      if (page.lastMeterId === null) break;
+      await this.publish(page.items);
+      restored += page.items.length;
+      after = page.lastMeterId;
+    }
+    this.logger.log(`${restored} retained announcement(s) restored from the database in ${Date.now() - started} ms`);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Devices may connect before this consumer has joined its group (after a crash that can
