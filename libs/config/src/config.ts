@@ -112,7 +112,7 @@ export const CONFIG_VARIABLES = {
   AUTH_MAX_FAILURES: {
     schema: z.coerce.number().int().min(1).default(5),
     describe:
-      'credential checks per client id per minute (a right secret refunds its check), and 20× that in failed checks per address, before further checks are limited to one probe every 5 s (200 ms per address)',
+      'credential checks per client id per minute (a right secret refunds its check), and 20× that in failed checks per address, before further checks are limited to probes: one every 5 s per id, and from an address past its limit one a second per id; a secret that failed within the minute is refused unchecked',
   },
   DATA_DIR: { schema: z.string().min(1).default('./.data'), describe: 'where embedded state lives' },
   INTERVAL_SECONDS: {
