@@ -34,7 +34,11 @@ describe('bills on the real data', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
-    platform = await startPlatformProcess({ DATABASE_URL: db.url, MQTT_MAX_PUBLISH_RATE: '100000' });
+    platform = await startPlatformProcess({
+      DATABASE_URL: db.url,
+      MQTT_MAX_PUBLISH_RATE: '100000',
+      API_COMPUTE_THREADS: process.env.API_COMPUTE_THREADS,
+    });
     api = restClient(platform.httpUrl, platform.adminKey);
   });
 

@@ -40,6 +40,13 @@ describe('broker scale-out over Redis', () => {
     clients.push(client);
     return client;
   };
+  /** The CONNACK of a client connected with mqtt.connect: refused or closed is an error that says why, never a wait without end. */
+  const connackOf = (client: MqttClient) =>
+    new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', (error) => reject(new Error(`refused: ${error.message}`)));
+      client.once('close', () => reject(new Error('closed before CONNACK')));
+    });
   const meter = (url: string, id: string, options: IClientOptions = {}) =>
     connect(url, { clientId: id, username: id, password: passwords.get(id), ...options });
   const refusal = (url: string, options: IClientOptions) =>
@@ -157,7 +164,7 @@ describe('broker scale-out over Redis', () => {
     back.on('message', (_t, payload, packet) =>
       received.push({ intervalStart: JSON.parse(payload.toString()).intervalStart, retain: packet.retain }),
     );
-    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve));
+    const connack = await connackOf(back);
     expect(connack.sessionPresent).toBe(true);
     await expectEventually(() => (received.some((r) => r.intervalStart === queuedInterval) ? true : undefined), {
       what: 'the queued price on B',
@@ -171,7 +178,7 @@ describe('broker scale-out over Redis', () => {
     b = await startB();
     const again = mqtt.connect(b.mqttUrl, { clientId: M2, username: M2, password: passwords.get(M2), clean: false, reconnectPeriod: 0 });
     clients.push(again);
-    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => again.once('connect', resolve));
+    const connack = await connackOf(again);
     expect(connack.sessionPresent).toBe(true);
     await again.endAsync();
   });
