@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  billReadEnd,
   localYearStart,
   type Bill,
   type BillGroupBy,
@@ -41,7 +42,7 @@ export class BillingService {
     const region = await this.catalog.getRegion(meter.regionId);
     const [rates, energy] = await Promise.all([
       this.rates(region, from, to),
-      this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), to),
+      this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), billReadEnd(to, region.timezone)),
     ]);
     const [bill] = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy, ...rates, energies: [energy] });
     return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
@@ -62,7 +63,8 @@ export class BillingService {
     const meters = await this.catalog.listMeters(limit, cursor, regionId);
     const rates = await this.rates(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
-    const energies = await Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, to)));
+    const readEnd = billReadEnd(to, region.timezone);
+    const energies = await Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, readEnd)));
     const bills = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy: 'month', ...rates, energies });
     return {
       items: meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] })),
@@ -70,10 +72,10 @@ export class BillingService {
     };
   }
 
-  /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to `to`. */
+  /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to the end of `to`'s day (a part day's refund). */
   private async rates(region: Region, from: number, to: number): Promise<{ tariffs: Price[]; versions: PricingVersion[] }> {
     const [tariffs, versions] = await Promise.all([
-      this.tariffs.between(region.id, localYearStart(from, region.timezone), to),
+      this.tariffs.between(region.id, localYearStart(from, region.timezone), billReadEnd(to, region.timezone)),
       this.versions.versions(region.id),
     ]);
     return { tariffs, versions };

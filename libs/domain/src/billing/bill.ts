@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { dayFinder, localDayStart, localDayStartsBetween, localYearStart } from '../local-time';
+import { dayFinder, localDayStart, localDayStartsBetween, localYearStart, nextLocalDayStart } from '../local-time';
 import { money, type Money } from '../pricing';
 import type { BillGroupBy } from '../vocabulary';
 import {
@@ -32,7 +32,9 @@ export interface BillInput extends BillingRates {
   to: number;
   /**
    * Energy per interval from the start of the local year of `from` (for the protection cap) to
-   * `to` — or only from `from`'s local day when `protectionUsedBefore` is given.
+   * `to` — or only from `from`'s local day when `protectionUsedBefore` is given — and on to the
+   * end of `to`'s local day when there is any: a day the window covers in part gets its share of
+   * the refund decided on the whole day.
    */
   energy: MeterIntervalEnergy[];
   groupBy: BillGroupBy;
@@ -50,6 +52,11 @@ export interface BillInput extends BillingRates {
  * under the region's flat reference tariff beside it; and household protection (protection.ts).
  * Meters are gross-metered: all consumption is imported, all generation exported.
  */
+/** How far a bill to `to` reads energy and prices: to the end of `to`'s local day (see `BillInput.energy`). */
+export function billReadEnd(to: number, timeZone: string): number {
+  return nextLocalDayStart(localDayStart(to - 1, timeZone), timeZone);
+}
+
 export function buildBill(input: BillInput): Bill {
   return billAndAccount(input).bill;
 }
@@ -75,13 +82,18 @@ function billAndAccount(input: BillInput): { bill: Bill; used: Decimal } {
   const dayOf = dayFinder(dayStarts);
   const termsByDay = new Map(dayStarts.map((d) => [d, input.termsOn(d)]));
   const dec = decimalCache();
-  const priced = input.energy.map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!, dec));
+  // The energy of the window's last day after `to` decides that day's refund (billed pro rata); nothing after that day counts.
+  const lastDayEnd = dayStarts.length === 0 ? input.to : nextLocalDayStart(dayStarts[dayStarts.length - 1], timeZone);
+  const priced = input.energy
+    .filter((e) => e.intervalStart < lastDayEnd)
+    .map((e) => exactLine(e, input.priceAt(e.intervalStart), termsByDay.get(dayOf(e.intervalStart))!, dec));
   const account = accountDays(
     dayStarts,
     groupInto(priced, (l) => dayOf(l.shown.intervalStart)),
     (d) => termsByDay.get(d)!,
     { from: input.from, to: input.to, firstDay: yearStart },
     new Decimal(carried ?? 0),
+    (_start, next) => next ?? lastDayEnd,
   );
   const billLines = priced.filter((l) => l.shown.intervalStart >= input.from && l.shown.intervalStart < input.to);
   const billDays = account.days.filter((d) => d.inBill);

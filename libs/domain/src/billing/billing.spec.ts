@@ -34,7 +34,7 @@ describe('bills', () => {
     const bill = buildBill({
       timeZone: 'UTC',
       from: DAY,
-      to: DAY + 2 * HALF,
+      to: DAY + 48 * HALF, // the whole local day: its whole standing charge
       energy: energy(DAY, 2, 500, 1500),
       priceAt: () => ({ price: '0.33', priceExTax: '0.30', tax: '0.03', feedInPrice: '0.08', basis: 'day-ahead' }),
       termsOn: () => terms(),
@@ -141,6 +141,71 @@ describe('bills', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it('a window split at any instant gives two bills that add up to the bill of the whole, a part day billed pro rata (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ c: fc.nat(2_000_000).map((mwh) => mwh / 1000), p: fc.integer({ min: 500, max: 9000 }) }), {
+          minLength: 48,
+          maxLength: 48 * 4,
+        }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom(null, '0.40', '50'),
+        (rows, a, b, c, cap) => {
+          const zone = 'Europe/London';
+          const start = Date.UTC(2013, 0, 1);
+          const end = start + rows.length * HALF;
+          const lines = rows.map((r, i) => ({
+            intervalStart: start + i * HALF,
+            intervalEnd: start + (i + 1) * HALF,
+            consumptionWh: r.c,
+            generationWh: 0,
+          }));
+          // Three instants to the minute in the data's span: from ≤ split ≤ to.
+          const [from, split, to] = [a, b, c].map((n) => start + (n % ((end - start) / 60_000 + 1)) * 60_000).sort((x, y) => x - y);
+          if (from === to) return;
+          const bill = (f: number, t: number) =>
+            buildBill({
+              timeZone: zone,
+              from: f,
+              to: t,
+              energy: lines,
+              priceAt: (ms: number) => dynamic((rows[(ms - start) / HALF].p / 10_000).toFixed(4)),
+              termsOn: () => terms({ referencePrice: '0.14228', protectionCapPerYear: cap }),
+              groupBy: 'day',
+            });
+          const whole = bill(from, to);
+          const [first, second] = [bill(from, split), bill(split, to)];
+          const sum = (pick: (x: ReturnType<typeof bill>) => string | undefined) => new Decimal(pick(first) ?? 0).plus(pick(second) ?? 0);
+          for (const pick of [
+            (x: ReturnType<typeof bill>) => x.totals.total,
+            (x: ReturnType<typeof bill>) => x.totals.standingCharge,
+            (x: ReturnType<typeof bill>) => x.due,
+            (x: ReturnType<typeof bill>) => x.protection?.refund,
+            (x: ReturnType<typeof bill>) => x.shadow?.total,
+          ])
+            expect(
+              sum(pick)
+                .minus(pick(whole) ?? 0)
+                .abs()
+                .lte('0.0002'),
+            ).toBe(true); // each part rounded to 0.0001 on its own
+          expect(first.totals.consumptionWh + second.totals.consumptionWh).toBeCloseTo(whole.totals.consumptionWh, 3);
+          // A part day: its share of the standing charge (1.00 a day before tax), by time.
+          const dayMs = 86_400_000; // London in January: every day 24 h
+          expect(
+            new Decimal(whole.totals.standingCharge)
+              .minus(new Decimal(to - from).dividedBy(dayMs))
+              .abs()
+              .lte('0.0001'),
+          ).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 
