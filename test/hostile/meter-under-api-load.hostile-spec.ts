@@ -18,7 +18,8 @@ import {
  * back to back — a year's bill by the half hour, a region's bills over 92 days, a 92-day
  * simulation, the 366-day response analysis, and a flood of keyless requests at the public
  * endpoint — a meter publishes a reading every 100 ms at QoS 1 and each PUBACK is timed. Before,
- * one over-long bill held a PUBACK for 140 s; the bound here is 2 s, the latencies are printed
+ * one over-long bill held a PUBACK for 140 s; the bounds here are a median under 0.5 s and every PUBACK
+ * under 5 s; the latencies are printed
  * and written to test-output/hostile-load.json.
  *
  * Data: 20 real LCL households over 2–29 Dec 2013. The year-long meter is one of them, its four
@@ -30,7 +31,12 @@ const DEC2 = Date.UTC(2013, 11, 2);
 const WEEKS4 = 28 * 48;
 const HOUSEHOLDS = 20;
 const LOAD_MS = Number(process.env.HOSTILE_LOAD_MS ?? 15_000);
-const PUBACK_BOUND_MS = 2000;
+// Bounds with room for a loaded two-core machine (Kafka, PostgreSQL, the worker thread and this
+// client share it): measured alone p50 13–159 ms and max 1.3–1.4 s with the worker pool, and
+// p50 1.9 s, max 3.4 s with the arithmetic on the event loop (API_COMPUTE_THREADS=0), which the
+// p50 bound refuses.
+const PUBACK_P50_BOUND_MS = 500;
+const PUBACK_BOUND_MS = 5000;
 const PRICING = {
   model: 'critical-peak-5',
   currency: 'GBP',
@@ -72,7 +78,7 @@ describe('a meter under the heaviest API load', () => {
     await db?.drop();
   });
 
-  it(`holds every PUBACK under ${PUBACK_BOUND_MS} ms while the heaviest allowed requests run`, async () => {
+  it(`holds the PUBACKs to a median under ${PUBACK_P50_BOUND_MS} ms, each under ${PUBACK_BOUND_MS} ms, while the heaviest allowed requests run`, async () => {
     const api = restClient(platform.httpUrl, platform.adminKey);
     await api.post('/v1/regions', { id: 'london', name: 'London', timezone: 'Europe/London', pricing: PRICING });
     await api.post('/v1/regions', { id: 'yearly', name: 'A year of one household', timezone: 'Europe/London', pricing: PRICING });
@@ -206,6 +212,7 @@ describe('a meter under the heaviest API load', () => {
       expect([name, (answered[name]?.[200] ?? 0) > 0]).toEqual([name, true]);
     expect(answered.publicRates[429]).toBeGreaterThan(0);
     expect(sorted.length).toBeGreaterThan(LOAD_MS / 1000);
+    expect(percentile(sorted, 50)).toBeLessThan(PUBACK_P50_BOUND_MS);
     expect(sorted.at(-1)).toBeLessThan(PUBACK_BOUND_MS);
   });
 });
