@@ -7,7 +7,14 @@ import {
   type PricePayload,
 } from '@wattline/contracts';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  lclCriticalPeak,
+  restClient,
+  startPlatformProcess,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Five days of the real London households replayed through MQTT in lockstep, half hour by half
@@ -26,17 +33,8 @@ const START = Date.UTC(2013, 11, 2); // Monday; London is on GMT in December
 const DAYS = 5;
 const LAST_DAY = START + (DAYS - 1) * 48 * HALF;
 const iso = (ms: number) => new Date(ms).toISOString();
-const PRICING = {
-  model: 'critical-peak-5',
-  currency: 'GBP',
-  // LCL's Low and Normal rates, then steps up to its High (67.20p/kWh), before VAT (5 %, shown apart).
-  levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
-  // Grid supply for these 79 homes: their evening peak (~34 kWh a half hour) is critical.
-  capacityKw: 60,
-  thresholds: [0.5, 0.7, 0.85, 1.0],
-  taxRate: '0.05',
-  cutoff: '16:00',
-};
+// Grid supply for these 79 homes: their evening peak (~34 kWh a half hour) is critical.
+const PRICING = lclCriticalPeak(60);
 
 describe('a week of day-ahead prices, replayed from the real London households', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

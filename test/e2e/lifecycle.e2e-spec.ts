@@ -119,7 +119,9 @@ describe('lifecycle on the embedded defaults', () => {
       expect(code).toBe(0);
       expect(Date.now() - signalled).toBeLessThan(20_000);
       expect(alive(postgres)).toBe(false);
-      const acknowledged = Number(/simulator: stopped; (\d+) readings acknowledged/.exec(demo.output())?.[1]);
+      const [, acknowledged, unacknowledged] = (/simulator: stopped; (\d+) readings acknowledged, (\d+) not/.exec(demo.output()) ?? []).map(
+        Number,
+      );
       expect(acknowledged).toBeGreaterThan(0);
       // The console stays short: URLs and progress, no wall of route-mapping lines.
       expect(demo.output()).not.toMatch(/Mapped \{/);
@@ -127,9 +129,11 @@ describe('lifecycle on the embedded defaults', () => {
       const after = await startPlatformProcess({ DATA_DIR: demoDir, ADMIN_API_KEY: demo.adminKey });
       try {
         const { readings } = await decemberTotals(restClient(after.httpUrl, after.adminKey));
-        // Every acknowledged reading is stored; at most one in flight per household may be stored unacknowledged.
+        // Every acknowledged reading is stored; of the rest only those sent (a batch in flight per household when the link
+        // closed, as many readings as queued behind a slow PUBACK) may be stored — once. (The bound was one reading per
+        // household: on a slow machine a batch in flight held more, and the test failed with 114 stored for 108 acknowledged.)
         expect(readings).toBeGreaterThanOrEqual(acknowledged);
-        expect(readings).toBeLessThanOrEqual(acknowledged + 6);
+        expect(readings).toBeLessThanOrEqual(acknowledged + unacknowledged);
       } finally {
         expect(await after.stop()).toBe(0);
       }

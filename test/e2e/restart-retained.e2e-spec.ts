@@ -1,6 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { readLondonHouseholds, slotToReading, type HouseholdSlot } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  lclCriticalPeak,
+  restClient,
+  startPlatformProcess,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Retained state equals stored state after a restart of the all-in-one process (#23): its
@@ -15,16 +22,7 @@ const START = Date.UTC(2013, 11, 2);
 // 2 Dec to 17:00: past the 16:00 cut-off, so each region has announced its schedule for the 3rd.
 const SLOTS = 34;
 const REGIONS = ['north', 'south', 'east'];
-const PRICING = {
-  model: 'critical-peak-5',
-  currency: 'GBP',
-  // LCL's Low and Normal rates, then steps up to its High (67.20p/kWh), before VAT.
-  levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
-  capacityKw: 1,
-  thresholds: [0.5, 0.7, 0.85, 1.0],
-  taxRate: '0.05',
-  cutoff: '16:00',
-};
+const PRICING = lclCriticalPeak(1);
 
 type Retained = Map<string, { validFrom?: string; price?: string; intervals?: unknown[] }>;
 

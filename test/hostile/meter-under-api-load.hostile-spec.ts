@@ -6,6 +6,7 @@ import {
   REPO_ROOT,
   createTestDatabase,
   expectEventually,
+  lclCriticalPeak,
   restClient,
   startPlatformProcess,
   testServices,
@@ -37,15 +38,7 @@ const LOAD_MS = Number(process.env.HOSTILE_LOAD_MS ?? 15_000);
 // p50 bound refuses.
 const PUBACK_P50_BOUND_MS = 500;
 const PUBACK_BOUND_MS = 5000;
-const PRICING = {
-  model: 'critical-peak-5',
-  currency: 'GBP',
-  levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
-  capacityKw: 10,
-  thresholds: [0.5, 0.7, 0.85, 1.0],
-  taxRate: '0.05',
-  cutoff: '16:00',
-};
+const PRICING = lclCriticalPeak(10);
 
 async function publishAll(client: MqttClient, id: string, readings: ReturnType<typeof slotToReading>[]): Promise<void> {
   for (let i = 0; i < readings.length; i += 100)

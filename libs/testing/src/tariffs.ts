@@ -36,3 +36,20 @@ export function firmTariff(
   if ('reason' in priced) throw new Error(priced.detail);
   return priced;
 }
+
+/**
+ * Kitakyushu's five critical-peak levels at Low Carbon London's 2013 dToU rates: its Low and
+ * Normal (3.99p, 11.76p), then steps up to its High (67.20p/kWh), before VAT (5 %, shown apart),
+ * announced day-ahead at 16:00. Sized for the households a test runs by `capacityKw`.
+ */
+export function lclCriticalPeak(capacityKw: number) {
+  return {
+    model: 'critical-peak-5',
+    currency: 'GBP',
+    levelPrices: ['0.0399', '0.1176', '0.1499', '0.3000', '0.6720'],
+    capacityKw,
+    thresholds: [0.5, 0.7, 0.85, 1.0],
+    taxRate: '0.05',
+    cutoff: '16:00',
+  };
+}

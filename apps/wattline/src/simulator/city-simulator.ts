@@ -97,7 +97,9 @@ export class CitySimulator {
     this.stopped = true;
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     await Promise.all(this.devices().map((d) => d.stop()));
-    this.options.log(`simulator: stopped; ${this.counters.acknowledged} readings acknowledged`);
+    // Unacknowledged: queued, or in the batch in flight when the link closed (the broker may have stored those).
+    const unacknowledged = this.devices().reduce((sum, d) => sum + d.pending, 0);
+    this.options.log(`simulator: stopped; ${this.counters.acknowledged} readings acknowledged, ${unacknowledged} not`);
   }
 
   get isStopped(): boolean {
