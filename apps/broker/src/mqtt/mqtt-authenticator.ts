@@ -87,7 +87,13 @@ export class MqttAuthenticator {
     }
     const outcome = await this.byPassword(clientId, username, secret);
     if (outcome.ok) await this.state.throttle.refund([idKey]);
-    else await Promise.all([this.state.throttle.charge([ipKey]), this.state.throttle.rememberFailure(digest)]);
+    else
+      await Promise.all([
+        this.state.throttle.charge([ipKey]),
+        // Only a wrong secret (or an unknown or revoked username) is remembered: a right secret sent with another
+        // client id (CONNACK 2) must still get in once the device is fixed.
+        ...(outcome.returnCode === CONNACK.badUsernameOrPassword ? [this.state.throttle.rememberFailure(digest)] : []),
+      ]);
     return outcome;
   }
 
