@@ -40,10 +40,6 @@ export class ComputePool implements OnModuleDestroy {
     if (threads > 0 && !this.pool) this.logger.log(`no compiled worker at ${filename}: computing on the main thread`);
   }
 
-  get offThread(): boolean {
-    return this.pool !== null;
-  }
-
   async run<N extends ComputeTaskName>(
     name: N,
     input: Parameters<(typeof COMPUTE_TASKS)[N]>[0],

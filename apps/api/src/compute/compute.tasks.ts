@@ -22,10 +22,10 @@ export interface BillsTask {
   from: number;
   to: number;
   groupBy: BillGroupBy;
-  /** Firm prices from the start of the local year of `from` to `to`. */
+  /** Firm prices from the start of the local year of `from` to the end of `to`'s local day (`billReadEnd`). */
   tariffs: Price[];
   versions: PricingVersion[];
-  /** Each household's energy per interval, from the start of the local year of `from` to `to`. */
+  /** Each household's energy per interval over the same span (a part day's refund is decided on the whole day). */
   energies: MeterIntervalEnergy[][];
 }
 

@@ -57,11 +57,12 @@ export class MqttAuthenticator {
       return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'username and password go together' };
     if (!ID_PATTERN.test(username)) return { ok: false, returnCode: CONNACK.badUsernameOrPassword, reason: 'malformed username' };
     const secret = password.toString('utf8');
+    // One digest of the username and secret: what the credential cache holds and what the throttle remembers.
+    const digest = sha256(`${username}\u0000${secret}`);
     // A secret the cache knows gets in at no cost, whoever failed with the same id or from the
     // same address before: the throttle holds the guesser, not the device with the right secret.
-    const known = await this.fromCache(clientId, username, secret);
+    const known = await this.fromCache(clientId, username, digest);
     if (known) return known;
-    const digest = sha256(`${username}\u0000${secret}`);
     const idKey = `id:${clientId}`;
     const ipKey = `ip:${attempt.address}`;
     const [[idCount], [ipFailures], failedBefore] = await Promise.all([
@@ -85,7 +86,7 @@ export class MqttAuthenticator {
       // runs into that id's own limit.
       if (!idBlocked && !(await this.state.throttle.takeProbe(`${ipKey}|${idKey}`, PROBE_INTERVAL_MS.addressAndId))) return THROTTLED;
     }
-    const outcome = await this.byPassword(clientId, username, secret);
+    const outcome = await this.byPassword(clientId, username, secret, digest);
     if (outcome.ok) await this.state.throttle.refund([idKey]);
     else
       await Promise.all([
@@ -103,15 +104,14 @@ export class MqttAuthenticator {
   }
 
   /** A credential verified before and still cached: no database read, no password hash. */
-  private async fromCache(clientId: string, username: string, password: string): Promise<AuthOutcome | null> {
+  private async fromCache(clientId: string, username: string, digest: string): Promise<AuthOutcome | null> {
     const cached = await this.state.credentials.get(username);
-    if (!cached || !safeEqual(cached.digest, sha256(`${username}\u0000${password}`))) return null;
+    if (!cached || !safeEqual(cached.digest, digest)) return null;
     this.metrics.authCacheHits.inc();
     return this.checkClientId(clientId, cached.principal);
   }
 
-  private async byPassword(clientId: string, username: string, password: string): Promise<AuthOutcome> {
-    const digest = sha256(`${username}\u0000${password}`);
+  private async byPassword(clientId: string, username: string, password: string, digest: string): Promise<AuthOutcome> {
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
     if (!credential || credential.revoked || !(await verifySecret(credential.passwordHash, password))) {
