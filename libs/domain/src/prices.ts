@@ -39,6 +39,8 @@ export interface PriceExplanation {
   inputs: PriceInputs;
   parameters: PricingModel;
   rawPriceExTax: Money;
+  /** The model's own level before floor, cap and ramp (the announced level is the price charged's). */
+  modelLevel?: Level;
   utilisation: number | null;
   band: string | null;
   constrainedBy: PriceConstraint[];
@@ -97,6 +99,7 @@ function tariffOf(
       inputs,
       parameters: pricing,
       rawPriceExTax: priced.rawPriceExTax,
+      modelLevel: priced.modelLevel,
       utilisation: priced.utilisation,
       band: priced.band,
       constrainedBy: priced.constrainedBy,

@@ -127,7 +127,10 @@ export interface PriceInputs {
 export type PricedInterval =
   | {
       ok: true;
+      /** The level of the price charged: the model's own level, or, once ramp, cap or floor moved the price, the level that price sits at. */
       level: Level;
+      /** The level the model gave before floor, cap and ramp (kept in the explanation). */
+      modelLevel: Level;
       /** The model's price before floor, cap and ramp. */
       rawPriceExTax: Money;
       priceExTax: Money;
@@ -174,7 +177,8 @@ export function priceInterval(inputs: PriceInputs, pricing: PricingModel): Price
   const tax = money(new Decimal(priceExTax).times(pricing.taxRate ?? '0'));
   return {
     ok: true,
-    level: raw.level,
+    level: constrainedBy.length === 0 ? raw.level : levelOfPrice(p, pricing, raw.level),
+    modelLevel: raw.level,
     rawPriceExTax: money(raw.price),
     priceExTax,
     tax,
@@ -184,6 +188,46 @@ export function priceInterval(inputs: PriceInputs, pricing: PricingModel): Price
     constrainedBy,
     feedInPrice: money(pricing.feedInPrice ?? '0'),
   };
+}
+
+/**
+ * The level a price (before tax) sits at under a model, for a price ramp, cap or floor moved:
+ * displays colour by the level, so it must say what is charged. The model's ladder of prices
+ * (critical-peak-5's five, a time-of-use tariff's bands) gives the level of the highest rung at
+ * or below the price (the lowest rung's below all); wholesale-indexed places it between 0 and its
+ * cap in fifths as it does the raw price; a flat price is level 1; a published schedule has no
+ * ladder, so its band's level stands.
+ */
+export function levelOfPrice(priceExTax: Decimal.Value, pricing: PricingModel, modelLevel: Level): Level {
+  const p = new Decimal(priceExTax);
+  switch (pricing.model) {
+    case 'flat':
+      return 1;
+    case 'schedule':
+      return modelLevel;
+    case 'wholesale-indexed':
+      return wholesaleLevel(p, pricing.cap);
+    case 'critical-peak-5':
+      return ladderLevel(
+        p,
+        pricing.levelPrices.map((price, i) => ({ price, level: (i + 1) as Level })),
+      );
+    case 'time-of-use':
+      return ladderLevel(p, [...pricing.bands, pricing.otherwise]);
+  }
+}
+
+function ladderLevel(p: Decimal, rungs: { price: Money; level: Level }[]): Level {
+  const sorted = [...rungs].sort((a, b) => new Decimal(a.price).comparedTo(b.price) || a.level - b.level);
+  let level = sorted[0].level;
+  for (const rung of sorted) if (p.greaterThanOrEqualTo(rung.price)) level = rung.level;
+  return level;
+}
+
+/** Where a price sits between 0 and the cap, in fifths. */
+function wholesaleLevel(price: Decimal, cap: Money): Level {
+  const share = new Decimal(cap).lessThanOrEqualTo(0) ? 1 : Decimal.max(price, 0).dividedBy(cap).toNumber();
+  return Math.min(5, 1 + Math.floor(share * 5)) as Level;
 }
 
 /** Prices consecutive intervals in order, each ramp-limited against the one before (`previous` before the first). */
@@ -279,10 +323,7 @@ function rawPrice(inputs: PriceInputs, pricing: PricingModel): RawPrice | Extrac
         new Decimal(pricing.multiplier).times(inputs.wholesalePrice).plus(peak ? pricing.peakAdder : 0),
         pricing.cap,
       );
-      // Level: where the price sits between 0 and the cap, in fifths.
-      const share = new Decimal(pricing.cap).lessThanOrEqualTo(0) ? 1 : Decimal.max(price, 0).dividedBy(pricing.cap).toNumber();
-      const level = Math.min(5, 1 + Math.floor(share * 5)) as Level;
-      return { ok: true, price, level, utilisation: null, band: peak ? 'peak' : null };
+      return { ok: true, price, level: wholesaleLevel(price, pricing.cap), utilisation: null, band: peak ? 'peak' : null };
     }
     case 'schedule': {
       if (!inputs.scheduledPrice)

@@ -148,6 +148,9 @@ export const explanationResponse = named(
     computation: z
       .object({
         rawPriceExTax: money,
+        modelLevel: level.meta({
+          description: "the model's level before ramp, cap and floor; the price's `level` is that of the price charged",
+        }),
         utilisation: z.number().nullable(),
         band: z.string().nullable(),
         constrainedBy: z.array(z.enum(PRICE_CONSTRAINTS)),

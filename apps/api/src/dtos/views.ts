@@ -149,7 +149,15 @@ export function explanationView(x: Explanation): ExplanationResponse {
       : null,
     parameters: e?.parameters ?? null,
     modelVersion: x.tariff.modelVersion,
-    computation: e ? { rawPriceExTax: e.rawPriceExTax, utilisation: e.utilisation, band: e.band, constrainedBy: e.constrainedBy } : null,
+    computation: e
+      ? {
+          rawPriceExTax: e.rawPriceExTax,
+          modelLevel: e.modelLevel ?? x.tariff.level,
+          utilisation: e.utilisation,
+          band: e.band,
+          constrainedBy: e.constrainedBy,
+        }
+      : null,
     recomputed: x.recomputed,
     matches: x.matches,
     measured: x.measured,

@@ -23,10 +23,44 @@ describe('floor, cap, ramp and tax', () => {
       constrainedBy: ['floor'],
     });
     expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000 }), cp5)).toMatchObject({
-      level: 5,
+      level: 4,
+      modelLevel: 5,
       priceExTax: '120.0000',
       constrainedBy: ['cap'],
     });
+  });
+
+  it("announces the level of the price charged once ramp, cap or floor moved it, keeping the model's level beside it", () => {
+    // Level 5's 150 ramped down from 50 to 80: 80 is at level 3's rung (75), not 5.
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000, previousPriceExTax: '50' }), cp5)).toMatchObject({
+      level: 3,
+      modelLevel: 5,
+      priceExTax: '80.0000',
+    });
+    // Level 1's 15 floored at 20 stays level 1 (below level 2's 50); level 5 capped at 120 is at level 4's 100.
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 0 }), cp5)).toMatchObject({ level: 1, modelLevel: 1 });
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 99_000 }), cp5)).toMatchObject({ level: 4, modelLevel: 5 });
+    // Unconstrained, the model's level stands.
+    expect(priceInterval(halfHour(0, { forecastDemandWh: 30_000, previousPriceExTax: '60' }), cp5)).toMatchObject({
+      level: 2,
+      modelLevel: 2,
+      constrainedBy: [],
+    });
+  });
+
+  it('a price moved by ramp, cap or floor is never shown at a level whose rung is above it (property)', () => {
+    fc.assert(
+      fc.property(fc.nat(120_000), fc.integer({ min: 0, max: 200 }), (demand, previous) => {
+        const p = priceInterval(halfHour(0, { forecastDemandWh: demand, previousPriceExTax: String(previous) }), cp5);
+        if (!p.ok) return false;
+        const rung = new Decimal(cp5.levelPrices[p.level - 1]);
+        const next = p.level < 5 ? new Decimal(cp5.levelPrices[p.level]) : null;
+        const charged = new Decimal(p.priceExTax);
+        return p.level === 1
+          ? next === null || charged.lessThan(next)
+          : charged.greaterThanOrEqualTo(rung) && (next === null || charged.lessThan(next));
+      }),
+    );
   });
 
   it('limits the step from the previous interval and shows tax apart (Japan 10 %)', () => {
@@ -40,7 +74,7 @@ describe('floor, cap, ramp and tax', () => {
 
   it('a declared critical-peak event jumps straight to its level (announced with notice), within the cap', () => {
     expect(priceInterval(halfHour(0, { forecastDemandWh: 0, previousPriceExTax: '20', event: { id: 'ev', level: 5 } }), cp5)).toMatchObject(
-      { level: 5, priceExTax: '120.0000', constrainedBy: ['cap'] },
+      { level: 4, modelLevel: 5, priceExTax: '120.0000', constrainedBy: ['cap'] },
     );
   });
 
