@@ -1,4 +1,6 @@
-import { assignInterval, isClosableByWatermark, isClosableWhenIdle } from './intervals';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { apportionReading, assignInterval, isClosableByWatermark, isClosableWhenIdle } from './intervals';
 
 const T = (h: number, m = 0, s = 0) => Date.UTC(2013, 11, 2, h, m, s);
 
@@ -23,5 +25,76 @@ describe('closing rules', () => {
     expect(isClosableWhenIdle(end, 300_000, T(1, 10), T(1, 10, 20), 30_000)).toBe(false); // 20 s quiet
     expect(isClosableWhenIdle(end, 300_000, T(1, 10), T(1, 10, 30), 30_000)).toBe(true);
     expect(isClosableWhenIdle(end, 300_000, T(1, 0), T(1, 4), 30_000)).toBe(false); // lateness not over
+  });
+});
+
+describe('apportionReading: a reading spread over the intervals its period covers', () => {
+  const shares = (ts: number, periodS: number, consumptionWh: number, generationWh = 0) =>
+    apportionReading({ ts, periodS, consumptionWh, generationWh }, 1800).map((s) => [
+      new Date(s.intervalStart).toISOString().slice(11, 16),
+      s.consumptionWh,
+    ]);
+
+  it('puts a half-hour reading wholly in its interval', () => {
+    expect(shares(T(0, 30), 1800, 250)).toEqual([['00:00', '250.000']]);
+  });
+
+  it('puts a 60-minute reading half in each of two 30-minute intervals', () => {
+    expect(shares(T(1), 3600, 1000)).toEqual([
+      ['00:00', '500.000'],
+      ['00:30', '500.000'],
+    ]);
+  });
+
+  it('splits a 10-minute reading across a boundary by time, and rounds so the parts add up exactly', () => {
+    expect(shares(T(0, 35), 600, 100)).toEqual([
+      ['00:00', '50.000'],
+      ['00:30', '50.000'],
+    ]);
+    expect(shares(T(1, 30), 5400, 100)).toEqual([
+      ['00:00', '33.333'],
+      ['00:30', '33.334'],
+      ['01:00', '33.333'],
+    ]);
+  });
+
+  it('the shares always add up to the reading to the thousandth of a Wh (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 86_400_000 }),
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        (offset, periodS, milli) => {
+          const wh = milli / 1000;
+          const parts = apportionReading({ ts: T(0) + offset, periodS, consumptionWh: wh, generationWh: wh / 2 }, 1800);
+          const sum = (k: 'consumptionWh' | 'generationWh') => parts.reduce((a, p) => a.plus(p[k]), new Decimal(0));
+          return (
+            sum('consumptionWh').equals(new Decimal(wh).toDecimalPlaces(3, Decimal.ROUND_HALF_UP)) &&
+            sum('generationWh').equals(new Decimal(wh / 2).toDecimalPlaces(3, Decimal.ROUND_HALF_UP)) &&
+            parts.every((p) => new Decimal(p.consumptionWh).greaterThanOrEqualTo(0)) &&
+            parts.length === Math.ceil((T(0) + offset) / 1_800_000) - Math.floor((T(0) + offset - periodS * 1000) / 1_800_000)
+          );
+        },
+      ),
+    );
+  });
+
+  it("moving a reading inside a day never changes the day's total (property)", () => {
+    const day = { from: T(0), to: T(0) + 86_400_000 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (periodS, milli, at) => {
+          // Any ts that keeps [ts − periodS, ts) inside the day.
+          const ts = day.from + periodS * 1000 + Math.floor(at * (86_400_000 - periodS * 1000));
+          const dayTotal = apportionReading({ ts, periodS, consumptionWh: milli / 1000, generationWh: 0 }, 1800)
+            .filter((p) => p.intervalStart >= day.from && p.intervalStart < day.to)
+            .reduce((a, p) => a.plus(p.consumptionWh), new Decimal(0));
+          return dayTotal.equals(new Decimal(milli).dividedBy(1000));
+        },
+      ),
+    );
   });
 });

@@ -201,6 +201,44 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect((await intervals.revisionsPage('london', Date.UTC(2013, 11, 4), Date.UTC(2013, 11, 5), 10)).items).toEqual([]);
   });
 
+  it('spreads a reading over the intervals its period covers: each share in its own interval, late only where that interval is closed', async () => {
+    // Another day, on a meter of its own: 20:00–20:30 closed, 20:30–21:00 open.
+    const start = Date.UTC(2013, 11, 5, 20);
+    const now = Date.UTC(2013, 11, 6, 1);
+    await new CatalogRepository(db.dataSource).createMeter({ id: 'SPREAD', regionId: 'london', kind: 'meter', passwordHash: 'x' });
+    const reading = (ts: number, periodS: number, consumptionWh: number): ReadingRecord => ({
+      meterId: 'SPREAD',
+      regionId: 'london',
+      ts,
+      periodS,
+      consumptionWh,
+      generationWh: 0,
+      seq: null,
+      receivedAt: now,
+    });
+    await readings.storeBatch([reading(start + 60_000, 60, 1)], 1800, now); // opens 20:00
+    await expect(intervals.closeInterval('london', start, now)).resolves.toBe(true);
+    // 60 minutes ending 21:00: half in the closed 20:00 interval (late), half in 20:30 (on time);
+    // the same reading with another period in the same batch is a conflict, not counted.
+    const hour = reading(start + 3_600_000, 3600, 1000.001);
+    await expect(readings.storeBatch([hour, { ...hour, periodS: 1800 }], 1800, now)).resolves.toMatchObject({ inserted: 1 });
+    const lines = await readings.meterIntervals('SPREAD', start, start + 3_600_000);
+    expect(lines.map((l) => [l.intervalStart - start, l.consumptionWh, l.version])).toEqual([
+      [0, 501.001, 2],
+      [1_800_000, 500, 1],
+    ]);
+    const aggregates = (await intervals.aggregatesPage('london', start, start + 3_600_000, 2)).items;
+    expect(aggregates.map((a) => a.lateReadings)).toEqual([1, 0]);
+    const trail = (await intervals.revisionsPage('london', start, start + 1, 10)).items;
+    expect(trail.map((r) => [r.version, r.demandDeltaWh])).toEqual([[2, 500.001]]);
+    // The reading itself is stored once, whole, in the interval its period ends in.
+    const page = await readings.readingsPage('SPREAD', start, start + 3_600_001, 10);
+    expect(page.items.map((r) => [r.ts - start, r.periodS, r.consumptionWh])).toEqual([
+      [60_000, 60, 1],
+      [3_600_000, 3600, 1000.001],
+    ]);
+  });
+
   it("moves a region's watermark no further than the arrival time of a reading from a fast clock", async () => {
     // A meter 290 s fast (inside the accepted skew) reports the end of a half hour that has not ended.
     const arrived = Date.UTC(2013, 11, 9, 12, 25, 10);

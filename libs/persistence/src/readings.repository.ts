@@ -2,7 +2,15 @@
 // revisions); the store is one statement of ~100 lines that must stay whole to stay exactly-once.
 import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
-import { assignInterval, type BillLineRevision, type MeterIntervalEnergy, type Page, type StoredReading } from '@wattline/domain';
+import {
+  apportionReading,
+  assignInterval,
+  storedWh,
+  type BillLineRevision,
+  type MeterIntervalEnergy,
+  type Page,
+  type StoredReading,
+} from '@wattline/domain';
 import { rangePage } from './cursor';
 import { REGION_LOCK_NAMESPACE } from './intervals.repository';
 
@@ -72,14 +80,35 @@ export class ReadingsRepository {
       seq: [] as (string | null)[],
       receivedAt: [] as Date[],
     };
+    // Each reading's energy over the intervals its period covers (apportionReading): what the interval sums fold in.
+    const parts = {
+      meterId: [] as string[],
+      ts: [] as Date[],
+      periodS: [] as number[],
+      consumption: [] as string[],
+      generation: [] as string[],
+      intervalStart: [] as Date[],
+      shareConsumption: [] as string[],
+      shareGeneration: [] as string[],
+    };
     for (const r of records) {
+      for (const share of apportionReading(r, intervalSeconds)) {
+        parts.meterId.push(r.meterId);
+        parts.ts.push(new Date(r.ts));
+        parts.periodS.push(r.periodS);
+        parts.consumption.push(storedWh(r.consumptionWh));
+        parts.generation.push(storedWh(r.generationWh));
+        parts.intervalStart.push(new Date(share.intervalStart));
+        parts.shareConsumption.push(share.consumptionWh);
+        parts.shareGeneration.push(share.generationWh);
+      }
       cols.meterId.push(r.meterId);
       cols.ts.push(new Date(r.ts));
       cols.regionId.push(r.regionId);
       cols.intervalStart.push(new Date(assignInterval(r.ts, intervalSeconds).start));
       cols.periodS.push(r.periodS);
-      cols.consumption.push(String(r.consumptionWh));
-      cols.generation.push(String(r.generationWh));
+      cols.consumption.push(storedWh(r.consumptionWh));
+      cols.generation.push(storedWh(r.generationWh));
       cols.seq.push(r.seq === null ? null : String(r.seq));
       cols.receivedAt.push(new Date(r.receivedAt));
     }
@@ -118,26 +147,41 @@ export class ReadingsRepository {
              LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = i.interval_start
             WHERE i.seq IS NULL OR (i.meter_id, i.seq) IN (SELECT meter_id, seq FROM seqs)
            ON CONFLICT DO NOTHING
-           RETURNING meter_id, region_id, interval_start, consumption_wh, generation_wh, late
+           RETURNING meter_id, reading_ts, region_id, period_s, consumption_wh, generation_wh, late
+         ),
+         -- The inserted readings' energy in each interval their periods cover, each share late if its
+         -- own interval is closed. Matched on content too: of two incoming readings at one meter and
+         -- time only the inserted one's shares count, and an exact repeat's only once.
+         shares AS (
+           SELECT DISTINCT ON (i.meter_id, i.reading_ts, p.interval_start)
+                  i.meter_id, i.region_id, p.interval_start, p.consumption_wh, p.generation_wh, a.closed_at IS NOT NULL AS late
+             FROM ins i
+             JOIN unnest($13::text[], $14::timestamptz[], $15::int[], $16::numeric[], $17::numeric[],
+                         $18::timestamptz[], $19::numeric[], $20::numeric[])
+                  AS p(meter_id, reading_ts, period_s, total_consumption_wh, total_generation_wh, interval_start, consumption_wh, generation_wh)
+                  ON p.meter_id = i.meter_id AND p.reading_ts = i.reading_ts AND p.period_s = i.period_s
+                 AND p.total_consumption_wh = i.consumption_wh AND p.total_generation_wh = i.generation_wh
+             LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = p.interval_start
+            ORDER BY i.meter_id, i.reading_ts, p.interval_start
          ),
          per_meter AS (
            INSERT INTO meter_intervals AS m (meter_id, interval_start, interval_end, region_id, consumption_wh, generation_wh, readings)
            SELECT meter_id, interval_start, interval_start + make_interval(secs => $10), region_id,
                   sum(consumption_wh), sum(generation_wh), count(*)
-             FROM ins GROUP BY meter_id, interval_start, region_id
+             FROM shares GROUP BY meter_id, interval_start, region_id
             ORDER BY meter_id, interval_start -- rows locked in one order by every writer: fewer deadlocks
            ON CONFLICT (meter_id, interval_start) DO UPDATE
              SET consumption_wh = m.consumption_wh + excluded.consumption_wh,
                  generation_wh  = m.generation_wh + excluded.generation_wh,
                  readings       = m.readings + excluded.readings,
                  -- late energy revises a bill line as a new version (the trail is below)
-                 version        = m.version + (SELECT (count(*) > 0)::int FROM ins l
+                 version        = m.version + (SELECT (count(*) > 0)::int FROM shares l
                                                 WHERE l.late AND l.meter_id = excluded.meter_id AND l.interval_start = excluded.interval_start)
            RETURNING meter_id, region_id, interval_start, version, (xmax = 0) AS first_reading
          ),
          meter_late AS (
            SELECT meter_id, interval_start, sum(consumption_wh) AS consumption, sum(generation_wh) AS generation, count(*) AS n
-             FROM ins WHERE late GROUP BY meter_id, interval_start
+             FROM shares WHERE late GROUP BY meter_id, interval_start
          ),
          meter_revisions AS (
            INSERT INTO meter_interval_revisions (meter_id, interval_start, version, consumption_delta_wh, generation_delta_wh,
@@ -154,7 +198,7 @@ export class ReadingsRepository {
                   (SELECT count(*) FROM per_meter p
                     WHERE p.region_id = i.region_id AND p.interval_start = i.interval_start AND p.first_reading),
                   count(*) FILTER (WHERE i.late)
-             FROM ins i GROUP BY i.region_id, i.interval_start
+             FROM shares i GROUP BY i.region_id, i.interval_start
             ORDER BY i.region_id, i.interval_start
            ON CONFLICT (region_id, interval_start) DO UPDATE
              SET demand_wh        = a.demand_wh + excluded.demand_wh,
@@ -169,7 +213,7 @@ export class ReadingsRepository {
          ),
          late_sums AS (
            SELECT region_id, interval_start, sum(consumption_wh) AS demand, sum(generation_wh) AS supply, count(*) AS n
-             FROM ins WHERE late GROUP BY region_id, interval_start
+             FROM shares WHERE late GROUP BY region_id, interval_start
          ),
          revisions AS (
            INSERT INTO aggregate_revisions (region_id, interval_start, version, demand_delta_wh, supply_delta_wh,
@@ -196,6 +240,14 @@ export class ReadingsRepository {
           intervalSeconds,
           revisedBy,
           new Date(nowMs),
+          parts.meterId,
+          parts.ts,
+          parts.periodS,
+          parts.consumption,
+          parts.generation,
+          parts.intervalStart,
+          parts.shareConsumption,
+          parts.shareGeneration,
         ],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,

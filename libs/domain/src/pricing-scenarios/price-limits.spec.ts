@@ -54,7 +54,8 @@ describe('floor, cap, ramp and tax', () => {
         const p = priceInterval(halfHour(0, { forecastDemandWh: demand, previousPriceExTax: String(previous) }), cp5);
         if (!p.ok) return false;
         const rung = new Decimal(cp5.levelPrices[p.level - 1]);
-        const next = p.level < 5 ? new Decimal(cp5.levelPrices[p.level]) : null;
+        const ladder: string[] = cp5.levelPrices;
+        const next = p.level < 5 ? new Decimal(ladder[p.level]) : null;
         const charged = new Decimal(p.priceExTax);
         return p.level === 1
           ? next === null || charged.lessThan(next)
