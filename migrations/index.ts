@@ -11,6 +11,7 @@ import { MeterCohorts1763840000000 } from './1763840000000-meter-cohorts';
 import { HouseholdSummaries1763850000000 } from './1763850000000-household-summaries';
 import { EventClockLead1763860000000 } from './1763860000000-event-clock-lead';
 import { LatestAnnouncements1763870000000 } from './1763870000000-latest-announcements';
+import { InverterHouseholds1763880000000 } from './1763880000000-inverter-households';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   HouseholdSummaries1763850000000,
   EventClockLead1763860000000,
   LatestAnnouncements1763870000000,
+  InverterHouseholds1763880000000,
 ];

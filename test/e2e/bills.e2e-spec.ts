@@ -23,8 +23,8 @@ describe('bills on the real data', () => {
   const everyone = new Map<string, { group: string; slots: { time: string; kwh: Decimal }[] }>();
   const pence = new Map<string, { p: Decimal; band: string }>();
 
-  const meter = async (id: string, regionId: string, cohort?: string) => {
-    const { body } = await api.post('/v1/meters', { id, regionId, ...(cohort ? { cohort } : {}) });
+  const meter = async (id: string, regionId: string, cohort?: string, extra: Record<string, string> = {}) => {
+    const { body } = await api.post('/v1/meters', { id, regionId, ...(cohort ? { cohort } : {}), ...extra });
     return mqtt.connectAsync(platform.mqttUrl, { clientId: id, username: id, password: body.mqtt.password, reconnectPeriod: 0 });
   };
   const sendAll = async (client: mqtt.MqttClient, id: string, readings: object[]) => {
@@ -234,7 +234,7 @@ describe('bills on the real data', () => {
     );
   });
 
-  it('credits a Sydney solar home’s export at the feed-in price, with a daily standing charge and tax apart', async () => {
+  it('credits a Sydney solar home’s export (its inverter’s generation) on its meter’s bill at the feed-in price, with a daily standing charge and tax apart', async () => {
     const pricing = {
       model: 'flat',
       currency: 'AUD',
@@ -252,27 +252,30 @@ describe('bills on the real data', () => {
       .slice(1)
       .map((l) => l.split(','));
     const days = rows.filter(([t]) => t >= '2012-01-15' && t < '2012-01-18');
+    // As Ausgrid measured it: general consumption on the household's meter, gross generation on its
+    // inverter's own channel. A second household that moved out (revoked) used the same energy.
     const client = await meter('ausgrid-12', 'sydney');
+    const pv = await meter('ausgrid-12-pv', 'sydney', undefined, { kind: 'inverter', householdId: 'ausgrid-12' });
+    const gone = await meter('sydney-gone', 'sydney');
     // Average kW over half an hour, as a meter reports it: to the milliwatt-hour (the file has float noise, 0.39799999999999996).
     const toWh = (kw: string) => new Decimal(kw).times(500).toDecimalPlaces(3);
+    const ts = (t: string) => new Date(Date.parse(`${t.replace(' ', 'T')}+10:00`) + 1_800_000).toISOString();
+    const consumption = days.map(([t, gc]) => ({ ts: ts(t), periodS: 1800, consumptionWh: toWh(gc).toNumber() }));
+    await sendAll(client, 'ausgrid-12', consumption);
+    await sendAll(gone, 'sydney-gone', consumption);
     await sendAll(
-      client,
-      'ausgrid-12',
-      days.map(([t, gc, gg]) => ({
-        ts: new Date(Date.parse(`${t.replace(' ', 'T')}+10:00`) + 1_800_000).toISOString(),
-        periodS: 1800,
-        consumptionWh: toWh(gc).toNumber(),
-        generationWh: toWh(gg).toNumber(),
-      })),
+      pv,
+      'ausgrid-12-pv',
+      days.map(([t, , gg]) => ({ ts: ts(t), periodS: 1800, generationWh: toWh(gg).toNumber() })),
     );
-    await client.endAsync();
+    await Promise.all([client.endAsync(), pv.endAsync(), gone.endAsync()]);
     const the17th = days.filter(([t]) => t.startsWith('2012-01-17'));
     const from = new Date(Date.parse('2012-01-17T00:00:00+11:00')).toISOString();
     const to = new Date(Date.parse('2012-01-18T00:00:00+11:00')).toISOString();
     const bill = await expectEventually(
       async () => {
         const b = (await api.get(`/v1/meters/ausgrid-12/bill?from=${from}&to=${to}`)).body;
-        return b.intervals?.length === 48 && b.fallbackWh === 0 ? b : undefined;
+        return b.intervals?.length === 48 && b.fallbackWh === 0 && b.generationWh > 0 ? b : undefined;
       },
       { what: 'the 17th stored and priced' },
     );
@@ -292,6 +295,34 @@ describe('bills on the real data', () => {
     expect(new Decimal(bill.total).toFixed(4)).toBe(kwhIn.times('0.33').plus('1.10').minus(kwhOut.times('0.08')).toFixed(4));
     expect(bill.shadow.difference).toBe('0.0000'); // the reference tariff is the same flat price
     expect(the17th.length).toBe(48);
+
+    // The inverter is on its household's bill, never billed apart (no second standing charge).
+    expect((await api.get(`/v1/meters/ausgrid-12-pv/bill?from=${from}&to=${to}`)).body).toMatchObject({
+      status: 409,
+      detail: expect.stringContaining('/v1/meters/ausgrid-12/bill'),
+    });
+    expect((await api.get('/v1/meters/ausgrid-12-pv')).body).toMatchObject({ kind: 'inverter', householdId: 'ausgrid-12' });
+    // The household that moved out: revoked now, so billed for the 17th (before), and not after.
+    expect((await api.post('/v1/meters/sydney-gone/revoke', {})).status).toBe(200);
+    const region = (await api.get(`/v1/regions/sydney/bills?from=${from}&to=${to}`)).body.items;
+    expect(region.map((l: { meterId: string }) => l.meterId)).toEqual(['ausgrid-12', 'sydney-gone']);
+    expect(region[0]).toMatchObject({ exportCredit: bill.exportCredit, standingCharge: '1.0000', due: bill.due });
+    expect(region[1]).toMatchObject({ energyCharge: bill.energyCharge, exportCredit: '0.0000', standingCharge: '1.0000' });
+    const later = { from: new Date(Date.now() + 60_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    expect(
+      (await api.get(`/v1/regions/sydney/bills?from=${later.from}&to=${later.to}`)).body.items.map((l: { meterId: string }) => l.meterId),
+    ).toEqual(['ausgrid-12']);
+    expect((await api.get(`/v1/meters/sydney-gone/bill?from=${later.from}&to=${later.to}`)).body).toMatchObject({ status: 409 });
+    // Only an inverter joins a household, and only a live meter of its own region.
+    expect((await api.post('/v1/meters', { regionId: 'sydney', kind: 'meter', householdId: 'ausgrid-12' })).body).toMatchObject({
+      status: 400,
+      errors: [{ field: 'householdId' }],
+    });
+    for (const householdId of ['sydney-gone', 'ausgrid-12-pv', 'nobody'])
+      expect((await api.post('/v1/meters', { regionId: 'sydney', kind: 'inverter', householdId })).body).toMatchObject({
+        status: 400,
+        errors: [{ field: 'householdId' }],
+      });
   });
 
   it('refuses an unknown groupBy and a bill for an unknown meter, as problems', async () => {

@@ -17,6 +17,8 @@ export interface Meter {
   kind: DeviceKind;
   /** A tariff group for response analysis (e.g. the dynamic tariff, or the control group on the flat one). */
   cohort: string | null;
+  /** An inverter's household: the meter whose bill its export is credited on (null for a meter, or an inverter not yet linked). */
+  householdId: string | null;
   createdAt: number;
   revokedAt: number | null;
   online: boolean;

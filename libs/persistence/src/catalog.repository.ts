@@ -1,5 +1,5 @@
 import type { DataSource, Repository } from 'typeorm';
-import { MoreThan } from 'typeorm';
+import { IsNull, MoreThan } from 'typeorm';
 import type { ApiKey, ClientCredential, ClientKind, Meter, MqttCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 import { returnedRows } from './rows';
@@ -63,11 +63,12 @@ export class CatalogRepository {
     kind: Meter['kind'];
     passwordHash: string;
     cohort?: string | null;
+    householdId?: string | null;
   }): Promise<Meter | null> {
     const result = await this.dataSource.query(
-      `INSERT INTO meters (id, region_id, kind, password_hash, cohort) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO meters (id, region_id, kind, password_hash, cohort, household_id) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (id) DO NOTHING RETURNING created_at`,
-      [meter.id, meter.regionId, meter.kind, meter.passwordHash, meter.cohort ?? null],
+      [meter.id, meter.regionId, meter.kind, meter.passwordHash, meter.cohort ?? null, meter.householdId ?? null],
     );
     if (result.length === 0) return null;
     return {
@@ -75,6 +76,7 @@ export class CatalogRepository {
       regionId: meter.regionId,
       kind: meter.kind,
       cohort: meter.cohort ?? null,
+      householdId: meter.householdId ?? null,
       createdAt: new Date(result[0].created_at).getTime(),
       revokedAt: null,
       online: false,
@@ -86,6 +88,24 @@ export class CatalogRepository {
   async getMeter(id: string): Promise<Meter | null> {
     const row = await this.meters.findOneBy({ id });
     return row ? toMeter(row) : null;
+  }
+
+  /**
+   * A region's households a bill over a window starting at `from` covers, by id: meters (an
+   * inverter is billed on its household's bill), unless revoked at or before `from`.
+   */
+  async listHouseholds(regionId: string, from: number, limit: number, cursor?: string): Promise<Page<Meter>> {
+    const after = decodeCursor<string>(cursor, 'string');
+    const base = { regionId, kind: 'meter' as const, ...(after === null ? {} : { id: MoreThan(after) }) };
+    const rows = await this.meters.find({
+      where: [
+        { ...base, revokedAt: IsNull() },
+        { ...base, revokedAt: MoreThan(new Date(from)) },
+      ],
+      order: { id: 'ASC' },
+      take: limit + 1,
+    });
+    return pageOf(rows.map(toMeter), limit, (m) => m.id);
   }
 
   async listMeters(limit: number, cursor?: string, regionId?: string): Promise<Page<Meter>> {
@@ -227,6 +247,7 @@ function toMeter(row: MeterEntity): Meter {
     regionId: row.regionId,
     kind: row.kind,
     cohort: row.cohort ?? null,
+    householdId: row.householdId ?? null,
     createdAt: row.createdAt.getTime(),
     revokedAt: ms(row.revokedAt),
     online: row.online,

@@ -21,6 +21,7 @@ export class MeterEntity {
   @Column('timestamptz', { name: 'status_since', nullable: true }) statusSince: Date | null;
   @Column('timestamptz', { name: 'last_reading_at', nullable: true }) lastReadingAt: Date | null;
   @Column('text', { nullable: true }) cohort: string | null;
+  @Column('text', { name: 'household_id', nullable: true }) householdId: string | null;
 }
 
 @Entity({ name: 'api_keys' })

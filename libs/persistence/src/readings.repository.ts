@@ -335,19 +335,30 @@ export class ReadingsRepository {
     );
   }
 
-  /** Per-interval energy of one meter, for bills, with each line's version and late-data trail. */
+  /**
+   * Per-interval energy of a household, for bills: its meter's lines with its inverters' added
+   * (their generation is the home's export), each line's version counting every revision of
+   * either, and the late-data trail of both in the order it happened.
+   */
   async meterIntervals(meterId: string, from: number, to: number): Promise<MeterIntervalEnergy[]> {
     const rows = await this.dataSource.query(
-      `SELECT m.interval_start, m.interval_end, m.consumption_wh, m.generation_wh, m.version,
-              coalesce(json_agg(json_build_object('version', r.version, 'consumptionDeltaWh', r.consumption_delta_wh::float,
-                        'generationDeltaWh', r.generation_delta_wh::float, 'readingsDelta', r.readings_delta, 'reason', r.reason,
-                        'revisedBy', r.revised_by, 'revisedAt', r.revised_at) ORDER BY r.version)
-                       FILTER (WHERE r.version IS NOT NULL), '[]') AS revisions
-         FROM meter_intervals m
-         LEFT JOIN meter_interval_revisions r USING (meter_id, interval_start)
-        WHERE m.meter_id = $1 AND m.interval_start >= $2 AND m.interval_start < $3
-        GROUP BY m.meter_id, m.interval_start
-        ORDER BY m.interval_start`,
+      `WITH devices AS (SELECT id FROM meters WHERE id = $1 OR household_id = $1),
+       lines AS (
+         SELECT interval_start, max(interval_end) AS interval_end, sum(consumption_wh) AS consumption_wh,
+                sum(generation_wh) AS generation_wh, 1 + sum(version - 1)::int AS version
+           FROM meter_intervals
+          WHERE meter_id IN (SELECT id FROM devices) AND interval_start >= $2 AND interval_start < $3
+          GROUP BY interval_start
+       )
+       SELECT l.*,
+              coalesce((SELECT json_agg(json_build_object('version', 1 + r.n, 'consumptionDeltaWh', r.consumption_delta_wh::float,
+                                  'generationDeltaWh', r.generation_delta_wh::float, 'readingsDelta', r.readings_delta, 'reason', r.reason,
+                                  'revisedBy', r.revised_by, 'revisedAt', r.revised_at) ORDER BY r.n)
+                          FROM (SELECT *, row_number() OVER (ORDER BY revised_at, meter_id, version) AS n
+                                  FROM meter_interval_revisions
+                                 WHERE meter_id IN (SELECT id FROM devices) AND interval_start = l.interval_start) r), '[]') AS revisions
+         FROM lines l
+        ORDER BY l.interval_start`,
       [meterId, new Date(from), new Date(to)],
     );
     return rows.map((r: Record<string, unknown>) => ({
@@ -360,13 +371,21 @@ export class ReadingsRepository {
     }));
   }
 
-  /** Energy per interval of every active meter (not inverter) of a region in [from, to), by meter; meters without data get an empty list. */
+  /**
+   * Energy per interval of every active household of a region in [from, to), by its meter: the
+   * meter's own with its inverters' generation added (an inverter is never a household of its
+   * own); households without data get an empty list.
+   */
   async regionMeterIntervals(regionId: string, from: number, to: number): Promise<Map<string, MeterIntervalEnergy[]>> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT m.id AS meter_id, mi.interval_start, mi.interval_end, mi.consumption_wh, mi.generation_wh
-         FROM meters m LEFT JOIN meter_intervals mi ON mi.meter_id = m.id AND mi.interval_start >= $2 AND mi.interval_start < $3
-        WHERE m.region_id = $1 AND m.revoked_at IS NULL AND m.kind = 'meter'
-        ORDER BY m.id, mi.interval_start`,
+      `SELECT h.id AS meter_id, mi.interval_start, max(mi.interval_end) AS interval_end,
+              sum(mi.consumption_wh) AS consumption_wh, sum(mi.generation_wh) AS generation_wh
+         FROM meters h
+         JOIN meters d ON d.id = h.id OR d.household_id = h.id
+         LEFT JOIN meter_intervals mi ON mi.meter_id = d.id AND mi.interval_start >= $2 AND mi.interval_start < $3
+        WHERE h.region_id = $1 AND h.revoked_at IS NULL AND h.kind = 'meter'
+        GROUP BY h.id, mi.interval_start
+        ORDER BY h.id, mi.interval_start`,
       [regionId, new Date(from), new Date(to)],
     );
     const byMeter = new Map<string, MeterIntervalEnergy[]>();

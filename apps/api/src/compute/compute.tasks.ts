@@ -27,6 +27,8 @@ export interface BillsTask {
   versions: PricingVersion[];
   /** Each household's energy per interval over the same span (a part day's refund is decided on the whole day). */
   energies: MeterIntervalEnergy[][];
+  /** Where each household's bill ends when before `to` (an account that ended at a revocation). */
+  ends?: number[];
 }
 
 export interface SimulationTask {
@@ -38,7 +40,7 @@ export interface SimulationTask {
 export function bills(task: BillsTask): Bill[] {
   const rates = billingRates(task.tariffs, task.versions);
   const { timeZone, from, to, groupBy } = task;
-  return task.energies.map((energy) => buildBill({ timeZone, from, to, energy, groupBy, ...rates }));
+  return task.energies.map((energy, i) => buildBill({ timeZone, from, to: task.ends?.[i] ?? to, energy, groupBy, ...rates }));
 }
 
 export function simulation(task: SimulationTask): Simulation {

@@ -49,6 +49,10 @@ export const meterResponse = named(
     regionId: z.string(),
     kind: z.enum(DEVICE_KINDS),
     cohort: z.string().nullable().meta({ description: 'the tariff group for the response analysis (e.g. `control` on the flat tariff)' }),
+    householdId: z
+      .string()
+      .nullable()
+      .meta({ description: "an inverter's household: the meter whose bill credits its export (null for a meter)" }),
     online: z.boolean(),
     statusSince: nullableTime,
     lastReadingAt: nullableTime,

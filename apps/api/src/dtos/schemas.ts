@@ -177,16 +177,24 @@ export const createRegionSchema = z.object({
 });
 export type CreateRegionBody = z.output<typeof createRegionSchema>;
 
-export const createMeterSchema = z.object({
-  // svc_ and disp_ name subscribe-only credentials: a device may not take such a name.
-  id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
-  regionId: id,
-  kind: z.enum(DEVICE_KINDS).default('meter'),
-  cohort: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -')
-    .optional(),
-});
+export const createMeterSchema = z
+  .object({
+    // svc_ and disp_ name subscribe-only credentials: a device may not take such a name.
+    id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
+    regionId: id,
+    kind: z.enum(DEVICE_KINDS).default('meter'),
+    cohort: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -')
+      .optional(),
+    householdId: id
+      .optional()
+      .meta({ description: "an inverter's household meter (same region): its export is credited on that meter's bill" }),
+  })
+  .refine((b) => b.householdId === undefined || b.kind === 'inverter', {
+    path: ['householdId'],
+    message: 'only an inverter belongs to a household (a meter is one)',
+  });
 export type CreateMeterBody = z.output<typeof createMeterSchema>;
 
 export const createApiKeySchema = z.object({

@@ -53,6 +53,7 @@ export const meterView = (m: Meter): MeterResponse => ({
   regionId: m.regionId,
   kind: m.kind,
   cohort: m.cohort,
+  householdId: m.householdId,
   online: m.online,
   statusSince: iso(m.statusSince),
   lastReadingAt: iso(m.lastReadingAt),

@@ -277,6 +277,7 @@ export const ROUTES = {
       'A bill: consumption at the firm prices (tax apart), export credited at the feed-in price, standing charge, the shadow bill under the flat reference tariff, household protection; per interval or grouped; `Accept: text/csv` for its lines or groups',
     query: billQuerySchema,
     answer: { kind: 'json-or-csv', schema: billResponse, description: 'the bill' },
+    problems: [409],
   },
   revokeMeter: {
     method: 'POST',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   billReadEnd,
+  DomainError,
   localYearStart,
   type Bill,
   type BillGroupBy,
@@ -39,18 +40,37 @@ export class BillingService {
     groupBy: BillGroupBy,
   ): Promise<Bill & { meterId: string; currency: string; timezone: string }> {
     const meter = await this.catalog.getMeter(meterId);
+    if (meter.kind === 'inverter')
+      throw new DomainError(
+        'conflict',
+        meter.householdId
+          ? `${meterId} is an inverter: its export is on its household's bill, GET /v1/meters/${meter.householdId}/bill`
+          : `${meterId} is an inverter linked to no household: it is on no bill until it is provisioned with a householdId`,
+        { field: 'id' },
+      );
+    const end = accountEnd(meter, to);
+    if (end <= from)
+      throw new DomainError(
+        'conflict',
+        `${meterId} was revoked at ${new Date(meter.revokedAt!).toISOString()}: its account ended before the window`,
+        {
+          field: 'from',
+        },
+      );
     const region = await this.catalog.getRegion(meter.regionId);
     const [rates, energy] = await Promise.all([
-      this.rates(region, from, to),
-      this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), billReadEnd(to, region.timezone)),
+      this.rates(region, from, end),
+      this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), billReadEnd(end, region.timezone)),
     ]);
-    const [bill] = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy, ...rates, energies: [energy] });
+    const [bill] = await this.compute.run('bills', { timeZone: region.timezone, from, to: end, groupBy, ...rates, energies: [energy] });
     return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
   }
 
   /**
    * The bills of a region's households over [from, to), a page of meters at a time (by id):
    * each computed as `billOf` computes one, with the region's prices read once for the page.
+   * Inverters are on their household's bill, not billed apart; a meter revoked at or before
+   * `from` has no bill, one revoked inside the window is billed to its revocation.
    */
   async regionBills(
     regionId: string,
@@ -60,16 +80,22 @@ export class BillingService {
     cursor?: string,
   ): Promise<Page<Bill & { meter: Meter; currency: string }>> {
     const region = await this.catalog.getRegion(regionId);
-    const meters = await this.catalog.listMeters(limit, cursor, regionId);
+    const meters = await this.catalog.listHouseholds(regionId, from, limit, cursor);
     const rates = await this.rates(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
     const readEnd = billReadEnd(to, region.timezone);
     const energies = await Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, readEnd)));
-    const bills = await this.compute.run('bills', { timeZone: region.timezone, from, to, groupBy: 'month', ...rates, energies });
-    return {
-      items: meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] })),
-      nextCursor: meters.nextCursor,
-    };
+    const bills = await this.compute.run('bills', {
+      timeZone: region.timezone,
+      from,
+      to,
+      ends: meters.items.map((m) => accountEnd(m, to)),
+      groupBy: 'month',
+      ...rates,
+      energies,
+    });
+    const items = meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] }));
+    return { items, nextCursor: meters.nextCursor };
   }
 
   /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to the end of `to`'s day (a part day's refund). */
@@ -80,4 +106,9 @@ export class BillingService {
     ]);
     return { tariffs, versions };
   }
+}
+
+/** Where a meter's account ends for a bill to `to`: its revocation, if that came first. */
+function accountEnd(meter: Meter, to: number): number {
+  return meter.revokedAt !== null ? Math.min(to, meter.revokedAt) : to;
 }

@@ -39,6 +39,7 @@ export class CatalogService {
 
   async provisionMeter(body: CreateMeterBody): Promise<ProvisionedMeter> {
     await this.getRegion(body.regionId);
+    if (body.householdId !== undefined) await this.householdFor(body.householdId, body.regionId);
     const id = body.id ?? `${body.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`;
     const password = generateSecret(24);
     const meter = await this.catalog.createMeter({
@@ -47,6 +48,7 @@ export class CatalogService {
       kind: body.kind,
       passwordHash: hashIssuedSecret(password),
       cohort: body.cohort ?? null,
+      householdId: body.householdId ?? null,
     });
     if (!meter) throw new DomainError('conflict', `Meter ${id} already exists`);
     return {
@@ -69,6 +71,27 @@ export class CatalogService {
     const meter = await this.catalog.getMeter(id);
     if (!meter) throw new DomainError('not_found', `No meter ${id}`);
     return meter;
+  }
+
+  /** The household meter an inverter may join: a meter (not an inverter), in the inverter's region, not revoked. */
+  private async householdFor(householdId: string, regionId: string): Promise<Meter> {
+    const household = await this.catalog.getMeter(householdId);
+    const problem = !household
+      ? `no meter ${householdId}`
+      : household.kind !== 'meter'
+        ? `${householdId} is an inverter, not a household's meter`
+        : household.regionId !== regionId
+          ? `${householdId} is in region ${household.regionId}, not ${regionId}`
+          : household.revokedAt !== null
+            ? `${householdId} is revoked`
+            : null;
+    if (problem) throw new DomainError('validation_failed', `householdId: ${problem}`, { field: 'householdId' });
+    return household!;
+  }
+
+  /** The households a region's bills from `from` cover: meters, not inverters, not revoked by then. */
+  listHouseholds(regionId: string, from: number, limit: number, cursor?: string): Promise<Page<Meter>> {
+    return this.catalog.listHouseholds(regionId, from, limit, cursor);
   }
 
   listMeters(limit: number, cursor?: string, regionId?: string): Promise<Page<Meter>> {

@@ -178,8 +178,8 @@ export class CitySimulator {
       },
     });
     const lclIds = byHome.map((slots) => [...slots.values()][0]?.lclId ?? 'home');
-    const device = async (id: string, kind: 'meter' | 'inverter', n: number) => {
-      const { status, json } = await post('/v1/meters', { id, regionId, kind });
+    const device = async (id: string, kind: 'meter' | 'inverter', n: number, householdId?: string) => {
+      const { status, json } = await post('/v1/meters', { id, regionId, kind, ...(householdId ? { householdId } : {}) });
       if (status === 409)
         throw new Error(`${kind} ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
       const d = new SimulatedDevice(
@@ -211,7 +211,7 @@ export class CitySimulator {
           // The first pass keeps the LCL ids; further copies of a home get a suffix.
           const id = i < byHome.length ? lclIds[template] : `${lclIds[template]}x${Math.floor(i / byHome.length)}`;
           const meter = await device(id, 'meter', 2 * i);
-          const inverter = i < inverters ? await device(`${id}-pv`, 'inverter', 2 * i + 1) : null;
+          const inverter = i < inverters ? await device(`${id}-pv`, 'inverter', 2 * i + 1, id) : null;
           this.homes[i] = { meter, inverter, slots: byHome[template], index: i };
           done += 1;
           if (done % (total <= 1000 ? 20 : 500) === 0 || done === total)
