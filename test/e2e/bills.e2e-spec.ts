@@ -1,9 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Decimal from 'decimal.js';
 import mqtt from 'mqtt';
 import { AUSGRID_SOLAR_HOME_CSV, DATA_DIR, LONDON_HOUSEHOLDS_CSV } from '@wattline/datasets';
-import { createTestDatabase, expectEventually, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import {
+  REPO_ROOT,
+  createTestDatabase,
+  expectEventually,
+  launchChromium,
+  restClient,
+  startPlatformProcess,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Bills on the real data, checked against computations made here from the CSVs with decimal
@@ -201,38 +209,93 @@ describe('bills on the real data', () => {
     );
   }, 180_000);
 
-  it('compares the dynamic-tariff households with the control group per price band, as LCL was evaluated', async () => {
+  it('estimates the dynamic tariff’s effect per price band by two-way fixed effects with a bootstrap interval, and charts it on the dashboard', async () => {
     const response = (await api.get(`/v1/regions/lcl/response?from=${FROM}&to=${TO}&control=Std`)).body;
-    // Computed here from the CSVs: mean kWh per household and half hour, by band and group.
+    // Computed here from the CSVs. The panel is balanced (79 homes × 1,344 half hours), where the
+    // household and interval fixed-effects estimate is exactly the difference in differences of
+    // cell means: (ToU − Std at the band) − (ToU − Std at Normal).
     const LEVEL: Record<string, number> = { Low: 1, Normal: 3, High: 5 };
-    const sums = new Map<string, { wh: Decimal; n: number }>();
-    for (const { group, slots } of everyone.values()) {
+    const sums = new Map<string, { wh: Decimal; n: number; homes: Set<string> }>();
+    for (const [id, { group, slots }] of everyone) {
       for (const s of slots) {
         if (s.time < '2013-12-02' || s.time >= '2013-12-30') continue;
         const key = `${LEVEL[pence.get(s.time)!.band]}/${group === 'Std'}`;
-        const acc = sums.get(key) ?? { wh: new Decimal(0), n: 0 };
-        sums.set(key, { wh: acc.wh.plus(s.kwh.times(1000)), n: acc.n + 1 });
+        const acc = sums.get(key) ?? { wh: new Decimal(0), n: 0, homes: new Set<string>() };
+        acc.homes.add(id);
+        sums.set(key, { wh: acc.wh.plus(s.kwh.times(1000)), n: acc.n + 1, homes: acc.homes });
       }
     }
-    const mean = (level: number, control: boolean) =>
-      sums
-        .get(`${level}/${control}`)!
-        .wh.dividedBy(sums.get(`${level}/${control}`)!.n)
-        .toNumber();
-    expect(response).toMatchObject({ control: 'Std', baselineLevel: 3 });
+    const mean = (level: number, control: boolean) => sums.get(`${level}/${control}`)!.wh.dividedBy(sums.get(`${level}/${control}`)!.n);
+    const did = (level: number) =>
+      mean(level, false)
+        .minus(mean(level, true))
+        .minus(mean(3, false).minus(mean(3, true)));
+    // The clock meter has no cohort: on neither side.
+    expect(response).toMatchObject({ control: 'Std', treatment: null, baselineLevel: 3, households: { treatment: 13, control: 66 } });
+    expect(response.observations).toBe(79 * 28 * 48);
     expect(response.levels.map((l: { level: number }) => l.level)).toEqual([1, 3, 5]);
-    const baseline = mean(3, false) / mean(3, true);
     for (const l of response.levels) {
-      expect(l.treatment.meters).toBe(13);
-      expect(l.control.meters).toBe(66);
-      expect(l.treatment.meanWh).toBeCloseTo(mean(l.level, false), 2);
-      expect(l.control.meanWh).toBeCloseTo(mean(l.level, true), 2);
-      expect(l.effectPct).toBeCloseTo((mean(l.level, false) / mean(l.level, true) / baseline - 1) * 100, 1);
+      expect(l.treatment).toMatchObject({ meters: 13, meterIntervals: sums.get(`${l.level}/false`)!.n });
+      expect(l.control).toMatchObject({ meters: 66, meterIntervals: sums.get(`${l.level}/true`)!.n });
+      expect(l.treatment.meanWh).toBeCloseTo(mean(l.level, false).toNumber(), 2);
+      if (l.level === 3) {
+        expect(l.effect).toBeNull();
+        continue;
+      }
+      expect(l.effect.wh).toBeCloseTo(did(l.level).toNumber(), 2);
+      expect(l.effect.ci95Wh[0]).toBeLessThan(l.effect.wh);
+      expect(l.effect.ci95Wh[1]).toBeGreaterThan(l.effect.wh);
+      expect(l.effect.pct).toBeCloseTo((100 * l.effect.wh) / (l.treatment.meanWh - l.effect.wh), 1);
     }
     console.log(
-      `LCL response, 2-29 Dec 2013 (13 ToU vs 66 Std households): ${response.levels.map((l: { level: number; treatment: { meanWh: number; meterIntervals: number }; control: { meanWh: number }; effectPct: number }) => `level ${l.level}: ToU ${l.treatment.meanWh} Wh, Std ${l.control.meanWh} Wh, ${l.treatment.meterIntervals} ToU half hours, effect ${l.effectPct} %`).join('; ')}`,
+      `LCL tariff effect, 2-29 Dec 2013 (13 ToU vs 66 Std households, two-way FE, wild cluster bootstrap ${response.bootstrap.replications}): ${response.levels
+        .filter((l: { effect: unknown }) => l.effect)
+        .map(
+          (l: { level: number; effect: { wh: number; pct: number; ci95Wh: number[]; ci95Pct: number[]; se: number; pValue: number } }) =>
+            `level ${l.level}: ${l.effect.wh} Wh (${l.effect.pct} %), 95 % [${l.effect.ci95Wh.join(', ')}] Wh = [${l.effect.ci95Pct.join(', ')}] %, se ${l.effect.se}, p ${l.effect.pValue}`,
+        )
+        .join('; ')}`,
     );
-  });
+    mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(path.join(REPO_ROOT, 'test-output', 'lcl-response.json'), JSON.stringify(response, null, 2));
+    // A named treatment cohort gives the same; a cohort with no households gives no estimate.
+    const named = (await api.get(`/v1/regions/lcl/response?from=${FROM}&to=${TO}&control=Std&treatment=ToU`)).body;
+    expect(named.levels).toEqual(response.levels);
+    const nobody = (await api.get(`/v1/regions/lcl/response?from=${FROM}&to=${TO}&control=Std&treatment=nobody`)).body;
+    expect(nobody.households).toEqual({ treatment: 0, control: 66 });
+    expect(nobody.levels.every((l: { effect: unknown }) => l.effect === null)).toBe(true);
+
+    // The dashboard charts the same estimate with its interval, in a real browser.
+    const browser = await launchChromium();
+    try {
+      const dash = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await dash.goto(
+        `${platform.httpUrl}/dashboard?key=${encodeURIComponent(platform.adminKey)}&region=lcl&from=${FROM}&to=${TO}&control=Std`,
+      );
+      await dash.waitForFunction(
+        () => /households on the dynamic tariff/.test(document.getElementById('response-note')?.textContent ?? ''),
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      const drawn = await dash.evaluate(() => {
+        const chart = (
+          window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
+        ).Chart.getChart(document.getElementById('response'));
+        return chart?.data.datasets.map((d) => d.data);
+      });
+      const effects = response.levels.filter((l: { effect: unknown }) => l.effect);
+      expect(drawn).toEqual([
+        effects.map((l: { effect: { pct: number } }) => l.effect.pct),
+        effects.map((l: { effect: { ci95Pct: number[] } }) => l.effect.ci95Pct),
+      ]);
+      expect(await dash.textContent('#response-note')).toContain('13 households on the dynamic tariff against 66 in cohort "Std"');
+      await dash.screenshot({ path: path.join(REPO_ROOT, 'test-output', 'screenshots', 'dashboard-response.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('credits a Sydney solar home’s export (its inverter’s generation) on its meter’s bill at the feed-in price, with a daily standing charge and tax apart', async () => {
     const pricing = {

@@ -9,6 +9,7 @@ import {
   type BillLineRevision,
   type MeterIntervalEnergy,
   type Page,
+  type ResponsePanel,
   type StoredReading,
 } from '@wattline/domain';
 import { rangePage } from './cursor';
@@ -404,30 +405,53 @@ export class ReadingsRepository {
   }
 
   /**
-   * Mean consumption per household and interval, by the firm price level of the interval and
-   * by side: the `control` cohort against every other meter of the region (the treatment).
+   * The response analysis' panel: consumption per household and interval with the interval's
+   * firm price level, for meters (not inverters) of the `control` cohort and of the treatment
+   * (the `treatment` cohort, or every other named cohort; meters without a cohort are on neither
+   * side). Observations are capped at `maxObservations` (more: null, the window is too wide).
    */
-  async usageByLevel(
+  async responsePanel(
     regionId: string,
     from: number,
     to: number,
-    control: string,
-  ): Promise<{ level: number; control: boolean; meters: number; meterIntervals: number; meanWh: number }[]> {
+    sides: { control: string; treatment?: string },
+    maxObservations: number,
+  ): Promise<ResponsePanel | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT t.level, (m.cohort IS NOT DISTINCT FROM $4) AS control, count(DISTINCT mi.meter_id)::int AS meters, count(*)::int AS n, avg(mi.consumption_wh)::float AS mean_wh
+      `SELECT mi.meter_id, (m.cohort = $4) AS control, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, t.level
          FROM meter_intervals mi
          JOIN meters m ON m.id = mi.meter_id
          JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
         WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
-        GROUP BY t.level, 2 ORDER BY t.level, 2`,
-      [regionId, new Date(from), new Date(to), control],
+          AND (m.cohort = $4 OR ($5::text IS NULL AND m.cohort IS NOT NULL) OR m.cohort = $5)
+        LIMIT $6`,
+      [regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1],
     );
-    return rows.map((r) => ({
-      level: Number(r.level),
-      control: r.control as boolean,
-      meters: r.meters as number,
-      meterIntervals: r.n as number,
-      meanWh: Math.round(Number(r.mean_wh) * 1000) / 1000,
-    }));
+    if (rows.length > maxObservations) return null;
+    const households = new Map<string, number>();
+    const intervals = new Map<number, number>();
+    const panel = {
+      household: new Int32Array(rows.length),
+      interval: new Int32Array(rows.length),
+      wh: new Float64Array(rows.length),
+      treated: [] as boolean[],
+      level: [] as number[],
+    };
+    rows.forEach((r, o) => {
+      let h = households.get(r.meter_id as string);
+      if (h === undefined) {
+        households.set(r.meter_id as string, (h = households.size));
+        panel.treated.push(!(r.control as boolean));
+      }
+      let t = intervals.get(Number(r.t));
+      if (t === undefined) {
+        intervals.set(Number(r.t), (t = intervals.size));
+        panel.level.push(Number(r.level));
+      }
+      panel.household[o] = h;
+      panel.interval[o] = t;
+      panel.wh[o] = r.wh as number;
+    });
+    return panel;
   }
 }

@@ -2,12 +2,16 @@ import {
   billingRates,
   buildBill,
   simulate,
+  tariffResponse,
   type Bill,
   type BillGroupBy,
   type MeterIntervalEnergy,
   type Price,
   type PricingModel,
   type PricingVersion,
+  type ResponseOptions,
+  type ResponsePanel,
+  type TariffResponse,
   type Simulation,
   type Tariff,
 } from '@wattline/domain';
@@ -47,5 +51,14 @@ export function simulation(task: SimulationTask): Simulation {
   return simulate(task.published, task.pricing, task.energy);
 }
 
-export const COMPUTE_TASKS = { bills, simulation } as const;
+export interface ResponseTask {
+  panel: ResponsePanel;
+  options: ResponseOptions;
+}
+
+export function response(task: ResponseTask): TariffResponse {
+  return tariffResponse(task.panel, task.options);
+}
+
+export const COMPUTE_TASKS = { bills, simulation, response } as const;
 export type ComputeTaskName = keyof typeof COMPUTE_TASKS;

@@ -73,7 +73,7 @@ export class PricingController {
     };
   }
 
-  /** Did the tariff work? Treatment (every cohort but `control`) against the control cohort, per price level. */
+  /** Did the tariff work? The treatment cohort(s) against the control cohort, per price level, with its interval. */
   @Route(ROUTES.response)
   async response(@Param('id', IdParamPipe) id: string, @RouteQuery() query: ResponseQuery): Promise<ResponseAnalysisResponse> {
     const { from, to } = resolveRange(query, this.clock.now());
@@ -81,7 +81,13 @@ export class PricingController {
       regionId: id,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
-      ...(await this.pricing.response(id, from, to, query.control)),
+      ...(await this.pricing.response(
+        id,
+        from,
+        to,
+        { control: query.control, ...(query.treatment ? { treatment: query.treatment } : {}) },
+        { replications: query.replications, seed: query.seed },
+      )),
     };
   }
 

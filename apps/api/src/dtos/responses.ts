@@ -370,6 +370,7 @@ export const simulationResponse = named(
 );
 
 const cohortUsage = z.object({ meters: int, meterIntervals: int, meanWh: z.number() }).nullable();
+const bound = z.number().nullable();
 
 export const responseAnalysisResponse = named(
   z.object({
@@ -377,22 +378,41 @@ export const responseAnalysisResponse = named(
     from: isoTime,
     to: isoTime,
     control: z.string(),
+    treatment: z.string().nullable().meta({ description: 'the treatment cohort asked for (null: every named cohort but the control)' }),
+    method: z.string(),
     baselineLevel: level.nullable(),
-    baselineRatio: z.number().nullable(),
+    households: z.object({ treatment: int, control: int }),
+    observations: int.meta({ description: 'household intervals in the regression' }),
+    bootstrap: z.object({ replications: int, weights: z.literal('rademacher'), seed: int }),
     levels: z.array(
       z.object({
         level,
-        treatment: cohortUsage,
+        treatment: cohortUsage.meta({ description: 'the treatment households’ mean consumption per interval at this level, as measured' }),
         control: cohortUsage,
-        ratio: z.number().nullable().meta({ description: 'treatment mean over control mean at this level' }),
-        effectPct: z.number().nullable().meta({
-          description: 'how much more (+) or less (−) the treatment used than at the baseline level, relative to the control group',
-        }),
+        effect: z
+          .object({
+            wh: z.number().meta({
+              description:
+                'Wh per household and interval the treatment used more (+) or less (−) at this level than at the baseline level, net of the control group',
+            }),
+            pct: z
+              .number()
+              .nullable()
+              .meta({ description: 'the effect over the treatment’s counterfactual mean at this level (its mean − wh), %' }),
+            ci95Wh: z
+              .tuple([bound, bound])
+              .meta({ description: 'the wild cluster bootstrap 95 % interval (null: unbounded on that side)' }),
+            ci95Pct: z.tuple([bound, bound]),
+            se: z.number().meta({ description: 'standard error clustered by household (CR1)' }),
+            pValue: z.number().meta({ description: 'bootstrap p-value of no effect' }),
+          })
+          .nullable()
+          .meta({ description: 'null at the baseline level and where a side has no data' }),
       }),
     ),
   }),
   'ResponseAnalysis',
-  'did the tariff work: mean consumption per household and interval at each price level, dynamic tariff against the control cohort',
+  'did the tariff work: the effect per price level by two-way fixed effects (household and interval), clustered by household, with a wild cluster bootstrap interval; the measured means beside it',
 );
 
 /** A page of a list: `{items, nextCursor}`, registered as `<Item>Page`. */

@@ -8,7 +8,6 @@ import {
   expostOutcome,
   priceInterval,
   regionNow,
-  tariffResponse,
   versionInForce,
   type Page,
   type PeakEvent,
@@ -16,6 +15,7 @@ import {
   type PricingVersion,
   type Tariff,
   type Simulation,
+  type ResponseOptions,
   type TariffResponse,
 } from '@wattline/domain';
 import {
@@ -34,6 +34,9 @@ import { CLOCK, CONFIG, type Clock } from '@wattline/platform';
 import type { DeclareEventBody, UploadPricesBody } from '../dtos/schemas';
 import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
+
+/** The most household intervals a response analysis reads: 79 homes over a year is 1.4 M; a city's wider trial names its cohorts and a shorter window. */
+const MAX_RESPONSE_OBSERVATIONS = 2_000_000;
 
 /** A stored price with what it was computed from, a recomputation, and (once measured) what the interval turned out to be. */
 export interface Explanation {
@@ -216,10 +219,27 @@ export class PricingService {
     return this.compute.run('simulation', { published, pricing, energy });
   }
 
-  /** Consumption of the dynamic-tariff households against the control cohort, per price level. */
-  async response(regionId: string, from: number, to: number, control: string): Promise<TariffResponse & { control: string }> {
+  /**
+   * The tariff's effect per price level: the dynamic-tariff households against the control
+   * cohort, by two-way fixed effects with a wild cluster bootstrap interval (on the compute pool).
+   */
+  async response(
+    regionId: string,
+    from: number,
+    to: number,
+    sides: { control: string; treatment?: string },
+    options: ResponseOptions,
+  ): Promise<TariffResponse & { control: string; treatment: string | null }> {
     await this.catalog.getRegion(regionId);
-    return { control, ...tariffResponse(await this.readings.usageByLevel(regionId, from, to, control)) };
+    const panel = await this.readings.responsePanel(regionId, from, to, sides, MAX_RESPONSE_OBSERVATIONS);
+    if (!panel)
+      throw new DomainError(
+        'validation_failed',
+        `the window holds more than ${MAX_RESPONSE_OBSERVATIONS.toLocaleString('en')} household half hours: narrow from/to or name one treatment cohort`,
+        { field: 'from' },
+      );
+    const estimate = await this.compute.run('response', { panel, options });
+    return { control: sides.control, treatment: sides.treatment ?? null, ...estimate };
   }
 
   async forecast(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<ForecastVersusActual>> {

@@ -51,7 +51,7 @@ export function dashboardPage(): string {
     <div class="card"><h2>Forecast against actual</h2><canvas id="forecast" height="150"></canvas><p class="note" id="forecast-note"></p></div>
     <div class="card"><h2 id="schedule-title">Schedule ahead</h2><canvas id="schedule" height="150"></canvas><p class="note" id="schedule-note"></p></div>
     <div class="card"><h2>Bills against the shadow bill, by cohort</h2><canvas id="bills" height="150"></canvas><p class="note" id="bills-note"></p></div>
-    <div class="card"><h2>Did the tariff work? Consumption against the control group, per price level</h2><canvas id="response" height="150"></canvas><p class="note" id="response-note"></p></div>
+    <div class="card"><h2>Did the tariff work? The effect per price level, with its 95 % interval</h2><canvas id="response" height="150"></canvas><p class="note" id="response-note"></p></div>
   </div>
 </main>
 <script src="/assets/chart.umd.js"></script>
@@ -206,16 +206,21 @@ async function response(region, range) {
   const control = $('control').value || 'control';
   localStorage.setItem('wattline.control', control);
   const r = await api('/v1/regions/' + region + '/response?' + range.replace(/&limit=\\d+/, '') + '&control=' + encodeURIComponent(control));
-  const levels = r.levels.filter((l) => l.treatment && l.control);
+  // Each level against the baseline, net of the control group (two-way fixed effects): the estimate
+  // as a point, its wild cluster bootstrap interval as a floating bar, in % of the treated homes' counterfactual.
+  const levels = r.levels.filter((l) => l.effect);
   chart('response', {
-    data: { labels: levels.map((l) => 'level ' + l.level), datasets: [
-      { type: 'bar', label: 'dynamic tariff (Wh per household and interval)', data: levels.map((l) => l.treatment.meanWh), backgroundColor: '#2563eb', yAxisID: 'wh' },
-      { type: 'bar', label: 'control ' + control + ' (Wh)', data: levels.map((l) => l.control.meanWh), backgroundColor: '#94a3b8', yAxisID: 'wh' },
-      { type: 'line', label: 'effect against the baseline level (%)', data: levels.map((l) => l.effectPct), borderColor: '#dc2626', yAxisID: 'pct' },
+    data: { labels: levels.map((l) => 'level ' + l.level + ' vs ' + r.baselineLevel), datasets: [
+      { type: 'line', showLine: false, label: 'effect (%)', data: levels.map((l) => l.effect.pct), backgroundColor: '#dc2626', borderColor: '#dc2626', pointRadius: 6, yAxisID: 'pct' },
+      { type: 'bar', label: '95 % interval (wild cluster bootstrap)', data: levels.map((l) => [l.effect.ci95Pct[0] ?? -100, l.effect.ci95Pct[1] ?? 100]), backgroundColor: '#2563eb55', borderColor: '#2563eb', borderWidth: 1, yAxisID: 'pct' },
     ] },
-    options: { scales: { wh: { position: 'left', title: { display: true, text: 'Wh' } }, pct: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: '%' } } } },
+    options: { scales: { pct: { position: 'left', title: { display: true, text: '% against the counterfactual' } } } },
   });
-  $('response-note').textContent = levels.length ? 'baseline: level ' + r.baselineLevel + '; ' + levels.filter((l) => l.effectPct !== null).map((l) => 'level ' + l.level + ' ' + (l.effectPct > 0 ? '+' : '') + l.effectPct.toFixed(1) + ' %').join(', ') : 'no cohort "' + control + '" with data in this range: give the meters of households on the flat tariff that cohort (POST /v1/meters, "cohort")';
+  const fmt = (x, d) => (x === null ? '∞' : (x > 0 ? '+' : '') + x.toFixed(d));
+  $('response-note').textContent = levels.length
+    ? r.households.treatment + ' households on the dynamic tariff against ' + r.households.control + ' in cohort "' + control + '"; baseline level ' + r.baselineLevel + '; ' +
+      levels.map((l) => 'level ' + l.level + ': ' + fmt(l.effect.wh, 1) + ' Wh per half hour (' + fmt(l.effect.pct, 1) + ' %, 95 % ' + fmt(l.effect.ci95Pct[0], 1) + ' to ' + fmt(l.effect.ci95Pct[1], 1) + ' %)').join('; ')
+    : 'no cohort "' + control + '" with data in this range: give the meters of households on the flat tariff that cohort (POST /v1/meters, "cohort")';
 }
 $('load').onclick = load;
 if ($('key').value) load();
