@@ -68,12 +68,10 @@ describe('apportionReading: a reading spread over the intervals its period cover
           const wh = milli / 1000;
           const parts = apportionReading({ ts: T(0) + offset, periodS, consumptionWh: wh, generationWh: wh / 2 }, 1800);
           const sum = (k: 'consumptionWh' | 'generationWh') => parts.reduce((a, p) => a.plus(p[k]), new Decimal(0));
-          return (
-            sum('consumptionWh').equals(new Decimal(wh).toDecimalPlaces(3, Decimal.ROUND_HALF_UP)) &&
-            sum('generationWh').equals(new Decimal(wh / 2).toDecimalPlaces(3, Decimal.ROUND_HALF_UP)) &&
-            parts.every((p) => new Decimal(p.consumptionWh).greaterThanOrEqualTo(0)) &&
-            parts.length === Math.ceil((T(0) + offset) / 1_800_000) - Math.floor((T(0) + offset - periodS * 1000) / 1_800_000)
-          );
+          expect(sum('consumptionWh').toFixed(3)).toBe(new Decimal(wh).toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toFixed(3));
+          expect(sum('generationWh').toFixed(3)).toBe(new Decimal(wh / 2).toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toFixed(3));
+          expect(parts.every((p) => new Decimal(p.consumptionWh).greaterThanOrEqualTo(0))).toBe(true);
+          expect(parts).toHaveLength(Math.ceil((T(0) + offset) / 1_800_000) - Math.floor((T(0) + offset - periodS * 1000) / 1_800_000));
         },
       ),
     );
@@ -92,7 +90,7 @@ describe('apportionReading: a reading spread over the intervals its period cover
           const dayTotal = apportionReading({ ts, periodS, consumptionWh: milli / 1000, generationWh: 0 }, 1800)
             .filter((p) => p.intervalStart >= day.from && p.intervalStart < day.to)
             .reduce((a, p) => a.plus(p.consumptionWh), new Decimal(0));
-          return dayTotal.equals(new Decimal(milli).dividedBy(1000));
+          expect(dayTotal.toFixed(3)).toBe(new Decimal(milli).dividedBy(1000).toFixed(3));
         },
       ),
     );

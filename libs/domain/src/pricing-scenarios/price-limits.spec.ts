@@ -52,14 +52,16 @@ describe('floor, cap, ramp and tax', () => {
     fc.assert(
       fc.property(fc.nat(120_000), fc.integer({ min: 0, max: 200 }), (demand, previous) => {
         const p = priceInterval(halfHour(0, { forecastDemandWh: demand, previousPriceExTax: String(previous) }), cp5);
-        if (!p.ok) return false;
+        if (!p.ok) throw new Error(p.detail);
         const rung = new Decimal(cp5.levelPrices[p.level - 1]);
         const ladder: string[] = cp5.levelPrices;
         const next = p.level < 5 ? new Decimal(ladder[p.level]) : null;
         const charged = new Decimal(p.priceExTax);
-        return p.level === 1
-          ? next === null || charged.lessThan(next)
-          : charged.greaterThanOrEqualTo(rung) && (next === null || charged.lessThan(next));
+        expect(
+          p.level === 1
+            ? next === null || charged.lessThan(next)
+            : charged.greaterThanOrEqualTo(rung) && (next === null || charged.lessThan(next)),
+        ).toBe(true);
       }),
     );
   });
