@@ -240,14 +240,9 @@ export const eventsQuerySchema = windowQuery(Infinity, listQuerySchema.shape);
 
 export const responseQuerySchema = windowQuery(366, {
   control: z.string().min(1).max(40).default('control').meta({ description: 'the cohort on the flat (control) tariff' }),
-  treatment: z
-    .string()
-    .min(1)
-    .max(40)
-    .optional()
-    .meta({
-      description: 'the cohort on the dynamic tariff (default: every named cohort but the control; meters without one are on neither side)',
-    }),
+  treatment: z.string().min(1).max(40).optional().meta({
+    description: 'the cohort on the dynamic tariff (default: every named cohort but the control; meters without one are on neither side)',
+  }),
   replications: queryInt(999, 99, 9999).meta({ description: 'wild cluster bootstrap replications' }),
   seed: queryInt(1, 0, 2 ** 31 - 1).meta({ description: "the bootstrap's seed: the same data and seed give the same interval" }),
 });
