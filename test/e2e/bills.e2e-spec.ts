@@ -272,12 +272,13 @@ describe('bills on the real data', () => {
       await dash.goto(
         `${platform.httpUrl}/dashboard?key=${encodeURIComponent(platform.adminKey)}&region=lcl&from=${FROM}&to=${TO}&control=Std`,
       );
+      // Every card drawn (the bills card too): nothing the page asked for is still computing when it closes.
       await dash.waitForFunction(
-        () => /households on the dynamic tariff/.test(document.getElementById('response-note')?.textContent ?? ''),
+        () =>
+          /households on the dynamic tariff/.test(document.getElementById('response-note')?.textContent ?? '') &&
+          document.getElementById('k-due')?.textContent !== '–',
         undefined,
-        {
-          timeout: 30_000,
-        },
+        { timeout: 60_000 },
       );
       const drawn = await dash.evaluate(() => {
         const chart = (

@@ -389,7 +389,8 @@ describe('live readings (ts = now) on the embedded defaults', () => {
       );
       await meter.publishAsync(
         'meters/meter-live/readings',
-        JSON.stringify({ ts: Date.parse(closed.intervalStart) + 500, periodS: 1, consumptionWh: 7 }),
+        // Its second lies wholly inside the closed interval (a period is spread over the intervals it covers).
+        JSON.stringify({ ts: Date.parse(closed.intervalStart) + 1000, periodS: 1, consumptionWh: 7 }),
         { qos: 1 },
       );
       const revision = await expectEventually(
