@@ -174,6 +174,99 @@ describe('dependency outages under load', () => {
     await expectEventually(async () => ((await health(a)).status === 200 ? true : undefined), { what: 'healthy again', timeoutMs: 30_000 });
   });
 
+  it('waits for a Kafka that does not answer at start-up: comes up when it answers, and exits 0 on SIGTERM while waiting', async () => {
+    const env = {
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      // Topics and groups of their own: joining the running aggregators' groups would wait out a rebalance.
+      KAFKA_TOPIC_PREFIX: `${prefix}late.`,
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      ADMIN_API_KEY: a.adminKey,
+      LOG_LEVEL: 'log',
+    };
+    process.kill(kafka.pid, 'SIGSTOP');
+    let waiting: PlatformProcess | null = null;
+    let patient: PlatformProcess | null = null;
+    try {
+      [waiting, patient] = await Promise.all(
+        [0, 1].map(() => startPlatformProcess(env, { app: 'aggregator', readyLine: /Kafka unreachable/, timeoutMs: 60_000 })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect([waiting.child.exitCode, patient.child.exitCode]).toEqual([null, null]);
+      // Said once, not once per attempt.
+      expect(patient.output().match(/Kafka unreachable/g)).toHaveLength(1);
+      const started = Date.now();
+      expect(await waiting.stop()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(waiting.output()).toContain('stopped before start-up completed');
+    } finally {
+      process.kill(kafka.pid, 'SIGCONT');
+      if (waiting?.child.exitCode === null) await waiting.kill();
+    }
+    try {
+      await expectEventually(() => (/Nest application successfully started/.test(patient!.output()) ? true : undefined), {
+        what: 'the aggregator up once Kafka answers',
+        timeoutMs: 60_000,
+      });
+      expect(patient!.output()).toMatch(/Kafka answered after [\d.]+ s/);
+      await expectEventually(async () => ((await health(patient!)).status === 200 ? true : undefined), {
+        what: 'healthy',
+        timeoutMs: 30_000,
+      });
+      expect(await patient!.stop()).toBe(0);
+    } finally {
+      if (patient?.child.exitCode === null) await patient.kill();
+    }
+  });
+
+  it('rebuilds every consumer whose group session a stalled Kafka (SIGSTOP, past the session timeout) lost', async () => {
+    // Two more meters (replaying two of the homes), publishing through the stall on both brokers.
+    const api = restClient(a.httpUrl, a.adminKey);
+    const more = [];
+    for (const [id, household] of [
+      ['stall-a', HOMES[0]],
+      ['stall-b', HOMES[1]],
+    ])
+      more.push({ id, household, password: (await api.post('/v1/meters', { id, regionId: 'london' })).body.mqtt.password });
+    const fleet = await MeterFleet.connect(() => a.mqttUrl, [more[0]]);
+    const other = await MeterFleet.connect(() => b.mqttUrl, [more[1]]);
+    fleets.push(fleet, other);
+    fleet.start(15);
+    other.start(15);
+    await expectEventually(() => (fleet.totals.acked + other.totals.acked >= 50 ? true : undefined), { what: 'the new meters publishing' });
+    process.kill(kafka.pid, 'SIGSTOP');
+    try {
+      // Past the consumers' 10 s session: their members are gone from their groups when Kafka wakes.
+      await new Promise((resolve) => setTimeout(resolve, 16_000));
+    } finally {
+      process.kill(kafka.pid, 'SIGCONT');
+    }
+    const after = fleet.totals.acked + other.totals.acked;
+    try {
+      await expectEventually(() => (fleet.totals.acked + other.totals.acked >= after + 100 ? true : undefined), {
+        what: 'acknowledgements after the stall',
+        timeoutMs: 60_000,
+      });
+      for (const p of [a, b, c])
+        await expectEventually(async () => ((await health(p)).status === 200 ? true : undefined), {
+          what: 'healthy again after the stall, every consumer running',
+          timeoutMs: 60_000,
+        });
+      // The aggregators' consumers store what the brokers acknowledged since, not only what came before.
+      const acknowledged = acked();
+      await expectEventually(async () => ((await regionTotals(api, 'london', DECEMBER)).readings >= acknowledged ? true : undefined), {
+        what: 'everything acknowledged by now stored',
+        timeoutMs: 60_000,
+      });
+    } catch (error) {
+      for (const p of [a, b, c]) process.stderr.write(`---- ${p.httpUrl}\n${p.output().slice(-6000)}\n`);
+      throw error;
+    }
+    const rebuilt = [a, b, c].flatMap((p) => p.output().match(/consumer .* is rebuilt in .*/g) ?? []);
+    process.stderr.write(`outages: after a 16 s Kafka stall, ${rebuilt.length} consumer rebuild(s): ${rebuilt.join(' | ')}\n`);
+    expect([a.child.exitCode, b.child.exitCode, c.child.exitCode]).toEqual([null, null, null]);
+  });
+
   it('dead-letters a poison record and a wrong-shape record on meter.readings with their position, and stores what follows', async () => {
     const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer();

@@ -69,14 +69,22 @@ export class RedisControlBus implements ControlBus {
 
   subscribe(handler: (event: ControlEvent) => void): () => void {
     this.handlers.add(handler);
-    this.ready ??= this.sub.subscribe(this.channel);
+    this.subscribeOnce().catch(() => undefined); // listening() says why, and tries again
     return () => this.handlers.delete(handler);
   }
 
   /** Resolves once this instance listens (so an event published right after start is not missed). */
   async listening(): Promise<void> {
-    this.ready ??= this.sub.subscribe(this.channel);
-    await this.ready;
+    await this.subscribeOnce();
+  }
+
+  /** One SUBSCRIBE in flight at a time; a failed one (Redis away past ioredis' retries) is forgotten, so the next call tries again. */
+  private subscribeOnce(): Promise<unknown> {
+    this.ready ??= this.sub.subscribe(this.channel).catch((error: Error) => {
+      this.ready = null;
+      throw error;
+    });
+    return this.ready;
   }
 
   async close(): Promise<void> {

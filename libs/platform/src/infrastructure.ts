@@ -20,12 +20,69 @@ export interface Infrastructure {
 /** A consumer retrying for longer than this is not making progress, as far as /health is concerned. */
 const STALL_MS = 2000;
 
+/** Start-up stopped by a signal while it waited for a dependency: not a failure (runApp exits 0). */
+export class StartAborted extends Error {
+  constructor() {
+    super('stopped before start-up completed');
+  }
+}
+
+/** How long one start-up attempt on a dependency may take before it counts as failed. */
+const START_ATTEMPT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Cleanup after a failed or stopped start-up: a client talking to a stalled dependency may never finish disconnecting, so it gets 2 s. */
+async function settle(work: Promise<unknown>): Promise<void> {
+  await withTimeout(work, 2000, 'cleanup timed out').catch(() => undefined);
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(new StartAborted());
+    signal.addEventListener('abort', () => reject(new StartAborted()), { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, with back-off (0.5 s doubling to 10 s): a dependency away at
+ * start-up (or lost in the middle of it) is waited for, never a reason to exit. Says so once
+ * when it first fails and once when it answers; a signal (`abort`) ends the wait.
+ */
+export async function untilAvailable<T>(what: string, attempt: () => Promise<T>, logger: Logger, abort?: AbortSignal): Promise<T> {
+  const started = Date.now();
+  for (let n = 0; ; n++) {
+    if (abort?.aborted) throw new StartAborted();
+    try {
+      // A signal ends the wait even inside an attempt that hangs (a client retrying on its own).
+      const result = await (abort ? Promise.race([attempt(), aborted(abort)]) : attempt());
+      if (n > 0) logger.log(`${what} answered after ${((Date.now() - started) / 1000).toFixed(1)} s; start-up goes on`);
+      return result;
+    } catch (error) {
+      if (abort?.aborted) throw new StartAborted();
+      if (n === 0) logger.warn(`${what} unreachable (${(error as Error).message}); retrying with back-off until it answers`);
+      const waitMs = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        abort?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+}
+
 /**
  * Brings up what every app needs, in order: the database (DATABASE_URL, or an embedded
  * PostgreSQL under DATA_DIR), its migrations, the stream (Kafka or in-process) and, with
  * REDIS_URL, the control bus; and registers a health check for each.
  */
-export async function bootstrapInfrastructure(config: WattlineConfig, options: { app: string; migrate: boolean }): Promise<Infrastructure> {
+export async function bootstrapInfrastructure(
+  config: WattlineConfig,
+  options: { app: string; migrate: boolean; abort?: AbortSignal },
+): Promise<Infrastructure> {
   const logger = new Logger('Infrastructure');
   const metrics = new Metrics();
   const health = new HealthRegistry();
@@ -36,19 +93,30 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
     databaseUrl = embedded.url;
     logger.log(`embedded PostgreSQL started under ${config.DATA_DIR}/postgres`);
   }
-  const dataSource = createDataSource(databaseUrl, { applicationName: `wattline-${options.app}` });
+  let dataSource: DataSource | null = null;
   try {
-    await dataSource.initialize();
+    dataSource = await untilAvailable(
+      'PostgreSQL',
+      async () => {
+        const candidate = createDataSource(databaseUrl!, { applicationName: `wattline-${options.app}` });
+        await candidate.initialize();
+        return candidate;
+      },
+      logger,
+      options.abort,
+    );
     if (options.migrate) {
       const applied = await runMigrations(dataSource);
       if (applied.length > 0) logger.log(`migrations applied: ${applied.join(', ')}`);
     }
   } catch (error) {
+    if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);
     await embedded?.stop();
     throw error;
   }
+  const database = dataSource;
   health.register('database', async () => {
-    await dataSource.query('SELECT 1');
+    await database.query('SELECT 1');
     return { ok: true, ...(embedded ? { detail: 'embedded' } : {}) };
   });
 
@@ -63,7 +131,28 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
       retried: (topic, group) => metrics.streamRetries.inc({ topic, group }),
     },
   );
-  await stream.start();
+  try {
+    // One attempt is bounded: a Kafka that accepts connections but does not answer (stalled) would
+    // hold kafkajs in its own retries for minutes. An attempt that fails is undone before the next.
+    await untilAvailable(
+      stream.kind === 'kafka' ? 'Kafka' : 'the stream',
+      async () => {
+        try {
+          await withTimeout(stream.start(), START_ATTEMPT_MS, `no answer within ${START_ATTEMPT_MS / 1000} s`);
+        } catch (error) {
+          await settle(stream.stop());
+          throw error;
+        }
+      },
+      logger,
+      options.abort,
+    );
+  } catch (error) {
+    await settle(stream.stop());
+    await settle(database.destroy());
+    await embedded?.stop();
+    throw error;
+  }
   logger.log(`stream: ${stream.kind}${config.KAFKA_BROKERS ? ` (${config.KAFKA_BROKERS.join(',')})` : ''}`);
   health.register('stream', async () => {
     const state = await stream.health();
@@ -83,13 +172,21 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
   let controlBus: ControlBus = new InProcessControlBus();
   if (config.REDIS_URL) {
     const redisBus = new RedisControlBus(config.REDIS_URL, (m) => logger.warn(m));
-    await redisBus.listening();
+    try {
+      await untilAvailable('Redis', () => redisBus.listening(), logger, options.abort);
+    } catch (error) {
+      await settle(redisBus.close());
+      await settle(stream.stop());
+      await settle(database.destroy());
+      await embedded?.stop();
+      throw error;
+    }
     controlBus = redisBus;
     health.register('redis', async () => ((await redisBus.ping()) ? { ok: true } : { ok: false, detail: 'Redis unreachable' }));
   }
   return {
     config,
-    dataSource,
+    dataSource: database,
     stream,
     controlBus,
     metrics,
@@ -97,7 +194,7 @@ export async function bootstrapInfrastructure(config: WattlineConfig, options: {
     close: async () => {
       await controlBus.close();
       await stream.stop();
-      if (dataSource.isInitialized) await dataSource.destroy();
+      if (database.isInitialized) await database.destroy();
       if (embedded) await embedded.stop();
     },
   };

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ConfigError, loadConfig, type WattlineConfig } from '@wattline/config';
-import { bootstrapInfrastructure, type Infrastructure } from './infrastructure';
+import { StartAborted, bootstrapInfrastructure, type Infrastructure } from './infrastructure';
 import { installLogger } from './logging';
 
 export interface RunningApp {
@@ -46,7 +46,22 @@ export async function runApp(
   }
   installLogger(config);
   const logger = new Logger(app);
-  const infra = await bootstrapInfrastructure(config, { app, migrate: options.migrate });
+  // A signal while start-up waits for a dependency (Kafka, PostgreSQL, Redis away) stops the
+  // wait and exits 0: an outage is no reason for a failed exit. Replaced by the drain below once up.
+  const abort = new AbortController();
+  const early = () => abort.abort();
+  process.on('SIGINT', early).on('SIGTERM', early);
+  let infra: Infrastructure;
+  try {
+    infra = await bootstrapInfrastructure(config, { app, migrate: options.migrate, abort: abort.signal });
+  } catch (error) {
+    if (error instanceof StartAborted) {
+      logger.log('stopped before start-up completed (a dependency was still away)');
+      process.exit(0);
+    }
+    throw error;
+  }
+
   if (!options.migrate && (await infra.dataSource.showMigrations())) {
     await infra.close();
     process.stderr.write('Database schema is behind: run `node dist/apps/wattline/migrate.js` (or `npm run migrate`) first\n');
@@ -86,6 +101,9 @@ export async function runApp(
       );
     });
   }
+  process.off('SIGINT', early).off('SIGTERM', early);
+  // A signal that came while the application was being built: drain it now, as one after would be.
+  if (abort.signal.aborted) process.emit('SIGTERM');
   return { infra, context, beforeStop: (hook) => hooks.push(hook), stop };
 }
 

@@ -42,6 +42,16 @@ const partitionByKeyHeader: ICustomPartitioner = () => {
   };
 };
 
+/** One subscription's group member: the kafkajs consumer of the moment, rebuilt after a crash kafkajs does not restart from. */
+interface Member {
+  consumer: Consumer | null;
+  stopped: boolean;
+  rebuilds: number;
+  timer: NodeJS.Timeout | null;
+  /** Why the member is down, from its crash until a new one joins. */
+  crash: string | null;
+}
+
 /** Topics whose latest record per key is what matters (announcements are keyed by their MQTT topic). */
 const COMPACTED = new Set<StreamTopic>(['tariffs', 'status', 'announcements']);
 
@@ -75,9 +85,8 @@ export class KafkaStream implements StreamPort {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private readonly consumers = new Map<Consumer, ConsumerLoop<StreamTopic>>();
-  /** Consumers kafkajs gave up on (a crash it will not restart from), by group. */
-  private readonly crashed = new Map<Consumer, string>();
+  /** Each subscription's member (rebuilt when kafkajs gives up on it) and its loop. */
+  private readonly members = new Map<Member, ConsumerLoop<StreamTopic>>();
   private probe: { at: number; result: Promise<{ reachable: boolean; detail?: string }> } | null = null;
   private topicsEnsuredAt = 0;
   private readonly topicNames: Record<StreamTopic, string>;
@@ -115,8 +124,12 @@ export class KafkaStream implements StreamPort {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.consumers.keys()].map((c) => c.disconnect()));
-    this.consumers.clear();
+    for (const member of this.members.keys()) {
+      member.stopped = true;
+      if (member.timer) clearTimeout(member.timer);
+    }
+    await Promise.allSettled([...this.members.keys()].map((m) => m.consumer?.disconnect()));
+    this.members.clear();
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
@@ -137,10 +150,9 @@ export class KafkaStream implements StreamPort {
       setTimeout(() => resolve({ reachable: false, detail: `no answer from Kafka within ${timeoutMs} ms` }), timeoutMs).unref(),
     );
     const reach = await Promise.race([this.probe.result, timeout]);
-    const consumers = [...this.consumers].map(([consumer, loop]) => {
-      const crash = this.crashed.get(consumer);
-      return crash ? { ...loop.health, state: 'crashed' as const, lastError: crash } : { ...loop.health };
-    });
+    const consumers = [...this.members].map(([member, loop]) =>
+      member.crash ? { ...loop.health, state: 'crashed' as const, lastError: member.crash } : { ...loop.health },
+    );
     return { ...reach, consumers };
   }
 
@@ -204,22 +216,23 @@ export class KafkaStream implements StreamPort {
     }
   }
 
+  /**
+   * A consumer group member that is never left dead. kafkajs restarts a member itself after a
+   * retriable crash; after a non-retriable one (a session lost while Kafka was stalled: "The
+   * coordinator is not aware of this member", a rebalance it missed, retries exhausted while
+   * finding the coordinator) it stops for good (`payload.restart === false`, kafkajs
+   * src/consumer/index.js, onCrash). Here that member is disconnected and a new one built and
+   * joined, with back-off (1 s doubling to 30 s, reset once a member joins), until the
+   * subscription is stopped. The first join is awaited as before; if it fails (Kafka lost in
+   * the middle of start-up) the rebuild goes on in the background instead of failing the app.
+   * /health says `crashed` from the crash until a member joins again.
+   */
   async consume<T extends StreamTopic>(
     topic: T,
     group: string,
     handler: BatchHandler<T>,
     options: ConsumeOptions = {},
   ): Promise<StreamSubscription> {
-    const consumer = this.kafka.consumer({
-      groupId: `${this.options.topicPrefix}${group}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      // A crashed member's partitions wait this long before another takes them over.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      // Back off between restarts after a crash (kafkajs' default restarts within a few hundred ms).
-      retry: { retries: 10, initialRetryTime: 500, maxRetryTime: 30_000 },
-    });
     const name = this.topicNames[topic];
     const deadLetterTopic: DeadLetterTopic | null = DEAD_LETTER_TOPIC[topic];
     const loop = new ConsumerLoop(
@@ -233,45 +246,87 @@ export class KafkaStream implements StreamPort {
       this.options.observer ?? { deadLettered: () => undefined, retried: () => undefined },
       this.options.retryBaseMs ?? 200,
     );
-    this.consumers.set(consumer, loop as unknown as ConsumerLoop<StreamTopic>);
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.recreateTopicsIfMissing(payload.error);
-      if (!payload.restart) this.crashed.set(consumer, payload.error.message);
-      this.options.log?.(
-        'error',
-        `consumer ${group} on ${name} crashed${payload.restart ? ' (restarting)' : ''}: ${payload.error.message}`,
-      );
-    });
-    consumer.on(consumer.events.GROUP_JOIN, () => this.crashed.delete(consumer));
-    await consumer.connect();
-    await consumer.subscribe({ topic: name, fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: options.partitionsAtOnce ?? 1,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const records = batch.messages.map((m) => ({
-          key: m.key?.toString('utf8') ?? null,
-          text: m.value?.toString('utf8') ?? null,
-          partition: batch.partition,
-          offset: m.offset,
-        }));
-        const done = await loop.process(records, { isRunning: () => isRunning() && !isStale(), heartbeat });
-        // Stopped or rebalanced mid-batch: commit nothing; the batch is delivered again.
-        if (!done) return;
-        const last = batch.messages[batch.messages.length - 1].offset;
-        resolveOffset(last);
-        // Commit only after the handler resolved: at-least-once, never at-most-once.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        await heartbeat();
-      },
-    });
+    const member: Member = { consumer: null, stopped: false, rebuilds: 0, timer: null, crash: null };
+    this.members.set(member, loop as unknown as ConsumerLoop<StreamTopic>);
+    const log = this.options.log ?? (() => undefined);
+    const rebuild = (reason: string) => {
+      if (member.stopped || member.timer) return;
+      const waitMs = Math.min(30_000, 1000 * 2 ** Math.min(member.rebuilds, 5));
+      member.rebuilds += 1;
+      member.crash = reason;
+      log('warn', `consumer ${group} on ${name} is rebuilt in ${waitMs / 1000} s (${reason})`);
+      const old = member.consumer;
+      member.consumer = null;
+      member.timer = setTimeout(() => {
+        member.timer = null;
+        void (async () => {
+          await old?.disconnect().catch(() => undefined);
+          if (member.stopped) return;
+          await join().catch((error: Error) => rebuild(`joining failed: ${error.message}`));
+        })();
+      }, waitMs);
+      member.timer.unref();
+    };
+    const join = async () => {
+      const consumer = this.kafka.consumer({
+        groupId: `${this.options.topicPrefix}${group}`,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        // A crashed member's partitions wait this long before another takes them over.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+        // Back off between restarts after a crash (kafkajs' default restarts within a few hundred ms).
+        retry: { retries: 10, initialRetryTime: 500, maxRetryTime: 30_000 },
+      });
+      member.consumer = consumer;
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        this.recreateTopicsIfMissing(payload.error);
+        log('error', `consumer ${group} on ${name} crashed${payload.restart ? ' (kafkajs restarts it)' : ''}: ${payload.error.message}`);
+        if (payload.restart) return;
+        if (member.consumer === consumer) rebuild(payload.error.message);
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (member.consumer !== consumer) return;
+        if (member.crash) log('info', `consumer ${group} on ${name} joined again after ${member.rebuilds} rebuild(s)`);
+        member.crash = null;
+        member.rebuilds = 0;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: name, fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: options.partitionsAtOnce ?? 1,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          const records = batch.messages.map((m) => ({
+            key: m.key?.toString('utf8') ?? null,
+            text: m.value?.toString('utf8') ?? null,
+            partition: batch.partition,
+            offset: m.offset,
+          }));
+          const done = await loop.process(records, { isRunning: () => isRunning() && !isStale() && !member.stopped, heartbeat });
+          // Stopped or rebalanced mid-batch: commit nothing; the batch is delivered again.
+          if (!done) return;
+          const last = batch.messages[batch.messages.length - 1].offset;
+          resolveOffset(last);
+          // Commit only after the handler resolved: at-least-once, never at-most-once.
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await heartbeat();
+        },
+      });
+    };
+    try {
+      await join();
+    } catch (error) {
+      rebuild(`joining failed: ${(error as Error).message}`);
+    }
     return {
       stop: async () => {
-        this.consumers.delete(consumer);
-        this.crashed.delete(consumer);
-        await consumer.disconnect();
+        member.stopped = true;
+        if (member.timer) clearTimeout(member.timer);
+        this.members.delete(member);
+        await member.consumer?.disconnect().catch(() => undefined);
       },
     };
   }
