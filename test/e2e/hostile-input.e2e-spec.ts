@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import WebSocket from 'ws';
+import { mulberry32 } from '@wattline/domain';
 import {
   MeterFleet,
   createTestDatabase,
@@ -34,14 +35,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with FUZZ_SEED. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: T[]) => items[int(items.length)];
   return { next, int, pick };

@@ -9,5 +9,6 @@ export * from './prices';
 export * from './events';
 export * from './billing';
 export * from './catalog';
+export * from './random';
 export * from './response';
 export * from './simulation';

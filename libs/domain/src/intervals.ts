@@ -49,7 +49,10 @@ export interface IntervalShare {
 
 /** Wh as the store keeps them: numeric(14,3), rounded half away from zero as PostgreSQL does. */
 export function storedWh(wh: number): string {
-  return new Decimal(String(wh)).toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toFixed(3);
+  const text = String(wh);
+  // The common case (at most three places, no exponent) is already what the store keeps: no decimal arithmetic on the hot path.
+  if (/^\d+(\.\d{1,3})?$/.test(text)) return text;
+  return new Decimal(text).toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toFixed(3);
 }
 
 /**

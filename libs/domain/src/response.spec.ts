@@ -1,3 +1,4 @@
+import { mulberry32 } from './random';
 import { tariffResponse, type ResponsePanel } from './response';
 
 /** A panel from rows of [household, interval, Wh]. */
@@ -13,14 +14,8 @@ function panelOf(rows: [number, number, number][], treated: boolean[], level: nu
 
 /** A seeded stream of uniforms (mulberry32) and normals (Box–Muller). */
 function random(seed: number) {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  // Its own stream (seed + 1 000 003), apart from the bootstrap's weights drawn from the same generator.
+  const uniform = mulberry32(seed + 1_000_003);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }

@@ -1,6 +1,8 @@
 // Long on purpose: one estimator (two-way fixed effects, cluster-robust errors, a wild cluster
 // bootstrap inverted for its interval) that must stay readable as one derivation.
 
+import { mulberry32 } from './random';
+
 /**
  * Did the tariff move consumption? The panel an analyst would regress: one row per household and
  * interval, the household's consumption in it, whether the household is on the dynamic tariff,
@@ -375,14 +377,7 @@ function invert(p: (beta0: number) => number, beta: number, se: number): [number
 
 /** Rademacher weights (±1), one per household and replication, from a seeded mulberry32 stream. */
 function rademacher(replications: number, households: number, seed: number): Int8Array[] {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return Array.from({ length: replications }, () => Int8Array.from({ length: households }, () => (next() < 0.5 ? -1 : 1)));
 }
 

@@ -93,20 +93,23 @@ export class ReadingsRepository {
       shareGeneration: [] as string[],
     };
     for (const r of records) {
-      for (const share of apportionReading(r, intervalSeconds)) {
-        parts.meterId.push(r.meterId);
-        parts.ts.push(new Date(r.ts));
-        parts.periodS.push(r.periodS);
-        parts.consumption.push(storedWh(r.consumptionWh));
-        parts.generation.push(storedWh(r.generationWh));
-        parts.intervalStart.push(new Date(share.intervalStart));
-        parts.shareConsumption.push(share.consumptionWh);
-        parts.shareGeneration.push(share.generationWh);
-      }
+      const start = assignInterval(r.ts, intervalSeconds).start;
+      // A reading inside one interval (the common case) is its own share, folded from the row itself.
+      if (r.ts - r.periodS * 1000 < start)
+        for (const share of apportionReading(r, intervalSeconds)) {
+          parts.meterId.push(r.meterId);
+          parts.ts.push(new Date(r.ts));
+          parts.periodS.push(r.periodS);
+          parts.consumption.push(storedWh(r.consumptionWh));
+          parts.generation.push(storedWh(r.generationWh));
+          parts.intervalStart.push(new Date(share.intervalStart));
+          parts.shareConsumption.push(share.consumptionWh);
+          parts.shareGeneration.push(share.generationWh);
+        }
       cols.meterId.push(r.meterId);
       cols.ts.push(new Date(r.ts));
       cols.regionId.push(r.regionId);
-      cols.intervalStart.push(new Date(assignInterval(r.ts, intervalSeconds).start));
+      cols.intervalStart.push(new Date(start));
       cols.periodS.push(r.periodS);
       cols.consumption.push(storedWh(r.consumptionWh));
       cols.generation.push(storedWh(r.generationWh));
@@ -148,13 +151,17 @@ export class ReadingsRepository {
              LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = i.interval_start
             WHERE i.seq IS NULL OR (i.meter_id, i.seq) IN (SELECT meter_id, seq FROM seqs)
            ON CONFLICT DO NOTHING
-           RETURNING meter_id, reading_ts, region_id, period_s, consumption_wh, generation_wh, late
+           RETURNING meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, late
          ),
          -- The inserted readings' energy in each interval their periods cover, each share late if its
-         -- own interval is closed. Matched on content too: of two incoming readings at one meter and
-         -- time only the inserted one's shares count, and an exact repeat's only once.
+         -- own interval is closed: a reading inside one interval is its own share; one spread over
+         -- several has the shares computed for it ($13…), matched on content too, so of two incoming
+         -- readings at one meter and time only the inserted one's count, and an exact repeat's once.
          shares AS (
-           SELECT DISTINCT ON (i.meter_id, i.reading_ts, p.interval_start)
+           SELECT meter_id, region_id, interval_start, consumption_wh, generation_wh, late
+             FROM ins WHERE reading_ts - make_interval(secs => period_s) >= interval_start
+           UNION ALL
+           (SELECT DISTINCT ON (i.meter_id, i.reading_ts, p.interval_start)
                   i.meter_id, i.region_id, p.interval_start, p.consumption_wh, p.generation_wh, a.closed_at IS NOT NULL AS late
              FROM ins i
              JOIN unnest($13::text[], $14::timestamptz[], $15::int[], $16::numeric[], $17::numeric[],
@@ -163,7 +170,8 @@ export class ReadingsRepository {
                   ON p.meter_id = i.meter_id AND p.reading_ts = i.reading_ts AND p.period_s = i.period_s
                  AND p.total_consumption_wh = i.consumption_wh AND p.total_generation_wh = i.generation_wh
              LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = p.interval_start
-            ORDER BY i.meter_id, i.reading_ts, p.interval_start
+            WHERE i.reading_ts - make_interval(secs => i.period_s) < i.interval_start
+            ORDER BY i.meter_id, i.reading_ts, p.interval_start)
          ),
          per_meter AS (
            INSERT INTO meter_intervals AS m (meter_id, interval_start, interval_end, region_id, consumption_wh, generation_wh, readings)
