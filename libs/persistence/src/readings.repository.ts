@@ -432,6 +432,7 @@ export class ReadingsRepository {
          JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
         WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
           AND (m.cohort = $4 OR ($5::text IS NULL AND m.cohort IS NOT NULL) OR m.cohort = $5)
+        ORDER BY mi.meter_id, mi.interval_start -- households numbered in one order: the bootstrap's weights, and so its interval, repeat
         LIMIT $6`,
       [regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1],
     );
