@@ -114,14 +114,21 @@ describe('a city of meters through broker, Kafka, aggregator, PostgreSQL and Red
       );
   });
 
-  afterEach(() => {
-    // A process that died on its own is a finding: show why.
+  afterEach(async () => {
+    // After every case both processes are alive and healthy again (every dependency reachable,
+    // every consumer running): one that died on its own is a finding, shown with why, and fails
+    // the case instead of taking the later cases down with it.
     for (const [name, p] of [
       ['A', a],
       ['B', b],
     ] as const) {
       if (p && p.child.exitCode !== null && p.child.signalCode === null)
         process.stderr.write(`faults: ${name} exited with ${p.child.exitCode}:\n${p.output().slice(-4000)}\n`);
+      expect([name, p.child.exitCode, p.child.signalCode]).toEqual([name, null, null]);
+      await expectEventually(async () => ((await fetch(`${p.httpUrl}/health`)).status === 200 ? true : undefined), {
+        what: `${name} healthy after the case`,
+        timeoutMs: 60_000,
+      });
     }
   });
 
