@@ -41,35 +41,45 @@ async function settle(work: Promise<unknown>): Promise<void> {
   await withTimeout(work, 2000, 'cleanup timed out').catch(() => undefined);
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(new StartAborted());
-    signal.addEventListener('abort', () => reject(new StartAborted()), { once: true });
+/** A promise that rejects with StartAborted when `signal` fires, and a way to stop listening (one listener per attempt would pile up over a long outage). */
+function onAbort(signal: AbortSignal | undefined): { rejected: Promise<never>; dispose(): void } {
+  if (!signal) return { rejected: new Promise<never>(() => undefined), dispose: () => undefined };
+  let listener = () => undefined as void;
+  const rejected = new Promise<never>((_, reject) => {
+    listener = () => reject(new StartAborted());
+    if (signal.aborted) listener();
+    else signal.addEventListener('abort', listener, { once: true });
   });
+  rejected.catch(() => undefined);
+  return { rejected, dispose: () => signal.removeEventListener('abort', listener) };
 }
+
+/** PostgreSQL's answers that no waiting mends (a wrong password, a database that does not exist): configuration, not an outage. */
+const PERMANENT_SQLSTATES = new Set(['28P01', '28000', '3D000']);
 
 /**
  * Runs `attempt` until it succeeds, with back-off (0.5 s doubling to 10 s): a dependency away at
  * start-up (or lost in the middle of it) is waited for, never a reason to exit. Says so once
- * when it first fails and once when it answers; a signal (`abort`) ends the wait.
+ * when it first fails and once when it answers; a signal (`abort`) ends the wait, even inside
+ * an attempt that hangs (a client retrying on its own). A refusal no waiting mends is thrown.
  */
 export async function untilAvailable<T>(what: string, attempt: () => Promise<T>, logger: Logger, abort?: AbortSignal): Promise<T> {
   const started = Date.now();
   for (let n = 0; ; n++) {
     if (abort?.aborted) throw new StartAborted();
+    const stop = onAbort(abort);
     try {
-      // A signal ends the wait even inside an attempt that hangs (a client retrying on its own).
-      const result = await (abort ? Promise.race([attempt(), aborted(abort)]) : attempt());
+      const result = await Promise.race([attempt(), stop.rejected]);
       if (n > 0) logger.log(`${what} answered after ${((Date.now() - started) / 1000).toFixed(1)} s; start-up goes on`);
       return result;
     } catch (error) {
-      if (abort?.aborted) throw new StartAborted();
+      if (error instanceof StartAborted || abort?.aborted) throw new StartAborted();
+      if (PERMANENT_SQLSTATES.has((error as { code?: string }).code ?? '')) throw error;
       if (n === 0) logger.warn(`${what} unreachable (${(error as Error).message}); retrying with back-off until it answers`);
       const waitMs = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        abort?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, waitMs)), stop.rejected]).catch(() => undefined);
+    } finally {
+      stop.dispose();
     }
   }
 }
@@ -99,7 +109,12 @@ export async function bootstrapInfrastructure(
       'PostgreSQL',
       async () => {
         const candidate = createDataSource(databaseUrl!, { applicationName: `wattline-${options.app}` });
-        await candidate.initialize();
+        try {
+          await candidate.initialize();
+        } catch (error) {
+          if (candidate.isInitialized) await settle(candidate.destroy());
+          throw error;
+        }
         return candidate;
       },
       logger,

@@ -315,6 +315,8 @@ export class KafkaStream implements StreamPort {
           await heartbeat();
         },
       });
+      // Stopped while this member was joining: it must not outlive its subscription.
+      if (member.stopped) await consumer.disconnect().catch(() => undefined);
     };
     try {
       await join();
