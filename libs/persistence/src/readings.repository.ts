@@ -95,13 +95,15 @@ export class ReadingsRepository {
     for (const r of records) {
       const start = assignInterval(r.ts, intervalSeconds).start;
       // A reading inside one interval (the common case) is its own share, folded from the row itself.
+      const consumption = storedWh(r.consumptionWh);
+      const generation = storedWh(r.generationWh);
       if (r.ts - r.periodS * 1000 < start)
         for (const share of apportionReading(r, intervalSeconds)) {
           parts.meterId.push(r.meterId);
           parts.ts.push(new Date(r.ts));
           parts.periodS.push(r.periodS);
-          parts.consumption.push(storedWh(r.consumptionWh));
-          parts.generation.push(storedWh(r.generationWh));
+          parts.consumption.push(consumption);
+          parts.generation.push(generation);
           parts.intervalStart.push(new Date(share.intervalStart));
           parts.shareConsumption.push(share.consumptionWh);
           parts.shareGeneration.push(share.generationWh);
@@ -111,8 +113,8 @@ export class ReadingsRepository {
       cols.regionId.push(r.regionId);
       cols.intervalStart.push(new Date(start));
       cols.periodS.push(r.periodS);
-      cols.consumption.push(storedWh(r.consumptionWh));
-      cols.generation.push(storedWh(r.generationWh));
+      cols.consumption.push(consumption);
+      cols.generation.push(generation);
       cols.seq.push(r.seq === null ? null : String(r.seq));
       cols.receivedAt.push(new Date(r.receivedAt));
     }
