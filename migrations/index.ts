@@ -12,6 +12,7 @@ import { HouseholdSummaries1763850000000 } from './1763850000000-household-summa
 import { EventClockLead1763860000000 } from './1763860000000-event-clock-lead';
 import { LatestAnnouncements1763870000000 } from './1763870000000-latest-announcements';
 import { InverterHouseholds1763880000000 } from './1763880000000-inverter-households';
+import { HouseholdTariffs1763890000000 } from './1763890000000-household-tariffs';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   EventClockLead1763860000000,
   LatestAnnouncements1763870000000,
   InverterHouseholds1763880000000,
+  HouseholdTariffs1763890000000,
 ];

@@ -30,6 +30,7 @@ function price(marker: string): PricePayload {
   const end = new Date(start.getTime() + 1_800_000);
   return {
     regionId: REGION,
+    tariff: 'dynamic',
     intervalStart: start.toISOString(),
     intervalEnd: end.toISOString(),
     validFrom: start.toISOString(),

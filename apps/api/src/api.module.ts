@@ -20,6 +20,7 @@ import { ComputePool } from './compute/compute-pool.service';
 import { BillingService } from './services/billing.service';
 import { CatalogService } from './services/catalog.service';
 import { PricingService } from './services/pricing.service';
+import { TariffPlansService } from './services/tariff-plans.service';
 import { WebController } from './web/web.controller';
 import { UPLOAD_LIMITS } from './dtos/prices-csv';
 import { CsvPricesMiddleware } from './routes/route-params';
@@ -51,6 +52,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     CatalogService,
     AnalyticsService,
     BillingService,
+    TariffPlansService,
     PricingService,
     ComputePool,
     ApiKeyService,

@@ -6,6 +6,7 @@ import { AuthorizePublishHook } from './mqtt/hooks/authorize-publish.hook';
 import { AuthorizeSubscribeHook } from './mqtt/hooks/authorize-subscribe.hook';
 import { PreConnectHook } from './mqtt/hooks/pre-connect.hook';
 import { PresenceHook } from './mqtt/hooks/presence.hook';
+import { CredentialChangeHook } from './mqtt/hooks/credential-change.hook';
 import { RevocationHook } from './mqtt/hooks/revocation.hook';
 import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
 import { MqttBrokerService, aedesProvider } from './mqtt/mqtt-broker.service';
@@ -25,6 +26,7 @@ import { BrokerState } from './state/broker-state';
     AuthorizeSubscribeHook,
     PresenceHook,
     RevocationHook,
+    CredentialChangeHook,
     PriceFanoutService,
     ErrorFanoutService,
     MqttBrokerService,

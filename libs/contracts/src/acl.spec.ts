@@ -1,8 +1,8 @@
 import { isMeterStatusPayload } from './payloads';
-import { canPublish, canSubscribe, type Principal } from './acl';
+import { canPublish, canSubscribe, priceFiltersOf, type Principal } from './acl';
 import { reachesPlatformTopics } from './mqtt-topics';
 
-const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1' };
+const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1', priceFilters: ['prices/r1/current', 'prices/r1/forecast'] };
 const display: Principal = { kind: 'anonymous-display' };
 
 describe('ACL', () => {
@@ -14,12 +14,43 @@ describe('ACL', () => {
     expect(canPublish(meter, 'prices/r1/current')).toBe(false);
   });
 
-  it('lets a meter subscribe to its region, errors and household only', () => {
-    for (const ok of ['prices/r1/current', 'prices/r1/#', 'meters/m1/errors', 'households/m1/summary'])
+  it('lets a meter subscribe to its own tariff’s prices, errors and household only', () => {
+    for (const ok of ['prices/r1/current', 'prices/r1/forecast', 'meters/m1/errors', 'households/m1/summary'])
       expect(canSubscribe(meter, ok)).toBe(true);
-    for (const no of ['prices/r2/current', 'prices/+/current', '#', 'meters/m2/errors', 'households/m2/#', 'meters/+/readings']) {
+    // `prices/r1/#` would reach the region's other tariffs' topics too.
+    for (const no of [
+      'prices/r1/#',
+      'prices/r1/flat/current',
+      'prices/r2/current',
+      'prices/+/current',
+      '#',
+      'meters/m2/errors',
+      'households/m2/#',
+      'meters/+/readings',
+    ]) {
       expect(canSubscribe(meter, no)).toBe(false);
     }
+  });
+
+  it('gives a household the price topics of each tariff it is on now or later, in its region’s time, and no other', () => {
+    const access = { regionId: 'r1', defaultTariff: 'dynamic', clockLead: null };
+    const plan = [
+      { tariff: 'dynamic', from: null },
+      { tariff: 'flat', from: Date.UTC(2026, 0, 2) },
+    ];
+    expect(priceFiltersOf({ ...access, plan }, Date.UTC(2026, 0, 1))).toEqual([
+      'prices/r1/current',
+      'prices/r1/forecast',
+      'prices/r1/flat/#',
+    ]);
+    expect(priceFiltersOf({ ...access, plan }, Date.UTC(2026, 0, 3))).toEqual(['prices/r1/flat/#']);
+    // A replay region's time runs a day behind the wall clock: the change is still ahead of it.
+    expect(priceFiltersOf({ ...access, plan, clockLead: -2 * 86_400_000 }, Date.UTC(2026, 0, 3))).toHaveLength(3);
+    const onFlat = { ...meter, priceFilters: priceFiltersOf({ ...access, plan: [{ tariff: 'flat', from: null }] }, 0) };
+    expect(canSubscribe(onFlat, 'prices/r1/flat/current')).toBe(true);
+    expect(canSubscribe(onFlat, 'prices/r1/flat/#')).toBe(true);
+    expect(canSubscribe(onFlat, 'prices/r1/current')).toBe(false);
+    expect(canSubscribe(onFlat, 'prices/r1/dtou/current')).toBe(false);
   });
 
   it('lets an anonymous display read prices and publish nothing', () => {

@@ -1,8 +1,10 @@
+import { regionNow, tariffsFrom, type PriceAccess } from '@wattline/domain';
 import { filterWithin, mqttTopics, reachesPlatformTopics, topicMatches } from './mqtt-topics';
 
 /** Who is on the other end of an MQTT connection, as established at CONNECT. */
 export type Principal =
-  | { kind: 'meter'; meterId: string; regionId: string }
+  /** `priceFilters`: its own tariff's price topics (`priceFiltersOf`). */
+  | { kind: 'meter'; meterId: string; regionId: string; priceFilters: string[] }
   /** A back-office service or household display: subscribe filters, and (services, granted by an admin) publish filters. */
   | { kind: 'client'; username: string; filters: string[]; publishFilters?: string[] }
   | { kind: 'anonymous-display' };
@@ -20,8 +22,21 @@ export function usernameOf(principal: Principal): string | null {
 }
 
 /**
+ * The price topics a household may read at `wallNow`: those of each tariff it is on now or will
+ * be on later (in its region's time) — the default tariff's `prices/{region}/current|forecast`,
+ * another's `prices/{region}/{tariff}/#` — and no other tariff's.
+ */
+export function priceFiltersOf(access: PriceAccess, wallNow: number): string[] {
+  return tariffsFrom(access.plan, regionNow(access.clockLead, wallNow)).flatMap((tariff) =>
+    tariff === access.defaultTariff
+      ? [mqttTopics.currentPrice(access.regionId), mqttTopics.forecast(access.regionId)]
+      : [`prices/${access.regionId}/${tariff}/#`],
+  );
+}
+
+/**
  * The contract's ACL. A meter publishes only its own readings and status, and subscribes
- * only to its region's prices, its own errors and its household's topics. Service and
+ * only to its own tariff's prices, its own errors and its household's topics. Service and
  * display credentials subscribe within the filters issued with them; a service may publish
  * within the publish filters an admin granted, outside the platform's topics. An anonymous
  * display (ALLOW_ANONYMOUS_DISPLAYS) may only read prices.
@@ -41,7 +56,7 @@ export function canPublish(principal: Principal, topic: string): boolean {
 export function subscribableFilters(principal: Principal): string[] {
   switch (principal.kind) {
     case 'meter':
-      return [`prices/${principal.regionId}/#`, mqttTopics.errors(principal.meterId), `households/${principal.meterId}/#`];
+      return [...principal.priceFilters, mqttTopics.errors(principal.meterId), `households/${principal.meterId}/#`];
     case 'client':
       return principal.filters;
     case 'anonymous-display':

@@ -8,9 +8,14 @@ export const mqttTopics = {
   readings: (meterId: string) => `meters/${meterId}/readings`,
   status: (meterId: string) => `meters/${meterId}/status`,
   errors: (meterId: string) => `meters/${meterId}/errors`,
-  currentPrice: (regionId: string) => `prices/${regionId}/current`,
-  forecast: (regionId: string) => `prices/${regionId}/forecast`,
+  /** The price in force of a region's tariff: its default tariff's with no tariff (or null), another's under its code. */
+  currentPrice: (regionId: string, tariff?: string | null) =>
+    tariff ? `prices/${regionId}/${tariff}/current` : `prices/${regionId}/current`,
+  forecast: (regionId: string, tariff?: string | null) =>
+    tariff ? `prices/${regionId}/${tariff}/forecast` : `prices/${regionId}/forecast`,
   householdSummary: (meterId: string) => `households/${meterId}/summary`,
+  /** Every topic of one household (what its display may read besides its tariff's prices). */
+  householdFilter: (meterId: string) => `households/${meterId}/#`,
 } as const;
 
 export type MeterTopic = { kind: 'readings'; meterId: string } | { kind: 'status'; meterId: string } | { kind: 'errors'; meterId: string };

@@ -52,9 +52,10 @@ export const isoTimeSchema = z.iso.datetime({ offset: true });
 const money = moneySchema;
 const isoTime = isoTimeSchema;
 
-/** The contract's price: `prices/{regionId}/current`, the forecast's intervals and the REST API. */
+/** The contract's price: `prices/{regionId}/current`, the forecast's intervals and the REST API; every price names its tariff. */
 export const pricePayloadSchema = z.strictObject({
   regionId: z.string(),
+  tariff: z.string(),
   intervalStart: isoTime,
   intervalEnd: isoTime,
   validFrom: isoTime,
@@ -91,12 +92,12 @@ export function tariffRecord(tariff: AnnouncedPrice): TariffRecord {
 }
 
 /**
- * The `tariffs` record key: one per region and interval, so compaction keeps every priced
- * interval (a region-only key kept one price per region). Partitioned by region
+ * The `tariffs` record key: one per region, tariff and interval, so compaction keeps every priced
+ * interval of every tariff (a region-only key kept one price per region). Partitioned by region
  * (`tariffPartitionKey`), so one region's prices stay in order on one partition.
  */
-export function tariffStreamKey(tariff: Pick<Price, 'regionId' | 'intervalStart'>): string {
-  return `${tariff.regionId}/${new Date(tariff.intervalStart).toISOString()}`;
+export function tariffStreamKey(tariff: Pick<Price, 'regionId' | 'tariff' | 'intervalStart'>): string {
+  return `${tariff.regionId}/${tariff.tariff}/${new Date(tariff.intervalStart).toISOString()}`;
 }
 
 export function tariffPartitionKey(tariff: Pick<Price, 'regionId'>): string {
@@ -131,15 +132,19 @@ export type HouseholdSummaryPayload = z.infer<typeof householdSummaryPayloadSche
  * `households/{meterId}/summary`. `seq` grows with every announcement, so a replayed or
  * reordered record never replaces a newer one.
  */
+/**
+ * What a retained topic must hold. A price announcement of a tariff other than the region's
+ * default names it (`tariff`): it goes on `prices/{region}/{tariff}/…`; the default's has none.
+ */
 export type AnnouncementRecord =
-  | { seq: number; regionId: string; kind: 'current'; payload: PricePayload }
-  | { seq: number; regionId: string; kind: 'forecast'; payload: ForecastPayload }
+  | { seq: number; regionId: string; tariff?: string; kind: 'current'; payload: PricePayload }
+  | { seq: number; regionId: string; tariff?: string; kind: 'forecast'; payload: ForecastPayload }
   | { seq: number; regionId: string; kind: 'household'; meterId: string; payload: HouseholdSummaryPayload };
 
 /** The MQTT topic an announcement is retained on. */
-export function announcementTopic(a: Pick<AnnouncementRecord, 'kind' | 'regionId'> & { meterId?: string }): string {
-  if (a.kind === 'current') return mqttTopics.currentPrice(a.regionId);
-  if (a.kind === 'forecast') return mqttTopics.forecast(a.regionId);
+export function announcementTopic(a: Pick<AnnouncementRecord, 'kind' | 'regionId'> & { meterId?: string; tariff?: string }): string {
+  if (a.kind === 'current') return mqttTopics.currentPrice(a.regionId, a.tariff);
+  if (a.kind === 'forecast') return mqttTopics.forecast(a.regionId, a.tariff);
   return mqttTopics.householdSummary(a.meterId!);
 }
 
@@ -163,6 +168,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function pricePayload(tariff: AnnouncedPrice): PricePayload {
   return {
     regionId: tariff.regionId,
+    tariff: tariff.tariff,
     intervalStart: iso(tariff.intervalStart),
     intervalEnd: iso(tariff.intervalEnd),
     validFrom: iso(tariff.validFrom),

@@ -38,10 +38,17 @@ const statusRecord: z.ZodType<StatusRecord> = z.strictObject({
 });
 
 const announcementRecord: z.ZodType<AnnouncementRecord> = z.union([
-  z.strictObject({ seq: z.number().int().safe(), regionId: z.string().min(1), kind: z.literal('current'), payload: pricePayloadSchema }),
   z.strictObject({
     seq: z.number().int().safe(),
     regionId: z.string().min(1),
+    tariff: z.string().min(1).optional(),
+    kind: z.literal('current'),
+    payload: pricePayloadSchema,
+  }),
+  z.strictObject({
+    seq: z.number().int().safe(),
+    regionId: z.string().min(1),
+    tariff: z.string().min(1).optional(),
     kind: z.literal('forecast'),
     payload: forecastPayloadSchema,
   }),

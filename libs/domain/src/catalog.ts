@@ -1,5 +1,6 @@
 import type { PricingModel } from './pricing';
 import type { Reading } from './readings';
+import type { TariffPeriod } from './tariff-plans';
 import type { ClientKind, DeviceKind, Role } from './vocabulary';
 
 /** What the platform knows about regions, devices, keys and results; times in epoch ms. */
@@ -7,7 +8,10 @@ export interface Region {
   id: string;
   name: string;
   timezone: string;
+  /** The newest pricing of its default tariff. */
   pricing: PricingModel;
+  /** The code of the tariff announced on `prices/{id}/current|forecast` (others on `prices/{id}/{tariff}/…`); fixed at creation. */
+  defaultTariff: string;
   createdAt: number;
 }
 
@@ -19,6 +23,8 @@ export interface Meter {
   cohort: string | null;
   /** An inverter's household: the meter whose bill its export is credited on (null for a meter, or an inverter not yet linked). */
   householdId: string | null;
+  /** The tariff a meter was provisioned on (null for an inverter: it is on its household's); changes are in its plan. */
+  tariff: string | null;
   createdAt: number;
   revokedAt: number | null;
   online: boolean;
@@ -28,7 +34,7 @@ export interface Meter {
 
 /** What the broker needs to authenticate an MQTT username: a device, or a subscribe-only client. */
 export type MqttCredential =
-  | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean }
+  | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean; prices: PriceAccess }
   | {
       kind: 'client';
       id: string;
@@ -37,7 +43,21 @@ export type MqttCredential =
       publishFilters: string[];
       passwordHash: string;
       revoked: boolean;
+      /** A display's household: its prices follow the household's tariff. */
+      prices?: PriceAccess;
     };
+
+/**
+ * What decides whose prices a device or display may read: its household's tariff plan (an
+ * inverter's is its household's; unlinked, the region's default), the region's default tariff
+ * and the region's clock lead (a plan's times are in the region's time).
+ */
+export interface PriceAccess {
+  regionId: string;
+  defaultTariff: string;
+  plan: TariffPeriod[];
+  clockLead: number | null;
+}
 
 export interface ClientCredential {
   id: string;

@@ -12,3 +12,4 @@ export * from './catalog';
 export * from './random';
 export * from './response';
 export * from './simulation';
+export * from './tariff-plans';

@@ -14,6 +14,8 @@ import type { Level, ModelName, PriceBasis, PriceConstraint } from './vocabulary
 /** A price as announced (the contract's price): for one interval of one region, valid from `validFrom` to `validTo`. */
 export interface Price {
   regionId: string;
+  /** The tariff of the region the price is of (a region offers one or more; see `Region.defaultTariff`). */
+  tariff: string;
   intervalStart: number;
   intervalEnd: number;
   validFrom: number;
@@ -32,6 +34,12 @@ export interface Price {
   model: ModelName;
   modelVersion: number;
   feedInPrice: Money;
+}
+
+/** One tariff of one region: what prices, pricing versions and schedules belong to. */
+export interface TariffRef {
+  regionId: string;
+  tariff: string;
 }
 
 /** What a firm price was computed from and how: enough to recompute it. */
@@ -59,6 +67,8 @@ export interface Tariff extends Price {
 /** One version of a region's pricing, in force for intervals starting at or after `effectiveFrom` (null: from the beginning). */
 export interface PricingVersion {
   regionId: string;
+  /** The tariff it prices: each of a region's tariffs has its own versions. */
+  tariff: string;
   version: number;
   effectiveFrom: number | null;
   pricing: PricingModel;
@@ -70,13 +80,14 @@ type NoPrice = Extract<PricedInterval, { ok: false }>;
 function tariffOf(
   inputs: PriceInputs,
   priced: Extract<PricedInterval, { ok: true }>,
-  pricing: PricingModel,
-  modelVersion: number,
+  version: Pick<PricingVersion, 'pricing' | 'version' | 'tariff'>,
   basis: Exclude<PriceBasis, 'fallback'>,
   computedAt: number,
 ): Tariff {
+  const { pricing, version: modelVersion } = version;
   return {
     regionId: inputs.regionId,
+    tariff: version.tariff,
     intervalStart: inputs.intervalStart,
     intervalEnd: inputs.intervalEnd,
     validFrom: inputs.intervalStart,
@@ -110,12 +121,12 @@ function tariffOf(
 /** A firm price from its inputs under one version of the region's pricing, or why there is none. */
 export function firmPrice(
   inputs: PriceInputs,
-  version: Pick<PricingVersion, 'pricing' | 'version'>,
+  version: Pick<PricingVersion, 'pricing' | 'version' | 'tariff'>,
   basis: Exclude<PriceBasis, 'fallback'>,
   computedAt: number,
 ): Tariff | NoPrice {
   const [priced] = priceSequence([inputs], () => version.pricing, inputs.previousPriceExTax);
-  return priced.ok ? tariffOf(inputs, priced, version.pricing, version.version, basis, computedAt) : priced;
+  return priced.ok ? tariffOf(inputs, priced, version, basis, computedAt) : priced;
 }
 
 /**
@@ -137,7 +148,7 @@ export function firmPrices(
   priced.forEach((p, i) => {
     if (!p.ok) return;
     const version = versionInForce(versions, inputs[i].intervalStart);
-    tariffs.push(tariffOf({ ...inputs[i], previousPriceExTax: prev }, p, version.pricing, version.version, basis, computedAt));
+    tariffs.push(tariffOf({ ...inputs[i], previousPriceExTax: prev }, p, version, basis, computedAt));
     prev = p.priceExTax;
   });
   return tariffs;
@@ -147,13 +158,14 @@ export function firmPrices(
 export function fallbackPrice(
   regionId: string,
   interval: { start: number; end: number },
-  version: Pick<PricingVersion, 'pricing' | 'version'>,
+  version: Pick<PricingVersion, 'pricing' | 'version' | 'tariff'>,
   computedAt: number,
 ): Tariff {
   const { pricing } = version;
   const rate = fallbackPriceOf(pricing);
   return {
     regionId,
+    tariff: version.tariff,
     intervalStart: interval.start,
     intervalEnd: interval.end,
     validFrom: interval.start,

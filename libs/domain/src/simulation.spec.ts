@@ -19,7 +19,7 @@ const published = (i: number, demandWh: number): Tariff => {
       event: null,
       previousPriceExTax: null,
     },
-    { pricing: DEFAULT_PRICING_MODEL, version: 1 },
+    { pricing: DEFAULT_PRICING_MODEL, version: 1, tariff: 'dynamic' },
     'day-ahead',
     0,
   );

@@ -16,9 +16,10 @@ function toAnnouncement(r: Row): AnnouncementRecord {
       meterId: r.meter_id as string,
       payload: r.payload as Extract<AnnouncementRecord, { kind: 'household' }>['payload'],
     };
+  const prices = r.tariff ? { ...base, tariff: r.tariff as string } : base;
   if (r.kind === 'forecast')
-    return { ...base, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
-  return { ...base, kind: 'current', payload: r.payload as Extract<AnnouncementRecord, { kind: 'current' }>['payload'] };
+    return { ...prices, kind: 'forecast', payload: r.payload as Extract<AnnouncementRecord, { kind: 'forecast' }>['payload'] };
+  return { ...prices, kind: 'current', payload: r.payload as Extract<AnnouncementRecord, { kind: 'current' }>['payload'] };
 }
 
 /**
@@ -30,13 +31,17 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(a: Announcement, nowMs: number, sql: Sql = this.dataSource): Promise<void> {
-    await sql.query(`INSERT INTO price_announcements (region_id, kind, meter_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`, [
-      a.regionId,
-      a.kind,
-      a.kind === 'household' ? a.meterId : null,
-      JSON.stringify(a.payload),
-      new Date(nowMs),
-    ]);
+    await sql.query(
+      `INSERT INTO price_announcements (region_id, tariff, kind, meter_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        a.regionId,
+        a.kind === 'household' ? null : (a.tariff ?? null),
+        a.kind,
+        a.kind === 'household' ? a.meterId : null,
+        JSON.stringify(a.payload),
+        new Date(nowMs),
+      ],
+    );
   }
 
   /** Household summaries, in one statement (no transaction needed). */
@@ -54,24 +59,34 @@ export class AnnouncementsRepository implements OutboxRepository<AnnouncementRec
     );
   }
 
-  /** The newest announcement of a kind for a region: what its displays have retained. */
-  async latest(regionId: string, kind: AnnouncementRecord['kind']): Promise<AnnouncementRecord | null> {
+  /** The newest announcement of a kind for a region's default tariff (or another `tariff`): what its displays have retained. */
+  async latest(regionId: string, kind: AnnouncementRecord['kind'], tariff?: string): Promise<AnnouncementRecord | null> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM price_announcements WHERE region_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1`,
-      [regionId, kind],
+      tariff
+        ? `SELECT * FROM price_announcements WHERE region_id = $1 AND tariff = $3 AND kind = $2 ORDER BY seq DESC LIMIT 1`
+        : `SELECT * FROM price_announcements WHERE region_id = $1 AND tariff IS NULL AND kind = $2 ORDER BY seq DESC LIMIT 1`,
+      tariff ? [regionId, kind, tariff] : [regionId, kind],
     );
     return rows.length === 0 ? null : toAnnouncement(rows[0]);
   }
 
   /**
-   * What the retained topics must hold, newest per topic: each region's `current` and `forecast`,
-   * and each household's summary, households a page at a time (by meter id, after `afterMeterId`).
-   * By index: one probe per region and kind, one per household (migration 1763870000000).
+   * What the retained topics must hold, newest per topic: each tariff's `current` and `forecast`
+   * of each region, and each household's summary, households a page at a time (by meter id,
+   * after `afterMeterId`). By index: one probe per tariff and kind, one per household
+   * (migrations 1763870000000, 1763890000000).
    */
   async latestRegionAnnouncements(): Promise<AnnouncementRecord[]> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT a.* FROM regions r CROSS JOIN (VALUES ('current'), ('forecast')) AS k(kind)
-         CROSS JOIN LATERAL (SELECT * FROM price_announcements p WHERE p.region_id = r.id AND p.kind = k.kind ORDER BY p.seq DESC LIMIT 1) a`,
+      `WITH t AS (SELECT DISTINCT p.region_id, nullif(p.tariff, r.default_tariff) AS tariff
+                    FROM region_pricing p JOIN regions r ON r.id = p.region_id)
+       SELECT a.* FROM t CROSS JOIN (VALUES ('current'), ('forecast')) AS k(kind)
+         CROSS JOIN LATERAL (SELECT * FROM price_announcements p WHERE p.region_id = t.region_id AND p.tariff IS NULL AND t.tariff IS NULL AND p.kind = k.kind
+                              ORDER BY p.seq DESC LIMIT 1) a
+       UNION ALL
+       SELECT a.* FROM t CROSS JOIN (VALUES ('current'), ('forecast')) AS k(kind)
+         CROSS JOIN LATERAL (SELECT * FROM price_announcements p WHERE p.region_id = t.region_id AND p.tariff = t.tariff AND p.kind = k.kind
+                              ORDER BY p.seq DESC LIMIT 1) a`,
     );
     return rows.map(toAnnouncement);
   }

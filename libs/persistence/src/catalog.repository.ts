@@ -1,6 +1,18 @@
 import type { DataSource, Repository } from 'typeorm';
 import { IsNull, MoreThan } from 'typeorm';
-import type { ApiKey, ClientCredential, ClientKind, Meter, MqttCredential, Page, PricingModel, Region, Role } from '@wattline/domain';
+import type {
+  ApiKey,
+  ClientCredential,
+  ClientKind,
+  Meter,
+  MqttCredential,
+  Page,
+  PriceAccess,
+  PricingModel,
+  Region,
+  Role,
+  TariffPeriod,
+} from '@wattline/domain';
 import { decodeCursor, pageOf } from './cursor';
 import { returnedRows } from './rows';
 import type { Sql } from './sql';
@@ -20,14 +32,15 @@ export class CatalogRepository {
     this.apiKeys = dataSource.getRepository(ApiKeyEntity);
   }
 
-  /** Inserts a region with its pricing as version 1 (in force from the beginning); null when the id is taken. */
-  async createRegion(region: Omit<Region, 'createdAt'>): Promise<Region | null> {
+  /** Inserts a region with its pricing as version 1 of its default tariff (in force from the beginning); null when the id is taken. */
+  async createRegion(input: Omit<Region, 'createdAt' | 'defaultTariff'> & { defaultTariff?: string }): Promise<Region | null> {
+    const region = { ...input, defaultTariff: input.defaultTariff ?? 'dynamic' };
     const result = await this.dataSource.query(
-      `WITH r AS (INSERT INTO regions (id, name, timezone, pricing) VALUES ($1, $2, $3, $4)
-                  ON CONFLICT (id) DO NOTHING RETURNING id, pricing, created_at)
-       INSERT INTO region_pricing (region_id, version, effective_from, pricing, created_at)
-       SELECT id, 1, NULL, pricing, created_at FROM r RETURNING created_at`,
-      [region.id, region.name, region.timezone, JSON.stringify(region.pricing)],
+      `WITH r AS (INSERT INTO regions (id, name, timezone, pricing, default_tariff) VALUES ($1, $2, $3, $4, $5)
+                  ON CONFLICT (id) DO NOTHING RETURNING id, pricing, default_tariff, created_at)
+       INSERT INTO region_pricing (region_id, tariff, version, effective_from, pricing, created_at)
+       SELECT id, default_tariff, 1, NULL, pricing, created_at FROM r RETURNING created_at`,
+      [region.id, region.name, region.timezone, JSON.stringify(region.pricing), region.defaultTariff],
     );
     return result.length === 0 ? null : { ...region, createdAt: new Date(result[0].created_at).getTime() };
   }
@@ -64,11 +77,14 @@ export class CatalogRepository {
     passwordHash: string;
     cohort?: string | null;
     householdId?: string | null;
+    /** A meter's tariff (default: its region's default); an inverter has none. */
+    tariff?: string | null;
   }): Promise<Meter | null> {
     const result = await this.dataSource.query(
-      `INSERT INTO meters (id, region_id, kind, password_hash, cohort, household_id) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO NOTHING RETURNING created_at`,
-      [meter.id, meter.regionId, meter.kind, meter.passwordHash, meter.cohort ?? null, meter.householdId ?? null],
+      `INSERT INTO meters (id, region_id, kind, password_hash, cohort, household_id, tariff)
+       SELECT $1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'meter' THEN coalesce($7, r.default_tariff) END FROM regions r WHERE r.id = $2
+       ON CONFLICT (id) DO NOTHING RETURNING created_at, tariff`,
+      [meter.id, meter.regionId, meter.kind, meter.passwordHash, meter.cohort ?? null, meter.householdId ?? null, meter.tariff ?? null],
     );
     if (result.length === 0) return null;
     return {
@@ -77,6 +93,7 @@ export class CatalogRepository {
       kind: meter.kind,
       cohort: meter.cohort ?? null,
       householdId: meter.householdId ?? null,
+      tariff: (result[0].tariff as string | null) ?? null,
       createdAt: new Date(result[0].created_at).getTime(),
       revokedAt: null,
       online: false,
@@ -118,26 +135,92 @@ export class CatalogRepository {
     return pageOf(rows.map(toMeter), limit, (m) => m.id);
   }
 
-  /** One query for any MQTT username: a device's, or a subscribe-only client's. */
+  /**
+   * One query for any MQTT username: a device's, or a subscribe-only client's; with what decides
+   * whose prices it reads (a device's or a display's household: an inverter's is the meter it
+   * belongs to; unlinked, it reads the region's default tariff).
+   */
   async findMqttCredential(username: string): Promise<MqttCredential | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT 'meter' AS kind, id, region_id, kind AS sub_kind, NULL::text[] AS filters, NULL::text[] AS publish_filters, password_hash, revoked_at FROM meters WHERE id = $1
-       UNION ALL
-       SELECT 'client', id, NULL, kind, subscribe_filters, publish_filters, password_hash, revoked_at FROM client_credentials WHERE id = $1`,
+      `WITH c AS (
+         SELECT 'meter' AS kind, id, kind AS sub_kind, NULL::text[] AS filters, NULL::text[] AS publish_filters, password_hash, revoked_at,
+                coalesce(household_id, id) AS household FROM meters WHERE id = $1
+         UNION ALL
+         SELECT 'client', id, kind, subscribe_filters, publish_filters, password_hash, revoked_at, meter_id FROM client_credentials WHERE id = $1)
+       SELECT c.*, h.region_id, coalesce(h.tariff, r.default_tariff) AS tariff, r.default_tariff, w.clock_lead_ms,
+              (SELECT json_agg(json_build_object('tariff', t.tariff, 'from', t.effective_from) ORDER BY t.effective_from)
+                 FROM meter_tariff_changes t WHERE t.meter_id = h.id) AS changes
+         FROM c LEFT JOIN meters h ON h.id = c.household LEFT JOIN regions r ON r.id = h.region_id
+         LEFT JOIN region_watermarks w ON w.region_id = h.region_id`,
       [username],
     );
     const row = rows[0];
     if (!row) return null;
     const base = { id: row.id as string, passwordHash: row.password_hash as string, revoked: row.revoked_at !== null };
+    const prices: PriceAccess | undefined =
+      row.region_id === null
+        ? undefined
+        : {
+            regionId: row.region_id as string,
+            defaultTariff: row.default_tariff as string,
+            plan: planOf(row),
+            clockLead: row.clock_lead_ms === null ? null : Number(row.clock_lead_ms),
+          };
     return row.kind === 'meter'
-      ? { ...base, kind: 'meter', regionId: row.region_id as string, deviceKind: row.sub_kind as Meter['kind'] }
+      ? { ...base, kind: 'meter', regionId: prices!.regionId, deviceKind: row.sub_kind as Meter['kind'], prices: prices! }
       : {
           ...base,
           kind: 'client',
           clientKind: row.sub_kind as ClientKind,
           filters: row.filters as string[],
           publishFilters: row.publish_filters as string[],
+          ...(prices ? { prices } : {}),
         };
+  }
+
+  /** Each household's tariff plan (its tariff at provisioning, then its changes), for the meters given. */
+  async tariffPlans(meterIds: string[], sql: Sql = this.dataSource): Promise<Map<string, TariffPeriod[]>> {
+    const rows: Record<string, unknown>[] = await sql.query(
+      `SELECT m.id, coalesce(m.tariff, r.default_tariff) AS tariff,
+              (SELECT json_agg(json_build_object('tariff', t.tariff, 'from', t.effective_from) ORDER BY t.effective_from)
+                 FROM meter_tariff_changes t WHERE t.meter_id = m.id) AS changes
+         FROM meters m JOIN regions r ON r.id = m.region_id WHERE m.id = ANY($1::text[])`,
+      [meterIds],
+    );
+    return new Map(rows.map((r) => [r.id as string, planOf(r)]));
+  }
+
+  /** The tariffs a region offers (each has at least one pricing version), by code. */
+  async offeredTariffs(regionId: string, sql: Sql = this.dataSource): Promise<string[]> {
+    const rows: { tariff: string }[] = await sql.query(`SELECT DISTINCT tariff FROM region_pricing WHERE region_id = $1 ORDER BY tariff`, [
+      regionId,
+    ]);
+    return rows.map((r) => r.tariff);
+  }
+
+  /** Replaces a household's tariff changes at or after `from` by one to `tariff` then. */
+  async changeTariff(meterId: string, tariff: string, from: number, at: number, sql: Sql): Promise<void> {
+    await sql.query(`DELETE FROM meter_tariff_changes WHERE meter_id = $1 AND effective_from >= $2`, [meterId, new Date(from)]);
+    await sql.query(`INSERT INTO meter_tariff_changes (meter_id, effective_from, tariff, requested_at) VALUES ($1, $2, $3, $4)`, [
+      meterId,
+      new Date(from),
+      tariff,
+      new Date(at),
+    ]);
+  }
+
+  /** Serialises changes to one meter's tariff: held until the transaction ends. */
+  async lockMeter(id: string, sql: Sql): Promise<void> {
+    await sql.query(`SELECT 1 FROM meters WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  /** The MQTT usernames whose prices follow a household's tariff: its own, its inverters' and its displays'. */
+  async householdUsernames(meterId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM meters WHERE id = $1 OR household_id = $1 UNION ALL SELECT id FROM client_credentials WHERE meter_id = $1`,
+      [meterId],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Marks a device revoked; false when there is no such (unrevoked) device. */
@@ -238,7 +321,20 @@ export class CatalogRepository {
 }
 
 function toRegion(row: RegionEntity): Region {
-  return { id: row.id, name: row.name, timezone: row.timezone, pricing: row.pricing as PricingModel, createdAt: row.createdAt.getTime() };
+  return {
+    id: row.id,
+    name: row.name,
+    timezone: row.timezone,
+    pricing: row.pricing as PricingModel,
+    defaultTariff: row.defaultTariff,
+    createdAt: row.createdAt.getTime(),
+  };
+}
+
+/** A plan from a row's provisioning `tariff` and its `changes` (json_agg of tariff and from). */
+function planOf(row: Record<string, unknown>): TariffPeriod[] {
+  const changes = (row.changes as { tariff: string; from: string }[] | null) ?? [];
+  return [{ tariff: row.tariff as string, from: null }, ...changes.map((c) => ({ tariff: c.tariff, from: Date.parse(c.from) }))];
 }
 
 function toMeter(row: MeterEntity): Meter {
@@ -248,6 +344,7 @@ function toMeter(row: MeterEntity): Meter {
     kind: row.kind,
     cohort: row.cohort ?? null,
     householdId: row.householdId ?? null,
+    tariff: row.tariff ?? null,
     createdAt: row.createdAt.getTime(),
     revokedAt: ms(row.revokedAt),
     online: row.online,

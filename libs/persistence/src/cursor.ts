@@ -42,6 +42,8 @@ export interface RangePageQuery {
   from: string;
   /** The owner column (`region_id`, `meter_id`) and its value. */
   owner: [column: string, value: string];
+  /** A second owner column and its value (the `tariff` of a region's prices), if rows have one. */
+  and?: [column: string, value: string];
   /** The time column the range, the order and the cursor are on. */
   time: string;
   range: { from: number; to: number };
@@ -57,9 +59,16 @@ export async function rangePage<T>(sql: Sql, q: RangePageQuery, map: (row: Row) 
   const after = decodeCursor<number>(q.cursor, 'number');
   const rows: Row[] = await sql.query(
     `SELECT ${q.from}
-      WHERE ${q.owner[0]} = $1 AND ${q.time} >= $2 AND ${q.time} < $3 AND ($4::timestamptz IS NULL OR ${q.time} > $4)
+      WHERE ${q.owner[0]} = $1 AND ${q.time} >= $2 AND ${q.time} < $3 AND ($4::timestamptz IS NULL OR ${q.time} > $4)${q.and ? ` AND ${q.and[0]} = $6` : ''}
       ORDER BY ${q.time} LIMIT $5`,
-    [q.owner[1], new Date(q.range.from), new Date(q.range.to), after === null ? null : new Date(after), q.limit + 1],
+    [
+      q.owner[1],
+      new Date(q.range.from),
+      new Date(q.range.to),
+      after === null ? null : new Date(after),
+      q.limit + 1,
+      ...(q.and ? [q.and[1]] : []),
+    ],
   );
   return pageOf(rows.map(map), q.limit, keyOf);
 }

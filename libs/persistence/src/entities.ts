@@ -6,6 +6,7 @@ export class RegionEntity {
   @Column('text') name: string;
   @Column('text') timezone: string;
   @Column('jsonb') pricing: unknown;
+  @Column('text', { name: 'default_tariff' }) defaultTariff: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
@@ -22,6 +23,7 @@ export class MeterEntity {
   @Column('timestamptz', { name: 'last_reading_at', nullable: true }) lastReadingAt: Date | null;
   @Column('text', { nullable: true }) cohort: string | null;
   @Column('text', { name: 'household_id', nullable: true }) householdId: string | null;
+  @Column('text', { nullable: true }) tariff: string | null;
 }
 
 @Entity({ name: 'api_keys' })

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Page, PeakEvent } from '@wattline/domain';
+import type { Page, PeakEvent, TariffRef } from '@wattline/domain';
 import { rangePage } from './cursor';
 import { moneyText, time, type Row } from './rows';
 import type { Sql } from './sql';
@@ -41,10 +41,11 @@ export class MarketInputsRepository {
     return new Map(rows.map((r) => [time(r.interval_start), moneyText(r.price)]));
   }
 
-  async scheduledBetween(regionId: string, from: number, to: number): Promise<Map<number, ScheduledPrice>> {
+  /** A tariff's imported schedule over [from, to). */
+  async scheduledBetween(ref: TariffRef, from: number, to: number): Promise<Map<number, ScheduledPrice>> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT interval_start, price, band FROM scheduled_prices WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3`,
-      [regionId, new Date(from), new Date(to)],
+      `SELECT interval_start, price, band FROM scheduled_prices WHERE region_id = $1 AND tariff = $4 AND interval_start >= $2 AND interval_start < $3`,
+      [ref.regionId, new Date(from), new Date(to), ref.tariff],
     );
     return new Map(
       rows.map((r) => [
@@ -54,28 +55,35 @@ export class MarketInputsRepository {
     );
   }
 
-  /** Stores uploaded prices per interval (wholesale or an imported schedule); a later upload replaces an interval's price. */
+  /**
+   * Stores uploaded prices per interval (a region's wholesale prices, or one tariff's imported
+   * schedule); a later upload replaces an interval's price.
+   */
   async upsertPrices(
-    table: 'wholesale' | 'scheduled',
-    regionId: string,
+    upload: { table: 'wholesale'; regionId: string } | { table: 'scheduled'; regionId: string; tariff: string },
     rows: { intervalStart: number; price: string; band?: string | null }[],
     nowMs: number,
   ): Promise<number> {
-    const name = table === 'wholesale' ? 'wholesale_prices' : 'scheduled_prices';
-    const band = table === 'scheduled';
+    const scheduled = upload.table === 'scheduled';
+    const name = scheduled ? 'scheduled_prices' : 'wholesale_prices';
     let stored = 0;
     for (let i = 0; i < rows.length; i += UPLOAD_CHUNK) {
       const chunk = rows.slice(i, i + UPLOAD_CHUNK);
       await this.dataSource.query(
-        `INSERT INTO ${name} (region_id, interval_start, price${band ? ', band' : ''}, uploaded_at)
-         SELECT $1, u.s, u.p${band ? ', u.b' : ''}, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
-         ON CONFLICT (region_id, interval_start) DO UPDATE SET price = EXCLUDED.price${band ? ', band = EXCLUDED.band' : ''}, uploaded_at = EXCLUDED.uploaded_at`,
+        scheduled
+          ? `INSERT INTO scheduled_prices (region_id, tariff, interval_start, price, band, uploaded_at)
+             SELECT $1, $6, u.s, u.p, u.b, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
+             ON CONFLICT (region_id, tariff, interval_start) DO UPDATE SET price = EXCLUDED.price, band = EXCLUDED.band, uploaded_at = EXCLUDED.uploaded_at`
+          : `INSERT INTO ${name} (region_id, interval_start, price, uploaded_at)
+             SELECT $1, u.s, u.p, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
+             ON CONFLICT (region_id, interval_start) DO UPDATE SET price = EXCLUDED.price, uploaded_at = EXCLUDED.uploaded_at`,
         [
-          regionId,
+          upload.regionId,
           chunk.map((r) => new Date(r.intervalStart)),
           chunk.map((r) => r.price),
           chunk.map((r) => r.band ?? null),
           new Date(nowMs),
+          ...(scheduled ? [upload.tariff] : []),
         ],
       );
       stored += chunk.length;

@@ -21,6 +21,9 @@ function priced(start: number, demandWh: number): Tariff {
  * once whoever races for it, a stored price never changes, and the announcement outbox hands
  * rows out in order to one claimant at a time.
  */
+/** The region's one tariff: its default. */
+const KK = { regionId: 'kitakyushu', tariff: 'dynamic' };
+
 describe('pricing repositories on real PostgreSQL', () => {
   const db = useTestDatabase();
   let schedule: PricingVersionsRepository;
@@ -40,19 +43,21 @@ describe('pricing repositories on real PostgreSQL', () => {
   });
 
   it('a new region has its pricing as version 1, in force from the beginning', async () => {
-    await expect(schedule.versions('kitakyushu')).resolves.toEqual([
+    await expect(schedule.versions(KK)).resolves.toEqual([
       expect.objectContaining({ version: 1, effectiveFrom: null, pricing: DEFAULT_PRICING_MODEL }),
     ]);
-    await expect(schedule.allVersions()).resolves.toEqual(new Map([['kitakyushu', [expect.objectContaining({ version: 1 })]]]));
+    await expect(schedule.allVersions()).resolves.toEqual(
+      new Map([['kitakyushu', new Map([['dynamic', [expect.objectContaining({ version: 1, tariff: 'dynamic' })]]])]]),
+    );
   });
 
   it('moves the next day to schedule once: of replicas racing for it, one wins, and its transaction commits what it wrote', async () => {
-    await schedule.initState('kitakyushu', DAY);
+    await schedule.initState(KK, DAY);
     const database = new Database(db.dataSource);
     const results = await Promise.all(
       [1, 2, 3].map(() =>
         database.transaction(async (tx) => {
-          if (!(await schedule.advanceDay('kitakyushu', DAY, DAY + 86_400_000, tx))) return null;
+          if (!(await schedule.advanceDay(KK, DAY, DAY + 86_400_000, tx))) return null;
           return tariffs.insertNew([priced(DAY, 10_000), priced(DAY + HALF, 45_000)], tx);
         }),
       ),
@@ -63,14 +68,14 @@ describe('pricing repositories on real PostgreSQL', () => {
       [4, '100.0000', 'day-ahead', true],
     ]);
     expect((await schedule.regionStates('kitakyushu'))[0].nextDayStart).toBe(DAY + 86_400_000);
-    expect((await tariffs.starting('kitakyushu', DAY + HALF))?.explanation?.inputs.forecastDemandWh).toBe(45_000);
+    expect((await tariffs.starting(KK, DAY + HALF))?.explanation?.inputs.forecastDemandWh).toBe(45_000);
   });
 
   it('never changes a stored price: the same interval priced again stores nothing', async () => {
     await expect(tariffs.insertNew([priced(DAY + HALF, 90_000)])).resolves.toEqual([]);
-    await expect(tariffs.starting('kitakyushu', DAY + HALF)).resolves.toMatchObject({ price: '100.0000', level: 4 });
-    await expect(tariffs.announcedTo('kitakyushu')).resolves.toBe(DAY + 2 * HALF);
-    await expect(tariffs.priceBefore('kitakyushu', DAY + HALF)).resolves.toBe('15.0000');
+    await expect(tariffs.starting(KK, DAY + HALF)).resolves.toMatchObject({ price: '100.0000', level: 4 });
+    await expect(tariffs.announcedTo(KK)).resolves.toBe(DAY + 2 * HALF);
+    await expect(tariffs.priceBefore(KK, DAY + HALF)).resolves.toBe('15.0000');
   });
 
   it('moves the price in force once per change, and hands announcements out in order to one claimant at a time', async () => {
@@ -78,14 +83,19 @@ describe('pricing repositories on real PostgreSQL', () => {
       regionId: 'kitakyushu',
       kind: 'current' as const,
       payload: pricePayload(
-        fallbackPrice('kitakyushu', { start: DAY - HALF, end: DAY }, { pricing: DEFAULT_PRICING_MODEL, version: 1 }, NOW),
+        fallbackPrice(
+          'kitakyushu',
+          { start: DAY - HALF, end: DAY },
+          { pricing: DEFAULT_PRICING_MODEL, version: 1, tariff: 'dynamic' },
+          NOW,
+        ),
       ),
     };
     const seen = { start: null, basis: null, version: null };
     const next = { start: DAY - HALF, basis: 'fallback', version: 1 };
-    const moves = await Promise.all([1, 2, 3].map(() => schedule.moveCurrent('kitakyushu', seen, next)));
+    const moves = await Promise.all([1, 2, 3].map(() => schedule.moveCurrent(KK, seen, next)));
     expect(moves.filter(Boolean)).toHaveLength(1);
-    await expect(schedule.moveCurrent('kitakyushu', seen, next)).resolves.toBe(false);
+    await expect(schedule.moveCurrent(KK, seen, next)).resolves.toBe(false);
 
     await announcements.insert(
       {

@@ -1,19 +1,20 @@
 import type { DataSource } from 'typeorm';
-import type { Level, Page, PriceExplanation, Tariff } from '@wattline/domain';
+import type { Level, Page, PriceExplanation, Tariff, TariffRef } from '@wattline/domain';
 import { rangePage } from './cursor';
 import type { OutboxRepository } from './outbox';
 import { moneyText, nullableNumber, returnedRows, time, type Row } from './rows';
 import type { Sql } from './sql';
 
-const COLUMNS = `region_id, interval_start, interval_end, valid_from, valid_to, price, price_ex_tax, tax, currency, level, firm, basis,
+const COLUMNS = `region_id, tariff, interval_start, interval_end, valid_from, valid_to, price, price_ex_tax, tax, currency, level, firm, basis,
   forecast_demand_wh, forecast_supply_wh, model, model_version, feed_in_price, explanation, computed_at`;
 const WIDTH = COLUMNS.split(',').length;
-/** Rows per INSERT: 19 parameters each, well inside pg's 65,535. */
+/** Rows per INSERT: 20 parameters each, well inside pg's 65,535. */
 const CHUNK = 100;
 
 function values(t: Tariff): unknown[] {
   return [
     t.regionId,
+    t.tariff,
     new Date(t.intervalStart),
     new Date(t.intervalEnd),
     new Date(t.validFrom),
@@ -38,6 +39,7 @@ function values(t: Tariff): unknown[] {
 export function toTariff(r: Row): Tariff {
   return {
     regionId: r.region_id as string,
+    tariff: r.tariff as string,
     intervalStart: time(r.interval_start),
     intervalEnd: time(r.interval_end),
     validFrom: time(r.valid_from),
@@ -60,7 +62,7 @@ export function toTariff(r: Row): Tariff {
   };
 }
 
-type TariffKey = Pick<Tariff, 'regionId' | 'intervalStart'>;
+type TariffKey = Pick<Tariff, 'regionId' | 'tariff' | 'intervalStart'>;
 
 /**
  * The `tariffs` table: firm prices as announced, never changed once stored, and the outbox of
@@ -76,7 +78,7 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
       const chunk = tariffs.slice(i, i + CHUNK);
       const rows: Row[] = await sql.query(
         `INSERT INTO tariffs (${COLUMNS}) VALUES ${chunk.map((_, r) => `(${Array.from({ length: WIDTH }, (_, c) => `$${r * WIDTH + c + 1}`).join(', ')})`).join(', ')}
-         ON CONFLICT (region_id, interval_start) DO NOTHING RETURNING *`,
+         ON CONFLICT (region_id, tariff, interval_start) DO NOTHING RETURNING *`,
         chunk.flatMap(values),
       );
       stored.push(...rows.map(toTariff));
@@ -84,11 +86,12 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
     return stored;
   }
 
-  /** The end of the last price a region has announced (a pricing change may not start before it). */
-  async announcedTo(regionId: string, sql: Sql = this.dataSource): Promise<number | null> {
-    const [{ announced_to: announcedTo }] = await sql.query(`SELECT max(valid_to) AS announced_to FROM tariffs WHERE region_id = $1`, [
-      regionId,
-    ]);
+  /** The end of the last price a tariff has announced (a pricing change may not start before it). */
+  async announcedTo(ref: TariffRef, sql: Sql = this.dataSource): Promise<number | null> {
+    const [{ announced_to: announcedTo }] = await sql.query(
+      `SELECT max(valid_to) AS announced_to FROM tariffs WHERE region_id = $1 AND tariff = $2`,
+      [ref.regionId, ref.tariff],
+    );
     return announcedTo === null ? null : time(announcedTo);
   }
 
@@ -99,25 +102,31 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
   async claim(claimant: string, nowMs: number, leaseMs: number, limit = 1000): Promise<Tariff[]> {
     const rows: Row[] = await this.dataSource.query(
       `UPDATE tariffs t SET claimed_by = $1, claimed_until = $3
-         FROM (SELECT region_id, interval_start FROM tariffs
+         FROM (SELECT region_id, tariff, interval_start FROM tariffs
                 WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
                 ORDER BY interval_start LIMIT $4 FOR UPDATE SKIP LOCKED) c
-        WHERE t.region_id = c.region_id AND t.interval_start = c.interval_start
+        WHERE t.region_id = c.region_id AND t.tariff = c.tariff AND t.interval_start = c.interval_start
         RETURNING t.*`,
       [claimant, new Date(nowMs), new Date(nowMs + leaseMs), limit],
     );
     return returnedRows<Row>(rows)
       .map(toTariff)
-      .sort((a, b) => a.intervalStart - b.intervalStart || a.regionId.localeCompare(b.regionId));
+      .sort((a, b) => a.intervalStart - b.intervalStart || a.regionId.localeCompare(b.regionId) || a.tariff.localeCompare(b.tariff));
   }
 
   /** Marks tariffs published; only the claimant's own claims count (an expired claim taken over is not). */
   async markPublished(tariffs: TariffKey[], claimant: string, nowMs: number): Promise<void> {
     await this.dataSource.query(
       `UPDATE tariffs t SET published_at = $4, claimed_until = NULL
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
-      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant, new Date(nowMs)],
+         FROM unnest($1::text[], $2::timestamptz[], $5::text[]) AS u(region_id, interval_start, tariff)
+        WHERE t.region_id = u.region_id AND t.tariff = u.tariff AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
+      [
+        tariffs.map((t) => t.regionId),
+        tariffs.map((t) => new Date(t.intervalStart)),
+        claimant,
+        new Date(nowMs),
+        tariffs.map((t) => t.tariff),
+      ],
     );
   }
 
@@ -125,27 +134,35 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
   async release(tariffs: TariffKey[], claimant: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE tariffs t SET claimed_by = NULL, claimed_until = NULL
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(region_id, interval_start)
-        WHERE t.region_id = u.region_id AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
-      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant],
+         FROM unnest($1::text[], $2::timestamptz[], $4::text[]) AS u(region_id, interval_start, tariff)
+        WHERE t.region_id = u.region_id AND t.tariff = u.tariff AND t.interval_start = u.interval_start AND t.claimed_by = $3 AND t.published_at IS NULL`,
+      [tariffs.map((t) => t.regionId), tariffs.map((t) => new Date(t.intervalStart)), claimant, tariffs.map((t) => t.tariff)],
     );
   }
 
-  page(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
+  page(ref: TariffRef, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
     return rangePage(
       this.dataSource,
-      { from: '* FROM tariffs', owner: ['region_id', regionId], time: 'interval_start', range: { from, to }, limit, cursor },
+      {
+        from: '* FROM tariffs',
+        owner: ['region_id', ref.regionId],
+        and: ['tariff', ref.tariff],
+        time: 'interval_start',
+        range: { from, to },
+        limit,
+        cursor,
+      },
       toTariff,
       (t) => t.intervalStart,
     );
   }
 
   /**
-   * One page of a region's tariffs, newest first (as Octopus Energy's API orders unit rates),
+   * One page of a tariff's prices, newest first (as Octopus Energy's API orders unit rates),
    * with how many the range holds. Offset pages: the shape Octopus clients follow.
    */
   async newestFirst(
-    regionId: string,
+    ref: TariffRef,
     from: number,
     to: number,
     limit: number,
@@ -153,62 +170,78 @@ export class TariffsRepository implements OutboxRepository<Tariff> {
   ): Promise<{ count: number; tariffs: Tariff[] }> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT *, count(*) OVER () AS total FROM tariffs
-        WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3
+        WHERE region_id = $1 AND tariff = $6 AND interval_end > $2 AND interval_start < $3
         ORDER BY interval_start DESC LIMIT $4 OFFSET $5`,
-      [regionId, new Date(from), new Date(to), limit, offset],
+      [ref.regionId, new Date(from), new Date(to), limit, offset, ref.tariff],
     );
     if (rows.length > 0) return { count: Number(rows[0].total), tariffs: rows.map(toTariff) };
     if (offset === 0) return { count: 0, tariffs: [] };
     // Past the last page: the total still says how many there are.
     const [{ total }] = await this.dataSource.query(
-      `SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND interval_end > $2 AND interval_start < $3`,
-      [regionId, new Date(from), new Date(to)],
+      `SELECT count(*) AS total FROM tariffs WHERE region_id = $1 AND tariff = $4 AND interval_end > $2 AND interval_start < $3`,
+      [ref.regionId, new Date(from), new Date(to), ref.tariff],
     );
     return { count: Number(total), tariffs: [] };
   }
 
   /** The firm price of the interval that contains `atMs`, if one was announced. */
-  async at(regionId: string, atMs: number): Promise<Tariff | null> {
+  async at(ref: TariffRef, atMs: number): Promise<Tariff | null> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`,
-      [regionId, new Date(atMs)],
+      `SELECT * FROM tariffs WHERE region_id = $1 AND tariff = $3 AND valid_from <= $2 AND valid_to > $2 ORDER BY interval_start DESC LIMIT 1`,
+      [ref.regionId, new Date(atMs), ref.tariff],
     );
     return rows.length === 0 ? null : toTariff(rows[0]);
   }
 
-  /** A region's firm price for the interval starting at `intervalStart`, with its explanation. */
-  async starting(regionId: string, intervalStart: number): Promise<Tariff | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND interval_start = $2`, [
-      regionId,
+  /** A tariff's firm price for the interval starting at `intervalStart`, with its explanation. */
+  async starting(ref: TariffRef, intervalStart: number): Promise<Tariff | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM tariffs WHERE region_id = $1 AND tariff = $3 AND interval_start = $2`, [
+      ref.regionId,
       new Date(intervalStart),
+      ref.tariff,
     ]);
     return rows.length === 0 ? null : toTariff(rows[0]);
   }
 
-  /** A region's firm prices of intervals starting in [from, to), in order (for bills). */
-  async between(regionId: string, from: number, to: number): Promise<Tariff[]> {
+  /** A tariff's firm prices of intervals starting in [from, to), in order. */
+  async between(ref: TariffRef, from: number, to: number): Promise<Tariff[]> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start`,
-      [regionId, new Date(from), new Date(to)],
+      `SELECT * FROM tariffs WHERE region_id = $1 AND tariff = $4 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start`,
+      [ref.regionId, new Date(from), new Date(to), ref.tariff],
     );
     return rows.map(toTariff);
   }
 
-  /** Firm prices of a region still valid after `from` (what the forecast topic announces). */
-  async validAfter(regionId: string, from: number, limit = 5000): Promise<Tariff[]> {
+  /** The firm prices of every tariff of a region, of intervals starting in [from, to), by tariff (for bills of households on any of them). */
+  async betweenByTariff(regionId: string, from: number, to: number): Promise<Map<string, Tariff[]>> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM tariffs WHERE region_id = $1 AND valid_to > $2 ORDER BY interval_start LIMIT $3`,
-      [regionId, new Date(from), limit],
+      `SELECT * FROM tariffs WHERE region_id = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY tariff, interval_start`,
+      [regionId, new Date(from), new Date(to)],
+    );
+    const byTariff = new Map<string, Tariff[]>();
+    for (const t of rows.map(toTariff)) {
+      const list = byTariff.get(t.tariff) ?? [];
+      byTariff.set(t.tariff, list);
+      list.push(t);
+    }
+    return byTariff;
+  }
+
+  /** Firm prices of a tariff still valid after `from` (what its forecast topic announces). */
+  async validAfter(ref: TariffRef, from: number, limit = 5000): Promise<Tariff[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM tariffs WHERE region_id = $1 AND tariff = $4 AND valid_to > $2 ORDER BY interval_start LIMIT $3`,
+      [ref.regionId, new Date(from), limit, ref.tariff],
     );
     return rows.map(toTariff);
   }
 
   /** The firm price before tax of the interval ending at `intervalStart` (for the ramp limit). */
-  async priceBefore(regionId: string, intervalStart: number): Promise<string | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT price_ex_tax FROM tariffs WHERE region_id = $1 AND valid_to = $2`, [
-      regionId,
-      new Date(intervalStart),
-    ]);
+  async priceBefore(ref: TariffRef, intervalStart: number): Promise<string | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT price_ex_tax FROM tariffs WHERE region_id = $1 AND tariff = $3 AND valid_to = $2`,
+      [ref.regionId, new Date(intervalStart), ref.tariff],
+    );
     return rows.length === 0 ? null : moneyText(rows[0].price_ex_tax);
   }
 }

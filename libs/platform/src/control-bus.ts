@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import Redis from 'ioredis';
 
 /** Operator actions every broker instance must hear about at once. */
-export type ControlEvent = { type: 'credential-revoked'; username: string; at: number };
+export type ControlEvent =
+  | { type: 'credential-revoked'; username: string; at: number }
+  /** What a credential may read changed (a household's tariff): brokers forget it, so its next CONNECT reads it again. */
+  | { type: 'credential-changed'; username: string; at: number };
 
 /**
  * The channel from the API to the brokers. In one process an EventEmitter; with REDIS_URL a

@@ -5,14 +5,14 @@ const HALF = 1_800_000;
 /**
  * A firm day-ahead price as pricing makes it and the tariffs table stores it (explanation and
  * all), for a half hour of a region whose forecast demand is `demandWh`: under Kitakyushu's
- * five levels unless another model is given. Tests that need stored tariffs make them here,
+ * five levels unless another model is given, of its default tariff (`dynamic`) unless another is named. Tests that need stored tariffs make them here,
  * through the domain, rather than by hand.
  */
 export function firmTariff(
   regionId: string,
   intervalStart: number,
   demandWh: number,
-  options: { computedAt?: number; pricing?: PricingModel; timeZone?: string } = {},
+  options: { computedAt?: number; pricing?: PricingModel; timeZone?: string; tariff?: string } = {},
 ): Tariff {
   const inputs = {
     regionId,
@@ -29,7 +29,7 @@ export function firmTariff(
   };
   const priced = firmPrice(
     inputs,
-    { pricing: options.pricing ?? DEFAULT_PRICING_MODEL, version: 1 },
+    { pricing: options.pricing ?? DEFAULT_PRICING_MODEL, version: 1, tariff: options.tariff ?? 'dynamic' },
     'day-ahead',
     options.computedAt ?? intervalStart - 86_400_000,
   );

@@ -24,6 +24,8 @@ const PRICING: FlatModel = { model: 'flat', currency: 'GBP', price: '0.30', refe
  * computed from the whole year's readings, across midnights and as the cap runs out; and the
  * year is read once a day, not once an interval.
  */
+const LCL = { regionId: 'lcl', tariff: 'dynamic' };
+
 describe('household summaries with a protection cap', () => {
   const db = useTestDatabase();
 
@@ -49,10 +51,16 @@ describe('household summaries with a protection cap', () => {
     };
     const schedule = new PricingVersionsRepository(db.dataSource);
     const tariffs = new TariffsRepository(db.dataSource);
-    const step = new HouseholdSummariesStep(counted, tariffs, new AnnouncementsRepository(db.dataSource), {
-      INTERVAL_SECONDS: 1800,
-    } as WattlineConfig);
-    const versions = await schedule.versions('lcl');
+    const step = new HouseholdSummariesStep(
+      counted,
+      tariffs,
+      new CatalogRepository(db.dataSource),
+      new AnnouncementsRepository(db.dataSource),
+      {
+        INTERVAL_SECONDS: 1800,
+      } as WattlineConfig,
+    );
+    const versions = await schedule.versions(LCL);
     const [state] = await schedule.regionStates('lcl');
 
     const latest = async () => {
@@ -73,10 +81,10 @@ describe('household summaries with a protection cap', () => {
     ];
     const seen = new Set<string>();
     for (const at of moments) {
-      expect(await step.run(regionContext(state, versions, at), at)).toBe(HOMES.length);
+      expect(await step.run([regionContext(state, versions, at)], at)).toBe(HOMES.length);
       const summaries = await latest();
       const year = await readings.regionMeterIntervals('lcl', yearStart, at);
-      const rates = billingRates(await tariffs.between('lcl', yearStart, at), versions);
+      const rates = billingRates(await tariffs.between(LCL, yearStart, at), versions);
       for (const id of HOMES) {
         const whole = buildBill({
           timeZone: 'Europe/London',

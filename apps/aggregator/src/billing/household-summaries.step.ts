@@ -2,15 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import type { HouseholdSummaryPayload } from '@wattline/contracts';
 import {
-  billingRates,
+  householdRates,
   householdSummary,
   localDayStart,
   localYearStart,
   protectionUsedExact,
+  tariffAt,
+  tariffRatesOf,
   versionInForce,
+  type BillingRates,
   type Money,
+  type PricingVersion,
+  type TariffPeriod,
 } from '@wattline/domain';
-import { AnnouncementsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
+import { AnnouncementsRepository, CatalogRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
 
@@ -20,7 +25,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * Step 6: each household's own numbers, retained on `households/{meterId}/summary` and refreshed
  * each time its region's intervals close (every on-time reading in): energy and cost today and
  * in the interval last closed, against the shadow bill, and the protection cap used this year —
- * billed through the same `billingRates` as the API's bills. Each pass reads only today (two
+ * each at its own tariff (`householdRates`), billed through the same `billingRates` as the API's bills. Each pass reads only today (two
  * queries per region) and writes the outbox in one statement. Where a protection cap keeps a
  * yearly account, what the year refunded before today is computed once a local day per region
  * and carried in. A late reading that changes an earlier day's refund reaches the display the
@@ -34,25 +39,32 @@ export class HouseholdSummariesStep {
   constructor(
     private readonly readings: ReadingsRepository,
     private readonly tariffs: TariffsRepository,
+    private readonly catalog: CatalogRepository,
     private readonly announcements: AnnouncementsRepository,
     @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
 
-  /** Summaries up to `upTo` (the end of the latest closed interval); how many were announced. */
-  async run(region: RegionContext, upTo: number): Promise<number> {
-    const { regionId, timezone: timeZone, versions } = region;
-    if (versions.length === 0) return 0;
+  /** Summaries up to `upTo` (the end of the latest closed interval) of a region, given its tariffs' contexts; how many were announced. */
+  async run(tariffs: RegionContext[], upTo: number): Promise<number> {
+    const region = tariffs.find((t) => t.topicTariff === undefined) ?? tariffs[0];
+    if (!region || region.versions.length === 0) return 0;
+    const { regionId, timezone: timeZone } = region;
+    const versions = new Map(tariffs.map((t) => [t.tariff, t.versions]));
     const dayStart = localDayStart(upTo, timeZone);
-    const pricing = versionInForce(versions, upTo).pricing;
     // Today, from the interval before midnight (the last one closed may be yesterday's).
     const from = Math.min(dayStart, upTo - this.config.INTERVAL_SECONDS * 1000);
-    const [energy, tariffs] = await Promise.all([
+    const [energy, prices] = await Promise.all([
       this.readings.regionMeterIntervals(regionId, from, upTo),
-      this.tariffs.between(regionId, from, upTo),
+      this.tariffs.betweenByTariff(regionId, from, upTo),
     ]);
-    const usedBefore = pricing.protectionCapPerYear ? await this.protectionUsedBefore(region, dayStart) : null;
-    const rates = billingRates(tariffs, versions);
+    const plans = await this.catalog.tariffPlans([...energy.keys()]);
+    const ratesOf = tariffRatesOf(prices, versions);
+    const capped = tariffs.some((t) => t.versions.length > 0 && versionInForce(t.versions, upTo).pricing.protectionCapPerYear);
+    const usedBefore = capped ? await this.protectionUsedBefore(region, versions, plans, dayStart) : null;
     const announcements = [...energy].map(([meterId, lines]) => {
+      const plan = plans.get(meterId) ?? [{ tariff: region.tariff, from: null }];
+      const rates = householdRates(plan, ratesOf);
+      const pricing = versionInForce(versions.get(tariffAt(plan, upTo)) ?? region.versions, upTo).pricing;
       const s = householdSummary({
         timeZone,
         from: dayStart,
@@ -80,23 +92,30 @@ export class HouseholdSummariesStep {
   }
 
   /** What each meter's protection refunded this year before `dayStart`: from the year's readings, once a day per region. */
-  private async protectionUsedBefore(region: RegionContext, dayStart: number): Promise<Map<string, Money>> {
+  private async protectionUsedBefore(
+    region: RegionContext,
+    versions: Map<string, PricingVersion[]>,
+    plans: Map<string, TariffPeriod[]>,
+    dayStart: number,
+  ): Promise<Map<string, Money>> {
     const kept = this.accounts.get(region.regionId);
     if (kept?.dayStart === dayStart) return kept.usedBefore;
     const { regionId, timezone: timeZone } = region;
     const yearStart = localYearStart(dayStart, timeZone);
     const usedBefore = new Map<string, Money>();
     if (yearStart < dayStart) {
-      const [energy, tariffs] = await Promise.all([
+      const [energy, prices] = await Promise.all([
         this.readings.regionMeterIntervals(regionId, yearStart, dayStart),
-        this.tariffs.between(regionId, yearStart, dayStart),
+        this.tariffs.betweenByTariff(regionId, yearStart, dayStart),
       ]);
-      const rates = billingRates(tariffs, region.versions);
-      for (const [meterId, lines] of energy)
+      const ratesOf = tariffRatesOf(prices, versions);
+      for (const [meterId, lines] of energy) {
+        const rates: BillingRates = householdRates(plans.get(meterId) ?? [{ tariff: region.tariff, from: null }], ratesOf);
         usedBefore.set(
           meterId,
           protectionUsedExact({ timeZone, from: yearStart, to: dayStart, energy: lines, ...rates, groupBy: 'interval' }),
         );
+      }
     }
     this.accounts.set(regionId, { dayStart, usedBefore });
     return usedBefore;

@@ -16,10 +16,12 @@ import { regionContext, type RegionContext } from './region-context';
  * The aggregator's clock: one pass, in a fixed order, of steps that hold nothing across each
  * other and never call back into the pass —
  *
- *  1. advance the clock: every region's state, pricing versions and event time, loaded once;
+ *  1. advance the clock: every region's state, each of its tariffs' pricing versions and schedule
+ *     state, and its event time, loaded once;
  *  2. close the intervals whose time has come (intervals/), and record their measured outcome;
- *  3. price ahead (pricing/): the day-ahead schedule at each cut-off, or the next interval intraday;
- *  4. move the price in force (`prices/{region}/current`);
+ *  3. price ahead (pricing/), each tariff of a region on its own: the day-ahead schedule at each
+ *     cut-off, or the next interval intraday;
+ *  4. move each tariff's price in force (`prices/{region}/current`, `prices/{region}/{tariff}/current`);
  *  5. refresh the summaries of the households whose intervals closed (billing/);
  *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`.
  *
@@ -87,30 +89,39 @@ export class ClockService {
     const wall = this.clock.now();
     const regions = await this.advanceClock(wall);
     const { closed, closedUpTo } = await this.closeIntervals.run(wall);
-    await this.recordOutcomes.run((id) => regions.get(id)?.versions ?? [], wall);
-    for (const region of regions.values()) {
-      if (region.versions.length === 0) continue;
-      try {
-        await this.scheduleDays.run(region);
-        await this.priceIntraday.run(region);
-        await this.moveCurrent.run(region);
-      } catch (error) {
-        this.logger.error(`pricing ${region.regionId} failed, retried next pass: ${(error as Error).message}`);
+    // The measured outcome (utilisation, the level it would have had) is the default tariff's.
+    await this.recordOutcomes.run((id) => regions.get(id)?.find((t) => t.topicTariff === undefined)?.versions ?? [], wall);
+    for (const tariffs of regions.values()) {
+      for (const tariff of tariffs) {
+        if (tariff.versions.length === 0) continue;
+        try {
+          await this.scheduleDays.run(tariff);
+          await this.priceIntraday.run(tariff);
+          await this.moveCurrent.run(tariff);
+        } catch (error) {
+          this.logger.error(`pricing ${tariff.regionId}/${tariff.tariff} failed, retried next pass: ${(error as Error).message}`);
+        }
       }
     }
     // Each household's summary up to the intervals now complete (closed: every on-time reading is in).
     for (const [regionId, upTo] of closedUpTo) {
-      const region = regions.get(regionId);
-      if (region) await this.householdSummaries.run(region, upTo);
+      const tariffs = regions.get(regionId);
+      if (tariffs) await this.householdSummaries.run(tariffs, upTo);
     }
     await this.drainer.drain(this.tariffOutbox);
     await this.drainer.drain(this.announcementOutbox);
     return closed;
   }
 
-  /** Every region's context for this pass, in two queries: its state before closing, and its versions. */
-  private async advanceClock(wall: number): Promise<Map<string, RegionContext>> {
+  /** Every region's contexts for this pass (one per tariff), in two queries: their state before closing, and their versions. */
+  private async advanceClock(wall: number): Promise<Map<string, RegionContext[]>> {
     const [states, versions] = await Promise.all([this.schedule.regionStates(), this.schedule.allVersions()]);
-    return new Map(states.map((s) => [s.regionId, regionContext(s, versions.get(s.regionId) ?? [], wall)]));
+    const regions = new Map<string, RegionContext[]>();
+    for (const s of states) {
+      const list = regions.get(s.regionId) ?? [];
+      regions.set(s.regionId, list);
+      list.push(regionContext(s, versions.get(s.regionId)?.get(s.tariff) ?? [], wall));
+    }
+    return regions;
   }
 }

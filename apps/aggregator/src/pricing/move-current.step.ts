@@ -7,7 +7,7 @@ import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
 
 /**
- * Step 5: `prices/{region}/current` follows the interval now running — its firm price, else the
+ * Step 5: a tariff's `current` topic follows the interval now running — its firm price, else the
  * fallback rate. The move and its announcement commit together, guarded on what the region
  * announced when the pass began (a replica that moved it first wins).
  */
@@ -24,9 +24,9 @@ export class MoveCurrentStep {
   ) {}
 
   async run(region: RegionContext): Promise<void> {
-    const { regionId: id, state } = region;
+    const { regionId: id, ref, state } = region;
     const running = intervalContaining(region.now, this.config.INTERVAL_SECONDS * 1000);
-    const firm = await this.tariffs.at(id, region.now);
+    const firm = await this.tariffs.at(ref, region.now);
     const version = versionInForce(region.versions, running.start);
     const next = firm
       ? { start: firm.intervalStart, basis: firm.basis, version: firm.modelVersion }
@@ -35,13 +35,13 @@ export class MoveCurrentStep {
     if (seen.start === next.start && seen.basis === next.basis && seen.version === next.version) return;
     const payload = pricePayload(firm ?? fallbackPrice(id, running, version, region.wall));
     const moved = await this.db.transaction(async (tx) => {
-      if (!(await this.schedule.moveCurrent(id, seen, next, tx))) return false;
-      await this.announcements.insert({ regionId: id, kind: 'current', payload }, region.wall, tx);
+      if (!(await this.schedule.moveCurrent(ref, seen, next, tx))) return false;
+      await this.announcements.insert({ regionId: id, tariff: region.topicTariff, kind: 'current', payload }, region.wall, tx);
       return true;
     });
     if (moved && !firm && state.currentBasis !== 'fallback') {
       this.logger.warn(
-        `no firm price for ${id} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`,
+        `no firm price for ${id}/${region.tariff} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`,
       );
     }
   }

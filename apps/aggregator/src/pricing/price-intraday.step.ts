@@ -37,11 +37,11 @@ export class PriceIntradayStep {
 
   async run(region: RegionContext): Promise<void> {
     const intervalMs = this.config.INTERVAL_SECONDS * 1000;
-    const { regionId: id, now } = region;
+    const { regionId: id, ref, now } = region;
     const running = intervalContaining(now, intervalMs);
     if (region.state.watermark === null || pricingModeAt(region.versions, running.end, intervalMs) !== 'intraday') return;
     const target = { start: running.end, end: running.end + intervalMs };
-    if (await this.tariffs.at(id, target.start)) return;
+    if (await this.tariffs.at(ref, target.start)) return;
     const lastEnded = running.start - intervalMs;
     const measured = await this.intervals.measured(id, lastEnded);
     if (!measured) return;
@@ -50,8 +50,8 @@ export class PriceIntradayStep {
       this.intervals.history(id, now - HISTORY_MS, now),
       this.market.eventsOverlapping(id, target.start, target.end),
       this.market.wholesaleBetween(id, target.start, target.end),
-      this.market.scheduledBetween(id, target.start, target.end),
-      this.tariffs.priceBefore(id, target.start),
+      this.market.scheduledBetween(ref, target.start, target.end),
+      this.tariffs.priceBefore(ref, target.start),
     ]);
     const profile = forecastIntervals(history, [target.start], { timeZone: region.timezone, asOf: now });
     const forecast = correctIntraday(target.start, profile.ok ? profile.intervals[0] : null, measured, measuredForecast);
@@ -66,7 +66,7 @@ export class PriceIntradayStep {
       if (!stored) return; // another replica priced it
       await this.forecasts.insert(id, [{ ...forecast, intervalEnd: target.end }], region.wall, tx);
       await this.announcements.insert(
-        { regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, [priced]) },
+        { regionId: id, tariff: region.topicTariff, kind: 'forecast', payload: forecastPayload(id, region.wall, [priced]) },
         region.wall,
         tx,
       );

@@ -65,8 +65,10 @@ export class ScheduleDaysStep {
     if (day === null) {
       // The first day to schedule is the one after the region's first measured interval (however far a
       // replay has run since); without readings there is none yet.
+      // A tariff whose first version starts later (one added to a running region) starts at its day.
       day = state.firstIntervalStart === null ? null : nextLocalDayStart(localDayStart(state.firstIntervalStart, tz), tz);
-      await this.schedule.initState(region.regionId, day);
+      if (day !== null && state.tariffFrom !== null) day = Math.max(day, localDayStart(state.tariffFrom, tz));
+      await this.schedule.initState(region.ref, day);
       if (day === null) return;
     }
     for (let n = 0; n < MAX_DAYS_PER_PASS; n++) {
@@ -76,28 +78,28 @@ export class ScheduleDaysStep {
       if (pricingModeAt(versions, day, this.intervalMs) === 'day-ahead') {
         const stored = await this.scheduleDay(region, day, next, cutoff);
         if (stored === null) return; // another replica scheduled it: it goes on from there
-        const at = `${region.regionId} ${new Date(day).toISOString()}`;
+        const at = `${region.regionId}/${region.tariff} ${new Date(day).toISOString()}`;
         if (stored > 0)
           this.logger.log(
             `day-ahead ${at}: ${stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`,
           );
         else this.logger.warn(`day-ahead ${at}: nothing could be priced at the cut-off; the day runs at the fallback rate`);
-      } else if (!(await this.schedule.advanceDay(region.regionId, day, next))) return;
+      } else if (!(await this.schedule.advanceDay(region.ref, day, next))) return;
       day = next;
     }
   }
 
   /** Prices one day and commits it; the number of firm prices stored, or null when another replica had. */
   private async scheduleDay(region: RegionContext, day: number, next: number, cutoff: number): Promise<number | null> {
-    const id = region.regionId;
+    const { regionId: id, ref } = region;
     const starts = intervalStartsBetween(day, next, this.intervalMs);
     const [history, wholesale, scheduled, events, previous, already] = await Promise.all([
       this.intervals.history(id, cutoff - HISTORY_MS, cutoff),
       this.market.wholesaleBetween(id, day, next),
-      this.market.scheduledBetween(id, day, next),
+      this.market.scheduledBetween(ref, day, next),
       this.market.eventsOverlapping(id, day, next),
-      this.tariffs.priceBefore(id, day),
-      this.tariffs.validAfter(id, intervalContaining(region.now, this.intervalMs).start),
+      this.tariffs.priceBefore(ref, day),
+      this.tariffs.validAfter(ref, intervalContaining(region.now, this.intervalMs).start),
     ]);
     const forecast = forecastIntervals(history, starts, { timeZone: region.timezone, asOf: cutoff });
     if (!forecast.ok) this.logger.warn(`no forecast for ${id} ${new Date(day).toISOString()}: ${forecast.detail}`);
@@ -115,12 +117,12 @@ export class ScheduleDaysStep {
     const stored: StoredForecast[] = [...byStart.values()].map((f) => ({ ...f, intervalEnd: f.intervalStart + this.intervalMs }));
     const announced = [...already.filter((t) => t.intervalStart < day), ...prices];
     return this.db.transaction(async (tx) => {
-      if (!(await this.schedule.advanceDay(id, day, next, tx))) return null;
+      if (!(await this.schedule.advanceDay(ref, day, next, tx))) return null;
       await this.forecasts.insert(id, stored, region.wall, tx);
       const inserted = await this.tariffs.insertNew(prices, tx);
       if (prices.length > 0)
         await this.announcements.insert(
-          { regionId: id, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) },
+          { regionId: id, tariff: region.topicTariff, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) },
           region.wall,
           tx,
         );

@@ -1,6 +1,7 @@
 import {
-  billingRates,
   buildBill,
+  householdRates,
+  tariffRatesOf,
   simulate,
   tariffResponse,
   type Bill,
@@ -14,6 +15,7 @@ import {
   type TariffResponse,
   type Simulation,
   type Tariff,
+  type TariffPeriod,
 } from '@wattline/domain';
 
 /**
@@ -26,11 +28,13 @@ export interface BillsTask {
   from: number;
   to: number;
   groupBy: BillGroupBy;
-  /** Firm prices from the start of the local year of `from` to the end of `to`'s local day (`billReadEnd`). */
-  tariffs: Price[];
-  versions: PricingVersion[];
+  /** Each tariff's firm prices from the start of the local year of `from` to the end of `to`'s local day (`billReadEnd`), by tariff. */
+  prices: Map<string, Price[]>;
+  versions: Map<string, PricingVersion[]>;
   /** Each household's energy per interval over the same span (a part day's refund is decided on the whole day). */
   energies: MeterIntervalEnergy[][];
+  /** Each household's tariff plan (the same order as `energies`). */
+  plans: TariffPeriod[][];
   /** Where each household's bill ends when before `to` (an account that ended at a revocation). */
   ends?: number[];
 }
@@ -42,9 +46,11 @@ export interface SimulationTask {
 }
 
 export function bills(task: BillsTask): Bill[] {
-  const rates = billingRates(task.tariffs, task.versions);
+  const ratesOf = tariffRatesOf(task.prices, task.versions);
   const { timeZone, from, to, groupBy } = task;
-  return task.energies.map((energy, i) => buildBill({ timeZone, from, to: task.ends?.[i] ?? to, energy, groupBy, ...rates }));
+  return task.energies.map((energy, i) =>
+    buildBill({ timeZone, from, to: task.ends?.[i] ?? to, energy, groupBy, ...householdRates(task.plans[i], ratesOf) }),
+  );
 }
 
 export function simulation(task: SimulationTask): Simulation {

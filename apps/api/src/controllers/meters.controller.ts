@@ -1,12 +1,20 @@
 import { Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '@wattline/platform';
-import { resolveRange, type BillQuery, type CreateMeterBody, type MeterListQuery, type RangeQuery } from '../dtos/schemas';
+import {
+  resolveRange,
+  type BillQuery,
+  type ChangeTariffBody,
+  type CreateMeterBody,
+  type MeterListQuery,
+  type RangeQuery,
+} from '../dtos/schemas';
 import type { ProvisionedMeterResponse, MeterResponse } from '../dtos/responses';
-import { billView, meterView, readingView } from '../dtos/views';
+import { billView, meterTariffsView, meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { BillingService } from '../services/billing.service';
 import { CatalogService } from '../services/catalog.service';
+import { TariffPlansService } from '../services/tariff-plans.service';
 import { sendPage, sendRangePage, toCsv } from './list-response';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { Route } from '../routes/route.decorator';
@@ -19,13 +27,14 @@ export class MetersController {
     private readonly catalog: CatalogService,
     private readonly analytics: AnalyticsService,
     private readonly billing: BillingService,
+    private readonly plans: TariffPlansService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Route(ROUTES.provisionMeter)
   async provision(@RouteBody() body: CreateMeterBody): Promise<ProvisionedMeterResponse> {
     const { meter, mqtt } = await this.catalog.provisionMeter(body);
-    return { ...meterView(meter), mqtt };
+    return { ...meterTariffsView({ meter, tariff: meter.tariff, plan: meter.tariff ? [{ tariff: meter.tariff, from: null }] : [] }), mqtt };
   }
 
   @Route(ROUTES.listMeters)
@@ -36,7 +45,14 @@ export class MetersController {
 
   @Route(ROUTES.getMeter)
   async get(@Param('id', IdParamPipe) id: string): Promise<MeterResponse> {
-    return meterView(await this.catalog.getMeter(id));
+    const meter = await this.catalog.getMeter(id);
+    // An inverter is on its household's tariff: it has none of its own.
+    return meter.kind === 'inverter' ? meterTariffsView({ meter, tariff: null, plan: [] }) : meterTariffsView(await this.plans.of(id));
+  }
+
+  @Route(ROUTES.changeTariff)
+  async changeTariff(@Param('id', IdParamPipe) id: string, @RouteBody() body: ChangeTariffBody): Promise<MeterResponse> {
+    return meterTariffsView(await this.plans.change(id, body.tariff, Date.parse(body.effectiveFrom)));
   }
 
   @Route(ROUTES.readings)

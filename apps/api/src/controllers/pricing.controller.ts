@@ -5,11 +5,13 @@ import { CLOCK, type Clock } from '@wattline/platform';
 import {
   resolveRange,
   type DeclareEventBody,
-  type ListQuery,
   type PutPricingBody,
   type RangeQuery,
   type ResponseQuery,
+  type ScheduleUploadQuery,
   type SimulationBody,
+  type TariffListQuery,
+  type TariffQuery,
   type UploadPricesBody,
 } from '../dtos/schemas';
 import type {
@@ -38,18 +40,22 @@ export class PricingController {
   ) {}
 
   @Route(ROUTES.currentTariff)
-  current(@Param('id', IdParamPipe) id: string): Promise<PriceResponse> {
-    return this.pricing.current(id);
+  current(@Param('id', IdParamPipe) id: string, @RouteQuery() query: TariffQuery): Promise<PriceResponse> {
+    return this.pricing.current(id, query.tariff);
   }
 
   @Route(ROUTES.explainTariff)
-  async explain(@Param('id', IdParamPipe) id: string, @Param('intervalStart') intervalStart: string): Promise<ExplanationResponse> {
+  async explain(
+    @Param('id', IdParamPipe) id: string,
+    @Param('intervalStart') intervalStart: string,
+    @RouteQuery() query: TariffQuery,
+  ): Promise<ExplanationResponse> {
     const at = Date.parse(intervalStart);
     if (Number.isNaN(at) || !/T/.test(intervalStart))
       throw new DomainError('validation_failed', 'intervalStart must be an ISO-8601 time such as 2013-12-02T17:30:00Z', {
         field: 'intervalStart',
       });
-    return explanationView(await this.pricing.explain(id, at));
+    return explanationView(await this.pricing.explain(id, query.tariff, at));
   }
 
   @Route(ROUTES.forecast)
@@ -60,7 +66,7 @@ export class PricingController {
   /** What-if: re-price a stored window under other parameters; each household's bill change; nothing published changes. */
   @Route(ROUTES.simulate)
   async simulate(@Param('id', IdParamPipe) id: string, @RouteBody() body: SimulationBody): Promise<SimulationResponse> {
-    const result = await this.pricing.simulate(id, Date.parse(body.from), Date.parse(body.to), body.pricing);
+    const result = await this.pricing.simulate(id, body.tariff, Date.parse(body.from), Date.parse(body.to), body.pricing);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
       regionId: id,
@@ -92,14 +98,14 @@ export class PricingController {
   }
 
   @Route(ROUTES.pricingVersions)
-  async versions(@Param('id', IdParamPipe) id: string, @RouteQuery() query: ListQuery, @Req() req: Request, @Res() res: Response) {
-    const page = await this.pricing.versions(id, query.limit, query.cursor);
+  async versions(@Param('id', IdParamPipe) id: string, @RouteQuery() query: TariffListQuery, @Req() req: Request, @Res() res: Response) {
+    const page = await this.pricing.versions(id, query.tariff, query.limit, query.cursor);
     sendPage(req, res, { items: page.items.map(pricingVersionView), nextCursor: page.nextCursor });
   }
 
   @Route(ROUTES.changePricing)
   async changePricing(@Param('id', IdParamPipe) id: string, @RouteBody() body: PutPricingBody): Promise<PricingVersionResponse> {
-    return pricingVersionView(await this.pricing.changePricing(id, body.pricing, Date.parse(body.effectiveFrom)));
+    return pricingVersionView(await this.pricing.changePricing(id, body.tariff, body.pricing, Date.parse(body.effectiveFrom)));
   }
 
   @Route(ROUTES.declareEvent)
@@ -127,7 +133,11 @@ export class PricingController {
 
   /** A published schedule applied as it is (the `schedule` model): JSON `{prices:[{intervalStart,price,band}]}`, or text/csv. */
   @Route(ROUTES.uploadSchedule)
-  schedule(@Param('id', IdParamPipe) id: string, @PricesBody() body: UploadPricesBody): Promise<UploadResponse> {
-    return this.pricing.upload('scheduled', id, body);
+  schedule(
+    @Param('id', IdParamPipe) id: string,
+    @PricesBody() body: UploadPricesBody,
+    @RouteQuery() query: ScheduleUploadQuery,
+  ): Promise<UploadResponse> {
+    return this.pricing.upload('scheduled', id, body, query.tariff);
   }
 }

@@ -18,8 +18,7 @@ const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
  * A region's prices in the shape of Octopus Energy's public API, so tools that already read
  * Octopus (Home Assistant integrations, evcc) read Wattline unchanged: public (like Octopus's),
  * `{count,next,previous,results}`, newest first, absolute `next`/`previous` URLs. The product
- * code is the region; the tariff code names the tariff for the client and does not select one
- * (a region has one tariff).
+ * code is the region and the tariff code one of its tariffs (a code it does not offer: 404).
  */
 // Public and keyless, like Octopus's: rate limited per address (429 + Retry-After), cacheable for a minute (ETag: Express's).
 @Controller()
@@ -34,13 +33,13 @@ export class ProductsController {
   @Header('Cache-Control', 'public, max-age=60')
   async standardUnitRates(
     @Param('regionId', IdParamPipe) regionId: string,
-    @Param('code', IdParamPipe) _code: string,
+    @Param('code', IdParamPipe) code: string,
     @RouteQuery() query: OctopusRatesQuery,
     @Req() req: Request,
   ): Promise<OctopusRatesResponse> {
     const from = query.period_from ? Date.parse(query.period_from) : ALL_TIME.from;
     const to = query.period_to ? Date.parse(query.period_to) : ALL_TIME.to;
-    const { count, tariffs } = await this.analytics.ratesNewestFirst(regionId, from, to, query.page_size, query.page);
+    const { count, tariffs } = await this.analytics.ratesNewestFirst(regionId, code, from, to, query.page_size, query.page);
     const pageUrl = (page: number) => {
       // From the configured base, never from the Host header a client sends (a forged one would point the links anywhere).
       const url = new URL(`${publicBaseUrl(this.config)}${req.originalUrl}`);

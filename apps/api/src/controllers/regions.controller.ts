@@ -1,7 +1,7 @@
 import { Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '@wattline/platform';
-import { type CreateRegionBody, type ListQuery, type RangeQuery } from '../dtos/schemas';
+import { type CreateRegionBody, type ListQuery, type RangeQuery, type TariffRangeQuery } from '../dtos/schemas';
 import type { RegionResponse } from '../dtos/responses';
 import { aggregateView, householdBillView, regionView, revisionView, tariffView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
@@ -24,23 +24,25 @@ export class RegionsController {
 
   @Route(ROUTES.createRegion)
   async create(@RouteBody() body: CreateRegionBody): Promise<RegionResponse> {
-    return regionView(await this.catalog.createRegion(body));
+    const region = await this.catalog.createRegion(body);
+    return regionView(region, [region.defaultTariff]);
   }
 
   @Route(ROUTES.listRegions)
   async list(@RouteQuery() query: ListQuery, @Req() req: Request, @Res() res: Response) {
     const page = await this.catalog.listRegions(query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map(regionView), nextCursor: page.nextCursor });
+    sendPage(req, res, { items: page.items.map((r) => regionView(r)), nextCursor: page.nextCursor });
   }
 
   @Route(ROUTES.getRegion)
   async get(@Param('id', IdParamPipe) id: string): Promise<RegionResponse> {
-    return regionView(await this.catalog.getRegion(id));
+    const [region, tariffs] = await Promise.all([this.catalog.getRegion(id), this.catalog.offeredTariffs(id)]);
+    return regionView(region, tariffs);
   }
 
   @Route(ROUTES.tariffs)
-  async tariffs(@Param('id', IdParamPipe) id: string, @RouteQuery() query: RangeQuery, @Req() req: Request, @Res() res: Response) {
-    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.tariffsOf(id, ...range), tariffView);
+  async tariffs(@Param('id', IdParamPipe) id: string, @RouteQuery() query: TariffRangeQuery, @Req() req: Request, @Res() res: Response) {
+    await sendRangePage(req, res, query, this.clock.now(), (...range) => this.analytics.tariffsOf(id, query.tariff, ...range), tariffView);
   }
 
   @Route(ROUTES.revisions)

@@ -39,7 +39,16 @@ export const problemSchema = named(
 const pricing = named(pricingSchema, 'Pricing', 'a pricing model and its parameters (the model names which fields apply)');
 
 export const regionResponse = named(
-  z.object({ id: z.string(), name: z.string(), timezone: z.string(), currency: z.string(), pricing, createdAt: isoTime }),
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    timezone: z.string(),
+    currency: z.string(),
+    pricing: pricing.meta({ description: "its default tariff's newest pricing" }),
+    defaultTariff: z.string().meta({ description: 'announced on prices/{id}/current|forecast; another tariff on prices/{id}/{tariff}/…' }),
+    tariffs: z.array(z.string()).optional().meta({ description: 'every tariff it offers (in a single region read)' }),
+    createdAt: isoTime,
+  }),
   'Region',
 );
 
@@ -58,6 +67,18 @@ export const meterResponse = named(
     lastReadingAt: nullableTime,
     createdAt: isoTime,
     revokedAt: nullableTime,
+    tariff: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "the household's tariff now, in its region's time (null for an inverter: it is on its household's); in a single meter's read",
+      }),
+    tariffPlan: z
+      .array(z.object({ tariff: z.string(), from: nullableTime.meta({ description: 'null: since provisioning' }) }))
+      .optional()
+      .meta({ description: 'every tariff it has been or will be on, from when' }),
   }),
   'Meter',
 );

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { ID_PATTERN, reachesPlatformTopics } from '@wattline/contracts';
-import { BILL_GROUPINGS, DAY_TYPES, DEVICE_KINDS, DomainError, LEVELS, PRICING_MODES, ROLES } from '@wattline/domain';
+import { BILL_GROUPINGS, DAY_TYPES, DEVICE_KINDS, DomainError, LEVELS, PRICING_MODES, ROLES, isTariffCode } from '@wattline/domain';
 
 /** Request schemas (Standard Schema, validated by Nest's StandardSchemaValidationPipe). */
 const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ : - (no / + #)');
+/** A tariff's code: a topic level of `prices/{region}/{tariff}/…`. */
+const tariffCode = z
+  .string()
+  .refine(isTariffCode, 'must be 1-32 letters, digits, . _ - (not "current" or "forecast": those end a price topic)')
+  .meta({ description: "a tariff of the region (default: the region's default tariff)" });
 const price = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'must be a decimal string such as "25.5"');
 /** The years a price, an event or a window may name: a meter's data and a tariff's future, not the year 1 or 9999. */
 export const TIME_BOUNDS = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2200, 0, 1) } as const;
@@ -107,11 +112,14 @@ export const pricingSchema = z
 export const putPricingSchema = z.object({
   effectiveFrom: isoTime,
   pricing: pricingSchema,
+  tariff: tariffCode.optional().meta({
+    description: "the tariff versioned (default: the region's default); a code the region does not offer yet adds that tariff",
+  }),
 });
 export type PutPricingBody = z.output<typeof putPricingSchema>;
 
 export const simulationSchema = z
-  .object({ from: isoTime, to: isoTime, pricing: pricingSchema })
+  .object({ from: isoTime, to: isoTime, pricing: pricingSchema, tariff: tariffCode.optional() })
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'from must be before to', path: ['from'] })
   .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= 92 * 86_400_000, {
     message: 'a simulation covers at most 92 days',
@@ -168,12 +176,29 @@ export const csvUploadQuerySchema = z.object({
   timeZone: timeZone.default('UTC'),
 });
 export type CsvUploadQuery = z.output<typeof csvUploadQuerySchema>;
+/** A schedule is one tariff's: the query also names it. */
+export const scheduleUploadQuerySchema = csvUploadQuerySchema.extend({ tariff: tariffCode.optional() });
+export type ScheduleUploadQuery = z.output<typeof scheduleUploadQuerySchema>;
+
+/** A read of one tariff's prices (the default tariff's unless named). */
+export const tariffQuerySchema = z.object({ tariff: tariffCode.optional() });
+export type TariffQuery = z.output<typeof tariffQuerySchema>;
+
+/** A household's move to another tariff of its region, from a future interval start. */
+export const changeTariffSchema = z.object({
+  tariff: tariffCode,
+  effectiveFrom: isoTime.meta({ description: "an interval start after the one running now in the region's time" }),
+});
+export type ChangeTariffBody = z.output<typeof changeTariffSchema>;
 
 export const createRegionSchema = z.object({
   id,
   name: z.string().min(1).max(200),
   timezone: timeZone.default('UTC'),
   pricing: pricingSchema.optional(),
+  tariff: tariffCode.default('dynamic').meta({
+    description: 'the code of its default tariff (announced on prices/{id}/current); fixed once created',
+  }),
 });
 export type CreateRegionBody = z.output<typeof createRegionSchema>;
 
@@ -190,10 +215,15 @@ export const createMeterSchema = z
     householdId: id
       .optional()
       .meta({ description: "an inverter's household meter (same region): its export is credited on that meter's bill" }),
+    tariff: tariffCode.optional().meta({ description: "the meter's tariff from provisioning (default: the region's default tariff)" }),
   })
   .refine((b) => b.householdId === undefined || b.kind === 'inverter', {
     path: ['householdId'],
     message: 'only an inverter belongs to a household (a meter is one)',
+  })
+  .refine((b) => b.tariff === undefined || b.kind === 'meter', {
+    path: ['tariff'],
+    message: "an inverter has no tariff of its own: it is on its household's",
   });
 export type CreateMeterBody = z.output<typeof createMeterSchema>;
 
@@ -231,6 +261,9 @@ function windowQuery<S extends z.ZodRawShape>(maxDays: number, shape: S) {
 /** The lists of a region's intervals (aggregates, tariffs, revisions, forecasts): a year a request. */
 export const rangeQuerySchema = windowQuery(366, listQuerySchema.shape);
 export type RangeQuery = z.output<typeof rangeQuerySchema>;
+/** A window of one tariff's prices. */
+export const tariffRangeQuerySchema = windowQuery(366, { ...listQuerySchema.shape, tariff: tariffCode.optional() });
+export type TariffRangeQuery = z.output<typeof tariffRangeQuerySchema>;
 /** A meter's raw readings: a month a request (a minute-level meter sends 44,640 in one). */
 export const readingsQuerySchema = windowQuery(31, listQuerySchema.shape);
 /** Every household's bill of a region: a quarter a request (each bill reads its year to date). */
@@ -253,6 +286,10 @@ export const billQuerySchema = windowQuery(366, {
 });
 export type BillQuery = z.output<typeof billQuerySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
+
+/** One tariff's pricing versions. */
+export const tariffListQuerySchema = listQuerySchema.extend({ tariff: tariffCode.optional() });
+export type TariffListQuery = z.output<typeof tariffListQuerySchema>;
 
 export const meterListQuerySchema = listQuerySchema.extend({
   regionId: z.string().max(64).optional().meta({ description: "only this region's devices" }),

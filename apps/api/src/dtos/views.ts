@@ -12,6 +12,7 @@ import type {
   Region,
   StoredReading,
   Tariff,
+  TariffPeriod,
 } from '@wattline/domain';
 import type { ForecastVersusActual } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
@@ -39,13 +40,22 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export const regionView = (r: Region): RegionResponse => ({
+export const regionView = (r: Region, tariffs?: string[]): RegionResponse => ({
   id: r.id,
   name: r.name,
   timezone: r.timezone,
   currency: r.pricing.currency,
   pricing: r.pricing,
+  defaultTariff: r.defaultTariff,
+  ...(tariffs ? { tariffs } : {}),
   createdAt: iso(r.createdAt),
+});
+
+/** A meter with its tariff now and its plan (a single meter's read, or its tariff's change). */
+export const meterTariffsView = (t: { meter: Meter; tariff: string | null; plan: TariffPeriod[] }): MeterResponse => ({
+  ...meterView(t.meter),
+  tariff: t.tariff,
+  tariffPlan: t.plan.map((p) => ({ tariff: p.tariff, from: iso(p.from) })),
 });
 
 export const meterView = (m: Meter): MeterResponse => ({

@@ -50,6 +50,7 @@ describe('the OpenAPI document', () => {
       name: 'Kitakyushu',
       timezone: 'Asia/Tokyo',
       pricing: DEFAULT_PRICING_MODEL,
+      defaultTariff: 'dynamic',
       createdAt: Date.UTC(2026, 0, 1),
     });
     expect(() => responses.check('GET', '/v1/regions/kitakyushu', 200, JSON_TYPE, region)).not.toThrow();
@@ -64,7 +65,7 @@ describe('the OpenAPI document', () => {
       ...fallbackPrice(
         'london',
         { start, end: start + 1_800_000 },
-        { pricing: { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, version: 1 },
+        { pricing: { ...DEFAULT_PRICING_MODEL, currency: 'GBP', fallbackPrice: '0.1499' }, version: 1, tariff: 'dynamic' },
         start - 86_400_000,
       ),
       feedInPrice: '0.05',

@@ -22,6 +22,7 @@ import {
 } from '../dtos/responses';
 import {
   billQuerySchema,
+  changeTariffSchema,
   createApiKeySchema,
   createMeterSchema,
   createRegionSchema,
@@ -37,7 +38,11 @@ import {
   regionBillsQuerySchema,
   eventsQuerySchema,
   responseQuerySchema,
+  scheduleUploadQuerySchema,
   simulationSchema,
+  tariffListQuerySchema,
+  tariffQuerySchema,
+  tariffRangeQuerySchema,
   uploadPricesSchema,
 } from '../dtos/schemas';
 
@@ -138,15 +143,17 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/regions/{id}/tariffs',
     role: 'analyst',
-    summary: 'Firm prices as announced (day-ahead or intraday), by interval',
-    query: rangeQuerySchema,
+    summary: "Firm prices of one of the region's tariffs (its default unless `tariff` names another) as announced, by interval",
+    query: tariffRangeQuerySchema,
     answer: page(pages.tariff),
   },
   currentTariff: {
     method: 'GET',
     path: '/v1/regions/{id}/tariffs/current',
     role: 'analyst',
-    summary: 'What prices/{id}/current carries now: the firm price in force, or the fallback (basis "fallback")',
+    summary:
+      'What prices/{id}/current (or, for another `tariff`, prices/{id}/{tariff}/current) carries now: the firm price in force, or the fallback (basis "fallback")',
+    query: tariffQuerySchema,
     answer: json(priceResponse),
   },
   explainTariff: {
@@ -156,6 +163,7 @@ export const ROUTES = {
     summary:
       "A firm price's inputs, parameters and model version, a recomputation that matches, and ex post the measured utilisation and the level it would have had",
     pathSchemas: { intervalStart: { type: 'string', format: 'date-time' } },
+    query: tariffQuerySchema,
     answer: json(explanationResponse),
   },
   forecast: {
@@ -189,8 +197,8 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/regions/{id}/pricing',
     role: 'analyst',
-    summary: "The region's pricing versions, oldest first",
-    query: listQuerySchema,
+    summary: "The pricing versions of one of the region's tariffs (its default unless `tariff` names another), oldest first",
+    query: tariffListQuerySchema,
     answer: page(pages.pricingVersion),
   },
   changePricing: {
@@ -232,14 +240,16 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/regions/{id}/schedules',
     role: 'admin',
-    summary: 'A published price schedule applied as it is (model "schedule")',
+    summary: 'A published price schedule applied as it is (model "schedule") to one tariff (the default unless `tariff` names another)',
     ...UPLOAD,
+    query: scheduleUploadQuerySchema,
   },
   octopusRates: {
     method: 'GET',
     path: '/v1/products/{regionId}/electricity-tariffs/{code}/standard-unit-rates/',
     role: null,
-    summary: "A region's prices as Octopus Energy's API gives unit rates (public; newest first; absolute next/previous URLs)",
+    summary:
+      "A region's tariff's prices as Octopus Energy's API gives unit rates: the product is the region, the tariff code one of its tariffs (public; newest first; absolute next/previous URLs)",
     query: octopusRatesQuerySchema,
     answer: json(octopusRatesResponse),
   },
@@ -260,7 +270,24 @@ export const ROUTES = {
     query: meterListQuerySchema,
     answer: page(pages.meter),
   },
-  getMeter: { method: 'GET', path: '/v1/meters/{id}', role: 'analyst', summary: 'A meter', answer: json(meterResponse) },
+  getMeter: {
+    method: 'GET',
+    path: '/v1/meters/{id}',
+    role: 'analyst',
+    summary: 'A meter, with its tariff now and its plan',
+    answer: json(meterResponse),
+  },
+  changeTariff: {
+    method: 'PUT',
+    path: '/v1/meters/{id}/tariff',
+    role: 'admin',
+    status: 200,
+    summary:
+      "Move a household to another of its region's tariffs from a future interval start (never retroactively); a later change already planned from then on is replaced",
+    body: changeTariffSchema,
+    answer: json(meterResponse, 'the meter with its plan'),
+    problems: [409],
+  },
   readings: {
     method: 'GET',
     path: '/v1/meters/{id}/readings',

@@ -28,19 +28,29 @@ export class AnalyticsService {
     return this.intervals.revisionsPage(regionId, from, to, limit, cursor);
   }
 
-  async tariffsOf(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<Tariff>> {
-    await this.catalog.getRegion(regionId);
-    return this.tariffs.page(regionId, from, to, limit, cursor);
+  /** A tariff's firm prices (the default tariff's unless named). */
+  async tariffsOf(
+    regionId: string,
+    tariff: string | undefined,
+    from: number,
+    to: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<Tariff>> {
+    const { ref } = await this.catalog.tariffOf(regionId, tariff);
+    return this.tariffs.page(ref, from, to, limit, cursor);
   }
 
+  /** A tariff's rates newest first, the tariff named by its code (Octopus's tariff code): not found when the region offers none such. */
   async ratesNewestFirst(
     regionId: string,
+    tariff: string,
     from: number,
     to: number,
     pageSize: number,
     page: number,
   ): Promise<{ count: number; tariffs: Tariff[] }> {
-    await this.catalog.getRegion(regionId);
-    return this.tariffs.newestFirst(regionId, from, to, pageSize, (page - 1) * pageSize);
+    const { ref } = await this.catalog.tariffOf(regionId, tariff);
+    return this.tariffs.newestFirst(ref, from, to, pageSize, (page - 1) * pageSize);
   }
 }

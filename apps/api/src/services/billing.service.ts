@@ -11,12 +11,13 @@ import {
   type PricingVersion,
   type Region,
 } from '@wattline/domain';
-import { PricingVersionsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
+import { CatalogRepository, PricingVersionsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
 import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
 
 /**
- * Bills over REST: each interval at its firm price (or the fallback the display showed), export
+ * Bills over REST, each household at its own tariff (the one it was on at each interval and
+ * day: `householdRates`): each interval at its firm price (or the fallback the display showed), export
  * credited, standing charge and tax apart, the shadow bill and household protection — read from
  * the start of the local year, where the protection cap's account begins — through the same
  * `billingRates` as the household summaries. The arithmetic runs on the compute pool's thread,
@@ -29,6 +30,7 @@ export class BillingService {
     private readonly readings: ReadingsRepository,
     private readonly tariffs: TariffsRepository,
     private readonly versions: PricingVersionsRepository,
+    private readonly plans: CatalogRepository,
     private readonly compute: ComputePool,
   ) {}
 
@@ -58,11 +60,20 @@ export class BillingService {
         },
       );
     const region = await this.catalog.getRegion(meter.regionId);
-    const [rates, energy] = await Promise.all([
+    const [rates, energy, plans] = await Promise.all([
       this.rates(region, from, end),
       this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), billReadEnd(end, region.timezone)),
+      this.plans.tariffPlans([meterId]),
     ]);
-    const [bill] = await this.compute.run('bills', { timeZone: region.timezone, from, to: end, groupBy, ...rates, energies: [energy] });
+    const [bill] = await this.compute.run('bills', {
+      timeZone: region.timezone,
+      from,
+      to: end,
+      groupBy,
+      ...rates,
+      energies: [energy],
+      plans: [plans.get(meterId)!],
+    });
     return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
   }
 
@@ -84,7 +95,10 @@ export class BillingService {
     const rates = await this.rates(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
     const readEnd = billReadEnd(to, region.timezone);
-    const energies = await Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, readEnd)));
+    const [energies, plans] = await Promise.all([
+      Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, readEnd))),
+      this.plans.tariffPlans(meters.items.map((m) => m.id)),
+    ]);
     const bills = await this.compute.run('bills', {
       timeZone: region.timezone,
       from,
@@ -93,18 +107,23 @@ export class BillingService {
       groupBy: 'month',
       ...rates,
       energies,
+      plans: meters.items.map((m) => plans.get(m.id)!),
     });
     const items = meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] }));
     return { items, nextCursor: meters.nextCursor };
   }
 
-  /** Firm prices and pricing versions from the start of the local year (the protection cap's account) to the end of `to`'s day (a part day's refund). */
-  private async rates(region: Region, from: number, to: number): Promise<{ tariffs: Price[]; versions: PricingVersion[] }> {
-    const [tariffs, versions] = await Promise.all([
-      this.tariffs.between(region.id, localYearStart(from, region.timezone), billReadEnd(to, region.timezone)),
-      this.versions.versions(region.id),
+  /** Every tariff's firm prices and pricing versions from the start of the local year (the protection cap's account) to the end of `to`'s day (a part day's refund). */
+  private async rates(
+    region: Region,
+    from: number,
+    to: number,
+  ): Promise<{ prices: Map<string, Price[]>; versions: Map<string, PricingVersion[]> }> {
+    const [prices, versions] = await Promise.all([
+      this.tariffs.betweenByTariff(region.id, localYearStart(from, region.timezone), billReadEnd(to, region.timezone)),
+      this.versions.versionsByTariff(region.id),
     ]);
-    return { tariffs, versions };
+    return { prices, versions };
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region } from '@wattline/domain';
+import { mqttTopics } from '@wattline/contracts';
+import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region, type TariffRef } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
 import { generateSecret, hashIssuedSecret } from '@wattline/platform';
 import type { ProvisionedMeterResponse } from '../dtos/responses';
@@ -22,6 +23,7 @@ export class CatalogService {
       name: body.name,
       timezone: body.timezone,
       pricing: body.pricing ?? DEFAULT_PRICING_MODEL,
+      defaultTariff: body.tariff,
     });
     if (!region) throw new DomainError('conflict', `Region ${body.id} already exists`);
     return region;
@@ -37,9 +39,36 @@ export class CatalogService {
     return this.catalog.listRegions(limit, cursor);
   }
 
+  /** The tariffs a region offers, by code. */
+  offeredTariffs(regionId: string): Promise<string[]> {
+    return this.catalog.offeredTariffs(regionId);
+  }
+
+  /**
+   * One of a region's tariffs (its default when none is named); not found when the region does
+   * not offer it. `topicTariff`: what its announcements are keyed by (none for the default).
+   */
+  async tariffOf(regionId: string, tariff?: string): Promise<{ region: Region; ref: TariffRef; topicTariff: string | undefined }> {
+    const region = await this.getRegion(regionId);
+    const code = tariff ?? region.defaultTariff;
+    if (code !== region.defaultTariff) {
+      const offered = await this.catalog.offeredTariffs(regionId);
+      if (!offered.includes(code))
+        throw new DomainError('not_found', `Region ${regionId} offers no tariff "${code}" (it offers ${offered.join(', ')})`, {
+          field: 'tariff',
+        });
+    }
+    return { region, ref: { regionId, tariff: code }, topicTariff: code === region.defaultTariff ? undefined : code };
+  }
+
   async provisionMeter(body: CreateMeterBody): Promise<ProvisionedMeter> {
-    await this.getRegion(body.regionId);
+    const region = await this.getRegion(body.regionId);
     if (body.householdId !== undefined) await this.householdFor(body.householdId, body.regionId);
+    // A meter is on a tariff of its region (the default unless named); an inverter is on its household's.
+    const tariff = body.kind === 'inverter' ? null : (body.tariff ?? region.defaultTariff);
+    if (tariff !== null && tariff !== region.defaultTariff && !(await this.catalog.offeredTariffs(region.id)).includes(tariff))
+      throw new DomainError('validation_failed', `tariff: region ${region.id} offers no tariff "${tariff}"`, { field: 'tariff' });
+    const topicTariff = tariff === null || tariff === region.defaultTariff ? null : tariff;
     const id = body.id ?? `${body.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`;
     const password = generateSecret(24);
     const meter = await this.catalog.createMeter({
@@ -49,6 +78,7 @@ export class CatalogService {
       passwordHash: hashIssuedSecret(password),
       cohort: body.cohort ?? null,
       householdId: body.householdId ?? null,
+      tariff,
     });
     if (!meter) throw new DomainError('conflict', `Meter ${id} already exists`);
     return {
@@ -61,7 +91,7 @@ export class CatalogService {
           publishReadings: `meters/${id}/readings`,
           errors: `meters/${id}/errors`,
           status: `meters/${id}/status`,
-          currentPrice: `prices/${body.regionId}/current`,
+          currentPrice: mqttTopics.currentPrice(body.regionId, topicTariff),
         },
       },
     };

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type ClientCredential, type ClientKind } from '@wattline/domain';
+import { mqttTopics, priceFiltersOf } from '@wattline/contracts';
 import { CatalogRepository } from '@wattline/persistence';
 import { CLOCK, CONTROL_BUS, generateSecret, hashIssuedSecret, type Clock, type ControlBus } from '@wattline/platform';
 import { CatalogService } from './catalog.service';
@@ -18,10 +19,18 @@ export class CredentialsService {
     return this.issue('service', name, null, filters, publishFilters);
   }
 
-  /** A display reads its household's topics and its region's prices, nothing else. */
+  /**
+   * A display reads its household's topics and its household's tariff's prices, nothing else:
+   * the household filter is stored, the price topics are decided at each CONNECT from the
+   * household's tariff (so a change of tariff moves them).
+   */
   async issueDisplay(meterId: string) {
-    const meter = await this.catalogService.getMeter(meterId);
-    return this.issue('display', `display of ${meterId}`, meterId, [`prices/${meter.regionId}/#`, `households/${meterId}/#`]);
+    await this.catalogService.getMeter(meterId);
+    const issued = await this.issue('display', `display of ${meterId}`, meterId, [mqttTopics.householdFilter(meterId)]);
+    // What it may subscribe to now, as a broker decides it at CONNECT.
+    const credential = await this.catalog.findMqttCredential(issued.id);
+    const prices = credential?.kind === 'client' && credential.prices ? priceFiltersOf(credential.prices, this.clock.now()) : [];
+    return { ...issued, subscribe: [...prices, ...issued.subscribe] };
   }
 
   /**

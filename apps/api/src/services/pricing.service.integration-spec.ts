@@ -41,17 +41,20 @@ describe('the pricing service on real PostgreSQL', () => {
 
   it('refuses a pricing change that would reach back into announced prices, naming the earliest allowed time', async () => {
     const flat = { model: 'flat' as const, currency: 'JPY', price: '30' };
-    const refused = await service.changePricing('kitakyushu', flat, DAY).catch((e: unknown) => e);
+    const refused = await service.changePricing('kitakyushu', undefined, flat, DAY).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(DomainError);
     expect(refused).toMatchObject({ code: 'conflict', details: { earliest: new Date(DAY + HALF).toISOString() } });
-    await expect(service.changePricing('kitakyushu', flat, DAY + HALF)).resolves.toMatchObject({ version: 2, effectiveFrom: DAY + HALF });
+    await expect(service.changePricing('kitakyushu', undefined, flat, DAY + HALF)).resolves.toMatchObject({
+      version: 2,
+      effectiveFrom: DAY + HALF,
+    });
     const [region] = await db.dataSource.query(`SELECT pricing FROM regions WHERE id = 'kitakyushu'`);
     expect(region.pricing).toEqual(flat);
   });
 
   it('spends a yearly event budget once, even when declarations race for the last one', async () => {
     // Back to critical-peak-5 from 4 December (events override its levels), with a budget of 2.
-    await service.changePricing('kitakyushu', { ...DEFAULT_PRICING_MODEL, eventBudget: 2 }, DAY + 86_400_000);
+    await service.changePricing('kitakyushu', undefined, { ...DEFAULT_PRICING_MODEL, eventBudget: 2 }, DAY + 86_400_000);
     const body = (day: number) => ({
       start: new Date(DAY + day * 86_400_000).toISOString(),
       end: new Date(DAY + day * 86_400_000 + 4 * HALF).toISOString(),

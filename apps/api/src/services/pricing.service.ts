@@ -8,6 +8,7 @@ import {
   expostOutcome,
   priceInterval,
   regionNow,
+  tariffAt,
   versionInForce,
   type Page,
   type PeakEvent,
@@ -71,21 +72,30 @@ export class PricingService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** What `prices/{region}/current` carries now (the firm price in force, or the fallback). */
-  async current(regionId: string): Promise<PricePayload> {
-    await this.catalog.getRegion(regionId);
-    const announced = await this.announcements.latest(regionId, 'current');
-    if (announced?.kind !== 'current') throw new DomainError('not_found', `No price has been announced for region ${regionId} yet`);
+  /** What a tariff's `current` topic carries now (the firm price in force, or the fallback); the default tariff's unless named. */
+  async current(regionId: string, tariff?: string): Promise<PricePayload> {
+    const { ref, topicTariff } = await this.catalog.tariffOf(regionId, tariff);
+    const announced = await this.announcements.latest(regionId, 'current', topicTariff);
+    if (announced?.kind !== 'current') throw new DomainError('not_found', `No price has been announced for ${regionId}/${ref.tariff} yet`);
     return announced.payload;
   }
 
-  async versions(regionId: string, limit: number, cursor?: string): Promise<Page<PricingVersion>> {
-    await this.catalog.getRegion(regionId);
-    return this.versionsRepo.page(regionId, limit, cursor);
+  async versions(regionId: string, tariff: string | undefined, limit: number, cursor?: string): Promise<Page<PricingVersion>> {
+    const { ref } = await this.catalog.tariffOf(regionId, tariff);
+    return this.versionsRepo.page(ref, limit, cursor);
   }
 
-  async changePricing(regionId: string, pricing: PricingModel, effectiveFrom: number): Promise<PricingVersion> {
-    await this.catalog.getRegion(regionId);
+  /**
+   * A new version of one of the region's tariffs (its default unless named). A code the region
+   * does not offer yet adds that tariff, priced from `effectiveFrom`'s day on.
+   */
+  async changePricing(regionId: string, tariff: string | undefined, pricing: PricingModel, effectiveFrom: number): Promise<PricingVersion> {
+    const region = await this.catalog.getRegion(regionId);
+    const ref = { regionId, tariff: tariff ?? region.defaultTariff };
+    if (pricing.currency !== region.pricing.currency)
+      throw new DomainError('validation_failed', `pricing.currency: the region prices in ${region.pricing.currency}`, {
+        field: 'pricing.currency',
+      });
     const intervalMs = this.config.INTERVAL_SECONDS * 1000;
     if (effectiveFrom % intervalMs !== 0) {
       throw new DomainError(
@@ -97,10 +107,10 @@ export class PricingService {
     // A change is never retroactive to a published price: checked and written under the region's lock.
     const added = await this.db.transaction(async (tx) => {
       await this.regions.lockRegion(regionId, tx);
-      const announcedTo = await this.tariffs.announcedTo(regionId, tx);
+      const announcedTo = await this.tariffs.announcedTo(ref, tx);
       if (announcedTo !== null && announcedTo > effectiveFrom) return { ok: false as const, earliest: announcedTo };
-      const version = await this.versionsRepo.add(regionId, pricing, effectiveFrom, this.clock.now(), tx);
-      await this.regions.setRegionPricing(regionId, pricing, tx);
+      const version = await this.versionsRepo.add(ref, pricing, effectiveFrom, this.clock.now(), tx);
+      if (ref.tariff === region.defaultTariff) await this.regions.setRegionPricing(regionId, pricing, tx);
       return { ok: true as const, version };
     });
     if (!added.ok) {
@@ -122,7 +132,11 @@ export class PricingService {
   async declareEvent(regionId: string, body: DeclareEventBody): Promise<PeakEvent> {
     const region = await this.catalog.getRegion(regionId);
     const start = Date.parse(body.start);
-    const [versions, [state]] = await Promise.all([this.versionsRepo.versions(regionId), this.versionsRepo.regionStates(regionId)]);
+    // Events are the region's; their notice and budget are those of its default tariff's pricing.
+    const [versions, [state]] = await Promise.all([
+      this.versionsRepo.versions({ regionId, tariff: region.defaultTariff }),
+      this.versionsRepo.regionStates(regionId),
+    ]);
     const now = regionNow(state?.clockLead ?? null, this.clock.now());
     const admission = admitEvent(start, versionInForce(versions, start).pricing, region.timezone, now);
     if (!admission.ok) throw new DomainError(admission.code, `region ${regionId}: ${admission.detail}`, { field: 'start' });
@@ -156,12 +170,14 @@ export class PricingService {
     return this.market.eventsPage(regionId, from, to, limit, cursor);
   }
 
+  /** Uploaded prices: the region's wholesale series, or an imported schedule of one of its tariffs (its default unless named). */
   async upload(
     kind: 'wholesale' | 'scheduled',
     regionId: string,
     body: UploadPricesBody,
+    tariff?: string,
   ): Promise<{ stored: number; from: string; to: string }> {
-    await this.catalog.getRegion(regionId);
+    const { ref } = await this.catalog.tariffOf(regionId, kind === 'scheduled' ? tariff : undefined);
     const intervalMs = this.config.INTERVAL_SECONDS * 1000;
     const rows = body.prices.map((p, i) => {
       const start = Date.parse(p.intervalStart);
@@ -171,19 +187,23 @@ export class PricingService {
         });
       return { intervalStart: start, price: p.price, band: p.band ?? null };
     });
-    const stored = await this.market.upsertPrices(kind, regionId, rows, this.clock.now());
+    const stored = await this.market.upsertPrices(
+      kind === 'scheduled' ? { table: 'scheduled', ...ref } : { table: 'wholesale', regionId },
+      rows,
+      this.clock.now(),
+    );
     const starts = rows.map((r) => r.intervalStart);
     return { stored, from: new Date(Math.min(...starts)).toISOString(), to: new Date(Math.max(...starts) + intervalMs).toISOString() };
   }
 
   /** The stored price, its inputs, a recomputation from them, and the measured outcome. */
-  async explain(regionId: string, intervalStart: number): Promise<Explanation> {
-    await this.catalog.getRegion(regionId);
-    const tariff = await this.tariffs.starting(regionId, intervalStart);
+  async explain(regionId: string, tariffCode: string | undefined, intervalStart: number): Promise<Explanation> {
+    const { ref } = await this.catalog.tariffOf(regionId, tariffCode);
+    const tariff = await this.tariffs.starting(ref, intervalStart);
     if (!tariff)
       throw new DomainError(
         'not_found',
-        `No firm price for region ${regionId} at ${new Date(intervalStart).toISOString()} (an interval without one was announced at the fallback rate)`,
+        `No firm price for ${regionId}/${ref.tariff} at ${new Date(intervalStart).toISOString()} (an interval without one was announced at the fallback rate)`,
       );
     const e = tariff.explanation;
     const again = e ? priceInterval(e.inputs, e.parameters) : null;
@@ -207,15 +227,25 @@ export class PricingService {
     };
   }
 
-  /** What-if: the stored window re-priced under other parameters, and each household's cost change; nothing published changes. */
-  async simulate(regionId: string, from: number, to: number, pricing: PricingModel): Promise<Simulation> {
-    const region = await this.catalog.getRegion(regionId);
+  /**
+   * What-if: one tariff's stored window (the default's unless named) re-priced under other
+   * parameters, and the cost change of each household on it — of the intervals it was on that
+   * tariff (a household on another tariff is not moved by it); nothing published changes.
+   */
+  async simulate(regionId: string, tariff: string | undefined, from: number, to: number, pricing: PricingModel): Promise<Simulation> {
+    const { region, ref } = await this.catalog.tariffOf(regionId, tariff);
     if (pricing.currency !== region.pricing.currency)
       throw new DomainError('validation_failed', `the region prices in ${region.pricing.currency}`, { field: 'pricing.currency' });
-    const [published, energy] = await Promise.all([
-      this.tariffs.between(regionId, from, to),
+    const [published, all] = await Promise.all([
+      this.tariffs.between(ref, from, to),
       this.readings.regionMeterIntervals(regionId, from, to),
     ]);
+    const plans = await this.regions.tariffPlans([...all.keys()]);
+    const energy = new Map(
+      [...all]
+        .map(([id, lines]) => [id, lines.filter((l) => tariffAt(plans.get(id)!, l.intervalStart) === ref.tariff)] as const)
+        .filter(([, lines]) => lines.length > 0),
+    );
     return this.compute.run('simulation', { published, pricing, energy });
   }
 

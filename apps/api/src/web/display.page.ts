@@ -1,3 +1,4 @@
+import { mqttTopics } from '@wattline/contracts';
 /**
  * The household display: a single page that connects to the broker over MQTT over
  * WebSocket and shows the price in force (with the precision the tariff has), its level, the
@@ -6,8 +7,10 @@
  * comes from retained MQTT topics, so it is right the moment it connects; it says so when it
  * is offline or the price is a fallback.
  */
-export function displayPage(regionId: string, wsUrl: string | null, wsPort: number): string {
-  const config = JSON.stringify({ regionId, wsUrl, wsPort });
+export function displayPage(regionId: string, tariff: string | null, wsUrl: string | null, wsPort: number): string {
+  // The tariff's own two topics, not `prices/{region}/#` (that would mix in the region's other tariffs).
+  const topics = { current: mqttTopics.currentPrice(regionId, tariff), forecast: mqttTopics.forecast(regionId, tariff) };
+  const config = JSON.stringify({ regionId, tariff, wsUrl, wsPort, topics });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Wattline · ${escapeHtml(regionId)}</title>
@@ -34,7 +37,7 @@ export function displayPage(regionId: string, wsUrl: string | null, wsPort: numb
   main.offline #status{color:#fbbf24;font-size:.95rem;font-weight:600}
 </style></head>
 <body><main>
-  <h1>Electricity price · region <strong>${escapeHtml(regionId)}</strong></h1>
+  <h1>Electricity price · region <strong>${escapeHtml(regionId)}</strong>${tariff ? ` · tariff <strong id="tariff">${escapeHtml(tariff)}</strong>` : ''}</h1>
   <div class="price"><span id="price">–</span> <span class="unit" id="unit"></span></div>
   <div class="levels" id="levels">${[1, 2, 3, 4, 5].map(() => '<span></span>').join('')}</div>
   <div class="meta" id="level">Waiting for the first price…</div>
@@ -64,7 +67,7 @@ const meter = q.get('meter');
 client.on('connect', () => {
   document.querySelector('main').classList.remove('offline');
   $('status').textContent = 'live · ' + url;
-  client.subscribe('prices/' + cfg.regionId + '/#', { qos: 1 });
+  client.subscribe([cfg.topics.current, cfg.topics.forecast], { qos: 1 });
   if (meter) client.subscribe('households/' + meter + '/summary', { qos: 1 });
 });
 client.on('close', () => {
@@ -74,8 +77,8 @@ client.on('close', () => {
 });
 client.on('message', (topic, payload) => {
   const body = JSON.parse(payload.toString());
-  if (topic.endsWith('/current')) { current = body; render(); }
-  if (topic.endsWith('/forecast')) renderForecast(body.intervals || []);
+  if (topic === cfg.topics.current) { current = body; render(); }
+  if (topic === cfg.topics.forecast) renderForecast(body.intervals || []);
   if (topic.endsWith('/summary')) renderHousehold(body);
 });
 // Sums of money to the penny; an amount under a tenth of the unit keeps up to four decimals (a half hour's 0.0032, not 0.00).

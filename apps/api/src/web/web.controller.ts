@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Controller, Get, Header, Inject, Param, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { WattlineConfig } from '@wattline/config';
 import { ID_PATTERN } from '@wattline/contracts';
-import { DomainError } from '@wattline/domain';
+import { DomainError, isTariffCode } from '@wattline/domain';
 import { CONFIG } from '@wattline/platform';
 import { dashboardPage } from './dashboard.page';
 import { displayPage } from './display.page';
@@ -24,9 +24,12 @@ export class WebController {
 
   @Get('display/:regionId')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  display(@Param('regionId', IdParamPipe) regionId: string): string {
+  display(@Param('regionId', IdParamPipe) regionId: string, @Query('tariff') tariff?: string): string {
     if (!ID_PATTERN.test(regionId)) throw new DomainError('not_found', `No region ${regionId}`);
-    return displayPage(regionId, this.config.PUBLIC_MQTT_WS_URL ?? null, this.config.MQTT_WS_PORT);
+    // `?tariff=` names a tariff other than the region's default (whose prices are on prices/{region}/…).
+    if (tariff !== undefined && !isTariffCode(tariff))
+      throw new DomainError('validation_failed', 'tariff: must be a tariff code (letters, digits, . _ -)', { field: 'tariff' });
+    return displayPage(regionId, tariff ?? null, this.config.PUBLIC_MQTT_WS_URL ?? null, this.config.MQTT_WS_PORT);
   }
 
   @Get('dashboard')

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import { ID_PATTERN, type Principal } from '@wattline/contracts';
+import { ID_PATTERN, priceFiltersOf, type Principal } from '@wattline/contracts';
 import type { MqttCredential } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CONFIG, Metrics, safeEqual, sha256, verifySecret } from '@wattline/platform';
+import { CLOCK, CONFIG, Metrics, safeEqual, sha256, verifySecret, type Clock } from '@wattline/platform';
 import { BrokerState } from '../state/broker-state';
 
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
@@ -43,6 +43,7 @@ export class MqttAuthenticator {
     private readonly state: BrokerState,
     private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: WattlineConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async authenticate(attempt: ConnectAttempt): Promise<AuthOutcome> {
@@ -121,7 +122,7 @@ export class MqttAuthenticator {
         reason: credential?.revoked ? 'credential revoked' : 'bad username or password',
       };
     }
-    const principal = toPrincipal(credential);
+    const principal = toPrincipal(credential, this.clock.now());
     await this.state.credentials.set(username, { digest, principal });
     return this.checkClientId(clientId, principal);
   }
@@ -139,7 +140,7 @@ export class MqttAuthenticator {
         reason: credential?.revoked ? 'credential revoked' : 'certificate CN is not a provisioned device',
       };
     }
-    return this.checkClientId(attempt.clientId, toPrincipal(credential));
+    return this.checkClientId(attempt.clientId, toPrincipal(credential, this.clock.now()));
   }
 
   /**
@@ -160,8 +161,19 @@ export class MqttAuthenticator {
   }
 }
 
-function toPrincipal(credential: MqttCredential): Principal {
-  return credential.kind === 'meter'
-    ? { kind: 'meter', meterId: credential.id, regionId: credential.regionId }
-    : { kind: 'client', username: credential.id, filters: credential.filters, publishFilters: credential.publishFilters };
+/**
+ * What a credential may do, decided at CONNECT (and cached with it for its TTL): a device's or
+ * display's prices are those of its household's tariff now or later, so a change of tariff
+ * (which tells every broker to forget the cached credential) is read at its next CONNECT.
+ */
+function toPrincipal(credential: MqttCredential, now: number): Principal {
+  if (credential.kind === 'meter')
+    return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, priceFilters: priceFiltersOf(credential.prices, now) };
+  const prices = credential.prices ? priceFiltersOf(credential.prices, now) : [];
+  return {
+    kind: 'client',
+    username: credential.id,
+    filters: [...prices, ...credential.filters],
+    publishFilters: credential.publishFilters,
+  };
 }

@@ -255,6 +255,7 @@ describe('billing rates from what pricing stored', () => {
   const versions = [
     {
       regionId: 'r',
+      tariff: 'flat',
       version: 1,
       effectiveFrom: null,
       pricing: { model: 'flat' as const, currency: 'GBP', price: '0.20', standingChargePerDay: '0.30', referencePrice: '0.14228' },
@@ -262,6 +263,7 @@ describe('billing rates from what pricing stored', () => {
     },
     {
       regionId: 'r',
+      tariff: 'flat',
       version: 2,
       effectiveFrom: DAY + 86_400_000,
       pricing: { model: 'flat' as const, currency: 'GBP', price: '0.25', fallbackPrice: '0.22', taxRate: '0.05' },
@@ -270,6 +272,7 @@ describe('billing rates from what pricing stored', () => {
   ];
   const firm = {
     regionId: 'r',
+    tariff: 'flat',
     intervalStart: DAY,
     intervalEnd: DAY + HALF,
     validFrom: DAY,

@@ -6,9 +6,10 @@ import { firmPrice, firmPrices, type PricingVersion } from '../prices';
 const HALF = 1_800_000;
 const DAY = Date.UTC(2013, 11, 3, 15); // midnight in Kitakyushu
 const versions: PricingVersion[] = [
-  { regionId: 'k', version: 1, effectiveFrom: null, pricing: { ...DEFAULT_PRICING_MODEL, maxStep: '40' }, createdAt: 0 },
+  { regionId: 'k', tariff: 'dynamic', version: 1, effectiveFrom: null, pricing: { ...DEFAULT_PRICING_MODEL, maxStep: '40' }, createdAt: 0 },
   {
     regionId: 'k',
+    tariff: 'dynamic',
     version: 2,
     effectiveFrom: DAY + 24 * HALF,
     pricing: { ...DEFAULT_PRICING_MODEL, levelPrices: ['20', '55', '80', '110', '160'], maxStep: '40' },
@@ -48,7 +49,12 @@ describe('a day-ahead schedule priced as one sequence', () => {
           // Each explanation names the previous firm price it was ramped from, so it recomputes alone.
           for (const t of tariffs)
             expect(
-              firmPrice(t.explanation!.inputs, { pricing: t.explanation!.parameters, version: t.modelVersion }, 'day-ahead', t.computedAt),
+              firmPrice(
+                t.explanation!.inputs,
+                { pricing: t.explanation!.parameters, version: t.modelVersion, tariff: t.tariff },
+                'day-ahead',
+                t.computedAt,
+              ),
             ).toEqual(t);
         },
       ),
