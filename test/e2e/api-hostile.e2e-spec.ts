@@ -30,7 +30,7 @@ describe('the API against hostile requests', () => {
 
   it('reads counts in decimal digits only: page=0x10, limit=1e3 and page_size= 5 are refused, not read as 16, 1000 and 5', async () => {
     for (const query of ['page=0x10', 'page_size=1e3', 'page_size=%205', 'page=-1']) {
-      const res = await fetch(`${platform.httpUrl}/v1/products/kyu/electricity-tariffs/X/standard-unit-rates/?${query}`);
+      const res = await fetch(`${platform.httpUrl}/v1/products/kyu/electricity-tariffs/dynamic/standard-unit-rates/?${query}`);
       expect([query, res.status, (await res.json()).errors?.[0]?.message]).toEqual([
         query,
         400,
@@ -98,7 +98,7 @@ describe('the API against hostile requests', () => {
 
   // Last in the file: it spends the public endpoint's minute for this address.
   it('keeps the public endpoint cheap: cacheable answers, and a flood from one address answered 429 with Retry-After', async () => {
-    const url = `${platform.httpUrl}/v1/products/kyu/electricity-tariffs/X/standard-unit-rates/?page_size=1500`;
+    const url = `${platform.httpUrl}/v1/products/kyu/electricity-tariffs/dynamic/standard-unit-rates/?page_size=1500`;
     const first = await fetch(url);
     const etag = first.headers.get('etag');
     expect([first.status, first.headers.get('cache-control'), etag]).toEqual([200, 'public, max-age=60', expect.stringMatching(/^W\/"/)]);

@@ -15,13 +15,16 @@ import {
 
 /**
  * Bills on the real data, checked against computations made here from the CSVs with decimal
- * arithmetic on their text (no platform code): the 13 LCL households on the 2013 dynamic tariff
- * billed at its real prices, to the penny; the shadow bill under LCL's flat 14.228p and the
+ * arithmetic on their text (no platform code): LCL's trial on two tariffs of one region — the 13
+ * dToU households on the real 2013 schedule (the default tariff), the 66 others on the flat
+ * 14.228p — each billed at its own tariff to the penny; the shadow bill and the
  * household-protection cap, day by day; a Sydney solar home's export credited at the feed-in
  * price with a standing charge and tax apart.
  */
 const FROM = '2013-12-02T00:00:00Z';
 const TO = '2013-12-30T00:00:00Z';
+/** A bill's window at arbitrary minutes: part days at both ends. */
+const WINDOW = { from: '2013-12-02T07:13:00Z', to: '2013-12-29T18:47:00Z' };
 
 describe('bills on the real data', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -40,6 +43,16 @@ describe('bills on the real data', () => {
       await client.publishAsync(`meters/${id}/readings`, JSON.stringify({ readings: readings.slice(i, i + 500) }), { qos: 1 });
   };
 
+  /** The SUBACK's return codes (mqtt.js rejects a SUBACK with any refusal in it, carrying the packet). */
+  const granted = (client: mqtt.MqttClient, filters: string[]) =>
+    client.subscribeAsync(filters, { qos: 1 }).then(
+      (grants) => grants.map((g) => g.qos),
+      (error: { packet?: { granted: number[] } }) => {
+        if (!error.packet) throw error;
+        return error.packet.granted;
+      },
+    );
+
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
     platform = await startPlatformProcess({
@@ -55,8 +68,8 @@ describe('bills on the real data', () => {
     await db?.drop();
   });
 
-  it('bills the 13 LCL ToU households at the real 2013 prices to the penny, with the shadow bill and the protection cap as written', async () => {
-    // Independent: the tariff CSV's pence, and each ToU household's half hours, as text.
+  it('runs LCL’s trial on two tariffs: each cohort’s displays get only their tariff’s prices, and each bill is at the household’s own tariff to the penny in a window of arbitrary minutes', async () => {
+    // Independent: the tariff CSV's pence, and each household's half hours, as text.
     for (const line of readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8').trim().split('\n').slice(1)) {
       const [time, band, p] = line.split(',');
       pence.set(time, { p: new Decimal(p), band });
@@ -67,19 +80,20 @@ describe('bills on the real data', () => {
       if (!everyone.has(id)) everyone.set(id, { group, slots: [] });
       everyone.get(id)!.slots.push({ time, kwh: new Decimal(kwh).toDecimalPlaces(6) });
     }
-    const homes = new Map([...everyone].filter(([, h]) => h.group === 'ToU').map(([id, h]) => [id, h.slots]));
-    expect(homes.size).toBe(13);
-    expect(everyone.size).toBe(79);
+    const onTou = [...everyone].filter(([, h]) => h.group === 'ToU').map(([id]) => id);
+    expect([onTou.length, everyone.size]).toEqual([13, 79]);
 
+    // The region's default tariff is LCL's dToU (the real 2013 schedule, imported); its control tariff the flat 14.228p.
     const csv = readFileSync(path.join(DATA_DIR, 'lcl_dtou_tariff_2013.csv'), 'utf8');
-    const pricing = {
-      model: 'schedule',
-      currency: 'GBP',
-      fallbackPrice: '0.1176',
-      referencePrice: '0.14228',
-      protectionCapPerYear: '0.40',
-    };
-    expect((await api.post('/v1/regions', { id: 'lcl', name: 'LCL dToU', timezone: 'Europe/London', pricing })).status).toBe(201);
+    const dtou = { model: 'schedule', currency: 'GBP', fallbackPrice: '0.1176', referencePrice: '0.14228', protectionCapPerYear: '0.40' };
+    const flat = { model: 'flat', currency: 'GBP', price: '0.14228', referencePrice: '0.14228' };
+    expect(
+      (await api.post('/v1/regions', { id: 'lcl', name: 'LCL', timezone: 'Europe/London', tariff: 'dtou', pricing: dtou })).status,
+    ).toBe(201);
+    expect(
+      (await api.put('/v1/regions/lcl/pricing', { tariff: 'flat', effectiveFrom: '2013-12-01T00:00:00Z', pricing: flat })).body,
+    ).toMatchObject({ tariff: 'flat', version: 1 });
+    expect((await api.get('/v1/regions/lcl')).body).toMatchObject({ defaultTariff: 'dtou', tariffs: ['dtou', 'flat'] });
     const upload = await fetch(
       `${platform.httpUrl}/v1/regions/lcl/schedules?timeColumn=timestamp_gmt&priceColumn=unit_rate_p_per_kwh&bandColumn=tariff_band&divisor=100`,
       {
@@ -98,12 +112,13 @@ describe('bills on the real data', () => {
       what: 'the clock',
     });
     await clock.endAsync();
-    // All 79 households, each in its LCL tariff group as its cohort: the 66 on the flat tariff are the control group.
+    // All 79 households, each in its LCL tariff group as its cohort and on that group's tariff.
     const ids = [...everyone.keys()];
     for (let i = 0; i < ids.length; i += 10) {
       await Promise.all(
         ids.slice(i, i + 10).map(async (id) => {
-          const client = await meter(id, 'lcl', everyone.get(id)!.group);
+          const { group } = everyone.get(id)!;
+          const client = await meter(id, 'lcl', group, group === 'Std' ? { tariff: 'flat' } : {});
           await sendAll(
             client,
             id,
@@ -117,69 +132,129 @@ describe('bills on the real data', () => {
         }),
       );
     }
-    await expectEventually(
-      async () =>
-        (await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000`)).body.items.length === 28 * 48 ? true : undefined,
-      { what: 'every half hour priced', timeoutMs: 60_000 },
-    );
+    for (const tariff of ['dtou', 'flat'])
+      await expectEventually(
+        async () =>
+          (await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000&tariff=${tariff}`)).body.items.length === 28 * 48
+            ? true
+            : undefined,
+        { what: `every half hour of ${tariff} priced`, timeoutMs: 60_000 },
+      );
+    expect((await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&tariff=flat&limit=5`)).body.items[0]).toMatchObject({
+      tariff: 'flat',
+      price: '0.14228',
+    });
 
+    // Displays and meters of each cohort: their own tariff's retained prices, and no other's.
+    const std = ids.find((id) => everyone.get(id)!.group === 'Std')!;
+    const topics = { dtou: ['prices/lcl/current', 'prices/lcl/forecast'], flat: ['prices/lcl/flat/current', 'prices/lcl/flat/forecast'] };
+    for (const [home, own, other] of [
+      [onTou[0], 'dtou', 'flat'],
+      [std, 'flat', 'dtou'],
+    ] as const) {
+      const credential = (await api.post(`/v1/meters/${home}/display-credentials`, {})).body;
+      // The default tariff's two topics; another tariff's whole tree (the contract's `prices/{region}/{tariff}/#`).
+      expect(credential.subscribe).toEqual([...(own === 'dtou' ? topics.dtou : ['prices/lcl/flat/#']), `households/${home}/#`]);
+      const display = await mqtt.connectAsync(platform.mqttUrl, {
+        clientId: `${credential.mqtt.username}-1`,
+        username: credential.mqtt.username,
+        password: credential.mqtt.password,
+        reconnectPeriod: 0,
+      });
+      const received: { topic: string; tariff: string }[] = [];
+      display.on('message', (topic, payload) => {
+        const body = JSON.parse(payload.toString());
+        received.push({ topic, tariff: body.tariff ?? body.intervals?.[0]?.tariff });
+      });
+      expect(await granted(display, [...topics[own], ...topics[other], 'prices/lcl/#'])).toEqual([1, 1, 128, 128, 128]);
+      await expectEventually(async () => (new Set(received.map((r) => r.topic)).size >= 2 ? true : undefined), {
+        what: `${own}'s retained prices`,
+      });
+      expect([...new Set(received.map((r) => `${r.topic} ${r.tariff}`))].sort()).toEqual(topics[own].map((topic) => `${topic} ${own}`));
+      await display.endAsync();
+    }
+    const stdMeter = (await api.post('/v1/meters', { regionId: 'lcl', tariff: 'flat' })).body;
+    expect(stdMeter).toMatchObject({ tariff: 'flat', mqtt: { topics: { currentPrice: 'prices/lcl/flat/current' } } });
+    const onFlat = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: stdMeter.id,
+      username: stdMeter.id,
+      password: stdMeter.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    expect(await granted(onFlat, ['prices/lcl/flat/#', 'prices/lcl/current'])).toEqual([1, 128]);
+    await onFlat.endAsync();
+
+    // Bills over a window starting and ending at arbitrary minutes: each interval starting in it is
+    // billed, the part days' protection refund pro rata by time (pages: the README's rule).
+    const windowFrom = Date.parse(WINDOW.from);
+    const windowTo = Date.parse(WINDOW.to);
+    const DAY_MS = 86_400_000;
     const verified = new Map<string, Record<string, any>>();
-    for (const [id, slots] of homes) {
-      const inWindow = slots.filter((s) => s.time >= '2013-12-02' && s.time < '2013-12-30');
+    for (const id of ids) {
+      const { group, slots } = everyone.get(id)!;
+      const priceOf = (time: string) => (group === 'ToU' ? pence.get(time)!.p.dividedBy(100) : new Decimal('0.14228'));
+      const start = (s: { time: string }) => Date.parse(`${s.time.replace(' ', 'T')}Z`);
+      const inWindow = slots.filter((s) => start(s) >= windowFrom && start(s) < windowTo);
       const bill = await expectEventually(
         async () => {
-          const b = (await api.get(`/v1/meters/${id}/bill?from=${FROM}&to=${TO}&groupBy=day`)).body;
+          const b = (await api.get(`/v1/meters/${id}/bill?from=${WINDOW.from}&to=${WINDOW.to}&groupBy=day`)).body;
           return Math.abs(b.consumptionWh - inWindow.reduce((s, x) => s + x.kwh.toNumber() * 1000, 0)) < 1e-6 ? b : undefined;
         },
         { what: `${id}'s readings stored` },
       );
-      // Energy at the real prices, computed here: Σ kWh × pence / 100.
-      const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)), new Decimal(0));
+      // Energy at the household's own tariff, computed here: Σ kWh × price.
+      const expected = inWindow.reduce((sum, s) => sum.plus(s.kwh.times(priceOf(s.time))), new Decimal(0));
       expect([id, new Decimal(bill.energyCharge).toFixed(2)]).toEqual([id, expected.toFixed(2)]);
       expect(bill).toMatchObject({ fallbackWh: 0, tax: '0.0000', standingCharge: '0.0000', exportCredit: '0.0000' });
-      // The shadow bill: the same energy at LCL's flat 14.228p.
+      // The shadow bill: the same energy at LCL's flat 14.228p (the control households' own bill).
       const shadow = inWindow.reduce((sum, s) => sum.plus(s.kwh.times('0.14228')), new Decimal(0));
       expect([id, new Decimal(bill.shadow.total).toFixed(4)]).toEqual([id, shadow.toFixed(4)]);
-      // Protection: each day's excess over the shadow bill refunded while the year's £0.40 lasts.
-      let left = new Decimal('0.40');
-      let refund = new Decimal(0);
-      for (const day of [...new Set(inWindow.map((s) => s.time.slice(0, 10)))].sort()) {
-        const ofDay = inWindow.filter((s) => s.time.startsWith(day));
-        const excess = Decimal.max(
-          0,
-          ofDay.reduce(
-            (sum, s) => sum.plus(s.kwh.times(pence.get(s.time)!.p).dividedBy(100)).minus(s.kwh.times('0.14228')),
-            new Decimal(0),
-          ),
-        );
-        const r = Decimal.min(excess, left);
-        refund = refund.plus(r);
-        left = left.minus(r);
+      if (group === 'Std') {
+        expect([id, bill.protection]).toEqual([id, null]);
+        expect(new Decimal(bill.total).toFixed(2)).toBe(shadow.toFixed(2));
+      } else {
+        // Protection: each whole day's excess over the shadow bill refunded while the year's £0.40 lasts, a part day's pro rata.
+        let left = new Decimal('0.40');
+        let refund = new Decimal(0);
+        for (const day of [...new Set(slots.map((s) => s.time.slice(0, 10)))].sort()) {
+          const ofDay = slots.filter((s) => s.time.startsWith(day));
+          const excess = Decimal.max(
+            0,
+            ofDay.reduce((sum, s) => sum.plus(s.kwh.times(priceOf(s.time))).minus(s.kwh.times('0.14228')), new Decimal(0)),
+          );
+          const r = Decimal.min(excess, left);
+          left = left.minus(r);
+          const dayStart = Date.parse(`${day}T00:00:00Z`);
+          const share = Math.max(0, Math.min(dayStart + DAY_MS, windowTo) - Math.max(dayStart, windowFrom)) / DAY_MS;
+          refund = refund.plus(r.times(share));
+        }
+        expect([id, new Decimal(bill.protection.refund).toFixed(2)]).toEqual([id, refund.toFixed(2)]);
       }
-      expect([id, new Decimal(bill.protection.refund).toFixed(4)]).toEqual([id, refund.toFixed(4)]);
-      expect(new Decimal(bill.due).equals(new Decimal(bill.total).minus(bill.protection.refund))).toBe(true);
+      expect(new Decimal(bill.due).equals(new Decimal(bill.total).minus(bill.protection?.refund ?? 0))).toBe(true);
       expect(bill.groups).toHaveLength(28);
       verified.set(id, bill);
     }
-    // The region's bills, 25 households a page: every meter once (79 homes and the clock meter),
-    // each ToU household's line equal to its own bill verified above.
+    // The region's bills, 25 households a page: every meter once (79 homes, the clock meter and the
+    // late one), each household's line equal to its own bill verified above.
     const lines = new Map<string, Record<string, any>>();
     let cursor = '';
     let pages = 0;
     do {
       const page = (
-        await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+        await api.get(
+          `/v1/regions/lcl/bills?from=${WINDOW.from}&to=${WINDOW.to}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        )
       ).body;
       expect(page.items.length).toBeLessThanOrEqual(25);
       for (const line of page.items) lines.set(line.meterId, line);
       cursor = page.nextCursor ?? '';
       pages += 1;
     } while (cursor);
-    expect([lines.size, pages]).toEqual([80, 4]);
+    expect([lines.size, pages]).toEqual([81, 4]);
     for (const [id, bill] of verified) {
       expect(lines.get(id)).toEqual({
         meterId: id,
-        cohort: 'ToU',
+        cohort: everyone.get(id)!.group,
         currency: 'GBP',
         consumptionWh: bill.consumptionWh,
         generationWh: bill.generationWh,
@@ -191,18 +266,18 @@ describe('bills on the real data', () => {
         fallbackWh: bill.fallbackWh,
         shadowTotal: bill.shadow.total,
         shadowDifference: bill.shadow.difference,
-        protectionRefund: bill.protection.refund,
+        protectionRefund: bill.protection?.refund ?? null,
         due: bill.due,
       });
     }
     const regionCsv = await api.get(`/v1/regions/lcl/bills?from=${FROM}&to=${TO}&limit=100`, { accept: 'text/csv' });
-    expect(regionCsv.text.trim().split('\n')).toHaveLength(81);
+    expect(regionCsv.text.trim().split('\n')).toHaveLength(82);
     expect(regionCsv.text.split('\n')[0].split(',')).toEqual(
       expect.arrayContaining(['meterId', 'cohort', 'due', 'shadowTotal', 'protectionRefund']),
     );
     expect((await api.get(`/v1/regions/lcl/bills?cursor=not-a-cursor`)).body).toMatchObject({ status: 400 });
     // As CSV, one row per day.
-    const csvBill = await api.get(`/v1/meters/${[...homes.keys()][0]}/bill?from=${FROM}&to=${TO}&groupBy=day`, { accept: 'text/csv' });
+    const csvBill = await api.get(`/v1/meters/${onTou[0]}/bill?from=${FROM}&to=${TO}&groupBy=day`, { accept: 'text/csv' });
     expect(csvBill.text.trim().split('\n')).toHaveLength(29);
     expect(csvBill.text.split('\n')[0].split(',')).toEqual(
       expect.arrayContaining(['period', 'energyCharge', 'total', 'shadowTotal', 'protectionRefund']),
@@ -231,7 +306,13 @@ describe('bills on the real data', () => {
         .minus(mean(level, true))
         .minus(mean(3, false).minus(mean(3, true)));
     // The clock meter has no cohort: on neither side.
-    expect(response).toMatchObject({ control: 'Std', treatment: null, baselineLevel: 3, households: { treatment: 13, control: 66 } });
+    expect(response).toMatchObject({
+      control: 'Std',
+      treatment: null,
+      tariff: 'dtou',
+      baselineLevel: 3,
+      households: { treatment: 13, control: 66 },
+    });
     expect(response.observations).toBe(79 * 28 * 48);
     expect(response.levels.map((l: { level: number }) => l.level)).toEqual([1, 3, 5]);
     for (const l of response.levels) {

@@ -133,7 +133,7 @@ describe('the LCL 2013 dynamic tariff as a published schedule', () => {
       expect([row.validFrom, got.level]).toEqual([row.validFrom, { Low: 1, Normal: 3, High: 5 }[row.band]]);
     }
 
-    // The same prices went to Kafka, once each, as the contract's price, each keyed by its region and interval.
+    // The same prices went to Kafka, once each, as the contract's price, each keyed by its region, tariff and interval.
     const kafka = new Kafka({ brokers: testServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `lcl-reader-${Date.now()}` });
     const onTopic = new Map<number, string>();
@@ -145,13 +145,14 @@ describe('the LCL 2013 dynamic tariff as a published schedule', () => {
       eachMessage: async ({ message }) => {
         const value = JSON.parse(message.value!.toString()) as {
           regionId: string;
+          tariff: string;
           intervalStart: string;
           validFrom: string;
           price: string;
         };
         onTopic.set(Date.parse(value.validFrom), value.price);
         keys.add(message.key!.toString());
-        expect(message.key!.toString()).toBe(`${value.regionId}/${value.intervalStart}`);
+        expect(message.key!.toString()).toBe(`${value.regionId}/${value.tariff}/${value.intervalStart}`);
         records += 1;
       },
     });

@@ -83,7 +83,7 @@ describe('Octopus-shaped standard unit rates', () => {
 
     const results: { value_exc_vat: number; value_inc_vat: number; valid_from: string; valid_to: string }[] = [];
     let url: string | null =
-      `${platform.httpUrl}/v1/products/london/electricity-tariffs/E-1R-WATTLINE-LONDON/standard-unit-rates/?period_from=${DECEMBER.from}&period_to=${DECEMBER.to}&page_size=100`;
+      `${platform.httpUrl}/v1/products/london/electricity-tariffs/dynamic/standard-unit-rates/?period_from=${DECEMBER.from}&period_to=${DECEMBER.to}&page_size=100`;
     let pages = 0;
     let count = -1;
     while (url) {
@@ -117,7 +117,7 @@ describe('Octopus-shaped standard unit rates', () => {
   it('builds its absolute links from the configured base URL, never from the Host header a client sends', async () => {
     const body = await new Promise<string>((resolve, reject) => {
       const req = http.get(
-        `${platform.httpUrl}/v1/products/london/electricity-tariffs/X/standard-unit-rates/?page_size=10`,
+        `${platform.httpUrl}/v1/products/london/electricity-tariffs/dynamic/standard-unit-rates/?page_size=10`,
         { headers: { host: 'evil.example:443' } },
         (res) => {
           let text = '';
@@ -133,12 +133,18 @@ describe('Octopus-shaped standard unit rates', () => {
 
   it('answers bad queries and unknown regions as problems', async () => {
     const get = (path: string) => fetch(`${platform.httpUrl}/v1/products/${path}`);
-    expect((await get('london/electricity-tariffs/X/standard-unit-rates/?page_size=5000')).status).toBe(400);
+    expect((await get('london/electricity-tariffs/dynamic/standard-unit-rates/?page_size=5000')).status).toBe(400);
     expect(
-      (await get(`london/electricity-tariffs/X/standard-unit-rates/?period_from=${DECEMBER.to}&period_to=${DECEMBER.from}`)).status,
+      (await get(`london/electricity-tariffs/dynamic/standard-unit-rates/?period_from=${DECEMBER.to}&period_to=${DECEMBER.from}`)).status,
     ).toBe(400);
-    expect((await get('nowhere/electricity-tariffs/X/standard-unit-rates/')).status).toBe(404);
-    const beyond = (await (await get('london/electricity-tariffs/X/standard-unit-rates/?page=999')).json()) as {
+    expect((await get('nowhere/electricity-tariffs/dynamic/standard-unit-rates/')).status).toBe(404);
+    // The tariff code selects one of the region's tariffs: one it does not offer is not found, and says which it offers.
+    const unknown = await get('london/electricity-tariffs/E-1R-AGILE-24-10-01-C/standard-unit-rates/');
+    expect([unknown.status, ((await unknown.json()) as { detail: string }).detail]).toEqual([
+      404,
+      expect.stringContaining('it offers dynamic'),
+    ]);
+    const beyond = (await (await get('london/electricity-tariffs/dynamic/standard-unit-rates/?page=999')).json()) as {
       count: number;
       results: unknown[];
       next: unknown;

@@ -11,6 +11,7 @@ import {
   type Page,
   type ResponsePanel,
   type StoredReading,
+  type TariffRef,
 } from '@wattline/domain';
 import { rangePage } from './cursor';
 import { REGION_LOCK_NAMESPACE } from './intervals.repository';
@@ -416,12 +417,12 @@ export class ReadingsRepository {
 
   /**
    * The response analysis' panel: consumption per household and interval with the interval's
-   * firm price level, for meters (not inverters) of the `control` cohort and of the treatment
+   * firm price level under the treatment's tariff (`ref`), for meters (not inverters) of the `control` cohort and of the treatment
    * (the `treatment` cohort, or every other named cohort; meters without a cohort are on neither
    * side). Observations are capped at `maxObservations` (more: null, the window is too wide).
    */
   async responsePanel(
-    regionId: string,
+    ref: TariffRef,
     from: number,
     to: number,
     sides: { control: string; treatment?: string },
@@ -431,12 +432,12 @@ export class ReadingsRepository {
       `SELECT mi.meter_id, (m.cohort = $4) AS control, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, t.level
          FROM meter_intervals mi
          JOIN meters m ON m.id = mi.meter_id
-         JOIN tariffs t ON t.region_id = m.region_id AND t.interval_start = mi.interval_start
+         JOIN tariffs t ON t.region_id = m.region_id AND t.tariff = $7 AND t.interval_start = mi.interval_start
         WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
           AND (m.cohort = $4 OR ($5::text IS NULL AND m.cohort IS NOT NULL) OR m.cohort = $5)
         ORDER BY mi.meter_id, mi.interval_start -- households numbered in one order: the bootstrap's weights, and so its interval, repeat
         LIMIT $6`,
-      [regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1],
+      [ref.regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1, ref.tariff],
     );
     if (rows.length > maxObservations) return null;
     const households = new Map<string, number>();

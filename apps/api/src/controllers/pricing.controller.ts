@@ -91,7 +91,11 @@ export class PricingController {
         id,
         from,
         to,
-        { control: query.control, ...(query.treatment ? { treatment: query.treatment } : {}) },
+        {
+          control: query.control,
+          ...(query.treatment ? { treatment: query.treatment } : {}),
+          ...(query.tariff ? { tariff: query.tariff } : {}),
+        },
         { replications: query.replications, seed: query.seed },
       )),
     };

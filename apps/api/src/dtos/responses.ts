@@ -67,14 +67,10 @@ export const meterResponse = named(
     lastReadingAt: nullableTime,
     createdAt: isoTime,
     revokedAt: nullableTime,
-    tariff: z
-      .string()
-      .nullable()
-      .optional()
-      .meta({
-        description:
-          "the household's tariff now, in its region's time (null for an inverter: it is on its household's); in a single meter's read",
-      }),
+    tariff: z.string().nullable().optional().meta({
+      description:
+        "the household's tariff now, in its region's time (null for an inverter: it is on its household's); in a single meter's read",
+    }),
     tariffPlan: z
       .array(z.object({ tariff: z.string(), from: nullableTime.meta({ description: 'null: since provisioning' }) }))
       .optional()
@@ -215,7 +211,13 @@ export const forecastResponse = named(
 );
 
 export const pricingVersionResponse = named(
-  z.object({ version: int, effectiveFrom: nullableTime.meta({ description: 'null: from the beginning' }), pricing, createdAt: isoTime }),
+  z.object({
+    tariff: z.string(),
+    version: int,
+    effectiveFrom: nullableTime.meta({ description: 'null: from the beginning' }),
+    pricing,
+    createdAt: isoTime,
+  }),
   'PricingVersion',
 );
 
@@ -400,6 +402,7 @@ export const responseAnalysisResponse = named(
     to: isoTime,
     control: z.string(),
     treatment: z.string().nullable().meta({ description: 'the treatment cohort asked for (null: every named cohort but the control)' }),
+    tariff: z.string().meta({ description: "the tariff whose price levels band the intervals (the treatment's)" }),
     method: z.string(),
     baselineLevel: level.nullable(),
     households: z.object({ treatment: int, control: int }),

@@ -276,6 +276,9 @@ export const responseQuerySchema = windowQuery(366, {
   treatment: z.string().min(1).max(40).optional().meta({
     description: 'the cohort on the dynamic tariff (default: every named cohort but the control; meters without one are on neither side)',
   }),
+  tariff: tariffCode
+    .optional()
+    .meta({ description: "the treatment's tariff, whose price levels band the intervals (default: the region's default)" }),
   replications: queryInt(999, 99, 9999).meta({ description: 'wild cluster bootstrap replications' }),
   seed: queryInt(1, 0, 2 ** 31 - 1).meta({ description: "the bootstrap's seed: the same data and seed give the same interval" }),
 });

@@ -112,6 +112,7 @@ export const revisionView = (r: AggregateRevision): RevisionResponse => ({
 export const tariffView = (t: Tariff): TariffResponse => ({ ...pricePayload(t), feedInPrice: t.feedInPrice });
 
 export const pricingVersionView = (v: PricingVersion): PricingVersionResponse => ({
+  tariff: v.tariff,
   version: v.version,
   effectiveFrom: iso(v.effectiveFrom),
   pricing: v.pricing,

@@ -257,11 +257,12 @@ export class PricingService {
     regionId: string,
     from: number,
     to: number,
-    sides: { control: string; treatment?: string },
+    sides: { control: string; treatment?: string; tariff?: string },
     options: ResponseOptions,
-  ): Promise<TariffResponse & { control: string; treatment: string | null }> {
-    await this.catalog.getRegion(regionId);
-    const panel = await this.readings.responsePanel(regionId, from, to, sides, MAX_RESPONSE_OBSERVATIONS);
+  ): Promise<TariffResponse & { control: string; treatment: string | null; tariff: string }> {
+    // Intervals are banded by the levels of the treatment's tariff (the region's default unless named).
+    const { ref } = await this.catalog.tariffOf(regionId, sides.tariff);
+    const panel = await this.readings.responsePanel(ref, from, to, sides, MAX_RESPONSE_OBSERVATIONS);
     if (!panel)
       throw new DomainError(
         'validation_failed',
@@ -269,7 +270,7 @@ export class PricingService {
         { field: 'from' },
       );
     const estimate = await this.compute.run('response', { panel, options });
-    return { control: sides.control, treatment: sides.treatment ?? null, ...estimate };
+    return { control: sides.control, treatment: sides.treatment ?? null, tariff: ref.tariff, ...estimate };
   }
 
   async forecast(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<ForecastVersusActual>> {
