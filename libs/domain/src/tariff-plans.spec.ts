@@ -132,7 +132,12 @@ describe('householdRates', () => {
             { tariff: 'dtou', from: null },
             { tariff: 'flat', from: change },
           ];
-          const energy: MeterIntervalEnergy[] = starts.map((s, i) => ({ intervalStart: s, intervalEnd: s + HALF, consumptionWh: whs[i], generationWh: 0 }));
+          const energy: MeterIntervalEnergy[] = starts.map((s, i) => ({
+            intervalStart: s,
+            intervalEnd: s + HALF,
+            consumptionWh: whs[i],
+            generationWh: 0,
+          }));
           const bill = (from: number, to: number, rates: ReturnType<typeof householdRates>) =>
             buildBill({ timeZone: 'UTC', from, to, energy, groupBy: 'interval', ...rates });
           const whole = bill(DAY, DAY + 96 * HALF, householdRates(plan, ratesOf));
