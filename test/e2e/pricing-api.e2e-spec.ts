@@ -248,4 +248,64 @@ describe('pricing API', () => {
     );
     expect(lines).toHaveLength(49);
   });
+
+  it('moves a household to another tariff from a future interval start only, and its next CONNECT reads that tariff’s topics', async () => {
+    const flat = { model: 'flat', currency: 'GBP', price: '0.14228' };
+    expect((await admin.post('/v1/regions', { id: 'trial', name: 'Trial', timezone: 'Europe/London', pricing: flat })).status).toBe(201);
+    const next = Math.floor(Date.now() / HALF) * HALF + HALF;
+    expect(
+      (
+        await admin.put('/v1/regions/trial/pricing', {
+          tariff: 'peak',
+          effectiveFrom: new Date(next).toISOString(),
+          pricing: { ...flat, price: '0.30' },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await admin.post('/v1/meters', { regionId: 'trial', tariff: 'agile' })).body).toMatchObject({
+      status: 400,
+      errors: [{ field: 'tariff' }],
+    });
+    const home = (await admin.post('/v1/meters', { id: 'trial-home', regionId: 'trial' })).body;
+    expect(home).toMatchObject({ tariff: 'dynamic', tariffPlan: [{ tariff: 'dynamic', from: null }] });
+    const pv = (await admin.post('/v1/meters', { id: 'trial-pv', regionId: 'trial', kind: 'inverter', householdId: 'trial-home' })).body;
+    const change = (body: object, id = 'trial-home') => admin.put(`/v1/meters/${id}/tariff`, body);
+    // Never retroactive: the interval running now keeps its tariff; nor off an interval start, nor to a tariff not offered.
+    for (const [body, field] of [
+      [{ tariff: 'peak', effectiveFrom: new Date(next - HALF).toISOString() }, 'effectiveFrom'],
+      [{ tariff: 'peak', effectiveFrom: new Date(next + 60_000).toISOString() }, 'effectiveFrom'],
+      [{ tariff: 'agile', effectiveFrom: new Date(next).toISOString() }, 'tariff'],
+      [{ tariff: 'current', effectiveFrom: new Date(next).toISOString() }, 'tariff'],
+    ] as const)
+      expect([field, (await change(body)).body]).toEqual([
+        field,
+        expect.objectContaining({ status: 400, errors: [expect.objectContaining({ field })] }),
+      ]);
+    expect((await change({ tariff: 'peak', effectiveFrom: new Date(next).toISOString() }, 'trial-pv')).status).toBe(409);
+    const moved = await change({ tariff: 'peak', effectiveFrom: new Date(next).toISOString() });
+    expect(moved.body).toMatchObject({
+      tariff: 'dynamic',
+      tariffPlan: [
+        { tariff: 'dynamic', from: null },
+        { tariff: 'peak', from: new Date(next).toISOString() },
+      ],
+    });
+    expect((await analyst.get('/v1/meters/trial-home')).body.tariffPlan).toEqual(moved.body.tariffPlan);
+    // Until the change, the household reads both tariffs' prices; never another region's or the tree of all.
+    const meter = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'trial-home',
+      username: 'trial-home',
+      password: home.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    const grants = await meter
+      .subscribeAsync(['prices/trial/current', 'prices/trial/peak/current', 'prices/trial/#', 'prices/agile/current'], { qos: 1 })
+      .then(
+        (g) => g.map((x) => x.qos),
+        (e: { packet: { granted: number[] } }) => e.packet.granted,
+      );
+    expect(grants).toEqual([1, 1, 128, 128]);
+    await meter.endAsync();
+    expect(pv.mqtt.topics.currentPrice).toBe('prices/trial/current');
+  });
 });
