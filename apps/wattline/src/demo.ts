@@ -49,7 +49,8 @@ async function demo(): Promise<void> {
     [
       '',
       `  household display  ${http}/display/${region}`,
-      `  analysts' dashboard ${http}/dashboard?region=${region}&key=${process.env.ADMIN_API_KEY}`,
+      `  control tariff     ${http}/display/${region}?tariff=flat  (the 66 Std homes' flat 14.228p)`,
+      `  analysts' dashboard ${http}/dashboard?region=${region}&key=${process.env.ADMIN_API_KEY}&control=Std&from=2013-12-02T00:00:00Z&to=2013-12-30T00:00:00Z`,
       `  admin API key      ${process.env.ADMIN_API_KEY}`,
       `  MQTT               mqtt://localhost:${process.env.MQTT_PORT}  (try: mosquitto_sub -p ${process.env.MQTT_PORT} -t 'prices/#' -v)`,
       '',
@@ -62,6 +63,8 @@ async function demo(): Promise<void> {
     regionId: region,
     households: Number(process.env.SIM_HOUSEHOLDS ?? 79),
     inverterShare: Number(process.env.SIM_INVERTER_SHARE ?? 0),
+    // The trial as it ran: 13 dToU homes on the real 2013 schedule, 66 on the flat control tariff.
+    lclTrial: process.env.SIM_TRIAL !== '0',
     from: Date.parse(process.env.SIM_FROM ?? '2013-12-02T00:00:00Z'),
     slots: Number(process.env.SIM_SLOTS ?? 48 * 28),
     slotMs: Number(process.env.SIM_SLOT_MS ?? 1000),

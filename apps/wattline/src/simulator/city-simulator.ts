@@ -1,5 +1,6 @@
 import { HALF_HOUR_S, SolarProfile, readLondonHouseholds, type HouseholdSlot } from '@wattline/datasets';
 import type { PricePayload } from '@wattline/contracts';
+import { lclTrialMeter, provisionLclTrial } from './lcl-trial';
 import { SimulatedDevice, type DeviceCounters } from './simulated-device';
 
 export interface SimulatorOptions {
@@ -20,6 +21,12 @@ export interface SimulatorOptions {
   outageEvery?: number;
   outageShare?: number;
   outageSlots?: number;
+  /**
+   * The LCL trial as it ran (lcl-trial.ts): the region on the real dToU schedule with its Std
+   * households on the flat control tariff, each home in its group's cohort. Otherwise one
+   * critical-peak tariff for every home.
+   */
+  lclTrial?: boolean;
   /** Loopback source addresses to spread connections over (one address has ~28,000 ports). */
   sourceAddresses?: string[];
   log: (line: string) => void;
@@ -164,22 +171,25 @@ export class CitySimulator {
     };
     // The LCL trial's own price points (p/kWh: Low 3.99, Normal 11.76, High 67.20) as levels 1, 2 and 5;
     // the shadow bill at the flat 14.228p its Std households paid (data/README.md).
-    await post('/v1/regions', {
-      id: regionId,
-      name: 'London, Low Carbon London trial households',
-      timezone: 'Europe/London',
-      pricing: {
-        model: 'critical-peak-5',
-        currency: 'GBP',
-        levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'],
-        capacityKw: Math.max(1, this.options.households * 0.8),
-        thresholds: [0.5, 0.7, 0.85, 1.0],
-        referencePrice: '0.14228',
-      },
-    });
+    if (this.options.lclTrial) await provisionLclTrial(httpUrl, adminKey, regionId);
+    else
+      await post('/v1/regions', {
+        id: regionId,
+        name: 'London, Low Carbon London trial households',
+        timezone: 'Europe/London',
+        pricing: {
+          model: 'critical-peak-5',
+          currency: 'GBP',
+          levelPrices: ['0.0399', '0.1176', '0.2000', '0.4000', '0.6720'],
+          capacityKw: Math.max(1, this.options.households * 0.8),
+          thresholds: [0.5, 0.7, 0.85, 1.0],
+          referencePrice: '0.14228',
+        },
+      });
     const lclIds = byHome.map((slots) => [...slots.values()][0]?.lclId ?? 'home');
-    const device = async (id: string, kind: 'meter' | 'inverter', n: number, householdId?: string) => {
-      const { status, json } = await post('/v1/meters', { id, regionId, kind, ...(householdId ? { householdId } : {}) });
+    const groups = byHome.map((slots) => [...slots.values()][0]?.tariffGroup ?? 'Std');
+    const device = async (id: string, kind: 'meter' | 'inverter', n: number, householdId?: string, trial?: object) => {
+      const { status, json } = await post('/v1/meters', { id, regionId, kind, ...(householdId ? { householdId } : {}), ...trial });
       if (status === 409)
         throw new Error(`${kind} ${id} already exists and its password is not shown twice: use a fresh DATA_DIR or database`);
       const d = new SimulatedDevice(
@@ -210,7 +220,7 @@ export class CitySimulator {
           const template = i % byHome.length;
           // The first pass keeps the LCL ids; further copies of a home get a suffix.
           const id = i < byHome.length ? lclIds[template] : `${lclIds[template]}x${Math.floor(i / byHome.length)}`;
-          const meter = await device(id, 'meter', 2 * i);
+          const meter = await device(id, 'meter', 2 * i, undefined, this.options.lclTrial ? lclTrialMeter(groups[template]) : undefined);
           const inverter = i < inverters ? await device(`${id}-pv`, 'inverter', 2 * i + 1, id) : null;
           this.homes[i] = { meter, inverter, slots: byHome[template], index: i };
           done += 1;
@@ -219,7 +229,9 @@ export class CitySimulator {
         }
       }),
     );
-    const watcher = this.homes[0].meter;
+    // The price log follows the region's default tariff (in the trial, a dToU home's).
+    const watcher =
+      (this.options.lclTrial ? this.homes.find((h, i) => groups[i % byHome.length] === 'ToU') : undefined)?.meter ?? this.homes[0].meter;
     await watcher.watchPrices(regionId, (price) => (this.lastPrice = price));
   }
 }
