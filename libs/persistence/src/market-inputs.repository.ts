@@ -65,7 +65,6 @@ export class MarketInputsRepository {
     nowMs: number,
   ): Promise<number> {
     const scheduled = upload.table === 'scheduled';
-    const name = scheduled ? 'scheduled_prices' : 'wholesale_prices';
     let stored = 0;
     for (let i = 0; i < rows.length; i += UPLOAD_CHUNK) {
       const chunk = rows.slice(i, i + UPLOAD_CHUNK);
@@ -74,7 +73,7 @@ export class MarketInputsRepository {
           ? `INSERT INTO scheduled_prices (region_id, tariff, interval_start, price, band, uploaded_at)
              SELECT $1, $6, u.s, u.p, u.b, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
              ON CONFLICT (region_id, tariff, interval_start) DO UPDATE SET price = EXCLUDED.price, band = EXCLUDED.band, uploaded_at = EXCLUDED.uploaded_at`
-          : `INSERT INTO ${name} (region_id, interval_start, price, uploaded_at)
+          : `INSERT INTO wholesale_prices (region_id, interval_start, price, uploaded_at)
              SELECT $1, u.s, u.p, $5 FROM unnest($2::timestamptz[], $3::numeric[], $4::text[]) AS u(s, p, b)
              ON CONFLICT (region_id, interval_start) DO UPDATE SET price = EXCLUDED.price, uploaded_at = EXCLUDED.uploaded_at`,
         [
