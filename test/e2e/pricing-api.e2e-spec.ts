@@ -308,4 +308,66 @@ describe('pricing API', () => {
     await meter.endAsync();
     expect(pv.mqtt.topics.currentPrice).toBe('prices/trial/current');
   });
+
+  it('on a connection already open, a tariff change is readable at once and the old tariff’s prices stop at the switch', async () => {
+    // A replay a day behind the wall clock, so its time can be brought to seconds before an
+    // interval start T and the switch watched as it happens.
+    const T = Math.floor(Date.now() / HALF) * HALF - 86_400_000;
+    const flat = { model: 'flat', currency: 'GBP', price: '0.14228' };
+    expect((await admin.post('/v1/regions', { id: 'switch', name: 'Switch', timezone: 'Europe/London', pricing: flat })).status).toBe(201);
+    await readingAt('switch', new Date(T - 2 * 3_600_000).toISOString());
+    await expectEventually(
+      async () => (await admin.get('/v1/meters/switch-clock')).body.lastReadingAt === new Date(T - 7_200_000).toISOString() || undefined,
+      {
+        what: 'the region at T − 2 h',
+      },
+    );
+    const peak = { tariff: 'peak', effectiveFrom: new Date(T - 3_600_000).toISOString(), pricing: { ...flat, price: '0.30' } };
+    expect((await admin.put('/v1/regions/switch/pricing', peak)).status).toBe(201);
+    const home = (await admin.post('/v1/meters', { id: 'switch-home', regionId: 'switch' })).body;
+    const LEAD_S = 15;
+    await readingAt('switch', new Date(T - LEAD_S * 1000).toISOString());
+    await expectEventually(
+      async () =>
+        (await admin.get('/v1/meters/switch-clock')).body.lastReadingAt === new Date(T - LEAD_S * 1000).toISOString() || undefined,
+      {
+        what: 'the region seconds before T',
+      },
+    );
+    // The region's time now runs at most LEAD_S seconds behind T: T is reached by this wall time.
+    const switchedBy = Date.now() + LEAD_S * 1000;
+    const meter = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'switch-home',
+      username: 'switch-home',
+      password: home.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    const grant = (topic: string) =>
+      meter.subscribeAsync(topic, { qos: 1 }).then(
+        (g) => g[0].qos,
+        (e: { packet: { granted: number[] } }) => e.packet.granted[0],
+      );
+    expect(await grant('prices/switch/current')).toBe(1);
+    expect(await grant('prices/switch/peak/current')).toBe(128); // not on peak (yet)
+    const moved = await admin.put('/v1/meters/switch-home/tariff', { tariff: 'peak', effectiveFrom: new Date(T).toISOString() });
+    expect(moved.status).toBe(200);
+    // The same connection, told through the control bus: the new tariff's topic is granted without a reconnect.
+    await expectEventually(async () => ((await grant('prices/switch/peak/current')) === 1 ? true : undefined), {
+      what: 'peak granted on the open connection',
+    });
+    const received: { topic: string; validFrom: string }[] = [];
+    meter.on('message', (topic, payload) => received.push({ topic, validFrom: JSON.parse(payload.toString()).validFrom }));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, switchedBy - Date.now()) + 1000));
+    // The region moves past T: both tariffs announce the interval starting at T; the household gets only its new one.
+    await readingAt('switch', new Date(T + 300_000).toISOString());
+    const at = new Date(T).toISOString();
+    await expectEventually(async () => received.some((m) => m.topic === 'prices/switch/peak/current' && m.validFrom === at) || undefined, {
+      what: 'peak’s price at T',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(received.filter((m) => m.topic === 'prices/switch/current' && m.validFrom >= at)).toEqual([]);
+    // And a new SUBSCRIBE to the old tariff is refused from T on.
+    expect(await grant('prices/switch/current')).toBe(128);
+    await meter.endAsync();
+  }, 60_000);
 });

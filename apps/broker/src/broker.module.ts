@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ErrorFanoutService } from './errors/error-fanout.service';
 import { ReadingIngestService } from './ingest/reading-ingest.service';
 import { AuthenticateHook } from './mqtt/hooks/authenticate.hook';
+import { AuthorizeForwardHook } from './mqtt/hooks/authorize-forward.hook';
 import { AuthorizePublishHook } from './mqtt/hooks/authorize-publish.hook';
 import { AuthorizeSubscribeHook } from './mqtt/hooks/authorize-subscribe.hook';
 import { PreConnectHook } from './mqtt/hooks/pre-connect.hook';
@@ -24,6 +25,7 @@ import { BrokerState } from './state/broker-state';
     AuthenticateHook,
     AuthorizePublishHook,
     AuthorizeSubscribeHook,
+    AuthorizeForwardHook,
     PresenceHook,
     RevocationHook,
     CredentialChangeHook,

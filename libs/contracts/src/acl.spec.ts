@@ -1,8 +1,10 @@
 import { isMeterStatusPayload } from './payloads';
-import { canPublish, canSubscribe, priceFiltersOf, type Principal } from './acl';
+import { canPublish, canSubscribe, mayReceive, priceFiltersOf, type Principal } from './acl';
 import { reachesPlatformTopics } from './mqtt-topics';
 
-const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1', priceFilters: ['prices/r1/current', 'prices/r1/forecast'] };
+const onDefault = { regionId: 'r1', defaultTariff: 'dynamic', plan: [{ tariff: 'dynamic', from: null }], clockLead: null };
+const meter: Principal = { kind: 'meter', meterId: 'm1', regionId: 'r1', prices: onDefault };
+const NOW = Date.UTC(2026, 0, 1);
 const display: Principal = { kind: 'anonymous-display' };
 
 describe('ACL', () => {
@@ -16,7 +18,7 @@ describe('ACL', () => {
 
   it('lets a meter subscribe to its own tariff’s prices, errors and household only', () => {
     for (const ok of ['prices/r1/current', 'prices/r1/forecast', 'meters/m1/errors', 'households/m1/summary'])
-      expect(canSubscribe(meter, ok)).toBe(true);
+      expect(canSubscribe(meter, ok, NOW)).toBe(true);
     // `prices/r1/#` would reach the region's other tariffs' topics too.
     for (const no of [
       'prices/r1/#',
@@ -28,7 +30,7 @@ describe('ACL', () => {
       'households/m2/#',
       'meters/+/readings',
     ]) {
-      expect(canSubscribe(meter, no)).toBe(false);
+      expect(canSubscribe(meter, no, NOW)).toBe(false);
     }
   });
 
@@ -46,16 +48,37 @@ describe('ACL', () => {
     expect(priceFiltersOf({ ...access, plan }, Date.UTC(2026, 0, 3))).toEqual(['prices/r1/flat/#']);
     // A replay region's time runs a day behind the wall clock: the change is still ahead of it.
     expect(priceFiltersOf({ ...access, plan, clockLead: -2 * 86_400_000 }, Date.UTC(2026, 0, 3))).toHaveLength(3);
-    const onFlat = { ...meter, priceFilters: priceFiltersOf({ ...access, plan: [{ tariff: 'flat', from: null }] }, 0) };
-    expect(canSubscribe(onFlat, 'prices/r1/flat/current')).toBe(true);
-    expect(canSubscribe(onFlat, 'prices/r1/flat/#')).toBe(true);
-    expect(canSubscribe(onFlat, 'prices/r1/current')).toBe(false);
-    expect(canSubscribe(onFlat, 'prices/r1/dtou/current')).toBe(false);
+    const onFlat: Principal = { ...meter, prices: { ...access, plan: [{ tariff: 'flat', from: null }] } };
+    expect(canSubscribe(onFlat, 'prices/r1/flat/current', NOW)).toBe(true);
+    expect(canSubscribe(onFlat, 'prices/r1/flat/#', NOW)).toBe(true);
+    expect(canSubscribe(onFlat, 'prices/r1/current', NOW)).toBe(false);
+    expect(canSubscribe(onFlat, 'prices/r1/dtou/current', NOW)).toBe(false);
+  });
+
+  it('stops delivering the old tariff’s prices to subscriptions made before the switch, at the switch', () => {
+    const switchAt = Date.UTC(2026, 0, 2);
+    const prices = { ...onDefault, plan: [...onDefault.plan, { tariff: 'flat', from: switchAt }] };
+    const home: Principal = { ...meter, prices };
+    const display: Principal = { kind: 'client', username: 'disp_1', filters: ['households/m1/summary'], prices };
+    for (const who of [home, display]) {
+      expect(mayReceive(who, 'prices/r1/current', switchAt - 1)).toBe(true);
+      expect(mayReceive(who, 'prices/r1/flat/current', switchAt - 1)).toBe(true);
+      expect(mayReceive(who, 'prices/r1/current', switchAt)).toBe(false);
+      expect(mayReceive(who, 'prices/r1/forecast', switchAt)).toBe(false);
+      expect(mayReceive(who, 'prices/r1/flat/current', switchAt)).toBe(true);
+      expect(canSubscribe(who, 'prices/r1/current', switchAt)).toBe(false);
+      // Not a price topic: what SUBSCRIBE granted stands.
+      expect(mayReceive(who, 'households/m1/summary', switchAt)).toBe(true);
+    }
+    // A service's own filters are not a household's tariff.
+    const backOffice: Principal = { kind: 'client', username: 'svc_bi', filters: ['prices/#'] };
+    expect(mayReceive(backOffice, 'prices/r1/current', switchAt)).toBe(true);
+    expect(mayReceive({ kind: 'anonymous-display' }, 'prices/r1/current', switchAt)).toBe(true);
   });
 
   it('lets an anonymous display read prices and publish nothing', () => {
-    expect(canSubscribe(display, 'prices/+/current')).toBe(true);
-    expect(canSubscribe(display, 'meters/m1/errors')).toBe(false);
+    expect(canSubscribe(display, 'prices/+/current', NOW)).toBe(true);
+    expect(canSubscribe(display, 'meters/m1/errors', NOW)).toBe(false);
     expect(canPublish(display, 'prices/r1/current')).toBe(false);
   });
 });

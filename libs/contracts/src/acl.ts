@@ -1,12 +1,16 @@
 import { regionNow, tariffsFrom, type PriceAccess } from '@wattline/domain';
 import { filterWithin, mqttTopics, reachesPlatformTopics, topicMatches } from './mqtt-topics';
 
-/** Who is on the other end of an MQTT connection, as established at CONNECT. */
+/**
+ * Who is on the other end of an MQTT connection, as established at CONNECT. A household's meter
+ * or display carries its `prices` access (its tariff plan), not topics: which tariff's prices it
+ * may read is decided at the moment of each SUBSCRIBE and each delivery (`priceFiltersOf`), so a
+ * tariff switch takes effect at its interval start on a connection already open.
+ */
 export type Principal =
-  /** `priceFilters`: its own tariff's price topics (`priceFiltersOf`). */
-  | { kind: 'meter'; meterId: string; regionId: string; priceFilters: string[] }
+  | { kind: 'meter'; meterId: string; regionId: string; prices: PriceAccess }
   /** A back-office service or household display: subscribe filters, and (services, granted by an admin) publish filters. */
-  | { kind: 'client'; username: string; filters: string[]; publishFilters?: string[] }
+  | { kind: 'client'; username: string; filters: string[]; publishFilters?: string[]; prices?: PriceAccess }
   | { kind: 'anonymous-display' };
 
 /** The MQTT username a principal authenticated with (null for anonymous). */
@@ -53,17 +57,31 @@ export function canPublish(principal: Principal, topic: string): boolean {
   }
 }
 
-export function subscribableFilters(principal: Principal): string[] {
+/** What a principal may subscribe to at `wallNow`. */
+export function subscribableFilters(principal: Principal, wallNow: number): string[] {
   switch (principal.kind) {
     case 'meter':
-      return [...principal.priceFilters, mqttTopics.errors(principal.meterId), `households/${principal.meterId}/#`];
+      return [...priceFiltersOf(principal.prices, wallNow), mqttTopics.errors(principal.meterId), `households/${principal.meterId}/#`];
     case 'client':
-      return principal.filters;
+      return principal.prices ? [...priceFiltersOf(principal.prices, wallNow), ...principal.filters] : principal.filters;
     case 'anonymous-display':
       return ['prices/#'];
   }
 }
 
-export function canSubscribe(principal: Principal, filter: string): boolean {
-  return subscribableFilters(principal).some((allowed) => filterWithin(filter, allowed));
+export function canSubscribe(principal: Principal, filter: string, wallNow: number): boolean {
+  return subscribableFilters(principal, wallNow).some((allowed) => filterWithin(filter, allowed));
+}
+
+/**
+ * Whether a message may still be delivered on a subscription granted earlier. Only a
+ * household's price topics change with time: once its tariff switches, the old tariff's
+ * prices stop reaching the subscriptions it made before (a new SUBSCRIBE to them is refused).
+ * Everything else was decided at SUBSCRIBE.
+ */
+export function mayReceive(principal: Principal, topic: string, wallNow: number): boolean {
+  if (principal.kind === 'anonymous-display' || !principal.prices || !topic.startsWith('prices/')) return true;
+  if (priceFiltersOf(principal.prices, wallNow).some((filter) => topicMatches(filter, topic))) return true;
+  // A service credential's own filters (a back office reading `prices/#`) are not a household's.
+  return principal.kind === 'client' && principal.filters.some((filter) => topicMatches(filter, topic));
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import { ID_PATTERN, priceFiltersOf, type Principal } from '@wattline/contracts';
+import { ID_PATTERN, type Principal } from '@wattline/contracts';
 import type { MqttCredential } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CLOCK, CONFIG, Metrics, safeEqual, sha256, verifySecret, type Clock } from '@wattline/platform';
+import { CONFIG, Metrics, safeEqual, sha256, verifySecret } from '@wattline/platform';
 import { BrokerState } from '../state/broker-state';
 
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
@@ -43,7 +43,6 @@ export class MqttAuthenticator {
     private readonly state: BrokerState,
     private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: WattlineConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async authenticate(attempt: ConnectAttempt): Promise<AuthOutcome> {
@@ -104,6 +103,16 @@ export class MqttAuthenticator {
     return this.state.credentials.delete(username);
   }
 
+  /**
+   * What a credential may do now, read again from the catalog (its reach changed while it is
+   * connected); null once it is revoked or gone.
+   */
+  async principalOf(username: string): Promise<Principal | null> {
+    this.metrics.credentialLookups.inc();
+    const credential = await this.catalog.findMqttCredential(username);
+    return credential && !credential.revoked ? toPrincipal(credential) : null;
+  }
+
   /** A credential verified before and still cached: no database read, no password hash. */
   private async fromCache(clientId: string, username: string, digest: string): Promise<AuthOutcome | null> {
     const cached = await this.state.credentials.get(username);
@@ -122,7 +131,7 @@ export class MqttAuthenticator {
         reason: credential?.revoked ? 'credential revoked' : 'bad username or password',
       };
     }
-    const principal = toPrincipal(credential, this.clock.now());
+    const principal = toPrincipal(credential);
     await this.state.credentials.set(username, { digest, principal });
     return this.checkClientId(clientId, principal);
   }
@@ -140,7 +149,7 @@ export class MqttAuthenticator {
         reason: credential?.revoked ? 'credential revoked' : 'certificate CN is not a provisioned device',
       };
     }
-    return this.checkClientId(attempt.clientId, toPrincipal(credential, this.clock.now()));
+    return this.checkClientId(attempt.clientId, toPrincipal(credential));
   }
 
   /**
@@ -162,18 +171,18 @@ export class MqttAuthenticator {
 }
 
 /**
- * What a credential may do, decided at CONNECT (and cached with it for its TTL): a device's or
- * display's prices are those of its household's tariff now or later, so a change of tariff
- * (which tells every broker to forget the cached credential) is read at its next CONNECT.
+ * What a credential may do, decided at CONNECT (and cached with it for its TTL). A device's or
+ * display's prices go with its household's tariff plan, checked against the clock at each
+ * SUBSCRIBE and delivery; a change of plan tells every broker to forget the cached credential
+ * and to read it again for the connections it holds (CredentialChangeHook).
  */
-function toPrincipal(credential: MqttCredential, now: number): Principal {
-  if (credential.kind === 'meter')
-    return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, priceFilters: priceFiltersOf(credential.prices, now) };
-  const prices = credential.prices ? priceFiltersOf(credential.prices, now) : [];
+function toPrincipal(credential: MqttCredential): Principal {
+  if (credential.kind === 'meter') return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, prices: credential.prices };
   return {
     kind: 'client',
     username: credential.id,
-    filters: [...prices, ...credential.filters],
+    filters: credential.filters,
     publishFilters: credential.publishFilters,
+    ...(credential.prices ? { prices: credential.prices } : {}),
   };
 }

@@ -48,7 +48,8 @@ export class RedisCredentialCache implements CredentialCache {
   constructor(private readonly redis: Redis) {}
 
   private key(username: string) {
-    return `wattline:credential:${username}`;
+    // v2: a household's principal carries its tariff plan (before, the topics it reached at CONNECT).
+    return `wattline:credential:v2:${username}`;
   }
 
   async get(username: string): Promise<CachedCredential | null> {
