@@ -356,7 +356,7 @@ describe('bills on the real data', () => {
       // Every card drawn (the bills card too): nothing the page asked for is still computing when it closes.
       await dash.waitForFunction(
         () =>
-          /households on the dynamic tariff/.test(document.getElementById('response-note')?.textContent ?? '') &&
+          /households on tariff dtou/.test(document.getElementById('response-note')?.textContent ?? '') &&
           document.getElementById('k-due')?.textContent !== '–',
         undefined,
         { timeout: 60_000 },
@@ -372,8 +372,35 @@ describe('bills on the real data', () => {
         effects.map((l: { effect: { pct: number } }) => l.effect.pct),
         effects.map((l: { effect: { ci95Pct: number[] } }) => l.effect.ci95Pct),
       ]);
-      expect(await dash.textContent('#response-note')).toContain('13 households on the dynamic tariff against 66 in cohort "Std"');
+      expect(await dash.textContent('#response-note')).toContain('13 households on tariff dtou against 66 in cohort "Std"');
       await dash.screenshot({ path: path.join(REPO_ROOT, 'test-output', 'screenshots', 'dashboard-response.png'), fullPage: true });
+      // The tariff picker: the region's default first; picking the control tariff charts its prices (the flat 14.228p).
+      expect(await dash.$$eval('#tariff option', (options) => options.map((o) => o.textContent))).toEqual(['dtou (default)', 'flat']);
+      // The energy chart's price line: the prices the picked tariff charged in the window.
+      const charted = () =>
+        dash.evaluate(() => {
+          const chart = (
+            window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
+          ).Chart.getChart(document.getElementById('energy'));
+          return [...new Set(chart?.data.datasets[2].data.filter((v) => v !== null))].sort();
+        });
+      const prices = async (tariff: string) =>
+        [
+          ...new Set(
+            (await api.get(`/v1/regions/lcl/tariffs?from=${FROM}&to=${TO}&limit=2000&tariff=${tariff}`)).body.items.map(
+              (t: { price: string }) => Number(t.price),
+            ),
+          ),
+        ].sort();
+      expect(await charted()).toEqual(await prices('dtou'));
+      expect((await charted()).length).toBeGreaterThan(1); // Low, Normal and High
+      await dash.selectOption('#tariff', 'flat');
+      await dash.waitForFunction(() => /tariff flat/.test(document.getElementById('response-note')?.textContent ?? ''), undefined, {
+        timeout: 60_000,
+      });
+      // One price all the time: the note says why there is no effect, rather than an empty chart.
+      expect(await dash.textContent('#response-note')).toMatch(/^tariff flat has no price level besides its baseline/);
+      expect(await charted()).toEqual([0.14228]);
     } finally {
       await browser.close();
     }

@@ -45,12 +45,16 @@ async function demo(): Promise<void> {
   const platform = await startPlatform();
   const http = `http://localhost:${process.env.HTTP_PORT}`;
   const region = 'london';
+  const from = Date.parse(process.env.SIM_FROM ?? '2013-12-02T00:00:00Z');
+  const slots = Number(process.env.SIM_SLOTS ?? 48 * 28);
+  // The dashboard's link covers the replay: from its first half hour to the end of its last.
+  const replayed = `from=${new Date(from).toISOString()}&to=${new Date(from + slots * 1_800_000).toISOString()}`;
   process.stdout.write(
     [
       '',
       `  household display  ${http}/display/${region}`,
       `  control tariff     ${http}/display/${region}?tariff=flat  (the 66 Std homes' flat 14.228p)`,
-      `  analysts' dashboard ${http}/dashboard?region=${region}&key=${process.env.ADMIN_API_KEY}&control=Std&from=2013-12-02T00:00:00Z&to=2013-12-30T00:00:00Z`,
+      `  analysts' dashboard ${http}/dashboard?region=${region}&key=${process.env.ADMIN_API_KEY}&control=Std&${replayed}`,
       `  admin API key      ${process.env.ADMIN_API_KEY}`,
       `  MQTT               mqtt://localhost:${process.env.MQTT_PORT}  (try: mosquitto_sub -p ${process.env.MQTT_PORT} -t 'prices/#' -v)`,
       '',
@@ -65,8 +69,8 @@ async function demo(): Promise<void> {
     inverterShare: Number(process.env.SIM_INVERTER_SHARE ?? 0),
     // The trial as it ran: 13 dToU homes on the real 2013 schedule, 66 on the flat control tariff.
     lclTrial: process.env.SIM_TRIAL !== '0',
-    from: Date.parse(process.env.SIM_FROM ?? '2013-12-02T00:00:00Z'),
-    slots: Number(process.env.SIM_SLOTS ?? 48 * 28),
+    from,
+    slots,
     slotMs: Number(process.env.SIM_SLOT_MS ?? 1000),
     log: (line) => process.stdout.write(`${line}\n`),
   });

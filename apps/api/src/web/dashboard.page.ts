@@ -3,7 +3,9 @@
  * published price as a step line, the price levels, the forecast against what was measured,
  * tomorrow's announced schedule, the fleet (meters online, late and rejected readings), the
  * households' bills against the shadow bill, and the tariff's effect against the control
- * group. It reads the REST API (and /metrics) with the analyst key the user pastes in (kept in
+ * group. A region offering several tariffs has a tariff picker: prices, levels, the schedule
+ * and the effect are the picked tariff's (the region's default first); bills are every
+ * household's at its own tariff. It reads the REST API (and /metrics) with the analyst key the user pastes in (kept in
  * this browser's localStorage only).
  */
 export function dashboardPage(): string {
@@ -30,6 +32,7 @@ export function dashboardPage(): string {
   <h1>Wattline</h1>
   <input id="key" type="password" placeholder="API key" size="28">
   <select id="region"></select>
+  <select id="tariff" title="the tariff whose prices and effect are shown"></select>
   <input id="from" type="datetime-local"> <input id="to" type="datetime-local">
   <input id="control" placeholder="control cohort" size="10" title="the cohort on the flat tariff">
   <button id="load">Show</button> <span id="error"></span>
@@ -74,7 +77,7 @@ if (linked.get('from') && linked.get('to')) { $('from').value = iso(new Date(lin
 async function defaultRange(region) {
   if (rangeTouched) return;
   try {
-    const current = await api('/v1/regions/' + region + '/tariffs/current');
+    const current = await api('/v1/regions/' + region + '/tariffs/current?' + tariffQuery());
     const end = new Date(current.intervalEnd);
     $('to').value = iso(end); $('from').value = iso(new Date(end.getTime() - 2 * 86400000));
   } catch { /* no price yet: keep the last 24 hours */ }
@@ -97,19 +100,30 @@ async function all(path) {
 async function regions() {
   const { items } = await api('/v1/regions?limit=1000');
   $('region').innerHTML = items.map((r) => '<option>' + r.id + '</option>').join('');
-  $('region').onchange = () => { rangeTouched = false; load(); };
+  $('region').onchange = () => { rangeTouched = false; $('tariff').innerHTML = ''; load(); };
   const wanted = new URLSearchParams(location.search).get('region');
   if (wanted) $('region').value = wanted;
 }
+// The region's tariffs, its default first; a link's ?tariff= picks one.
+async function offeredTariffs(region) {
+  const r = await api('/v1/regions/' + region);
+  const offered = [r.defaultTariff, ...(r.tariffs ?? []).filter((t) => t !== r.defaultTariff)];
+  $('tariff').innerHTML = offered.map((t) => '<option value="' + t + '">' + t + (t === r.defaultTariff ? ' (default)' : '') + '</option>').join('');
+  const wanted = new URLSearchParams(location.search).get('tariff');
+  if (wanted && offered.includes(wanted)) $('tariff').value = wanted;
+  $('tariff').onchange = () => load();
+}
+const tariffQuery = () => 'tariff=' + encodeURIComponent($('tariff').value);
 async function load() {
   $('error').textContent = '';
   localStorage.setItem('wattline.key', $('key').value);
   try {
     if (!$('region').options.length) await regions();
     const region = $('region').value;
+    if (!$('tariff').options.length) await offeredTariffs(region);
     await defaultRange(region);
     const range = 'from=' + new Date($('from').value).toISOString() + '&to=' + new Date($('to').value).toISOString() + '&limit=10000';
-    const [aggregates, tariffs] = await Promise.all([all('/v1/regions/' + region + '/aggregates?' + range), all('/v1/regions/' + region + '/tariffs?' + range)]);
+    const [aggregates, tariffs] = await Promise.all([all('/v1/regions/' + region + '/aggregates?' + range), all('/v1/regions/' + region + '/tariffs?' + range + '&' + tariffQuery())]);
     const price = new Map(tariffs.map((t) => [t.intervalStart, t]));
     const labels = aggregates.map((a) => new Date(a.intervalStart).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
     const kwh = (wh) => wh / 1000;
@@ -168,9 +182,9 @@ async function forecast(region, range) {
 async function schedule(region) {
   // What displays have been told is coming: the announced prices from the interval in force on.
   let current;
-  try { current = await api('/v1/regions/' + region + '/tariffs/current'); } catch { $('schedule-note').textContent = 'no price in force yet'; return; }
+  try { current = await api('/v1/regions/' + region + '/tariffs/current?' + tariffQuery()); } catch { $('schedule-note').textContent = 'no price in force yet'; return; }
   const from = new Date(current.intervalStart), to = new Date(from.getTime() + 2 * 86400000);
-  const items = await all('/v1/regions/' + region + '/tariffs?from=' + from.toISOString() + '&to=' + to.toISOString() + '&limit=1000');
+  const items = await all('/v1/regions/' + region + '/tariffs?from=' + from.toISOString() + '&to=' + to.toISOString() + '&limit=1000&' + tariffQuery());
   chart('schedule', {
     type: 'bar',
     data: { labels: items.map((t) => when(t.intervalStart)), datasets: [{ label: 'announced price (' + (items[0]?.currency ?? '') + '/kWh)', data: items.map((t) => Number(t.price)), backgroundColor: items.map((t) => colours[t.level - 1]) }] },
@@ -205,7 +219,7 @@ async function bills(region, range) {
 async function response(region, range) {
   const control = $('control').value || 'control';
   localStorage.setItem('wattline.control', control);
-  const r = await api('/v1/regions/' + region + '/response?' + range.replace(/&limit=\\d+/, '') + '&control=' + encodeURIComponent(control));
+  const r = await api('/v1/regions/' + region + '/response?' + range.replace(/&limit=\\d+/, '') + '&control=' + encodeURIComponent(control) + '&' + tariffQuery());
   // Each level against the baseline, net of the control group (two-way fixed effects): the estimate
   // as a point, its wild cluster bootstrap interval as a floating bar, in % of the treated homes' counterfactual.
   const levels = r.levels.filter((l) => l.effect);
@@ -218,9 +232,13 @@ async function response(region, range) {
   });
   const fmt = (x, d) => (x === null ? '∞' : (x > 0 ? '+' : '') + x.toFixed(d));
   $('response-note').textContent = levels.length
-    ? r.households.treatment + ' households on the dynamic tariff against ' + r.households.control + ' in cohort "' + control + '"; baseline level ' + r.baselineLevel + '; ' +
+    ? r.households.treatment + ' households on tariff ' + r.tariff + ' against ' + r.households.control + ' in cohort "' + control + '"; baseline level ' + r.baselineLevel + '; ' +
       levels.map((l) => 'level ' + l.level + ': ' + fmt(l.effect.wh, 1) + ' Wh per half hour (' + fmt(l.effect.pct, 1) + ' %, 95 % ' + fmt(l.effect.ci95Pct[0], 1) + ' to ' + fmt(l.effect.ci95Pct[1], 1) + ' %)').join('; ')
-    : 'no cohort "' + control + '" with data in this range: give the meters of households on the flat tariff that cohort (POST /v1/meters, "cohort")';
+    : r.households.control === 0
+      ? 'no cohort "' + control + '" with data in this range: give the meters of households on the flat tariff that cohort (POST /v1/meters, "cohort")'
+      : r.households.treatment === 0
+        ? 'no households on tariff ' + r.tariff + ' outside cohort "' + control + '" with data in this range'
+        : 'tariff ' + r.tariff + ' has no price level besides its baseline (' + r.baselineLevel + ') in this range: no effect to estimate';
 }
 $('load').onclick = load;
 if ($('key').value) load();
