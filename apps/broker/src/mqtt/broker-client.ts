@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Aedes, Client } from 'aedes';
-import type { Principal } from '@wattline/contracts';
+import { usernameOf, type Principal } from '@wattline/contracts';
 import type { PublishRateLimiter } from './publish-rate-limiter';
 
 /** What the broker attaches to an aedes client. */
@@ -20,6 +20,11 @@ export const AEDES = Symbol('AEDES');
 /** aedes keeps its connected clients in `clients` (aedes.js registerClient); its types omit it. */
 export function connectedClients(aedes: Aedes): BrokerClient[] {
   return Object.values((aedes as unknown as { clients: Record<string, BrokerClient> }).clients);
+}
+
+/** This instance's connections authenticated as `username` (a meter's, a display's or a service's credential). */
+export function connectionsOf(aedes: Aedes, username: string): BrokerClient[] {
+  return connectedClients(aedes).filter((client) => client.principal && usernameOf(client.principal) === username);
 }
 
 /** Publishes from the platform itself (aedes.publish bypasses authorizePublish) and resolves once routed. */

@@ -177,7 +177,8 @@ export class MqttAuthenticator {
  * and to read it again for the connections it holds (CredentialChangeHook).
  */
 function toPrincipal(credential: MqttCredential): Principal {
-  if (credential.kind === 'meter') return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, prices: credential.prices };
+  if (credential.kind === 'meter')
+    return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, prices: credential.prices };
   return {
     kind: 'client',
     username: credential.id,

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Aedes } from 'aedes';
-import { usernameOf } from '@wattline/contracts';
 import { CONTROL_BUS, type ControlBus, type ControlEvent } from '@wattline/platform';
-import { AEDES, connectedClients } from '../broker-client';
+import { AEDES, connectionsOf } from '../broker-client';
 import { MqttAuthenticator } from '../mqtt-authenticator';
 
 /**
@@ -30,7 +29,7 @@ export class CredentialChangeHook implements OnApplicationShutdown {
   private async onControl(event: ControlEvent): Promise<void> {
     if (event.type !== 'credential-changed') return;
     await this.authenticator.forget(event.username).catch(() => undefined);
-    const live = connectedClients(this.aedes).filter((client) => client.principal && usernameOf(client.principal) === event.username);
+    const live = connectionsOf(this.aedes, event.username);
     if (live.length === 0) return;
     try {
       const principal = await this.authenticator.principalOf(event.username);

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Aedes } from 'aedes';
-import { usernameOf } from '@wattline/contracts';
 import { CONTROL_BUS, type ControlBus, type ControlEvent } from '@wattline/platform';
-import { AEDES, connectedClients } from '../broker-client';
+import { AEDES, connectionsOf } from '../broker-client';
 import { MqttAuthenticator } from '../mqtt-authenticator';
 
 /** A revoked credential (from the control bus): forget it and cut off its connections on this instance. */
@@ -26,11 +25,9 @@ export class RevocationHook implements OnApplicationShutdown {
   private async onControl(event: ControlEvent): Promise<void> {
     if (event.type !== 'credential-revoked') return;
     await this.authenticator.forget(event.username).catch(() => undefined);
-    for (const client of connectedClients(this.aedes)) {
-      if (client.principal && usernameOf(client.principal) === event.username) {
-        this.logger.warn(`closing ${client.id}: credential ${event.username} revoked`);
-        client.close();
-      }
+    for (const client of connectionsOf(this.aedes, event.username)) {
+      this.logger.warn(`closing ${client.id}: credential ${event.username} revoked`);
+      client.close();
     }
   }
 }
