@@ -58,6 +58,9 @@ const COMPACTED = new Set<StreamTopic>(['tariffs', 'status', 'announcements']);
 /** Records per produce request at most (Kafka's default max.request.size is 1 MiB; a reading is ~200 B). */
 const MAX_PRODUCE_BATCH = 2000;
 
+/** How long stopping waits for each kafkajs client to disconnect (the app's shutdown grace is 30 s by default). */
+const DISCONNECT_WITHIN_MS = 8_000;
+
 export interface KafkaStreamOptions {
   brokers: string[];
   topicPrefix: string;
@@ -123,14 +126,45 @@ export class KafkaStream implements StreamPort {
     await this.producer.connect();
   }
 
+  /**
+   * Leaves the groups and closes the clients, each within DISCONNECT_WITHIN_MS. kafkajs'
+   * disconnect waits for what the member is doing: a member still joining its group waits for
+   * the JoinGroup answer, which the coordinator holds until every known member has rejoined or
+   * its rebalance timeout (60 s) passes — longer than the app's shutdown grace (seen after Kafka
+   * was stalled at start-up). Past the bound the process goes on: the coordinator drops a
+   * member that did not leave after its session timeout (10 s), and whatever it had not
+   * committed is delivered again (at-least-once; the store counts a reading once).
+   */
   async stop(): Promise<void> {
     for (const member of this.members.keys()) {
       member.stopped = true;
       if (member.timer) clearTimeout(member.timer);
     }
-    await Promise.allSettled([...this.members.keys()].map((m) => m.consumer?.disconnect()));
+    await Promise.all([...this.members.keys()].map((m) => this.bounded(m.consumer?.disconnect(), 'a consumer leaving its group')));
     this.members.clear();
-    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    await Promise.all([
+      this.bounded(this.producer.disconnect(), 'the producer'),
+      this.bounded(this.admin.disconnect(), 'the admin client'),
+    ]);
+  }
+
+  private async bounded(closing: Promise<void> | undefined, what: string): Promise<void> {
+    if (!closing) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), DISCONNECT_WITHIN_MS);
+      timer.unref();
+    });
+    const outcome = await Promise.race([
+      closing.then(
+        () => 'closed' as const,
+        () => 'closed' as const,
+      ),
+      late,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'late')
+      this.options.log?.('warn', `kafka: ${what} did not finish within ${DISCONNECT_WITHIN_MS / 1000} s; going on without it`);
   }
 
   /**
