@@ -20,7 +20,8 @@ import {
  * up to 16:30; the display (with one household's display credential) must show the price in
  * force, the schedule announced at the cut-off as a chart, the household's own day, then a new
  * price without a reload when the region's clock moves; the dashboard must draw its charts from
- * the API; when its link to the broker drops, the display must say so. Screenshots go to
+ * the API; when its link to the broker drops, the display must say so, and when time runs past
+ * the price's validTo with nothing newer (the browser's clock moved on), that it has expired. Screenshots go to
  * test-output/screenshots (ignored by git).
  */
 const HOMES = ['MAC000002', 'MAC000003', 'MAC000004'];
@@ -149,6 +150,19 @@ describe('web pages in Chromium', () => {
     link.resume();
     await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'), undefined, { timeout: 20_000 });
     expect(await page.$eval('main', (el) => el.classList.contains('offline'))).toBe(false);
+
+    // A replay's prices are years behind this clock, yet in force: the display reads the region's time.
+    expect(await page.$eval('#price', (el) => (el as HTMLElement).dataset.state)).toBe('in-force');
+    // Time passes with no newer price (the platform stopped announcing): 17:00's price, valid to
+    // 17:30 in the region's time, is shown as expired — greyed, said so — not as in force.
+    await page.clock.setFixedTime(Date.now() + 31 * 60_000);
+    await page.waitForFunction(() => document.getElementById('price')?.dataset.state === 'expired', undefined, { timeout: 5_000 });
+    expect(await page.textContent('#level')).toMatch(/^Expired: this price was valid until .+ and no newer price has arrived$/);
+    expect(await page.$eval('main', (el) => el.classList.contains('expired'))).toBe(true);
+    expect(await page.textContent('#left')).toMatch(/^expired \d+ min ago$/);
+    await page.screenshot({ path: path.join(SHOTS, 'display-expired.png'), fullPage: true });
+    await page.clock.setFixedTime(Date.now());
+    await page.waitForFunction(() => document.getElementById('price')?.dataset.state === 'in-force', undefined, { timeout: 5_000 });
 
     // The dashboard draws from the API: the energy chart, the forecast against actual, the schedule
     // announced ahead, the fleet, and the households' bills against the shadow bill.

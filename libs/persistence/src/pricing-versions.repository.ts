@@ -113,6 +113,12 @@ export class PricingVersionsRepository {
     return toPricingVersion(ref.regionId, row);
   }
 
+  /** How far a region's event time runs ahead of the store's clock (negative in a replay); null before its first reading. */
+  async clockLead(regionId: string): Promise<number | null> {
+    const [row] = await this.dataSource.query(`SELECT clock_lead_ms FROM region_watermarks WHERE region_id = $1`, [regionId]);
+    return row?.clock_lead_ms === null || row?.clock_lead_ms === undefined ? null : Number(row.clock_lead_ms);
+  }
+
   /** The state of every tariff of every region (or of one region), by region id and tariff. */
   async regionStates(regionId?: string): Promise<RegionPricingState[]> {
     const rows: Row[] = await this.dataSource.query(

@@ -273,6 +273,11 @@ export class PricingService {
     return { control: sides.control, treatment: sides.treatment ?? null, tariff: ref.tariff, ...estimate };
   }
 
+  /** The region's event time against the wall clock, for a display to tell when a price has expired. */
+  regionClockLead(regionId: string): Promise<number | null> {
+    return this.versionsRepo.clockLead(regionId);
+  }
+
   async forecast(regionId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<ForecastVersusActual>> {
     await this.catalog.getRegion(regionId);
     return this.forecasts.versusActual(regionId, from, to, limit, cursor);

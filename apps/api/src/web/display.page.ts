@@ -5,12 +5,13 @@ import { mqttTopics } from '@wattline/contracts';
  * time left in the interval, the announced schedule as a chart, and — with a household's
  * display credential — that household's day against the shadow bill. Everything it shows
  * comes from retained MQTT topics, so it is right the moment it connects; it says so when it
- * is offline or the price is a fallback.
+ * is offline, when the price is a fallback, and when the price has expired: past its `validTo`
+ * (in the region's time) with nothing newer, it is shown greyed out as expired, not as in force.
  */
-export function displayPage(regionId: string, tariff: string | null, wsUrl: string | null, wsPort: number): string {
+export function displayPage(regionId: string, tariff: string | null, wsUrl: string | null, wsPort: number, clockLeadMs = 0): string {
   // The tariff's own two topics, not `prices/{region}/#` (that would mix in the region's other tariffs).
   const topics = { current: mqttTopics.currentPrice(regionId, tariff), forecast: mqttTopics.forecast(regionId, tariff) };
-  const config = JSON.stringify({ regionId, tariff, wsUrl, wsPort, topics });
+  const config = JSON.stringify({ regionId, tariff, wsUrl, wsPort, topics, clockLeadMs });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Wattline · ${escapeHtml(regionId)}</title>
@@ -33,7 +34,7 @@ export function displayPage(regionId: string, tariff: string | null, wsUrl: stri
   .fallback{color:#fbbf24!important}
   @media (max-width:420px){.price{font-size:2.6rem}}
   #status{font-size:.8rem;margin-top:1rem;color:#64748b}
-  main.offline .price{opacity:.45}
+  main.offline .price,main.expired .price{opacity:.45}
   main.offline #status{color:#fbbf24;font-size:.95rem;font-weight:600}
 </style></head>
 <body><main>
@@ -62,6 +63,13 @@ const $ = (id) => document.getElementById(id);
 const colours = ['#22c55e', '#84cc16', '#eab308', '#f97316', '#ef4444'];
 const names = ['low', 'normal', 'raised', 'high', 'critical peak'];
 let current = null;
+// The region's time: this clock plus the region's lead (negative in a replay of old data), as the
+// platform measured it when the page was served and as each live price shows it (a price in force
+// is announced once its interval has begun, so validFrom − arrival never overstates the lead).
+let lead = cfg.clockLeadMs;
+const regionNow = () => Date.now() + lead;
+// A new price is announced within seconds of validTo: only past this margin is the old one expired.
+const EXPIRY_GRACE_MS = 30000;
 // With a household's display credential (?username=&password=&meter=), its own summary too.
 const meter = q.get('meter');
 client.on('connect', () => {
@@ -75,9 +83,14 @@ client.on('close', () => {
   document.querySelector('main').classList.add('offline');
   $('status').textContent = 'offline: reconnecting… (the price shown may be out of date)';
 });
-client.on('message', (topic, payload) => {
+client.on('message', (topic, payload, packet) => {
   const body = JSON.parse(payload.toString());
-  if (topic === cfg.topics.current) { current = body; render(); }
+  if (topic === cfg.topics.current) {
+    current = body;
+    // A retained price may be old (RETAIN 1 [MQTT-3.3.1-8]): only a live one dates the region's clock.
+    if (!packet.retain) lead = Math.max(lead, Date.parse(body.validFrom) - Date.now());
+    render();
+  }
   if (topic === cfg.topics.forecast) renderForecast(body.intervals || []);
   if (topic.endsWith('/summary')) renderHousehold(body);
 });
@@ -95,15 +108,22 @@ function render() {
   $('unit').textContent = current.currency + '/' + current.unit;
   $('price').style.color = colours[current.level - 1]; // the price itself in its level's colour
   [...$('levels').children].forEach((el, i) => { el.className = i < current.level ? 'l' + current.level : ''; });
-  $('level').className = current.basis === 'fallback' ? 'meta fallback' : 'meta';
-  $('level').textContent = current.basis === 'fallback'
-    ? 'Fallback rate: no price was announced for now'
-    : 'Level ' + current.level + ' of 5 · ' + names[current.level - 1] + ' · announced ' + (current.basis === 'day-ahead' ? 'the day before' : 'before this interval');
   const start = new Date(current.validFrom || current.intervalStart), end = new Date(current.validTo || current.intervalEnd);
+  const expired = regionNow() >= end.getTime() + EXPIRY_GRACE_MS;
+  document.querySelector('main').classList.toggle('expired', expired);
+  $('price').dataset.state = expired ? 'expired' : 'in-force';
+  $('level').className = current.basis === 'fallback' || expired ? 'meta fallback' : 'meta';
+  $('level').textContent = expired
+    ? 'Expired: this price was valid until ' + end.toLocaleString() + ' and no newer price has arrived'
+    : current.basis === 'fallback'
+      ? 'Fallback rate: no price was announced for now'
+      : 'Level ' + current.level + ' of 5 · ' + names[current.level - 1] + ' · announced ' + (current.basis === 'day-ahead' ? 'the day before' : 'before this interval');
   $('interval').textContent = 'Interval ' + start.toLocaleString() + ' – ' + end.toLocaleTimeString();
-  const left = end.getTime() - Date.now();
+  const left = end.getTime() - regionNow();
   // Event time may run ahead of or behind this clock (a replay): the interval's own length is what is shown then.
-  $('left').textContent = left > 0 && left <= end - start ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'valid ' + start.toLocaleTimeString() + ' – ' + end.toLocaleTimeString() + ' (region time)';
+  $('left').textContent = expired
+    ? 'expired ' + Math.floor(-left / 60000) + ' min ago'
+    : left > 0 && left <= end - start ? Math.floor(left / 60000) + ' min ' + Math.floor((left % 60000) / 1000) + ' s left in this interval' : 'valid ' + start.toLocaleTimeString() + ' – ' + end.toLocaleTimeString() + ' (region time)';
 }
 function renderForecast(intervals) {
   if (!intervals.length) return;
