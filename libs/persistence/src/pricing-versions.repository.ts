@@ -171,6 +171,15 @@ export class PricingVersionsRepository {
     return moved.length > 0;
   }
 
+  /** Whether `dayStart` is still the tariff's next day to schedule; locks its state row for the caller's transaction. */
+  async isNextDay(ref: TariffRef, dayStart: number, sql: Sql = this.dataSource): Promise<boolean> {
+    const rows: Row[] = await sql.query(
+      `SELECT 1 FROM region_schedule_state WHERE region_id = $1 AND tariff = $3 AND next_day_start = $2 FOR UPDATE`,
+      [ref.regionId, new Date(dayStart), ref.tariff],
+    );
+    return rows.length > 0;
+  }
+
   /** Moves what a tariff's `current` topic announces, only if it is still what the caller saw: true once, for one caller. */
   async moveCurrent(
     ref: TariffRef,

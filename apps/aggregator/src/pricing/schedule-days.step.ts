@@ -43,6 +43,8 @@ const MAX_DAYS_PER_PASS = 400;
 @Injectable()
 export class ScheduleDaysStep {
   private readonly logger = new Logger(ScheduleDaysStep.name);
+  /** Days being tried again after their cut-off (said once in the log, not on every pass). */
+  private readonly retrying = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -76,21 +78,46 @@ export class ScheduleDaysStep {
       if (region.now < cutoff) return;
       const next = nextLocalDayStart(day, tz);
       if (pricingModeAt(versions, day, this.intervalMs) === 'day-ahead') {
-        const stored = await this.scheduleDay(region, day, next, cutoff);
-        if (stored === null) return; // another replica scheduled it: it goes on from there
+        const outcome = await this.scheduleDay(region, day, next, cutoff);
+        if (outcome === null) return; // another replica scheduled it: it goes on from there
         const at = `${region.regionId}/${region.tariff} ${new Date(day).toISOString()}`;
-        if (stored > 0)
+        const key = retryKey(region, day);
+        if (outcome.stored > 0)
           this.logger.log(
-            `day-ahead ${at}: ${stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})`,
+            `day-ahead ${at}: ${outcome.stored} firm price(s) announced at ${new Date(region.now).toISOString()} (cut-off ${new Date(cutoff).toISOString()})` +
+              (outcome.missing > 0 ? `; ${outcome.missing} still to price` : ''),
           );
-        else this.logger.warn(`day-ahead ${at}: nothing could be priced at the cut-off; the day runs at the fallback rate`);
+        if (!outcome.advanced) {
+          // Not all of the day could be priced (no forecast yet, a wholesale series not uploaded): it
+          // stays the next day to schedule and is tried again on every pass until it starts.
+          if (!this.retrying.has(key))
+            this.logger.warn(
+              `day-ahead ${at}: ${outcome.missing} interval(s) could not be priced at the cut-off; trying again on every pass until the day starts`,
+            );
+          this.retrying.add(key);
+          return;
+        }
+        this.retrying.delete(key);
+        if (outcome.missing > 0)
+          this.logger.warn(
+            `day-ahead ${at}: the day has started with ${outcome.missing} interval(s) unpriced; they run at the fallback rate`,
+          );
       } else if (!(await this.schedule.advanceDay(region.ref, day, next))) return;
       day = next;
     }
   }
 
-  /** Prices one day and commits it; the number of firm prices stored, or null when another replica had. */
-  private async scheduleDay(region: RegionContext, day: number, next: number, cutoff: number): Promise<number | null> {
+  /**
+   * Prices what it can of one day and commits it: the firm prices stored and the intervals still
+   * unpriced. The day is done (advanced) once every interval is priced or the day has started;
+   * null when another replica had advanced it.
+   */
+  private async scheduleDay(
+    region: RegionContext,
+    day: number,
+    next: number,
+    cutoff: number,
+  ): Promise<{ stored: number; missing: number; advanced: boolean } | null> {
     const { regionId: id, ref } = region;
     const starts = intervalStartsBetween(day, next, this.intervalMs);
     const [history, wholesale, scheduled, events, previous, already] = await Promise.all([
@@ -102,7 +129,8 @@ export class ScheduleDaysStep {
       this.tariffs.validAfter(ref, intervalContaining(region.now, this.intervalMs).start),
     ]);
     const forecast = forecastIntervals(history, starts, { timeZone: region.timezone, asOf: cutoff });
-    if (!forecast.ok) this.logger.warn(`no forecast for ${id} ${new Date(day).toISOString()}: ${forecast.detail}`);
+    if (!forecast.ok && !this.retrying.has(retryKey(region, day)))
+      this.logger.warn(`no forecast for ${id} ${new Date(day).toISOString()}: ${forecast.detail}`);
     const byStart = new Map<number, IntervalForecast>(forecast.ok ? forecast.intervals.map((f) => [f.intervalStart, f]) : []);
     const inputs = starts.map((start) =>
       priceInputsFor(id, { start, end: start + this.intervalMs }, region.timezone, {
@@ -113,20 +141,31 @@ export class ScheduleDaysStep {
       }),
     );
     // An interval the model cannot price gets no firm price: it runs at the fallback, announced as such.
-    const prices = firmPrices(inputs, region.versions, previous, 'day-ahead', region.wall);
+    // One priced on an earlier pass keeps the price it was announced with.
+    const pricedBefore = new Set(already.map((t) => t.intervalStart));
+    const fresh = firmPrices(inputs, region.versions, previous, 'day-ahead', region.wall).filter((p) => !pricedBefore.has(p.intervalStart));
+    const missing = starts.filter((start) => !pricedBefore.has(start)).length - fresh.length;
+    // Until the day starts, a day not wholly priced stays the next to schedule (tried again next pass).
+    const done = missing === 0 || region.now >= day;
     const stored: StoredForecast[] = [...byStart.values()].map((f) => ({ ...f, intervalEnd: f.intervalStart + this.intervalMs }));
-    const announced = [...already.filter((t) => t.intervalStart < day), ...prices];
     return this.db.transaction(async (tx) => {
-      if (!(await this.schedule.advanceDay(ref, day, next, tx))) return null;
+      if (done) {
+        if (!(await this.schedule.advanceDay(ref, day, next, tx))) return null;
+      } else if (!(await this.schedule.isNextDay(ref, day, tx))) return null;
       await this.forecasts.insert(id, stored, region.wall, tx);
-      const inserted = await this.tariffs.insertNew(prices, tx);
-      if (prices.length > 0)
+      const inserted = await this.tariffs.insertNew(fresh, tx);
+      // Announced when something new is firm: what was announced before, with what this pass added.
+      if (inserted.length > 0) {
+        const announced = [...already, ...inserted].sort((a, b) => a.intervalStart - b.intervalStart);
         await this.announcements.insert(
           { regionId: id, tariff: region.topicTariff, kind: 'forecast', payload: forecastPayload(id, region.wall, announced) },
           region.wall,
           tx,
         );
-      return inserted.length;
+      }
+      return { stored: inserted.length, missing: missing + (fresh.length - inserted.length), advanced: done };
     });
   }
 }
+
+const retryKey = (region: RegionContext, day: number) => `${region.regionId}/${region.tariff}/${day}`;
