@@ -128,10 +128,10 @@ export class KafkaStream implements StreamPort {
 
   /**
    * Leaves the groups and closes the clients, each within DISCONNECT_WITHIN_MS. kafkajs'
-   * disconnect waits for what the member is doing: a member still joining its group waits for
-   * the JoinGroup answer, which the coordinator holds until every known member has rejoined or
-   * its rebalance timeout (60 s) passes — longer than the app's shutdown grace (seen after Kafka
-   * was stalled at start-up). Past the bound the process goes on: the coordinator drops a
+   * disconnect waits for what the client is doing (a member still joining its group waits for
+   * the JoinGroup answer, which the coordinator may hold up to the rebalance timeout, 60 s): after
+   * Kafka was stalled at start-up, shutdown once ran past the app's 30 s grace. Past the bound
+   * (logged, naming the client) the process goes on: the coordinator drops a
    * member that did not leave after its session timeout (10 s), and whatever it had not
    * committed is delivered again (at-least-once; the store counts a reading once).
    */
