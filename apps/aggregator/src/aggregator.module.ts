@@ -11,6 +11,7 @@ import { MoveCurrentStep } from './pricing/move-current.step';
 import { PriceIntradayStep } from './pricing/price-intraday.step';
 import { ScheduleDaysStep } from './pricing/schedule-days.step';
 import { ReadingStoreService } from './readings/reading-store.service';
+import { OperationsGaugesStep } from './clock/operations-gauges.step';
 
 /** The clock's pass and its steps, in the order the pass runs them (clock/clock.service.ts). */
 export const CLOCK_PASS = [
@@ -21,6 +22,7 @@ export const CLOCK_PASS = [
   PriceIntradayStep,
   MoveCurrentStep,
   HouseholdSummariesStep,
+  OperationsGaugesStep,
   OutboxDrainer,
 ];
 

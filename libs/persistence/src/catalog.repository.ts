@@ -140,6 +140,23 @@ export class CatalogRepository {
    * whose prices it reads (a device's or a display's household: an inverter's is the meter it
    * belongs to; unlinked, it reads the region's default tariff).
    */
+  /**
+   * Per region, the devices (not revoked) that have reported but whose newest reading is older
+   * than `silentMs` of the region's time (the wall clock plus its lead): a district gone quiet.
+   */
+  async silentDevices(wallMs: number, silentMs: number): Promise<{ regionId: string; silent: number }[]> {
+    const rows: { id: string; silent: number }[] = await this.dataSource.query(
+      `SELECT r.id, count(m.id)::int AS silent
+         FROM regions r
+         LEFT JOIN region_watermarks w ON w.region_id = r.id
+         LEFT JOIN meters m ON m.region_id = r.id AND m.revoked_at IS NULL AND m.last_reading_at IS NOT NULL
+              AND m.last_reading_at < $1::timestamptz + (coalesce(w.clock_lead_ms, 0) - $2) * interval '1 millisecond'
+        GROUP BY r.id`,
+      [new Date(wallMs), silentMs],
+    );
+    return rows.map((r) => ({ regionId: r.id, silent: Number(r.silent) }));
+  }
+
   async findMqttCredential(username: string): Promise<MqttCredential | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `WITH c AS (

@@ -90,6 +90,51 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // What operators alert on (deploy/prometheus/alerts.yml), set by the aggregator at each pass of its clock.
+  // With several aggregators only the one that ran a pass has fresh values: the rules trust an
+  // instance's gauges while its last pass is recent.
+  readonly lastPassTimestamp = new Gauge({
+    name: 'wattline_aggregator_last_pass_timestamp_seconds',
+    help: "Wall-clock time of this aggregator's last completed pass of the clock (the tick that closes intervals and moves prices)",
+    registers: [this.registry],
+  });
+  readonly priceExpiresInSeconds = new Gauge({
+    name: 'wattline_price_expires_in_seconds',
+    help: "Seconds until the price in force of a tariff reaches its validTo, in the region's time (negative: expired, nothing newer announced)",
+    labelNames: ['region', 'tariff'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbackInForce = new Gauge({
+    name: 'wattline_price_fallback_in_force',
+    help: 'Whether the price in force of a tariff is its fallback rate (1) or a firm price (0)',
+    labelNames: ['region', 'tariff'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbackAnnounced = new Counter({
+    name: 'wattline_price_fallback_announced_total',
+    help: 'Intervals whose price in force was announced as the fallback rate (no firm price for them)',
+    labelNames: ['region', 'tariff'] as const,
+    registers: [this.registry],
+  });
+  readonly scheduleLateSeconds = new Gauge({
+    name: 'wattline_schedule_late_seconds',
+    help: "Seconds past the cut-off of a day-ahead tariff's next day with that day not wholly priced (0: on time)",
+    labelNames: ['region', 'tariff'] as const,
+    registers: [this.registry],
+  });
+  readonly eventClockLagSeconds = new Gauge({
+    name: 'wattline_event_clock_lag_seconds',
+    help: "How far the region's time (the wall clock plus its lead) has run past its newest reading",
+    labelNames: ['region'] as const,
+    registers: [this.registry],
+  });
+  readonly metersSilent = new Gauge({
+    name: 'wattline_meters_silent',
+    help: "Devices (not revoked) that have reported but sent nothing for 4 intervals or more of their region's time",
+    labelNames: ['region'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'wattline_' });
   }

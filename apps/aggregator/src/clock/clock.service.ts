@@ -10,6 +10,7 @@ import { OutboxDrainer, type Outbox } from '../outbox/outbox-drainer.service';
 import { MoveCurrentStep } from '../pricing/move-current.step';
 import { PriceIntradayStep } from '../pricing/price-intraday.step';
 import { ScheduleDaysStep } from '../pricing/schedule-days.step';
+import { OperationsGaugesStep } from './operations-gauges.step';
 import { regionContext, type RegionContext } from './region-context';
 
 /**
@@ -23,7 +24,8 @@ import { regionContext, type RegionContext } from './region-context';
  *     cut-off, or the next interval intraday;
  *  4. move each tariff's price in force (`prices/{region}/current`, `prices/{region}/{tariff}/current`);
  *  5. refresh the summaries of the households whose intervals closed (billing/);
- *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`.
+ *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`;
+ *  7. set the gauges operators alert on, from the state step 1 loaded (operations-gauges.step.ts).
  *
  * Each write is exactly-once across replicas (guarded in PostgreSQL) and carries its outbox row
  * in the same transaction; a crash anywhere is picked up by the next pass. Run by the tick
@@ -45,6 +47,7 @@ export class ClockService {
     private readonly priceIntraday: PriceIntradayStep,
     private readonly moveCurrent: MoveCurrentStep,
     private readonly householdSummaries: HouseholdSummariesStep,
+    private readonly gauges: OperationsGaugesStep,
     private readonly drainer: OutboxDrainer,
     tariffs: TariffsRepository,
     announcements: AnnouncementsRepository,
@@ -110,6 +113,7 @@ export class ClockService {
     }
     await this.drainer.drain(this.tariffOutbox);
     await this.drainer.drain(this.announcementOutbox);
+    await this.gauges.run(regions, wall);
     return closed;
   }
 

@@ -3,7 +3,7 @@ import type { WattlineConfig } from '@wattline/config';
 import { pricePayload } from '@wattline/contracts';
 import { fallbackPrice, intervalContaining, versionInForce } from '@wattline/domain';
 import { AnnouncementsRepository, Database, PricingVersionsRepository, TariffsRepository } from '@wattline/persistence';
-import { CONFIG } from '@wattline/platform';
+import { CONFIG, Metrics } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
 
 /**
@@ -20,6 +20,7 @@ export class MoveCurrentStep {
     private readonly schedule: PricingVersionsRepository,
     private readonly tariffs: TariffsRepository,
     private readonly announcements: AnnouncementsRepository,
+    private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
 
@@ -39,6 +40,7 @@ export class MoveCurrentStep {
       await this.announcements.insert({ regionId: id, tariff: region.topicTariff, kind: 'current', payload }, region.wall, tx);
       return true;
     });
+    if (moved && !firm) this.metrics.fallbackAnnounced.inc({ region: id, tariff: region.tariff });
     if (moved && !firm && state.currentBasis !== 'fallback') {
       this.logger.warn(
         `no firm price for ${id}/${region.tariff} from ${new Date(running.start).toISOString()}: the fallback ${payload.price} ${payload.currency}/kWh is announced until there is one`,

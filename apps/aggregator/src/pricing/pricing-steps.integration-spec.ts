@@ -36,10 +36,13 @@ async function stalledLondon(db: ReturnType<typeof useTestDatabase>, regionId: s
   await stream.start();
   const announced: AnnouncementRecord[] = [];
   await stream.consume('announcements', 'display', async (records) => void announced.push(...records), { fromBeginning: true });
-  const app = await compileProviders([
-    ...CLOCK_PASS,
-    ...platformProviders({ config, dataSource: db.dataSource, stream, metrics: new Metrics({ defaultMetrics: false }) }, clock),
-  ]);
+  const metrics = new Metrics({ defaultMetrics: false });
+  const app = await compileProviders([...CLOCK_PASS, ...platformProviders({ config, dataSource: db.dataSource, stream, metrics }, clock)]);
+  /** A gauge's value for this region (and tariff), as /metrics would show it. */
+  const gauge = async (name: string, tariff: string | null = 'dynamic') => {
+    const { values } = await metrics.registry.getSingleMetric(name)!.get();
+    return values.find((v) => v.labels.region === regionId && (tariff === null || v.labels.tariff === tariff))?.value;
+  };
   const pass = app.get(ClockService);
   const readings = app.get(ReadingsRepository);
   const catalog = app.get(CatalogRepository);
@@ -69,17 +72,22 @@ async function stalledLondon(db: ReturnType<typeof useTestDatabase>, regionId: s
   const forecasts = () =>
     announced.filter((a) => a.kind === 'forecast').map((a) => a.payload as { publishedAt: string; intervals: PricePayload[] });
   const forecastDays = () => forecasts().flatMap((f) => f.intervals.map((i) => i.validFrom.slice(0, 10)));
-  return { clock, stream, pass, readings, hours, replay, current, forecasts, forecastDays };
+  return { clock, stream, pass, readings, hours, replay, current, forecasts, forecastDays, gauge };
 }
 
 describe('a stalled pipeline, seen from the display', () => {
   const db = useTestDatabase();
 
   it('keeps the firm schedule while it lasts, then announces the fallback at the first interval without one', async () => {
-    const { clock, stream, pass, hours, replay, current, forecastDays } = await stalledLondon(db, 'london', Date.UTC(2013, 11, 3, 16));
+    const { clock, stream, pass, hours, replay, current, forecastDays, gauge } = await stalledLondon(
+      db,
+      'london',
+      Date.UTC(2013, 11, 3, 16),
+    );
     await replay(hours);
     expect(new Set(forecastDays())).toEqual(new Set(['2013-12-03', '2013-12-04']));
     expect(current().at(-1)).toMatchObject({ validFrom: '2013-12-03T16:00:00.000Z', basis: 'day-ahead', firm: true });
+    expect(await gauge('wattline_meters_silent', null)).toBe(0);
 
     // The stall: nothing arrives any more; the clock keeps ticking as the wall clock moves on.
     const stalledAt = clock.wall;
@@ -90,7 +98,13 @@ describe('a stalled pipeline, seen from the display', () => {
       const inForce = current().at(-1)!;
       // Whatever the display holds is valid now: never a price past its validTo.
       expect([h, Date.parse(inForce.validFrom) <= now && now < Date.parse(inForce.validTo)]).toEqual([h, true]);
+      // What operators see (the state the pass began with): the newest reading ever older; the price in force runs out within an interval.
+      expect([h, await gauge('wattline_event_clock_lag_seconds', null)]).toEqual([h, h * 3600]);
+      expect([h, (await gauge('wattline_price_expires_in_seconds'))! <= 1800]).toEqual([h, true]);
     }
+    // On the 5th, the fallback in force; every household silent (4 intervals and more without a reading).
+    expect(await gauge('wattline_price_fallback_in_force')).toBe(1);
+    expect(await gauge('wattline_meters_silent', null)).toBe(79);
     expect(new Set(forecastDays())).toEqual(new Set(['2013-12-03', '2013-12-04'])); // no schedule for the 5th from day-old data
     const shown = current();
     const onThe4th = shown.filter((p) => p.validFrom.startsWith('2013-12-04'));
@@ -102,7 +116,7 @@ describe('a stalled pipeline, seen from the display', () => {
   });
 
   it('tries a day it could not price at the cut-off again on every pass, and announces it once the readings are back, before it starts', async () => {
-    const { clock, stream, pass, readings, hours, replay, current, forecasts, forecastDays } = await stalledLondon(
+    const { clock, stream, pass, readings, hours, replay, current, forecasts, forecastDays, gauge } = await stalledLondon(
       db,
       'london2',
       Date.UTC(2013, 11, 4, 18),
@@ -116,6 +130,8 @@ describe('a stalled pipeline, seen from the display', () => {
       await pass.pass();
     }
     expect(new Set(forecastDays())).toEqual(new Set(['2013-12-03', '2013-12-04'])); // not the 5th: no schedule from day-old data
+    // The gauge an operator is alerted on: past the 5th's cut-off (16:00 on the 4th) without it, as the last pass began.
+    expect(await gauge('wattline_schedule_late_seconds')).toBe(3600 + 1800);
     // The backlog arrives (16:00 on the 3rd to 16:00 on the 4th, stored at once, late), before the 5th starts.
     const backlog = hours.slice(stallFrom).filter((batch) => Math.max(...batch.map((r) => r.ts)) <= Date.UTC(2013, 11, 4, 16));
     await readings.storeBatch(backlog.flat(), 1800, clock.wall);
@@ -134,6 +150,7 @@ describe('a stalled pipeline, seen from the display', () => {
       await pass.pass();
     }
     expect(forecasts().filter((f) => f.intervals.some((i) => i.validFrom.startsWith('2013-12-05')))).toHaveLength(1);
+    expect(await gauge('wattline_schedule_late_seconds')).toBe(0); // the 6th's cut-off is ahead
     expect(current().at(-1)?.basis).toBe('day-ahead');
     await stream.stop();
   });

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WattlineConfig } from '@wattline/config';
+import { DEFAULT_CUTOFF, cutoffBefore, versionInForce } from '@wattline/domain';
+import { CatalogRepository } from '@wattline/persistence';
+import { CONFIG, Metrics } from '@wattline/platform';
+import { pricingModeAt } from '../pricing/pricing-mode';
+import type { RegionContext } from './region-context';
+
+/** A device that has reported is silent after this many intervals of its region's time without a reading. */
+export const SILENT_AFTER_INTERVALS = 4;
+/** Counting silent devices reads every meter: once a minute, not every pass. */
+const SILENT_CHECK_EVERY_MS = 60_000;
+
+/** What an operator is alerted on, for one tariff, from the state a pass of the clock loaded. */
+export function pricingHealth(
+  region: RegionContext,
+  intervalMs: number,
+): { expiresInSeconds: number | null; fallback: boolean | null; scheduleLateSeconds: number } {
+  const { state, versions, now } = region;
+  const expiresInSeconds = state.currentStart === null ? null : (state.currentStart + intervalMs - now) / 1000;
+  const fallback = state.currentBasis === null ? null : state.currentBasis === 'fallback';
+  let scheduleLateSeconds = 0;
+  const day = state.nextDayStart;
+  if (day !== null && versions.length > 0 && pricingModeAt(versions, day, intervalMs) === 'day-ahead') {
+    const cutoff = cutoffBefore(day, versionInForce(versions, day).pricing.cutoff ?? DEFAULT_CUTOFF, region.timezone);
+    scheduleLateSeconds = Math.max(0, (now - cutoff) / 1000);
+  }
+  return { expiresInSeconds, fallback, scheduleLateSeconds };
+}
+
+/**
+ * Step 7: the gauges operators alert on (deploy/prometheus/alerts.yml) — per tariff, how long the
+ * price in force has left, whether it is the fallback, how late the next day's schedule is; per
+ * region, how far its clock has run past its newest reading and how many devices went silent.
+ * Read from what the pass loaded: a pass behind at most.
+ */
+@Injectable()
+export class OperationsGaugesStep {
+  private silentCheckedAt = -Infinity;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly catalog: CatalogRepository,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
+  ) {}
+
+  async run(regions: Map<string, RegionContext[]>, wall: number): Promise<void> {
+    const intervalMs = this.config.INTERVAL_SECONDS * 1000;
+    for (const [regionId, tariffs] of regions) {
+      for (const tariff of tariffs) {
+        if (tariff.versions.length === 0) continue;
+        const labels = { region: regionId, tariff: tariff.tariff };
+        const health = pricingHealth(tariff, intervalMs);
+        if (health.expiresInSeconds !== null) this.metrics.priceExpiresInSeconds.set(labels, health.expiresInSeconds);
+        if (health.fallback !== null) this.metrics.fallbackInForce.set(labels, health.fallback ? 1 : 0);
+        this.metrics.scheduleLateSeconds.set(labels, health.scheduleLateSeconds);
+      }
+      const [first] = tariffs;
+      if (first?.state.watermark !== null && first?.state.watermark !== undefined)
+        this.metrics.eventClockLagSeconds.set({ region: regionId }, Math.max(0, (first.now - first.state.watermark) / 1000));
+    }
+    this.metrics.lastPassTimestamp.set(wall / 1000);
+    if (wall - this.silentCheckedAt < SILENT_CHECK_EVERY_MS) return;
+    this.silentCheckedAt = wall;
+    for (const { regionId, silent } of await this.catalog.silentDevices(wall, SILENT_AFTER_INTERVALS * intervalMs))
+      this.metrics.metersSilent.set({ region: regionId }, silent);
+  }
+}
