@@ -13,6 +13,7 @@ import { EventClockLead1763860000000 } from './1763860000000-event-clock-lead';
 import { LatestAnnouncements1763870000000 } from './1763870000000-latest-announcements';
 import { InverterHouseholds1763880000000 } from './1763880000000-inverter-households';
 import { HouseholdTariffs1763890000000 } from './1763890000000-household-tariffs';
+import { ControlLog1763900000000 } from './1763900000000-control-log';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   LatestAnnouncements1763870000000,
   InverterHouseholds1763880000000,
   HouseholdTariffs1763890000000,
+  ControlLog1763900000000,
 ];

@@ -238,6 +238,35 @@ describe('security regressions', () => {
     });
   });
 
+  it('cuts a revoked meter off within seconds on a broker the push cannot reach (no Redis shared with the API), and refuses it after', async () => {
+    const id = 'sec-missed-push';
+    const { password } = (await api.post('/v1/meters', { id, regionId: 'london' })).body.mqtt;
+    // A broker of its own: the API's control push stays in the API's process; only the control log (PostgreSQL) reaches it.
+    const other = await startPlatformProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'log' }, { app: 'broker', readyLine: /MQTT on/ });
+    try {
+      const login = { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 5000 };
+      // Connected twice: the second CONNECT is let in from the credential cache, as a reconnecting district is.
+      await (await mqtt.connectAsync(other.mqttUrl, login)).endAsync();
+      const client = await mqtt.connectAsync(other.mqttUrl, login);
+      const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())));
+      const revokedAt = Date.now();
+      expect((await api.post(`/v1/meters/${id}/revoke`, {})).status).toBe(200);
+      const after =
+        (await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 10_000))])) - revokedAt;
+      console.log(`revocation through the control log alone: connection closed ${after} ms after the API answered`);
+      expect(after).toBeLessThan(5000);
+      // And refused after, whatever its cache held.
+      expect(
+        await mqtt.connectAsync(other.mqttUrl, login).then(
+          (c) => (c.end(true), 'accepted'),
+          (error: { code?: number }) => error.code,
+        ),
+      ).toBe(4);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('answers bad REST input with problem+json that says what to fix, never 500 or a silent restart', async () => {
     const problem = async (res: Promise<{ status: number; body: any; headers: Headers }>, status: number, field?: string) => {
       const { status: got, body, headers } = await res;

@@ -9,6 +9,7 @@ import { PreConnectHook } from './mqtt/hooks/pre-connect.hook';
 import { PresenceHook } from './mqtt/hooks/presence.hook';
 import { CredentialChangeHook } from './mqtt/hooks/credential-change.hook';
 import { RevocationHook } from './mqtt/hooks/revocation.hook';
+import { ControlLogWatcher } from './mqtt/control-log.watcher';
 import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
 import { MqttBrokerService, aedesProvider } from './mqtt/mqtt-broker.service';
 import { PriceFanoutService } from './prices/price-fanout.service';
@@ -29,6 +30,7 @@ import { BrokerState } from './state/broker-state';
     PresenceHook,
     RevocationHook,
     CredentialChangeHook,
+    ControlLogWatcher,
     PriceFanoutService,
     ErrorFanoutService,
     MqttBrokerService,

@@ -232,21 +232,22 @@ export class CatalogRepository {
   }
 
   /** The MQTT usernames whose prices follow a household's tariff: its own, its inverters' and its displays'. */
-  async householdUsernames(meterId: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
+  async householdUsernames(meterId: string, sql: Sql = this.dataSource): Promise<string[]> {
+    const rows: { id: string }[] = await sql.query(
       `SELECT id FROM meters WHERE id = $1 OR household_id = $1 UNION ALL SELECT id FROM client_credentials WHERE meter_id = $1`,
       [meterId],
     );
     return rows.map((r) => r.id);
   }
 
-  /** Marks a device revoked; false when there is no such (unrevoked) device. */
+  /** Marks a device revoked, with its entry in the control log; false when there is no such (unrevoked) device. */
   async revokeMeter(id: string, at: number): Promise<boolean> {
-    const result = await this.dataSource.query(`UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
-      id,
-      new Date(at),
-    ]);
-    return returnedRows(result).length > 0;
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH revoked AS (UPDATE meters SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+       INSERT INTO control_events (type, username, at) SELECT 'credential-revoked', id, $2 FROM revoked RETURNING seq`,
+      [id, new Date(at)],
+    );
+    return rows.length > 0;
   }
 
   async createClientCredential(
@@ -269,12 +270,14 @@ export class CatalogRepository {
     return { ...rest, createdAt: new Date(row.created_at).getTime(), revokedAt: null };
   }
 
+  /** Marks a display or service credential revoked, with its entry in the control log. */
   async revokeClientCredential(id: string, at: number): Promise<boolean> {
-    const result = await this.dataSource.query(
-      `UPDATE client_credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH revoked AS (UPDATE client_credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+       INSERT INTO control_events (type, username, at) SELECT 'credential-revoked', id, $2 FROM revoked RETURNING seq`,
       [id, new Date(at)],
     );
-    return returnedRows(result).length > 0;
+    return rows.length > 0;
   }
 
   /**

@@ -13,9 +13,11 @@ export * from './announcements.repository';
 export * from './pricing-versions.repository';
 export * from './market-inputs.repository';
 export * from './forecasts.repository';
+export * from './control-log.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
+import { ControlLogRepository } from './control-log.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -33,4 +35,5 @@ export const REPOSITORIES = [
   PricingVersionsRepository,
   MarketInputsRepository,
   ForecastsRepository,
+  ControlLogRepository,
 ] as const;

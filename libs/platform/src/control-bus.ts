@@ -14,6 +14,8 @@ export type ControlEvent =
 export interface ControlBus {
   publish(event: ControlEvent): Promise<void>;
   subscribe(handler: (event: ControlEvent) => void): () => void;
+  /** Hands an event to this process's handlers only (one read from the control log, not pushed). */
+  deliverLocally(event: ControlEvent): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,10 @@ export class InProcessControlBus implements ControlBus {
   private readonly emitter = new EventEmitter();
 
   async publish(event: ControlEvent): Promise<void> {
+    this.emitter.emit('event', event);
+  }
+
+  deliverLocally(event: ControlEvent): void {
     this.emitter.emit('event', event);
   }
 
@@ -68,6 +74,10 @@ export class RedisControlBus implements ControlBus {
 
   async publish(event: ControlEvent): Promise<void> {
     await this.pub.publish(this.channel, JSON.stringify(event));
+  }
+
+  deliverLocally(event: ControlEvent): void {
+    for (const handler of this.handlers) handler(event);
   }
 
   subscribe(handler: (event: ControlEvent) => void): () => void {

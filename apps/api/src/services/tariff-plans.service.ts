@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import { DomainError, planWithChange, regionNow, tariffAt, type Meter, type TariffPeriod } from '@wattline/domain';
-import { CatalogRepository, Database, PricingVersionsRepository } from '@wattline/persistence';
+import { CatalogRepository, ControlLogRepository, Database, PricingVersionsRepository } from '@wattline/persistence';
 import { CLOCK, CONFIG, CONTROL_BUS, type Clock, type ControlBus } from '@wattline/platform';
 import { CatalogService } from './catalog.service';
 
@@ -23,6 +23,7 @@ export class TariffPlansService {
     private readonly catalog: CatalogService,
     private readonly repo: CatalogRepository,
     private readonly versions: PricingVersionsRepository,
+    private readonly controlLog: ControlLogRepository,
     private readonly db: Database,
     @Inject(CONTROL_BUS) private readonly control: ControlBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -40,17 +41,19 @@ export class TariffPlansService {
     const meter = await this.household(meterId);
     if (meter.revokedAt !== null) throw new DomainError('conflict', `${meterId} is revoked: its account has ended`, { field: 'id' });
     const [offered, now] = await Promise.all([this.repo.offeredTariffs(meter.regionId), this.regionTime(meter.regionId)]);
-    const plan = await this.db.transaction(async (tx) => {
+    const at = this.clock.now();
+    const { plan, usernames } = await this.db.transaction(async (tx) => {
       await this.repo.lockMeter(meterId, tx);
       const current = (await this.repo.tariffPlans([meterId], tx)).get(meterId)!;
       const next = planWithChange(current, { tariff, from: effectiveFrom }, offered, now, this.config.INTERVAL_SECONDS * 1000);
-      await this.repo.changeTariff(meterId, tariff, effectiveFrom, this.clock.now(), tx);
-      return next;
+      await this.repo.changeTariff(meterId, tariff, effectiveFrom, at, tx);
+      // The household's credentials, in the control log with the change: brokers read it there if the push misses them.
+      const household = await this.repo.householdUsernames(meterId, tx);
+      await this.controlLog.append('credential-changed', household, at, tx);
+      return { plan: next, usernames: household };
     });
     // After the commit (no network call inside a transaction): every broker forgets what these credentials could read.
-    const at = this.clock.now();
-    for (const username of await this.repo.householdUsernames(meterId))
-      await this.control.publish({ type: 'credential-changed', username, at });
+    for (const username of usernames) await this.control.publish({ type: 'credential-changed', username, at });
     return { meter, tariff: tariffAt(plan, now), plan };
   }
 

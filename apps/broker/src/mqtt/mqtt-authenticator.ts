@@ -3,8 +3,9 @@ import type { WattlineConfig } from '@wattline/config';
 import { ID_PATTERN, type Principal } from '@wattline/contracts';
 import type { MqttCredential } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
-import { CONFIG, Metrics, safeEqual, sha256, verifySecret } from '@wattline/platform';
+import { CLOCK, CONFIG, Metrics, safeEqual, sha256, verifySecret, type Clock } from '@wattline/platform';
 import { BrokerState } from '../state/broker-state';
+import { CREDENTIAL_CACHE_TTL_MS } from '../state/credential-cache';
 
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
 export const CONNACK = {
@@ -43,7 +44,11 @@ export class MqttAuthenticator {
     private readonly state: BrokerState,
     private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: WattlineConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Credentials revoked or changed in the cache's lifetime, with when this instance learned of it (oldest first). */
+  private readonly changed = new Map<string, number>();
 
   async authenticate(attempt: ConnectAttempt): Promise<AuthOutcome> {
     const { clientId, username, password } = attempt;
@@ -98,8 +103,19 @@ export class MqttAuthenticator {
     return outcome;
   }
 
-  /** Drops a credential from the cache (revocation). */
+  /**
+   * Drops a credential from the cache (a revocation, a change of what it may read) and remembers
+   * when: an entry verified before that (set by a check that read the catalog just before the
+   * change committed, here or on another instance sharing the cache) is not trusted again.
+   */
   forget(username: string): Promise<void> {
+    const now = this.clock.now();
+    this.changed.delete(username); // re-inserted last: the map stays in time order
+    this.changed.set(username, now);
+    for (const [name, at] of this.changed) {
+      if (at > now - CREDENTIAL_CACHE_TTL_MS) break;
+      this.changed.delete(name);
+    }
     return this.state.credentials.delete(username);
   }
 
@@ -117,11 +133,14 @@ export class MqttAuthenticator {
   private async fromCache(clientId: string, username: string, digest: string): Promise<AuthOutcome | null> {
     const cached = await this.state.credentials.get(username);
     if (!cached || !safeEqual(cached.digest, digest)) return null;
+    const changedAt = this.changed.get(username);
+    if (changedAt !== undefined && !(cached.verifiedAt > changedAt)) return null; // read again from the catalog
     this.metrics.authCacheHits.inc();
     return this.checkClientId(clientId, cached.principal);
   }
 
   private async byPassword(clientId: string, username: string, password: string, digest: string): Promise<AuthOutcome> {
+    const verifiedAt = this.clock.now();
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
     if (!credential || credential.revoked || !(await verifySecret(credential.passwordHash, password))) {
@@ -132,7 +151,7 @@ export class MqttAuthenticator {
       };
     }
     const principal = toPrincipal(credential);
-    await this.state.credentials.set(username, { digest, principal });
+    await this.state.credentials.set(username, { digest, principal, verifiedAt });
     return this.checkClientId(clientId, principal);
   }
 

@@ -5,6 +5,8 @@ export interface CachedCredential {
   /** SHA-256 of username and password: enough to recognise the password again, useless to reuse it. */
   digest: string;
   principal: Principal;
+  /** When the catalog read it was made began: a revocation or change learned of after that makes it stale. */
+  verifiedAt: number;
 }
 
 /**
@@ -19,6 +21,8 @@ export interface CredentialCache {
 }
 
 const TTL_SECONDS = 600;
+/** How long a verified credential is trusted without reading the catalog again. */
+export const CREDENTIAL_CACHE_TTL_MS = TTL_SECONDS * 1000;
 
 export class MemoryCredentialCache implements CredentialCache {
   private readonly entries = new Map<string, CachedCredential & { expiresAt: number }>();
