@@ -14,6 +14,7 @@ import { LatestAnnouncements1763870000000 } from './1763870000000-latest-announc
 import { InverterHouseholds1763880000000 } from './1763880000000-inverter-households';
 import { HouseholdTariffs1763890000000 } from './1763890000000-household-tariffs';
 import { ControlLog1763900000000 } from './1763900000000-control-log';
+import { OpenAdrClients1763910000000 } from './1763910000000-openadr-clients';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   InverterHouseholds1763880000000,
   HouseholdTariffs1763890000000,
   ControlLog1763900000000,
+  OpenAdrClients1763910000000,
 ];

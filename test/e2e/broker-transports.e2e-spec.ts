@@ -219,18 +219,19 @@ describe('broker limits and keep-alive', () => {
       password: passwords.get(METER),
       reconnectPeriod: 0,
     });
-    // 5/s with 10 s of burst (50 tokens): however fast each acknowledgement comes, 60 publishes
-    // need 50 + 5·t ≥ 60 tokens, so they take at least 2 s, and some of them waited.
+    // 5/s with 10 s of burst (50 tokens): 60 publishes sent at once (not each after the last one's
+    // PUBACK: slow acknowledgements under load would let the bucket refill and nothing would wait)
+    // need 50 + 5·t ≥ 60 tokens, so they take at least 2 s, and the last ten waited.
     const start = Date.UTC(2013, 11, 2);
     const began = Date.now();
     try {
-      for (let i = 0; i < 60; i++) {
-        await meter.publishAsync(
-          `meters/${METER}/readings`,
-          JSON.stringify({ ts: start + (i + 1) * 60_000, periodS: 60, consumptionWh: 5 }),
-          { qos: 1 },
-        );
-      }
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          meter.publishAsync(`meters/${METER}/readings`, JSON.stringify({ ts: start + (i + 1) * 60_000, periodS: 60, consumptionWh: 5 }), {
+            qos: 1,
+          }),
+        ),
+      );
     } finally {
       await meter.endAsync();
     }

@@ -2,13 +2,16 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { json } from 'express';
+import { json, urlencoded } from 'express';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
+import { OpenAdrClientsController } from './controllers/openadr-clients.controller';
+import { VtnController } from './openadr/vtn.controller';
+import { VtnService } from './openadr/vtn.service';
 import { PricingController } from './controllers/pricing.controller';
 import { ProductsController } from './controllers/products.controller';
 import { RegionsController } from './controllers/regions.controller';
@@ -45,8 +48,10 @@ import { OpenApiController } from './openapi/openapi.controller';
     ProductsController,
     ApiKeysController,
     CredentialsController,
+    OpenAdrClientsController,
     WebController,
     OpenApiController,
+    VtnController,
   ],
   providers: [
     CatalogService,
@@ -57,6 +62,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     ComputePool,
     ApiKeyService,
     CredentialsService,
+    VtnService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],
@@ -74,5 +80,7 @@ export class ApiModule implements NestModule {
       .apply(JsonOnlyMiddleware, json({ limit: REQUEST_BODY_BYTES }))
       .exclude(...uploads)
       .forRoutes('v1/*path');
+    // OAuth 2's token request is a form [RFC 6749 §4.4.2]: a few fields, a small limit.
+    consumer.apply(urlencoded({ extended: false, limit: '8kb' })).forRoutes({ path: 'openadr/3/auth/token', method: RequestMethod.POST });
   }
 }

@@ -12,6 +12,7 @@ import { RevocationHook } from './mqtt/hooks/revocation.hook';
 import { ControlLogWatcher } from './mqtt/control-log.watcher';
 import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
 import { MqttBrokerService, aedesProvider } from './mqtt/mqtt-broker.service';
+import { OpenAdrNotifier } from './prices/openadr-notifier.service';
 import { PriceFanoutService } from './prices/price-fanout.service';
 import { BrokerState } from './state/broker-state';
 
@@ -31,6 +32,7 @@ import { BrokerState } from './state/broker-state';
     RevocationHook,
     CredentialChangeHook,
     ControlLogWatcher,
+    OpenAdrNotifier,
     PriceFanoutService,
     ErrorFanoutService,
     MqttBrokerService,

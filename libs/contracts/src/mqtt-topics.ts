@@ -24,7 +24,7 @@ export type MeterTopic = { kind: 'readings'; meterId: string } | { kind: 'status
  * The platform's own topic trees: only devices (their own topics) and the platform publish
  * there. A service's publish filter must stay outside them, and outside `$`.
  */
-export const PLATFORM_TOPIC_ROOTS: readonly string[] = ['meters', 'prices', 'households'];
+export const PLATFORM_TOPIC_ROOTS: readonly string[] = ['meters', 'prices', 'households', 'openadr'];
 
 /** Could `filter` match a platform topic or a `$` topic? (A first level of `+` or `#` could.) */
 export function reachesPlatformTopics(filter: string): boolean {

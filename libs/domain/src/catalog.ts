@@ -38,7 +38,8 @@ export type MqttCredential =
   | {
       kind: 'client';
       id: string;
-      clientKind: ClientKind;
+      /** `ven`: an OpenADR client of the VTN, whose password is its current access token. */
+      clientKind: ClientKind | 'ven';
       filters: string[];
       publishFilters: string[];
       passwordHash: string;

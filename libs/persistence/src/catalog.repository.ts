@@ -163,7 +163,12 @@ export class CatalogRepository {
          SELECT 'meter' AS kind, id, kind AS sub_kind, NULL::text[] AS filters, NULL::text[] AS publish_filters, password_hash, revoked_at,
                 coalesce(household_id, id) AS household FROM meters WHERE id = $1
          UNION ALL
-         SELECT 'client', id, kind, subscribe_filters, publish_filters, password_hash, revoked_at, meter_id FROM client_credentials WHERE id = $1)
+         SELECT 'client', id, kind, subscribe_filters, publish_filters, password_hash, revoked_at, meter_id FROM client_credentials WHERE id = $1
+         UNION ALL
+         -- An OpenADR client: its password is its current access token, refused once expired.
+         SELECT 'client', client_id, 'ven', subscribe_filters, ARRAY[]::text[], coalesce(token_hash, 'sha256$none$none'),
+                CASE WHEN token_hash IS NULL OR token_expires_at <= now() THEN coalesce(revoked_at, now()) ELSE revoked_at END, NULL
+           FROM openadr_clients WHERE client_id = $1)
        SELECT c.*, h.region_id, coalesce(h.tariff, r.default_tariff) AS tariff, r.default_tariff, w.clock_lead_ms,
               (SELECT json_agg(json_build_object('tariff', t.tariff, 'from', t.effective_from) ORDER BY t.effective_from)
                  FROM meter_tariff_changes t WHERE t.meter_id = h.id) AS changes
@@ -188,7 +193,7 @@ export class CatalogRepository {
       : {
           ...base,
           kind: 'client',
-          clientKind: row.sub_kind as ClientKind,
+          clientKind: row.sub_kind as ClientKind | 'ven',
           filters: row.filters as string[],
           publishFilters: row.publish_filters as string[],
           ...(prices ? { prices } : {}),

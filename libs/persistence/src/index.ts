@@ -14,10 +14,12 @@ export * from './pricing-versions.repository';
 export * from './market-inputs.repository';
 export * from './forecasts.repository';
 export * from './control-log.repository';
+export * from './openadr.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
 import { ControlLogRepository } from './control-log.repository';
+import { OpenAdrRepository } from './openadr.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -36,4 +38,5 @@ export const REPOSITORIES = [
   MarketInputsRepository,
   ForecastsRepository,
   ControlLogRepository,
+  OpenAdrRepository,
 ] as const;

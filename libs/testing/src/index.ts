@@ -6,3 +6,4 @@ export * from './browser';
 export * from './promtool';
 export * from './documented-responses';
 export * from './tariffs';
+export * from './openadr-document';

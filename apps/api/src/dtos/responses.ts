@@ -490,3 +490,20 @@ export type HouseholdBillResponse = z.output<typeof householdBillResponse>;
 export type BillResponse = z.output<typeof billResponse>;
 export type SimulationResponse = z.output<typeof simulationResponse>;
 export type ResponseAnalysisResponse = z.output<typeof responseAnalysisResponse>;
+
+export const openAdrClientResponse = named(
+  z.object({
+    clientID: z.string(),
+    clientSecret: z.string().meta({ description: 'shown once: traded for an access token at tokenURL (OAuth 2 client credentials)' }),
+    name: z.string(),
+    role: z.enum(['ven', 'bl']),
+    targets: z.array(z.string()).meta({
+      description: 'what the client may read: a VEN its tariff’s program (`tariff:{region}/{tariff}`); empty for business logic (all)',
+    }),
+    programIDs: z.array(z.string()),
+    tokenURL: z.string(),
+  }),
+  'OpenAdrClient',
+  'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
+);
+export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;

@@ -362,3 +362,12 @@ export const createServiceCredentialSchema = z.object({
     .default([]),
 });
 export type CreateServiceCredentialBody = z.output<typeof createServiceCredentialSchema>;
+
+/** `POST /v1/openadr/clients`: a VEN for one tariff's program (the region's default unless named), or a business-logic client. */
+export const createOpenAdrClientSchema = z.object({
+  name: z.string().min(1).max(128).meta({ description: 'unique within the VTN (its venName)' }),
+  role: z.enum(['ven', 'bl']).default('ven').meta({ description: 'ven: reads its tariff’s program; bl: business logic, reads all' }),
+  regionId: id.optional().meta({ description: 'a VEN’s region (required for a VEN)' }),
+  tariff: tariffCode.optional(),
+});
+export type CreateOpenAdrClientBody = z.output<typeof createOpenAdrClientSchema>;

@@ -26,6 +26,12 @@ export class ProblemFilter implements ExceptionFilter {
     // A refusal that says when to come back (a full compute queue) says it in Retry-After too [RFC 9110 §10.2.3].
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    // The OpenADR VTN answers its document's `problem` as application/json, `instance` (an absolute URI there) left out.
+    if (req.path.startsWith('/openadr/')) {
+      delete problem.instance;
+      res.status(problem.status).type('application/json').send(JSON.stringify(problem));
+      return;
+    }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { parse } from 'yaml';
+import { openAdrDocumentPath } from '@wattline/contracts';
 import { RequestMethod } from '@nestjs/common';
 import { ApiModule } from '../api.module';
 import { ROLE_KEY } from '../auth/api-key.guard';
@@ -29,8 +32,11 @@ function handlers() {
   });
 }
 
+/** The OpenADR VTN's controller: its operations are the OpenADR document's (libs/contracts/openadr3), not this table's. */
+const VTN_PREFIX = 'openadr/3';
+
 describe('the route table', () => {
-  const served = handlers();
+  const served = handlers().filter((h) => h.prefix !== VTN_PREFIX);
   const entries = Object.entries(ROUTES) as [string, RouteSpec][];
 
   it('is served: every entry by exactly one controller method, with its method, path, role and status', () => {
@@ -59,5 +65,17 @@ describe('the route table', () => {
     const keys = entries.map(([, s]) => `${s.method} ${s.path}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(entries.filter(([, s]) => s.platform).map(([, s]) => s.path)).toEqual(['/health', '/metrics']);
+  });
+});
+
+describe('the VTN', () => {
+  it('serves only operations of the OpenADR document it implements, and the document itself', () => {
+    const document = parse(readFileSync(openAdrDocumentPath(), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const vtn = handlers().filter((h) => h.prefix === VTN_PREFIX);
+    expect(vtn.length).toBeGreaterThanOrEqual(10);
+    const outside = vtn
+      .map((h) => ({ path: `/${h.path.replace(/:(\w+)/g, '{$1}')}`, method: h.method.toLowerCase() }))
+      .filter(({ path, method }) => path !== '/openapi.yaml' && !document.paths[path]?.[method]);
+    expect(outside).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import {
   issuedCredentialResponse,
   meterResponse,
   octopusRatesResponse,
+  openAdrClientResponse,
   pages,
   priceResponse,
   pricingVersionResponse,
@@ -21,6 +22,7 @@ import {
   uploadResponse,
 } from '../dtos/responses';
 import {
+  createOpenAdrClientSchema,
   billQuerySchema,
   changeTariffSchema,
   createApiKeySchema,
@@ -337,6 +339,15 @@ export const ROUTES = {
     status: 200,
     summary: 'Revoke a service or display credential',
     answer: json(revokedResponse, 'revoked'),
+  },
+  enrolOpenAdrClient: {
+    method: 'POST',
+    path: '/v1/openadr/clients',
+    role: 'admin',
+    summary: 'Enrol an OpenADR 3 client of the VTN (/openadr/3): a VEN for a tariff’s program, or a business-logic client',
+    body: createOpenAdrClientSchema,
+    answer: json(openAdrClientResponse, 'the client, its secret shown once'),
+    problems: [409],
   },
   issueApiKey: {
     method: 'POST',

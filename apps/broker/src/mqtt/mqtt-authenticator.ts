@@ -151,7 +151,9 @@ export class MqttAuthenticator {
       };
     }
     const principal = toPrincipal(credential);
-    await this.state.credentials.set(username, { digest, principal, verifiedAt });
+    // An OpenADR client's password is an access token that expires: read each time, never cached.
+    if (!(credential.kind === 'client' && credential.clientKind === 'ven'))
+      await this.state.credentials.set(username, { digest, principal, verifiedAt });
     return this.checkClientId(clientId, principal);
   }
 

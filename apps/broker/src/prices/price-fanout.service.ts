@@ -5,6 +5,7 @@ import { AnnouncementsRepository } from '@wattline/persistence';
 import { STREAM, type StreamPort, type StreamSubscription } from '@wattline/stream';
 import { BrokerState } from '../state/broker-state';
 import { AEDES, closedForDelivery, publishFromBroker } from '../mqtt/broker-client';
+import { OpenAdrNotifier } from './openadr-notifier.service';
 
 /**
  * `price.announcements` → retained `prices/{region}/current`, `prices/{region}/forecast` and
@@ -30,6 +31,7 @@ export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap,
     @Inject(STREAM) private readonly stream: StreamPort,
     private readonly state: BrokerState,
     private readonly announcements: AnnouncementsRepository,
+    private readonly openadr: OpenAdrNotifier,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -67,6 +69,7 @@ export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap,
       if ((this.seqByTopic.get(topic) ?? -1) > record.seq) continue;
       this.seqByTopic.set(topic, record.seq);
       await publishFromBroker(this.aedes, { topic, payload: Buffer.from(JSON.stringify(record.payload)), qos: 1, retain: true });
+      await this.openadr.announced(record);
     }
     if (records.length > 0) this.logger.debug(`${records.length} announcement(s) fanned out`);
   }
