@@ -32,7 +32,7 @@ describe('the demo', () => {
         DATABASE_URL: db.url,
         SIM_FROM: new Date(FROM).toISOString(),
         SIM_SLOTS: String(SLOTS),
-        SIM_SLOT_MS: '50',
+        SIM_SLOT_MS: '30',
         LOG_LEVEL: 'warn',
       },
       { entry: 'demo.js', readyLine: /demo: replay finished/, timeoutMs: 180_000 },
