@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { openAdrDocumentPath } from '@wattline/contracts';
 import { DomainError } from '@wattline/domain';
@@ -51,7 +52,9 @@ export class VtnController {
     return { tokenURL: this.vtn.tokenUrl };
   }
 
+  /** Unauthenticated: a window a minute per address, as the API's other public endpoints (PUBLIC_RATE_LIMIT_PER_MINUTE). */
   @Post('auth/token')
+  @UseGuards(ThrottlerGuard)
   @HttpCode(200)
   token(@Body() form: Record<string, unknown> | undefined) {
     return this.vtn.token(form ?? {});
