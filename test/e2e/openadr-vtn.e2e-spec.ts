@@ -172,6 +172,17 @@ describe('OpenADR 3.1 VTN', () => {
         ),
       ),
     ).toEqual(new Set([0.05]));
+    // A home energy manager without OpenADR reads the same prices as a plain feed (evcc's custom tariff), public.
+    const feed = await restClient(platform.httpUrl, 'no-key').get('/v1/regions/home/price-feed');
+    expect(feed.status).toBe(200);
+    const feedTomorrow = (feed.body as { start: string; end: string; value: number }[]).filter((r) => r.start.startsWith('2013-12-03'));
+    expect(feedTomorrow.map((r) => [r.start, r.value])).toEqual(tomorrow.map((i) => [i.intervalStart, Number(i.price)]));
+    expect(feedTomorrow[0]).toEqual({ start: '2013-12-03T00:00:00.000Z', end: '2013-12-03T00:30:00.000Z', value: 0.24 });
+    const exported = (await restClient(platform.httpUrl, 'no-key').get('/v1/regions/home/price-feed?kind=export')).body as {
+      value: number;
+    }[];
+    expect(new Set(exported.map((r) => r.value))).toEqual(new Set([0.05]));
+    expect((await restClient(platform.httpUrl, 'no-key').get('/v1/regions/home/price-feed?tariff=nope')).status).toBe(404);
     // Another VEN's event is not its to read; an unknown id is a 404 problem.
     expect((await vtn('GET', '/events/bm90LWFuLWV2ZW50', { token })).status).toBe(404);
     // The document the VTN serves is the OpenADR Alliance's, as the repository holds it.

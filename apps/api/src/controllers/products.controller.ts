@@ -3,11 +3,12 @@ import { ThrottlerGuard } from '@nestjs/throttler';
 import { publicBaseUrl, type WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import type { Request } from 'express';
-import { type OctopusRatesQuery } from '../dtos/schemas';
+import { type OctopusRatesQuery, type PriceFeedQuery } from '../dtos/schemas';
 import { IdParamPipe } from '../dtos/id-param.pipe';
-import type { OctopusRatesResponse } from '../dtos/responses';
+import type { OctopusRatesResponse, PriceFeedResponse } from '../dtos/responses';
 import { octopusRateView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
+import { PricingService } from '../services/pricing.service';
 import { Route } from '../routes/route.decorator';
 import { RouteQuery } from '../routes/route-params';
 import { ROUTES } from '../routes/route-table';
@@ -26,8 +27,16 @@ const ALL_TIME = { from: 0, to: Date.UTC(9999, 0, 1) };
 export class ProductsController {
   constructor(
     private readonly analytics: AnalyticsService,
+    private readonly pricing: PricingService,
     @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
+
+  /** The announced prices as a plain array (evcc's custom tariff `forecast: source: http`), public like the rates. */
+  @Route(ROUTES.priceFeed)
+  @Header('Cache-Control', 'public, max-age=60')
+  priceFeed(@Param('id', IdParamPipe) regionId: string, @RouteQuery() query: PriceFeedQuery): Promise<PriceFeedResponse> {
+    return this.pricing.priceFeed(regionId, query.tariff, query.kind);
+  }
 
   @Route(ROUTES.octopusRates)
   @Header('Cache-Control', 'public, max-age=60')

@@ -507,3 +507,16 @@ export const openAdrClientResponse = named(
   'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
 );
 export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;
+
+export const priceFeedResponse = named(
+  z.array(
+    z.object({
+      start: isoTime,
+      end: isoTime,
+      value: z.number().meta({ description: 'currency per kWh' }),
+    }),
+  ),
+  'PriceFeed',
+  'the firm prices from the interval in force on, as home energy managers read them (evcc’s custom tariff: `forecast: source: http`)',
+);
+export type PriceFeedResponse = z.infer<typeof priceFeedResponse>;

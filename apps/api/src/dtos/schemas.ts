@@ -371,3 +371,13 @@ export const createOpenAdrClientSchema = z.object({
   tariff: tariffCode.optional(),
 });
 export type CreateOpenAdrClientBody = z.output<typeof createOpenAdrClientSchema>;
+
+/** `GET /v1/regions/{id}/price-feed`: which tariff, and the import price or the feed-in price. */
+export const priceFeedQuerySchema = z.object({
+  tariff: tariffCode.optional(),
+  kind: z
+    .enum(['import', 'export'])
+    .default('import')
+    .meta({ description: 'import: the price paid (tax included); export: the feed-in price' }),
+});
+export type PriceFeedQuery = z.output<typeof priceFeedQuerySchema>;

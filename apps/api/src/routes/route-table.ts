@@ -10,6 +10,7 @@ import {
   issuedCredentialResponse,
   meterResponse,
   octopusRatesResponse,
+  priceFeedResponse,
   openAdrClientResponse,
   pages,
   priceResponse,
@@ -23,6 +24,7 @@ import {
 } from '../dtos/responses';
 import {
   createOpenAdrClientSchema,
+  priceFeedQuerySchema,
   billQuerySchema,
   changeTariffSchema,
   createApiKeySchema,
@@ -254,6 +256,15 @@ export const ROUTES = {
       "A region's tariff's prices as Octopus Energy's API gives unit rates: the product is the region, the tariff code one of its tariffs (public; newest first; absolute next/previous URLs)",
     query: octopusRatesQuerySchema,
     answer: json(octopusRatesResponse),
+  },
+  priceFeed: {
+    method: 'GET',
+    path: '/v1/regions/{id}/price-feed',
+    role: null,
+    summary:
+      "A tariff's announced firm prices from the interval in force on, as a plain JSON array of {start, end, value} (public; what evcc's custom tariff reads)",
+    query: priceFeedQuerySchema,
+    answer: json(priceFeedResponse),
   },
   provisionMeter: {
     method: 'POST',

@@ -273,6 +273,21 @@ export class PricingService {
     return { control: sides.control, treatment: sides.treatment ?? null, tariff: ref.tariff, ...estimate };
   }
 
+  /** A tariff's announced firm prices from the interval in force (in the region's time) on: the plain feed home energy managers read. */
+  async priceFeed(
+    regionId: string,
+    tariff: string | undefined,
+    kind: 'import' | 'export',
+  ): Promise<{ start: string; end: string; value: number }[]> {
+    const { ref } = await this.catalog.tariffOf(regionId, tariff);
+    const now = regionNow(await this.versionsRepo.clockLead(regionId), this.clock.now());
+    return (await this.tariffs.validAfter(ref, now)).map((t) => ({
+      start: new Date(t.intervalStart).toISOString(),
+      end: new Date(t.intervalEnd).toISOString(),
+      value: Number(kind === 'export' ? t.feedInPrice : t.price),
+    }));
+  }
+
   /** The region's event time against the wall clock, for a display to tell when a price has expired. */
   regionClockLead(regionId: string): Promise<number | null> {
     return this.versionsRepo.clockLead(regionId);
