@@ -147,6 +147,46 @@ describe('broker scale-out over Redis', () => {
     expect(prices.at(-1)).toEqual(priced);
   });
 
+  it('publishes the retained prices again when Redis restarts empty under both brokers: a display connecting seconds later has a valid price', async () => {
+    const priced = await currentPrice();
+    expect(priced.validFrom).toEqual(expect.any(String));
+    // A crash: killed, and started again on the same port with nothing in it.
+    await redis.kill();
+    await redis.restart();
+    const restartedAt = Date.now();
+    /** What a display connecting now is answered on SUBSCRIBE (retained [MQTT-3.3.1-6]); undefined if nothing within a second. */
+    const retainedFor = async (url: string) => {
+      const display = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000 }).catch(() => null);
+      if (!display) return undefined;
+      try {
+        return await new Promise<Record<string, unknown> | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), 1000);
+          display.on('message', (_topic, payload, packet) => {
+            if (!packet.retain) return;
+            clearTimeout(timer);
+            resolve(JSON.parse(payload.toString()));
+          });
+          display.subscribeAsync('prices/london/current', { qos: 1 }).catch(() => resolve(undefined));
+        });
+      } finally {
+        await display.endAsync(true).catch(() => undefined);
+      }
+    };
+    for (const [name, url] of [
+      ['A', a.mqttUrl],
+      ['B', b.mqttUrl],
+    ]) {
+      const price = await expectEventually(() => retainedFor(url), {
+        what: `a retained price on ${name} after Redis restarted empty`,
+        timeoutMs: 30_000,
+      });
+      expect(price).toEqual(priced);
+      console.log(
+        `Redis restarted empty: a new display on ${name} had the price in force ${Date.now() - restartedAt} ms after the restart`,
+      );
+    }
+  });
+
   it('moves a persistent session from A to B with what was queued while the meter was away', async () => {
     const m2 = await meter(a.mqttUrl, M2, { clean: false });
     await m2.subscribeAsync('prices/london/current', { qos: 1 });

@@ -14,6 +14,7 @@ import { MqttAuthenticator } from './mqtt/mqtt-authenticator';
 import { MqttBrokerService, aedesProvider } from './mqtt/mqtt-broker.service';
 import { OpenAdrNotifier } from './prices/openadr-notifier.service';
 import { PriceFanoutService } from './prices/price-fanout.service';
+import { RetainedRestore } from './prices/retained-restore.service';
 import { BrokerState } from './state/broker-state';
 
 /** The MQTT broker: device authentication, ACL, ingest into the stream, retained prices. */
@@ -34,6 +35,7 @@ import { BrokerState } from './state/broker-state';
     ControlLogWatcher,
     OpenAdrNotifier,
     PriceFanoutService,
+    RetainedRestore,
     ErrorFanoutService,
     MqttBrokerService,
   ],

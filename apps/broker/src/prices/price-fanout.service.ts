@@ -35,20 +35,25 @@ export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.state.shared) return; // retained in Redis, which outlives this process
+    if (this.state.shared) return; // retained in Redis, which outlives this process (restored if Redis comes back empty: RetainedRestore)
+    await this.restoreFromDatabase('this broker starts with its retained messages in memory');
+  }
+
+  /** Publishes, retained, the newest stored announcement of every region's tariff and every household. */
+  async restoreFromDatabase(why: string): Promise<void> {
     const started = Date.now();
     let restored = 0;
     const regions = await this.announcements.latestRegionAnnouncements();
-    await this.publish(regions);
+    await this.publish(regions, false);
     restored += regions.length;
     for (let after = ''; ;) {
       const page = await this.announcements.latestHouseholdAnnouncements(after, 5000);
       if (page.lastMeterId === null) break;
-      await this.publish(page.items);
+      await this.publish(page.items, false);
       restored += page.items.length;
       after = page.lastMeterId;
     }
-    this.logger.log(`${restored} retained announcement(s) restored from the database in ${Date.now() - started} ms`);
+    this.logger.log(`${restored} retained announcement(s) restored from the database in ${Date.now() - started} ms (${why})`);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,14 +67,15 @@ export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap,
     await this.subscription?.stop();
   }
 
-  private async publish(records: AnnouncementRecord[]): Promise<void> {
+  /** `notify`: a new announcement is also an OpenADR notification; a restored one is not (it was notified when it was made). */
+  private async publish(records: AnnouncementRecord[], notify = true): Promise<void> {
     if (closedForDelivery(this.aedes, this.state.shared)) return;
     for (const record of records) {
       const topic = announcementTopic(record);
       if ((this.seqByTopic.get(topic) ?? -1) > record.seq) continue;
       this.seqByTopic.set(topic, record.seq);
       await publishFromBroker(this.aedes, { topic, payload: Buffer.from(JSON.stringify(record.payload)), qos: 1, retain: true });
-      await this.openadr.announced(record);
+      if (notify) await this.openadr.announced(record);
     }
     if (records.length > 0) this.logger.debug(`${records.length} announcement(s) fanned out`);
   }

@@ -15,6 +15,9 @@ import { MemoryPresenceRegistry, RedisPresenceRegistry, type PresenceRegistry } 
  * credential cache, failure counters and presence. In memory for one node; in Redis, shared by
  * every instance, when REDIS_URL is set — as aedes takes `opts.persistence || memory()`.
  */
+/** Set in Redis by the broker that found it empty: its absence means Redis lost what it held. */
+const STATE_MARKER_KEY = 'wattline:state:marker';
+
 @Injectable()
 export class BrokerState implements OnApplicationShutdown {
   private readonly logger = new Logger('BrokerState');
@@ -64,6 +67,27 @@ export class BrokerState implements OnApplicationShutdown {
    */
   consumerGroup(base: string, brokerId: string): string {
     return this.shared ? base : `${base}.${brokerId}`;
+  }
+
+  /**
+   * With shared state: true for the one instance that finds Redis without its marker (Redis came
+   * back empty, or was never written) and sets it — that instance republishes what Redis lost.
+   * Redis away: false (nothing to decide until it answers).
+   */
+  async claimEmptyState(instanceId: string): Promise<boolean> {
+    if (!this.redis) return false;
+    try {
+      return (await this.redis.set(STATE_MARKER_KEY, instanceId, 'NX')) === 'OK';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Gives a claim back (its restore failed), if it is still this instance's. */
+  async releaseEmptyState(instanceId: string): Promise<void> {
+    if (!this.redis) return;
+    const script = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+    await this.redis.eval(script, 1, STATE_MARKER_KEY, instanceId).catch(() => undefined);
   }
 
   /** Every Redis connection of the broker: errors logged, reconnects with a capped back-off. */
