@@ -7,6 +7,7 @@ import {
   REPO_ROOT,
   createTestDatabase,
   expectEventually,
+  chartData,
   launchChromium,
   restClient,
   startPlatformProcess,
@@ -361,12 +362,7 @@ describe('bills on the real data', () => {
         undefined,
         { timeout: 60_000 },
       );
-      const drawn = await dash.evaluate(() => {
-        const chart = (
-          window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
-        ).Chart.getChart(document.getElementById('response'));
-        return chart?.data.datasets.map((d) => d.data);
-      });
+      const drawn = await chartData(dash, 'response');
       const effects = response.levels.filter((l: { effect: unknown }) => l.effect);
       expect(drawn).toEqual([
         effects.map((l: { effect: { pct: number } }) => l.effect.pct),
@@ -377,13 +373,7 @@ describe('bills on the real data', () => {
       // The tariff picker: the region's default first; picking the control tariff charts its prices (the flat 14.228p).
       expect(await dash.$$eval('#tariff option', (options) => options.map((o) => o.textContent))).toEqual(['dtou (default)', 'flat']);
       // The energy chart's price line: the prices the picked tariff charged in the window.
-      const charted = () =>
-        dash.evaluate(() => {
-          const chart = (
-            window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
-          ).Chart.getChart(document.getElementById('energy'));
-          return [...new Set(chart?.data.datasets[2].data.filter((v) => v !== null))].sort();
-        });
+      const charted = async () => [...new Set((await chartData(dash, 'energy'))?.[2].filter((v) => v !== null))].sort();
       const prices = async (tariff: string) =>
         [
           ...new Set(

@@ -4,6 +4,7 @@ import {
   REPO_ROOT,
   createTestDatabase,
   expectEventually,
+  chartData,
   launchChromium,
   regionTotals,
   restClient,
@@ -80,12 +81,7 @@ describe('the demo', () => {
         undefined,
         { timeout: 60_000 },
       );
-      const drawn = await dash.evaluate(() => {
-        const chart = (
-          window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
-        ).Chart.getChart(document.getElementById('response'));
-        return chart?.data.datasets.map((d) => d.data);
-      });
+      const drawn = await chartData(dash, 'response');
       // Each estimate with its interval; the interval holds the estimate.
       expect(drawn).toEqual([effects.map((l) => l.effect.pct), effects.map((l) => l.effect.ci95Pct)]);
       for (const l of effects) expect(l.effect.ci95Pct[0] <= l.effect.pct && l.effect.pct <= l.effect.ci95Pct[1]).toBe(true);

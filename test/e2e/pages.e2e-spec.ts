@@ -7,6 +7,7 @@ import {
   REPO_ROOT,
   createTestDatabase,
   expectEventually,
+  chartData,
   launchChromium,
   restClient,
   startPlatformProcess,
@@ -171,16 +172,7 @@ describe('web pages in Chromium', () => {
     await dash.goto(
       `${platform.httpUrl}/dashboard?key=${encodeURIComponent(platform.adminKey)}&region=london&from=${window2.from}&to=${window2.to}`,
     );
-    const points = (id: string, dataset = 0) =>
-      dash.evaluate(
-        ([el, i]) => {
-          const chart = (
-            window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
-          ).Chart.getChart(document.getElementById(el as string));
-          return (chart?.data.datasets[i as number]?.data ?? []).filter((v) => v !== null).length;
-        },
-        [id, dataset] as const,
-      );
+    const points = async (id: string, dataset = 0) => ((await chartData(dash, id))?.[dataset] ?? []).filter((v) => v !== null).length;
     await dash.waitForFunction(
       () =>
         document.getElementById('k-due')?.textContent !== '–' &&

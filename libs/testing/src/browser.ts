@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium for browser tests, installed with apt-get when missing (never a browser
@@ -24,4 +24,14 @@ export function ensureChromium(): string {
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: ensureChromium(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** What a Chart.js chart on the page draws: each dataset's data, by the id of its canvas (undefined: no chart there). */
+export function chartData(page: Page, canvasId: string): Promise<unknown[][] | undefined> {
+  return page.evaluate((id) => {
+    const chart = (
+      window as unknown as { Chart: { getChart(e: HTMLElement | null): { data: { datasets: { data: unknown[] }[] } } | undefined } }
+    ).Chart.getChart(document.getElementById(id));
+    return chart?.data.datasets.map((d) => d.data);
+  }, canvasId);
 }
