@@ -185,6 +185,17 @@ describe('broker scale-out over Redis', () => {
         `Redis restarted empty: a new display on ${name} had the price in force ${Date.now() - restartedAt} ms after the restart`,
       );
     }
+    // And the devices' presence, as the database last recorded it: M1 is still connected to A.
+    const ops = await connect(b.mqttUrl, {
+      clientId: `${service.username}-restored`,
+      username: service.username,
+      password: service.password,
+    });
+    const seen = statuses(ops);
+    await ops.subscribeAsync(`meters/${M1}/status`, { qos: 1 });
+    await expectEventually(() => (seen.some((s) => s.meterId === M1 && s.state === 'online' && s.retain) ? true : undefined), {
+      what: `M1's status retained again`,
+    });
   });
 
   it('moves a persistent session from A to B with what was queued while the meter was away', async () => {

@@ -157,6 +157,15 @@ export class CatalogRepository {
     return rows.map((r) => ({ regionId: r.id, silent: Number(r.silent) }));
   }
 
+  /** Every device's last known presence (`online`, since when), a page in id order after `afterId`: what `meters/{id}/status` retains. */
+  async statusesPage(afterId: string, limit: number): Promise<{ meterId: string; online: boolean; since: number }[]> {
+    const rows: { id: string; online: boolean; status_since: Date }[] = await this.dataSource.query(
+      `SELECT id, online, status_since FROM meters WHERE id > $1 AND status_since IS NOT NULL ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ meterId: r.id, online: r.online, since: new Date(r.status_since).getTime() }));
+  }
+
   async findMqttCredential(username: string): Promise<MqttCredential | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `WITH c AS (

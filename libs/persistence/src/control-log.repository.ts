@@ -33,6 +33,11 @@ export class ControlLogRepository {
     return rows.map((r) => ({ seq: Number(r.seq), type: r.type, username: r.username, at: new Date(r.at).getTime() }));
   }
 
+  /** Drops entries older than `beforeMs` (long past the credential cache's lifetime: no reader needs them). */
+  async prune(beforeMs: number): Promise<void> {
+    await this.dataSource.query(`DELETE FROM control_events WHERE at < $1`, [new Date(beforeMs)]);
+  }
+
   /** Where a reader starting now begins: after the last entry older than `sinceMs` (so it still reads the newer ones). */
   async startAfter(sinceMs: number): Promise<number> {
     const [row] = await this.dataSource.query(

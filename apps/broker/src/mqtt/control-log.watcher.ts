@@ -6,6 +6,9 @@ import { CREDENTIAL_CACHE_TTL_MS } from '../state/credential-cache';
 /** How often the control log is read. */
 export const CONTROL_LOG_POLL_MS = 1000;
 const PAGE = 500;
+/** Entries are kept a day (a broker starting reads the last 10 minutes), pruned once an hour by whichever broker gets there. */
+const KEEP_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Reads the control log (PostgreSQL) every second and hands each new entry to this broker's
@@ -24,6 +27,7 @@ export class ControlLogWatcher implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
   private failing = false;
+  private prunedAt = -Infinity;
 
   constructor(
     private readonly log: ControlLogRepository,
@@ -60,6 +64,10 @@ export class ControlLogWatcher implements OnModuleInit, OnApplicationShutdown {
           this.last = entry.seq;
         }
         if (entries.length < PAGE) break;
+      }
+      if (this.clock.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+        this.prunedAt = this.clock.now();
+        await this.log.prune(this.prunedAt - KEEP_MS);
       }
       if (this.failing) this.logger.log('control log readable again');
       this.failing = false;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Aedes } from 'aedes';
 import { CONSUMER_GROUPS, announcementTopic, type AnnouncementRecord } from '@wattline/contracts';
 import { AnnouncementsRepository } from '@wattline/persistence';
@@ -13,14 +13,12 @@ import { OpenAdrNotifier } from './openadr-notifier.service';
  * or the fallback; the schedule at the cut-off; each household's day so far). With shared state one instance publishes each (retained in Redis for all);
  * alone, every instance replays the compacted topic into its own memory.
  *
- * A broker whose retained messages live in its own memory starts empty, and the in-process
- * stream of the all-in-one process replays nothing after a restart: so before any listener
- * opens (module init runs before every bootstrap hook, where the listeners open) it publishes
- * the newest stored announcement of every retained topic from PostgreSQL, which is where the
- * aggregator wrote them. REST and MQTT then agree from the first device on.
+ * What it retains is a cache of PostgreSQL: `restoreFromDatabase` publishes the newest stored
+ * announcement of every retained topic again, when a broker with its retained messages in memory
+ * starts and when a shared Redis comes back empty (RetainedRestore decides when).
  */
 @Injectable()
-export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class PriceFanoutService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('PriceFanout');
   private subscription: StreamSubscription | null = null;
   /** Highest announcement published per topic: replays and out-of-order records never replace a newer one. */
@@ -33,11 +31,6 @@ export class PriceFanoutService implements OnModuleInit, OnApplicationBootstrap,
     private readonly announcements: AnnouncementsRepository,
     private readonly openadr: OpenAdrNotifier,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    if (this.state.shared) return; // retained in Redis, which outlives this process (restored if Redis comes back empty: RetainedRestore)
-    await this.restoreFromDatabase('this broker starts with its retained messages in memory');
-  }
 
   /** Publishes, retained, the newest stored announcement of every region's tariff and every household. */
   async restoreFromDatabase(why: string): Promise<void> {
