@@ -73,14 +73,16 @@ export class OpenAdrRepository {
     ]);
   }
 
-  /** Every tariff of every region, as programs are made of them. */
-  async programs(): Promise<OpenAdrProgramRow[]> {
+  /** Every tariff of every region (or the one named), as programs are made of them. */
+  async programs(only?: TariffRef): Promise<OpenAdrProgramRow[]> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT rp.region_id, rp.tariff, r.timezone, min(rp.created_at) AS created, max(rp.created_at) AS modified,
               (array_agg(rp.pricing ORDER BY rp.version DESC))[1] AS pricing
          FROM region_pricing rp JOIN regions r ON r.id = rp.region_id
+        WHERE $1::text IS NULL OR (rp.region_id = $1 AND rp.tariff = $2)
         GROUP BY rp.region_id, rp.tariff, r.timezone
         ORDER BY rp.region_id, rp.tariff`,
+      [only?.regionId ?? null, only?.tariff ?? null],
     );
     return rows.map((r) => ({
       ref: { regionId: r.region_id as string, tariff: r.tariff as string },

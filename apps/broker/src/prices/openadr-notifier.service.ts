@@ -39,7 +39,7 @@ export class OpenAdrNotifier {
     if (fresh.length === 0) return;
     const ref = { regionId: record.regionId, tariff: fresh[0].tariff };
     try {
-      const program = (await this.openadr.programs()).find((p) => p.ref.regionId === ref.regionId && p.ref.tariff === ref.tariff);
+      const [program] = await this.openadr.programs(ref);
       if (!program) return;
       const programId = programIdOf(ref);
       for (const { day, dayStart, dayEnd } of await this.openadr.daysOf(
