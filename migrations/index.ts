@@ -15,6 +15,7 @@ import { InverterHouseholds1763880000000 } from './1763880000000-inverter-househ
 import { HouseholdTariffs1763890000000 } from './1763890000000-household-tariffs';
 import { ControlLog1763900000000 } from './1763900000000-control-log';
 import { OpenAdrClients1763910000000 } from './1763910000000-openadr-clients';
+import { OpenAdrObjects1763920000000 } from './1763920000000-openadr-objects';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   HouseholdTariffs1763890000000,
   ControlLog1763900000000,
   OpenAdrClients1763910000000,
+  OpenAdrObjects1763920000000,
 ];

@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
-import { expectEventually, freePort, rawConnect, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import {
+  expectEventually,
+  freePort,
+  rawConnect,
+  restClient,
+  startPlatformProcess,
+  testCertificateAuthority,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * The other ways in: MQTT over TLS with client certificates (CN = device id, signed by TLS_CA),
@@ -15,34 +22,11 @@ const METER = 'MAC000002';
 const OTHER = 'MAC000003';
 
 function makeCertificates(dir: string) {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const days = ['-days', '2'];
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Wattline test CA', ...days);
-  writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  const signed = (name: string, cn: string, ext?: string) => {
-    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    run(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      ...days,
-      ...(ext ? ['-extfile', ext] : []),
-    );
-  };
-  signed('server', 'localhost', 'server.ext');
-  signed('meter', METER);
-  signed('stranger', 'not-a-meter');
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'forged.key', '-out', 'forged.crt', '-subj', `/CN=${METER}`, ...days);
-  const file = (name: string) => readFileSync(path.join(dir, name));
-  return { file, path: (name: string) => path.join(dir, name) };
+  return testCertificateAuthority(dir)
+    .sign('server', 'localhost', { server: true })
+    .sign('meter', METER)
+    .sign('stranger', 'not-a-meter')
+    .selfSigned('forged', METER);
 }
 
 describe('TLS with client certificates, WebSocket and last wills', () => {

@@ -12,6 +12,10 @@ import { MetersController } from './controllers/meters.controller';
 import { OpenAdrClientsController } from './controllers/openadr-clients.controller';
 import { VtnController } from './openadr/vtn.controller';
 import { VtnService } from './openadr/vtn.service';
+import { VtnObjectsService } from './openadr/vtn-objects.service';
+import { WebhookClient } from './openadr/webhook-client';
+import { WebhookDispatcher } from './openadr/webhook-dispatcher.service';
+import { OpenAdrSchemas } from '@wattline/contracts';
 import { PricingController } from './controllers/pricing.controller';
 import { ProductsController } from './controllers/products.controller';
 import { RegionsController } from './controllers/regions.controller';
@@ -63,6 +67,11 @@ import { OpenApiController } from './openapi/openapi.controller';
     ApiKeyService,
     CredentialsService,
     VtnService,
+    VtnObjectsService,
+    WebhookClient,
+    WebhookDispatcher,
+    // The OpenADR document's schemas, compiled once: what clients send the VTN is checked against them.
+    { provide: OpenAdrSchemas, useFactory: () => new OpenAdrSchemas() },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],
@@ -80,6 +89,11 @@ export class ApiModule implements NestModule {
       .apply(JsonOnlyMiddleware, json({ limit: REQUEST_BODY_BYTES }))
       .exclude(...uploads)
       .forRoutes('v1/*path');
+    // The VTN's writes (subscriptions, vens, resources, reports) are JSON, as the OpenADR document has them.
+    consumer
+      .apply(JsonOnlyMiddleware, json({ limit: REQUEST_BODY_BYTES }))
+      .exclude({ path: 'openadr/3/auth/token', method: RequestMethod.POST })
+      .forRoutes({ path: 'openadr/3/*path', method: RequestMethod.ALL });
     // OAuth 2's token request is a form [RFC 6749 §4.4.2]: a few fields, a small limit.
     consumer.apply(urlencoded({ extended: false, limit: '8kb' })).forRoutes({ path: 'openadr/3/auth/token', method: RequestMethod.POST });
   }

@@ -43,6 +43,19 @@ export const CONFIG_VARIABLES = {
       'worker threads that compute bills and simulations off the event loop the API shares with the broker (0: on the main thread); past 16 queued a request a thread is answered 503 with Retry-After',
   },
   HTTP_HOST: { schema: z.string().min(1).default('0.0.0.0'), describe: 'address the HTTP server binds to' },
+  OPENADR_WEBHOOK_CA: {
+    schema: optional(z.string()),
+    describe: 'PEM CA bundle trusted for OpenADR webhook callbacks besides the system roots (a VEN with a private CA)',
+  },
+  OPENADR_WEBHOOK_PRIVATE_NETWORKS: {
+    schema: bool.default(false),
+    describe:
+      'allow OpenADR webhook callbacks to loopback, private and link-local addresses (VENs on the operator’s own network; off: refused at subscription and at every connect)',
+  },
+  OPENADR_WEBHOOK_ATTEMPTS: {
+    schema: z.coerce.number().int().min(1).max(50).default(10),
+    describe: 'tries of one webhook notification (back-off 1 s doubling to 5 min) before it is given up as failed',
+  },
   KAFKA_BROKERS: {
     schema: optional(
       z.string().transform((v, ctx) => {

@@ -71,8 +71,18 @@ export const openAdrTopics = {
     DELETE: `openadr/3/programs/${programId}/events/delete`,
     ALL: `openadr/3/programs/${programId}/events/+`,
   }),
-  /** What a VEN reading these programs may subscribe to: each program's own topics and its events'. */
-  venFilters: (programIds: string[]) => programIds.map((id) => `openadr/3/programs/${id}/#`),
+  /** The events a VEN may read, on a topic of that VEN's own (`/notifiers/mqtt/topics/vens/{venID}/events`). */
+  venEvents: (venId: string) => ({
+    CREATE: `openadr/3/vens/${venId}/events/create`,
+    UPDATE: `openadr/3/vens/${venId}/events/update`,
+    DELETE: `openadr/3/vens/${venId}/events/delete`,
+    ALL: `openadr/3/vens/${venId}/events/+`,
+  }),
+  /** What a VEN may subscribe to: the topics of the programs it reads, and those of its own ven objects. */
+  venFilters: (programIds: string[], venIds: string[] = []) => [
+    ...programIds.map((id) => `openadr/3/programs/${id}/#`),
+    ...venIds.map((id) => `openadr/3/vens/${id}/#`),
+  ],
 } as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -151,4 +161,76 @@ export type OpenAdrEvent = ReturnType<typeof openAdrEvent>;
 /** The notification of an operation on an event (the definition's `notification`: the object exactly as a GET returns it). */
 export function openAdrNotification(operation: 'CREATE' | 'UPDATE', event: OpenAdrEvent) {
   return { objectType: 'EVENT' as const, operation, object: event, targets: event.targets };
+}
+
+/** An object's metadata as the definition has it (objectMetadata): the VTN writes it. */
+interface ObjectSource {
+  id: string;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+const metadata = (row: ObjectSource, objectType: string) => ({
+  id: row.id,
+  createdDateTime: iso(row.createdAt),
+  modificationDateTime: iso(row.modifiedAt),
+  objectType,
+});
+
+/**
+ * A ven object. 3.1.1's `ven` schema is objectMetadata *and* BlVenRequest, whose objectType enums
+ * (`VEN` among objectTypes, `BL_VEN_REQUEST`) no value satisfies both; Wattline answers `VEN`, as
+ * objectMetadata has it (the tests name this erratum where they validate: libs/testing).
+ */
+export function openAdrVen(row: ObjectSource & { clientId: string; venName: string; targets: string[]; attributes: unknown[] | null }) {
+  return { ...metadata(row, 'VEN'), clientID: row.clientId, venName: row.venName, targets: row.targets, attributes: row.attributes };
+}
+export type OpenAdrVen = ReturnType<typeof openAdrVen>;
+
+/** A resource object (the same erratum as a ven's: `RESOURCE`, not `BL_RESOURCE_REQUEST`). */
+export function openAdrResource(
+  row: ObjectSource & { venId: string; clientId: string; resourceName: string; targets: string[]; attributes: unknown[] | null },
+) {
+  return {
+    ...metadata(row, 'RESOURCE'),
+    clientID: row.clientId,
+    resourceName: row.resourceName,
+    venID: row.venId,
+    targets: row.targets,
+    attributes: row.attributes,
+  };
+}
+export type OpenAdrResource = ReturnType<typeof openAdrResource>;
+
+export function openAdrSubscription(
+  row: ObjectSource & {
+    clientId: string;
+    clientName: string;
+    programId: string | null;
+    objectOperations: unknown[];
+    targets: string[] | null;
+  },
+) {
+  return {
+    ...metadata(row, 'SUBSCRIPTION'),
+    clientID: row.clientId,
+    clientName: row.clientName,
+    ...(row.programId === null ? {} : { programID: row.programId }),
+    objectOperations: row.objectOperations,
+    targets: row.targets,
+  };
+}
+export type OpenAdrSubscription = ReturnType<typeof openAdrSubscription>;
+
+/** A report: what the VEN sent (reportRequest), with the metadata and its client id. */
+export function openAdrReport(row: ObjectSource & { clientId: string; body: Record<string, unknown> }) {
+  return { ...row.body, ...metadata(row, 'REPORT'), clientID: row.clientId };
+}
+export type OpenAdrReport = ReturnType<typeof openAdrReport>;
+
+export type OpenAdrOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+/** The notification of an operation on any object (the definition's `notification`). */
+export function openAdrObjectNotification(operation: OpenAdrOperation, object: { objectType: string; targets?: string[] | null }) {
+  return { objectType: object.objectType, operation, object, ...(object.targets ? { targets: object.targets } : {}) };
 }

@@ -15,11 +15,13 @@ export * from './market-inputs.repository';
 export * from './forecasts.repository';
 export * from './control-log.repository';
 export * from './openadr.repository';
+export * from './openadr-objects.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
 import { ControlLogRepository } from './control-log.repository';
 import { OpenAdrRepository } from './openadr.repository';
+import { OpenAdrObjectsRepository } from './openadr-objects.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -39,4 +41,5 @@ export const REPOSITORIES = [
   ForecastsRepository,
   ControlLogRepository,
   OpenAdrRepository,
+  OpenAdrObjectsRepository,
 ] as const;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { PricingModel, TariffRef } from '@wattline/domain';
+import type { Sql } from './sql';
 
 export type OpenAdrRole = 'ven' | 'bl';
 
@@ -39,8 +40,11 @@ export class OpenAdrRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** false when the name is taken (a VEN's name is unique within the VTN). */
-  async createClient(client: Omit<OpenAdrClient, 'tokenHash' | 'tokenExpiresAt' | 'revoked'>): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+  async createClient(
+    client: Omit<OpenAdrClient, 'tokenHash' | 'tokenExpiresAt' | 'revoked'>,
+    sql: Sql = this.dataSource,
+  ): Promise<boolean> {
+    const rows: unknown[] = await sql.query(
       `INSERT INTO openadr_clients (client_id, name, role, secret_hash, targets, subscribe_filters)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING client_id`,
       [client.clientId, client.name, client.role, client.secretHash, client.targets, client.subscribeFilters],
@@ -74,8 +78,8 @@ export class OpenAdrRepository {
   }
 
   /** Every tariff of every region (or the one named), as programs are made of them. */
-  async programs(only?: TariffRef): Promise<OpenAdrProgramRow[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
+  async programs(only?: TariffRef, sql: Sql = this.dataSource): Promise<OpenAdrProgramRow[]> {
+    const rows: Record<string, unknown>[] = await sql.query(
       `SELECT rp.region_id, rp.tariff, r.timezone, min(rp.created_at) AS created, max(rp.created_at) AS modified,
               (array_agg(rp.pricing ORDER BY rp.version DESC))[1] AS pricing
          FROM region_pricing rp JOIN regions r ON r.id = rp.region_id
@@ -117,6 +121,16 @@ export class OpenAdrRepository {
       dayStart: time(r.day_start),
       dayEnd: time(r.day_end),
     }));
+  }
+
+  /** The ven objects of the VEN clients granted one of these targets (each is notified on its own topic). */
+  async vensReading(targets: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT v.id FROM openadr_vens v JOIN openadr_clients c ON c.client_id = v.client_id
+        WHERE c.role = 'ven' AND c.revoked_at IS NULL AND c.targets && $1::text[] ORDER BY v.id`,
+      [targets],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** The local days (of the region's time zone) the intervals starting at `starts` fall on, with their bounds. */

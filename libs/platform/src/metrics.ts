@@ -135,6 +135,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'wattline_openadr_webhook_deliveries_total',
+    help: 'OpenADR webhook notification attempts, by outcome (delivered, retry, failed: given up after OPENADR_WEBHOOK_ATTEMPTS)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'wattline_' });
   }

@@ -7,3 +7,4 @@ export * from './promtool';
 export * from './documented-responses';
 export * from './tariffs';
 export * from './openadr-document';
+export * from './certificates';

@@ -1,29 +1,40 @@
-import { readFileSync } from 'node:fs';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import { parse } from 'yaml';
+import { OpenAdrSchemas } from '@wattline/contracts';
 
 type Json = Record<string, any>;
-const DOCUMENT_ID = 'openadr3';
+
+/**
+ * The one erratum applied, named: 3.1.1's `ven` is allOf objectMetadata (objectType one of
+ * objectTypes: `VEN`) and BlVenRequest (objectType `BL_VEN_REQUEST`), and `resource` likewise with
+ * `BL_RESOURCE_REQUEST`; no object satisfies both enums, so no ven or resource could ever be
+ * answered valid. The VTN answers objectMetadata's `VEN` and `RESOURCE`; here the request
+ * discriminator's enum is lifted from BlVenRequest and BlResourceRequest where they are part of a
+ * response, and every other constraint of both schemas still applies. Requests are not touched.
+ */
+function liftRequestDiscriminators(components: Json): void {
+  for (const [response, request] of [
+    ['ven', 'BlVenRequest'],
+    ['resource', 'BlResourceRequest'],
+  ]) {
+    const lifted = `${request}AsAnswered`;
+    const copy = structuredClone(components.schemas[request]);
+    delete copy.properties.objectType.enum;
+    components.schemas[lifted] = copy;
+    components.schemas[response].allOf = components.schemas[response].allOf.map((part: Json) =>
+      part.$ref === `#/components/schemas/${request}` ? { $ref: `#/components/schemas/${lifted}` } : part,
+    );
+  }
+}
 
 /**
  * Answers of the VTN and its notifications checked against the OpenADR 3.1.1 document itself
- * (an OpenAPI 3.0 document: its schemas are JSON Schema with `nullable`, which Ajv reads), loaded
- * from the YAML file, never copied: the route and status must be documented, the media type must
- * be the documented one, and the body must match the documented schema.
+ * (its schemas as the VTN reads them, libs/contracts): the route and status must be documented,
+ * the media type must be the documented one, and the body must match the documented schema.
  */
-export class OpenAdrDocument {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true });
-  private readonly compiled = new Map<string, ValidateFunction>();
-  readonly document: Json;
+export class OpenAdrDocument extends OpenAdrSchemas {
   private readonly routes: { template: string; pattern: RegExp; params: number; operations: Json }[];
 
-  constructor(file: string) {
-    this.document = parse(readFileSync(file, 'utf8')) as Json;
-    addFormats(this.ajv);
-    // OpenAPI's numeric formats, not JSON Schema's: the type already says what they say here.
-    for (const format of ['int32', 'int64', 'float', 'double']) this.ajv.addFormat(format, true);
-    this.ajv.addSchema({ $id: DOCUMENT_ID, components: draft7(this.document.components) });
+  constructor(file?: string) {
+    super(file, liftRequestDiscriminators);
     this.routes = Object.entries(this.document.paths as Json)
       .map(([template, operations]) => ({
         template,
@@ -48,27 +59,16 @@ export class OpenAdrDocument {
     const content = response.content?.[mediaType];
     if (!content)
       throw new Error(`${what}: answered ${mediaType || 'no content type'}, documented ${Object.keys(response.content ?? {}).join(', ')}`);
-    this.check(`${what} (${route.template})`, content.schema, body);
+    this.fail(`${what} (${route.template})`, this.errorsAgainst(content.schema, body));
   }
 
   /** Checks a value against one of the document's schemas (e.g. `notification`). */
   checkSchema(name: string, value: unknown): void {
-    this.check(`#/components/schemas/${name}`, { $ref: `#/components/schemas/${name}` }, value);
+    this.fail(`#/components/schemas/${name}`, this.errorsOf(name, value));
   }
 
-  private check(what: string, schema: Json, value: unknown): void {
-    const key = JSON.stringify(schema);
-    let validate = this.compiled.get(key);
-    if (!validate) {
-      validate = this.ajv.compile(draft7(JSON.parse(key.replaceAll('"#/components/', `"${DOCUMENT_ID}#/components/`))));
-      this.compiled.set(key, validate);
-    }
-    if (!validate(value)) {
-      const errors = (validate.errors ?? [])
-        .slice(0, 5)
-        .map((e) => `${e.instancePath || '(body)'} ${e.message} ${JSON.stringify(e.params)}`);
-      throw new Error(`${what}: does not match the OpenADR document: ${errors.join('; ')}`);
-    }
+  private fail(what: string, errors: string[]): void {
+    if (errors.length > 0) throw new Error(`${what}: does not match the OpenADR document: ${errors.join('; ')}`);
   }
 
   private resolve(ref: string): Json {
@@ -77,26 +77,4 @@ export class OpenAdrDocument {
       .split('/')
       .reduce((node: Json, key) => node[key], this.document);
   }
-}
-
-/**
- * OpenAPI 3.0's schema dialect where it differs from the JSON Schema Ajv reads: a boolean
- * `exclusiveMaximum`/`exclusiveMinimum` qualifies `maximum`/`minimum` (draft 4); from draft 6 on
- * it is the bound itself. Everything else is read as written.
- */
-function draft7(node: unknown): any {
-  if (Array.isArray(node)) return node.map(draft7);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Json = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, draft7(v)]));
-  for (const [flag, bound] of [
-    ['exclusiveMaximum', 'maximum'],
-    ['exclusiveMinimum', 'minimum'],
-  ] as const) {
-    if (typeof out[flag] !== 'boolean') continue;
-    if (out[flag] && typeof out[bound] === 'number') {
-      out[flag] = out[bound];
-      delete out[bound];
-    } else delete out[flag];
-  }
-  return out;
 }

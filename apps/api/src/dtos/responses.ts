@@ -501,6 +501,9 @@ export const openAdrClientResponse = named(
       description: 'what the client may read: a VEN its tariff’s program (`tariff:{region}/{tariff}`); empty for business logic (all)',
     }),
     programIDs: z.array(z.string()),
+    venID: z.string().optional().meta({
+      description: 'a VEN’s ven object at /openadr/3/vens/{venID}: its targets are its grant, which business logic may change there',
+    }),
     tokenURL: z.string(),
   }),
   'OpenAdrClient',

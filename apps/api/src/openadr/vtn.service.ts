@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { publicBaseUrl, type WattlineConfig } from '@wattline/config';
 import {
@@ -13,7 +14,14 @@ import {
   type OpenAdrProgram,
 } from '@wattline/contracts';
 import { DomainError } from '@wattline/domain';
-import { OpenAdrRepository, TariffsRepository, type OpenAdrProgramRow, type OpenAdrRole } from '@wattline/persistence';
+import {
+  Database,
+  OpenAdrObjectsRepository,
+  OpenAdrRepository,
+  TariffsRepository,
+  type OpenAdrProgramRow,
+  type OpenAdrRole,
+} from '@wattline/persistence';
 import { CLOCK, CONFIG, generateSecret, hashIssuedSecret, verifySecret, type Clock } from '@wattline/platform';
 import { ApiKeyService } from '../services/api-key.service';
 import { CatalogService } from '../services/catalog.service';
@@ -44,6 +52,8 @@ export interface Paging {
 export class VtnService {
   constructor(
     private readonly repo: OpenAdrRepository,
+    private readonly objects: OpenAdrObjectsRepository,
+    private readonly database: Database,
     private readonly tariffs: TariffsRepository,
     private readonly catalog: CatalogService,
     private readonly keys: ApiKeyService,
@@ -55,10 +65,16 @@ export class VtnService {
     return `${publicBaseUrl(this.config)}${OPENADR_BASE_PATH}/auth/token`;
   }
 
-  /** A VEN for one tariff's program (the region's default unless named), or a business-logic client reading all. */
+  /**
+   * A VEN for one tariff's program (the region's default unless named), or a business-logic client
+   * reading all. A VEN's grant lives on the ven object made with it (venName its name, targets the
+   * tariff's), as the definition has business logic grant targets; its MQTT filters follow from it.
+   */
   async enrol(body: { name: string; role: OpenAdrRole; regionId?: string; tariff?: string }) {
     let targets: string[] = [];
     let programIds: string[] = [];
+    const clientId = `${body.role}_${generateSecret(9)}`;
+    const venId = body.role === 'ven' ? randomUUID() : null;
     let filters = [`${openAdrTopics.root}/#`];
     if (body.role === 'ven') {
       if (!body.regionId)
@@ -66,20 +82,30 @@ export class VtnService {
       const { ref } = await this.catalog.tariffOf(body.regionId, body.tariff);
       targets = [programTargets(ref)[1]];
       programIds = [programIdOf(ref)];
-      filters = openAdrTopics.venFilters(programIds);
+      filters = openAdrTopics.venFilters(programIds, [venId!]);
     }
-    const clientId = `${body.role}_${generateSecret(9)}`;
     const clientSecret = generateSecret(24);
-    const created = await this.repo.createClient({
-      clientId,
-      name: body.name,
-      role: body.role,
-      secretHash: hashIssuedSecret(clientSecret),
-      targets,
-      subscribeFilters: filters,
+    const created = await this.database.transaction(async (tx) => {
+      const fresh = await this.repo.createClient(
+        { clientId, name: body.name, role: body.role, secretHash: hashIssuedSecret(clientSecret), targets, subscribeFilters: filters },
+        tx,
+      );
+      const ven =
+        fresh && venId ? await this.objects.createVen({ id: venId, clientId, venName: body.name, targets, attributes: null }, tx) : null;
+      if (fresh && venId && !ven) throw new DomainError('conflict', `A ven named ${body.name} exists: names are unique`, { field: 'name' });
+      return fresh;
     });
     if (!created) throw new DomainError('conflict', `An OpenADR client named ${body.name} exists: names are unique`, { field: 'name' });
-    return { clientID: clientId, clientSecret, name: body.name, role: body.role, targets, programIDs: programIds, tokenURL: this.tokenUrl };
+    return {
+      clientID: clientId,
+      clientSecret,
+      name: body.name,
+      role: body.role,
+      targets,
+      programIDs: programIds,
+      ...(venId ? { venID: venId } : {}),
+      tokenURL: this.tokenUrl,
+    };
   }
 
   /** OAuth 2 client credentials [RFC 6749 §4.4]: a new token replaces the client's previous one. */
@@ -167,8 +193,8 @@ export class VtnService {
       `mqtt://${host}:${this.config.MQTT_PORT}`,
     ];
     return {
-      // Webhook subscriptions are not implemented yet (README, "OpenADR 3.1"): said here, not claimed.
-      WEBHOOK: false,
+      // Subscriptions with https callbacks (the echo challenge, retries with back-off): VtnObjectsService, WebhookDispatcher.
+      WEBHOOK: true,
       MQTT: {
         URIS: uris,
         serialization: 'JSON' as const,
@@ -181,6 +207,11 @@ export class VtnService {
   async programTopics(client: VtnClient, id: string, which: 'program' | 'events') {
     await this.program(client, id);
     return { topics: which === 'program' ? openAdrTopics.program(id) : openAdrTopics.programEvents(id) };
+  }
+
+  /** A ven object's own events topics: the events its client may read, each notified there too. */
+  venEventsTopics(venId: string) {
+    return { topics: openAdrTopics.venEvents(venId) };
   }
 
   /** The all-programs and all-events topics reach every program: business logic only (a VEN's ACL refuses them too). */

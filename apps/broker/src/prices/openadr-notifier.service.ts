@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Aedes } from 'aedes';
 import { openAdrEvent, openAdrNotification, openAdrTopics, programIdOf, type AnnouncementRecord } from '@wattline/contracts';
-import { OpenAdrRepository, TariffsRepository } from '@wattline/persistence';
+import { OpenAdrObjectsRepository, OpenAdrRepository, TariffsRepository } from '@wattline/persistence';
 import { CLOCK, type Clock } from '@wattline/platform';
 import { AEDES, publishFromBroker } from '../mqtt/broker-client';
 
@@ -13,7 +13,10 @@ const REPLAY_MARGIN_MS = 60_000;
  * local day that gained firm prices is notified as an OpenADR event — CREATE the first time, UPDATE
  * when a later pass priced more of it — on its program's events topic and on the all-events topic,
  * QoS 1, not retained. The body is the definition's notification whose `object` is the event read
- * from PostgreSQL exactly as `GET /openadr/3/events/{id}` builds it (one mapping, libs/contracts).
+ * from PostgreSQL exactly as `GET /openadr/3/events/{id}` builds it (one mapping, libs/contracts);
+ * also on the own events topic of each ven object granted the event's targets, and enqueued for the
+ * webhook subscriptions that may read it (openadr_deliveries, deduplicated: two brokers or a replay
+ * enqueue it once).
  * A failure here is logged and never holds the prices' own fan-out.
  */
 @Injectable()
@@ -24,6 +27,7 @@ export class OpenAdrNotifier {
   constructor(
     @Inject(AEDES) private readonly aedes: Aedes,
     private readonly openadr: OpenAdrRepository,
+    private readonly objects: OpenAdrObjectsRepository,
     private readonly tariffs: TariffsRepository,
     @Inject(CLOCK) clock: Clock,
   ) {
@@ -50,9 +54,24 @@ export class OpenAdrNotifier {
         if (prices.length === 0) continue;
         const event = openAdrEvent(ref, day, dayStart, prices, program.pricing);
         const operation = event.createdDateTime === event.modificationDateTime ? 'CREATE' : 'UPDATE';
-        const payload = Buffer.from(JSON.stringify(openAdrNotification(operation, event)));
-        for (const topic of [openAdrTopics.programEvents(programId)[operation], openAdrTopics.events[operation]])
-          await publishFromBroker(this.aedes, { topic, payload, qos: 1, retain: false });
+        const notification = openAdrNotification(operation, event);
+        // Webhooks first: a row per subscription that may read it, sent by the API's dispatcher with back-off.
+        await this.objects.enqueue({
+          objectType: 'EVENT',
+          operation,
+          programId,
+          targets: event.targets,
+          ownerClientId: null,
+          notification,
+          dedupeKey: `EVENT:${event.id}:${operation}:${event.modificationDateTime}`,
+        });
+        const payload = Buffer.from(JSON.stringify(notification));
+        const topics = [
+          openAdrTopics.programEvents(programId)[operation],
+          openAdrTopics.events[operation],
+          ...(await this.openadr.vensReading(event.targets)).map((venId) => openAdrTopics.venEvents(venId)[operation]),
+        ];
+        for (const topic of topics) await publishFromBroker(this.aedes, { topic, payload, qos: 1, retain: false });
       }
     } catch (error) {
       this.logger.warn(`OpenADR notification for ${ref.regionId}/${ref.tariff} not sent: ${(error as Error).message}`);
