@@ -428,6 +428,14 @@ export class OpenAdrObjectsRepository {
     );
   }
 
+  /** Drops deliveries finished (delivered or given up) more than `ageMs` ago: the outbox keeps what is owed, not a history. */
+  async pruneFinished(ageMs: number): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM openadr_deliveries WHERE state <> 'pending' AND finished_at < now() - $1 * interval '1 millisecond'`,
+      [ageMs],
+    );
+  }
+
   /** Deliveries by state, for the gauges. */
   async deliveryCounts(): Promise<Record<'pending' | 'delivered' | 'failed', number>> {
     const rows: { state: 'pending' | 'delivered' | 'failed'; n: string }[] = await this.dataSource.query(

@@ -9,6 +9,9 @@ const POLL_MS = 1_000;
 const BATCH = 20;
 /** A claimed delivery is another replica's to try again if this one has not answered by then (the client's timeout is 10 s). */
 const LEASE_MS = 30_000;
+/** Finished deliveries are kept a week (what was sent, and why one was given up), pruned once an hour. */
+const KEEP_FINISHED_MS = 7 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
 /** Back-off from 1 s, doubling, at most 5 minutes, with ±20 % jitter so failed callbacks do not come back in step. */
 export function backoffMs(attempts: number, random: () => number = Math.random): number {
   const base = Math.min(1_000 * 2 ** attempts, 300_000);
@@ -29,6 +32,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> = Promise.resolve();
   private stopped = false;
+  private prunedAt = 0;
 
   constructor(
     private readonly repo: OpenAdrObjectsRepository,
@@ -58,6 +62,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** One look at the outbox: every due delivery it claims is tried, all at once. */
   async runOnce(): Promise<number> {
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await this.repo.pruneFinished(KEEP_FINISHED_MS);
+    }
     const due = await this.repo.claimDue(BATCH, LEASE_MS);
     await Promise.all(due.map((d) => this.attempt(d)));
     return due.length;
