@@ -16,6 +16,7 @@ import { HouseholdTariffs1763890000000 } from './1763890000000-household-tariffs
 import { ControlLog1763900000000 } from './1763900000000-control-log';
 import { OpenAdrClients1763910000000 } from './1763910000000-openadr-clients';
 import { OpenAdrObjects1763920000000 } from './1763920000000-openadr-objects';
+import { DeadLetters1763930000000 } from './1763930000000-dead-letters';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   ControlLog1763900000000,
   OpenAdrClients1763910000000,
   OpenAdrObjects1763920000000,
+  DeadLetters1763930000000,
 ];

@@ -1,7 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import mqtt from 'mqtt';
+import { Client } from 'pg';
 import {
   DocumentedResponses,
   createTestDatabase,
+  expectEventually,
   restClient,
   startPlatformProcess,
   testServices,
@@ -156,5 +159,92 @@ describe('API surface', () => {
     }
     expect(walked).toBeGreaterThanOrEqual(29);
     expect(listed).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keeps every dead letter in PostgreSQL, listed with its reason, and replays it after a fix without counting anything twice', async () => {
+    const admin = restClient(platform.httpUrl, platform.adminKey);
+    await admin.post('/v1/regions', { id: 'dl', name: 'Dead letters' });
+    const meter = (await admin.post('/v1/meters', { id: 'dl-m1', regionId: 'dl' })).body;
+    const device = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'dl-m1',
+      username: 'dl-m1',
+      password: meter.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    const errors: string[] = [];
+    device.on('message', (_topic, payload) => errors.push(payload.toString()));
+    await device.subscribeAsync('meters/dl-m1/errors', { qos: 1 });
+    const malformed = JSON.stringify({ ts: '2013-12-02T10:00:00Z', periodS: 1800, consumptionWh: -5 });
+    await device.publishAsync('meters/dl-m1/readings', malformed, { qos: 1 });
+    await expectEventually(() => errors.find((e) => e.includes('invalid_energy')), { what: 'the meter told' });
+    await device.endAsync();
+
+    // Off Kafka's meter.readings.dlq into PostgreSQL, for operators to read.
+    const listed = await expectEventually(
+      async () =>
+        (await admin.get('/v1/dead-letters?meterId=dl-m1')).body.items.find((l: { error: string }) => l.error === 'invalid_energy'),
+      { what: 'the dead letter archived' },
+    );
+    expect(listed).toMatchObject({
+      stream: 'readings',
+      meterId: 'dl-m1',
+      topic: 'meters/dl-m1/readings',
+      payload: malformed,
+      timesSeen: 1,
+      replayedAt: null,
+    });
+    expect((await admin.get('/v1/dead-letters?meterId=dl-m1&stream=status')).body.items).toEqual([]);
+    expect((await admin.get('/v1/dead-letters?error=invalid_energy')).body.items.map((l: { id: string }) => l.id)).toContain(listed.id);
+    const csv = await admin.get('/v1/dead-letters?meterId=dl-m1', { accept: 'text/csv' });
+    expect(csv.text.split('\n')[0]).toBe(
+      'id,stream,meterId,topic,error,detail,index,payload,source,receivedAt,firstSeenAt,lastSeenAt,timesSeen,replayRequestedAt,replayedAt,replayOutcome',
+    );
+    expect((await admin.get('/v1/dead-letters?error=Not-A-Code')).status).toBe(400);
+
+    // A letter from before a fix: a reading refused by a rule since relaxed, as the archive holds it.
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    const prefix = (
+      await sql.query(
+        `INSERT INTO dead_letters (stream, fingerprint, meter_id, topic, error, detail, payload, received_at)
+         VALUES ('readings', 'before-the-fix', 'dl-m1', 'meters/dl-m1/readings', 'invalid_energy', 'a rule since relaxed', $1, '2013-12-02T10:31:00Z')
+         RETURNING id`,
+        [JSON.stringify({ ts: '2013-12-02T10:30:00Z', periodS: 1800, consumptionWh: 250 })],
+      )
+    ).rows[0].id as string;
+    await sql.end();
+
+    const replay = await admin.post('/v1/dead-letters/replay', { ids: [listed.id, String(prefix), '999999'] });
+    expect(replay).toMatchObject({ status: 202, body: { requested: [listed.id, String(prefix)], unknown: ['999999'] } });
+    expect((await admin.post('/v1/dead-letters/replay', { ids: [] })).status).toBe(400);
+    const outcomes = async () => {
+      const items = (await admin.get('/v1/dead-letters?meterId=dl-m1')).body.items as { id: string; replayOutcome: string | null }[];
+      return items.every((l) => l.replayOutcome !== null) ? new Map(items.map((l) => [l.id, l.replayOutcome])) : undefined;
+    };
+    const done = await expectEventually(outcomes, { what: 'both replayed' });
+    // Still wrong by today's rules: refused again, with the reason. Valid now: handed to the stream and stored.
+    expect(done.get(listed.id)).toMatch(/^refused: invalid_energy/);
+    expect(done.get(String(prefix))).toBe('republished: 1 reading');
+    const readingsAt = async () =>
+      (await admin.get('/v1/meters/dl-m1/readings?from=2013-12-02T00:00:00Z&to=2013-12-03T00:00:00Z')).body.items as {
+        ts: string;
+        consumptionWh: number;
+      }[];
+    const stored = await expectEventually(async () => ((await readingsAt()).length > 0 ? readingsAt() : undefined), {
+      what: 'the replayed reading stored',
+    });
+    expect(stored.map((r) => [r.ts, r.consumptionWh])).toEqual([['2013-12-02T10:30:00.000Z', 250]]);
+    // Replayed twice, it is stored once: a replay is a reading like any other, and a duplicate is not counted twice.
+    const duplicates = async () =>
+      Number(/^wattline_readings_duplicate_total (\d+)/m.exec(await (await fetch(`${platform.httpUrl}/metrics`)).text())?.[1] ?? 0);
+    const before = await duplicates();
+    await admin.post('/v1/dead-letters/replay', { ids: [String(prefix)] });
+    await expectEventually(async () => ((await duplicates()) > before ? true : undefined), {
+      what: 'the second replay seen as a duplicate',
+    });
+    expect((await readingsAt()).length).toBe(1);
+    // A reading's ts ends its period: 10:00–10:30.
+    const aggregate = (await admin.get('/v1/regions/dl/aggregates?from=2013-12-02T10:00:00Z&to=2013-12-02T10:30:00Z')).body.items;
+    expect(aggregate.map((a: { demandWh: number; readings: number }) => [a.demandWh, a.readings])).toEqual([[250, 1]]);
   });
 });

@@ -138,6 +138,19 @@ describe.each(modes)('walking skeleton on $name', ({ setup }) => {
     ]);
     const metrics = await fetch(`${platform.httpUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/wattline_readings_rejected_total\{error="invalid_json"\} 1/);
+    // In either stream mode, kept in PostgreSQL for operators (GET /v1/dead-letters), newest first.
+    const archived = await expectEventually(
+      async () => {
+        const items = (await api.get(`/v1/dead-letters?meterId=${id}`)).body.items as { error: string; payload: string; stream: string }[];
+        return items.length >= 2 ? items : undefined;
+      },
+      { what: 'both letters archived' },
+    );
+    expect(archived.map((l) => [l.stream, l.error])).toEqual([
+      ['readings', 'invalid_energy'],
+      ['readings', 'invalid_json'],
+    ]);
+    expect(archived[1].payload).toBe('this is not json');
     if (context.prefix) {
       const letters = await readTopic(`${context.prefix}meter.readings.dlq`, 2);
       expect(letters.map((l) => [l.key, l.value.error])).toEqual([

@@ -4,6 +4,8 @@ import { ClockService } from './clock/clock.service';
 import { TickScheduler } from './clock/tick.scheduler';
 import { ReadingsConsumer } from './consumers/readings.consumer';
 import { StatusConsumer } from './consumers/status.consumer';
+import { DeadLettersConsumer } from './consumers/dead-letters.consumer';
+import { ReplayDeadLettersStep } from './outbox/replay-dead-letters.step';
 import { CloseIntervalsStep } from './intervals/close-intervals.step';
 import { RecordOutcomesStep } from './intervals/record-outcomes.step';
 import { OutboxDrainer } from './outbox/outbox-drainer.service';
@@ -24,10 +26,11 @@ export const CLOCK_PASS = [
   HouseholdSummariesStep,
   OperationsGaugesStep,
   OutboxDrainer,
+  ReplayDeadLettersStep,
 ];
 
 /** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */
 @Module({
-  providers: [ReadingStoreService, ...CLOCK_PASS, TickScheduler, ReadingsConsumer, StatusConsumer],
+  providers: [ReadingStoreService, ...CLOCK_PASS, TickScheduler, ReadingsConsumer, StatusConsumer, DeadLettersConsumer],
 })
 export class AggregatorModule {}

@@ -7,6 +7,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
+import { DeadLettersController } from './controllers/dead-letters.controller';
+import { DeadLettersService } from './services/dead-letters.service';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
 import { OpenAdrClientsController } from './controllers/openadr-clients.controller';
@@ -53,6 +55,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     ApiKeysController,
     CredentialsController,
     OpenAdrClientsController,
+    DeadLettersController,
     WebController,
     OpenApiController,
     VtnController,
@@ -66,6 +69,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     ComputePool,
     ApiKeyService,
     CredentialsService,
+    DeadLettersService,
     VtnService,
     VtnObjectsService,
     WebhookClient,

@@ -20,6 +20,7 @@ export function kafkaTopicName(topic: StreamTopic, prefix: string): string {
 export const CONSUMER_GROUPS = {
   aggregatorReadings: 'aggregator.readings',
   aggregatorStatus: 'aggregator.status',
+  aggregatorDeadLetters: 'aggregator.dead-letters',
   brokerAnnouncements: 'broker.announcements',
   brokerErrors: 'broker.errors',
 } as const;

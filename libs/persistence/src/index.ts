@@ -16,12 +16,14 @@ export * from './forecasts.repository';
 export * from './control-log.repository';
 export * from './openadr.repository';
 export * from './openadr-objects.repository';
+export * from './dead-letters.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
 import { ControlLogRepository } from './control-log.repository';
 import { OpenAdrRepository } from './openadr.repository';
 import { OpenAdrObjectsRepository } from './openadr-objects.repository';
+import { DeadLettersRepository } from './dead-letters.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -42,4 +44,5 @@ export const REPOSITORIES = [
   ControlLogRepository,
   OpenAdrRepository,
   OpenAdrObjectsRepository,
+  DeadLettersRepository,
 ] as const;

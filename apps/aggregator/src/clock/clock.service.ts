@@ -7,6 +7,7 @@ import { HouseholdSummariesStep } from '../billing/household-summaries.step';
 import { CloseIntervalsStep } from '../intervals/close-intervals.step';
 import { RecordOutcomesStep } from '../intervals/record-outcomes.step';
 import { OutboxDrainer, type Outbox } from '../outbox/outbox-drainer.service';
+import { ReplayDeadLettersStep } from '../outbox/replay-dead-letters.step';
 import { MoveCurrentStep } from '../pricing/move-current.step';
 import { PriceIntradayStep } from '../pricing/price-intraday.step';
 import { ScheduleDaysStep } from '../pricing/schedule-days.step';
@@ -25,6 +26,7 @@ import { regionContext, type RegionContext } from './region-context';
  *  4. move each tariff's price in force (`prices/{region}/current`, `prices/{region}/{tariff}/current`);
  *  5. refresh the summaries of the households whose intervals closed (billing/);
  *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`;
+ *     then the dead letters an admin asked to replay, back to `meter.readings`;
  *  7. set the gauges operators alert on, from the state step 1 loaded (operations-gauges.step.ts).
  *
  * Each write is exactly-once across replicas (guarded in PostgreSQL) and carries its outbox row
@@ -49,6 +51,7 @@ export class ClockService {
     private readonly householdSummaries: HouseholdSummariesStep,
     private readonly gauges: OperationsGaugesStep,
     private readonly drainer: OutboxDrainer,
+    private readonly replayDeadLetters: ReplayDeadLettersStep,
     tariffs: TariffsRepository,
     announcements: AnnouncementsRepository,
     metrics: Metrics,
@@ -113,6 +116,8 @@ export class ClockService {
     }
     await this.drainer.drain(this.tariffOutbox);
     await this.drainer.drain(this.announcementOutbox);
+    // Dead letters an admin asked to replay; a failure waits for the next pass (the lease expires) and holds up nothing.
+    await this.replayDeadLetters.run().catch((error: Error) => this.logger.warn(`dead-letter replay deferred: ${error.message}`));
     await this.gauges.run(regions, wall);
     return closed;
   }

@@ -453,6 +453,39 @@ function pageOf<T extends z.ZodType>(item: T) {
 }
 
 /** Every list's page, by the item it lists. */
+export const deadLetterResponse = named(
+  z.object({
+    id: z.string(),
+    stream: z.enum(['readings', 'status', 'tariffs', 'announcements']),
+    meterId: z.string().nullable(),
+    topic: z.string().meta({ description: 'the MQTT topic it was published to, or the stream topic it came from' }),
+    error: z.string(),
+    detail: z.string(),
+    index: int.nullable().meta({ description: 'its place in a batch of readings' }),
+    payload: z.string().meta({ description: 'what could not be processed, as text' }),
+    source: z.string().nullable().meta({ description: 'where on the stream it was: topic/partition@offset' }),
+    receivedAt: isoTime,
+    firstSeenAt: isoTime,
+    lastSeenAt: isoTime,
+    timesSeen: int.meta({ description: 'sightings: more than 1 when a replay failed the same way again' }),
+    replayRequestedAt: nullableTime,
+    replayedAt: nullableTime,
+    replayOutcome: z.string().nullable().meta({ description: '"republished: N readings", or "refused: why"' }),
+  }),
+  'DeadLetter',
+  'a record that could not be processed, with its reason, kept in PostgreSQL',
+);
+
+export const replayRequestedResponse = named(
+  z.object({
+    requested: z
+      .array(z.string())
+      .meta({ description: 'letters the aggregator will replay at its next pass (their outcome: GET /v1/dead-letters)' }),
+    unknown: z.array(z.string()).meta({ description: 'ids of no dead letter' }),
+  }),
+  'ReplayRequested',
+);
+
 export const pages = {
   region: pageOf(regionResponse),
   meter: pageOf(meterResponse),
@@ -465,6 +498,7 @@ export const pages = {
   event: pageOf(eventResponse),
   apiKey: pageOf(apiKeyResponse),
   householdBill: pageOf(householdBillResponse),
+  deadLetter: pageOf(deadLetterResponse),
 };
 
 export type ProblemResponse = z.output<typeof problemSchema>;
@@ -509,6 +543,8 @@ export const openAdrClientResponse = named(
   'OpenAdrClient',
   'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
 );
+export type DeadLetterResponse = z.output<typeof deadLetterResponse>;
+export type ReplayRequestedResponse = z.output<typeof replayRequestedResponse>;
 export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;
 
 export const priceFeedResponse = named(

@@ -381,3 +381,27 @@ export const priceFeedQuerySchema = z.object({
     .meta({ description: 'import: the price paid (tax included); export: the feed-in price' }),
 });
 export type PriceFeedQuery = z.output<typeof priceFeedQuerySchema>;
+
+/** The streams dead letters come off (dead_letters.stream). */
+export const DEAD_LETTER_STREAMS = ['readings', 'status', 'tariffs', 'announcements'] as const;
+export const deadLettersQuerySchema = z.object({
+  stream: z.enum(DEAD_LETTER_STREAMS).optional().meta({ description: 'the stream the letter came off' }),
+  error: z
+    .string()
+    .regex(/^[a-z_]{1,64}$/, 'must be an error code such as invalid_energy')
+    .optional()
+    .meta({ description: 'the reason, e.g. invalid_energy, duplicate_conflict, unparseable' }),
+  meterId: id.optional(),
+  from: isoTime.optional().meta({ description: 'received at or after (inclusive)' }),
+  to: isoTime.optional().meta({ description: 'received before (exclusive)' }),
+  ...listQuerySchema.shape,
+});
+export type DeadLettersQuery = z.output<typeof deadLettersQuerySchema>;
+
+export const replayDeadLettersSchema = z.strictObject({
+  ids: z
+    .array(z.string().regex(/^[1-9]\d{0,17}$/, 'must be a dead letter id as listed, such as "42"'))
+    .min(1)
+    .max(1000, 'at most 1000 letters a request'),
+});
+export type ReplayDeadLettersBody = z.output<typeof replayDeadLettersSchema>;

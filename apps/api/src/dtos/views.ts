@@ -14,12 +14,13 @@ import type {
   Tariff,
   TariffPeriod,
 } from '@wattline/domain';
-import type { ForecastVersusActual } from '@wattline/persistence';
+import type { ForecastVersusActual, StoredDeadLetter } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
 import type {
   AggregateResponse,
   ApiKeyResponse,
   BillResponse,
+  DeadLetterResponse,
   EventResponse,
   ExplanationResponse,
   ForecastResponse,
@@ -242,4 +243,23 @@ export const apiKeyView = (key: ApiKey): ApiKeyResponse => ({
   role: key.role,
   createdAt: iso(key.createdAt),
   revokedAt: iso(key.revokedAt ?? null),
+});
+
+export const deadLetterView = (d: StoredDeadLetter): DeadLetterResponse => ({
+  id: d.id,
+  stream: d.stream,
+  meterId: d.letter.meterId ?? null,
+  topic: d.letter.topic,
+  error: d.letter.error,
+  detail: d.letter.detail,
+  index: d.letter.index ?? null,
+  payload: d.letter.payload,
+  source: d.letter.source ? `${d.letter.source.topic}/${d.letter.source.partition}@${d.letter.source.offset}` : null,
+  receivedAt: iso(d.letter.receivedAt),
+  firstSeenAt: iso(d.firstSeenAt),
+  lastSeenAt: iso(d.lastSeenAt),
+  timesSeen: d.timesSeen,
+  replayRequestedAt: iso(d.replayRequestedAt),
+  replayedAt: iso(d.replayedAt),
+  replayOutcome: d.replayOutcome,
 });

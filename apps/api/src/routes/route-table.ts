@@ -21,6 +21,7 @@ import {
   revokedResponse,
   simulationResponse,
   uploadResponse,
+  replayRequestedResponse,
 } from '../dtos/responses';
 import {
   createOpenAdrClientSchema,
@@ -48,6 +49,8 @@ import {
   tariffQuerySchema,
   tariffRangeQuerySchema,
   uploadPricesSchema,
+  deadLettersQuerySchema,
+  replayDeadLettersSchema,
 } from '../dtos/schemas';
 
 /** What a route answers on success. */
@@ -350,6 +353,25 @@ export const ROUTES = {
     status: 200,
     summary: 'Revoke a service or display credential',
     answer: json(revokedResponse, 'revoked'),
+  },
+  listDeadLetters: {
+    method: 'GET',
+    path: '/v1/dead-letters',
+    role: 'admin',
+    summary:
+      'Records that could not be processed (a malformed reading, one the database refused, a conflicting duplicate), newest first, with their reason and payload; `Accept: text/csv` for a spreadsheet',
+    query: deadLettersQuerySchema,
+    answer: page(pages.deadLetter),
+  },
+  replayDeadLetters: {
+    method: 'POST',
+    path: '/v1/dead-letters/replay',
+    role: 'admin',
+    status: 202,
+    summary:
+      'Replay dead letters after a fix: readings are judged again by today’s rules and, if valid, handed to the stream at the aggregator’s next pass (the outcome is on each letter); other streams’ letters are refused, the platform re-derives them',
+    body: replayDeadLettersSchema,
+    answer: json(replayRequestedResponse, 'the letters to be replayed'),
   },
   enrolOpenAdrClient: {
     method: 'POST',
