@@ -126,9 +126,25 @@ describe('dependency outages under load', () => {
     await expectEventually(async () => ((await health(c)).body.checks.stream.detail?.includes('retrying') ? true : undefined), {
       what: 'the consumer retrying',
     });
+    // The readings wait in Kafka: the group's lag, from Kafka's own offsets, grows while the aggregator cannot store.
+    const readingsLag = async () => {
+      const text = await fetch(`${c.httpUrl}/metrics`).then((r) => r.text());
+      const samples = [
+        ...text.matchAll(/^wattline_stream_consumer_lag\{group="aggregator\.readings",topic="meter\.readings",partition="\d+"\} (\d+)/gm),
+      ];
+      return samples.length === 0 ? undefined : samples.reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const behind = await expectEventually(async () => (((await readingsLag()) ?? 0) >= 50 ? readingsLag() : undefined), {
+      what: 'the lag growing',
+    });
     proxy.resume();
     await expectEventually(async () => ((await health(c)).status === 200 ? true : undefined), {
       what: 'the aggregator healthy again',
+      timeoutMs: 30_000,
+    });
+    // Caught up: the lag falls back below what it was, to what is in flight.
+    await expectEventually(async () => ((await readingsLag())! < Math.min(behind!, 50) ? true : undefined), {
+      what: 'the lag falling back',
       timeoutMs: 30_000,
     });
   });
@@ -317,7 +333,8 @@ describe('dependency outages under load', () => {
       let n = 0;
       for (const p of [a, c]) {
         const text = await fetch(`${p.httpUrl}/metrics`).then((r) => r.text());
-        for (const m of text.matchAll(/^wattline_stream_dead_lettered_total\{[^}]*topic="readings"[^}]*\} (\d+)/gm)) n += Number(m[1]);
+        for (const m of text.matchAll(/^wattline_stream_dead_lettered_total\{[^}]*topic="meter.readings"[^}]*\} (\d+)/gm))
+          n += Number(m[1]);
       }
       return n;
     };

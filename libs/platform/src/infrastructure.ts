@@ -1,3 +1,4 @@
+import { KAFKA_TOPICS } from '@wattline/contracts';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { WattlineConfig } from '@wattline/config';
@@ -142,10 +143,12 @@ export async function bootstrapInfrastructure(
     (level, message) =>
       level === 'error' ? streamLogger.error(message) : level === 'warn' ? streamLogger.warn(message) : streamLogger.log(message),
     {
-      deadLettered: (topic, reason) => metrics.streamDeadLettered.inc({ topic, reason }),
-      retried: (topic, group) => metrics.streamRetries.inc({ topic, group }),
+      deadLettered: (topic, reason) => metrics.streamDeadLettered.inc({ topic: KAFKA_TOPICS[topic], reason }),
+      retried: (topic, group) => metrics.streamRetries.inc({ topic: KAFKA_TOPICS[topic], group }),
     },
   );
+  // Lag labelled by the contract's topic names (meter.readings), as an operator knows them.
+  metrics.watchConsumerLag(async () => (await stream.lag()).map((l) => ({ ...l, topic: KAFKA_TOPICS[l.topic] })));
   try {
     // One attempt is bounded: a Kafka that accepts connections but does not answer (stalled) would
     // hold kafkajs in its own retries for minutes. An attempt that fails is undone before the next.

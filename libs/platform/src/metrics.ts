@@ -142,6 +142,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Where the consumer lag is read at each scrape (the stream, once the infrastructure has one). */
+  private lagSource: (() => Promise<{ group: string; topic: string; partition: number; lag: number }[]>) | null = null;
+  readonly consumerLag = new Gauge({
+    name: 'wattline_stream_consumer_lag',
+    help: "Records a consumer group of this process has not processed yet, per topic and partition (Kafka: the partition's end against the group's committed offset)",
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.lagSource) return;
+      const read = this.lagSource();
+      const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 2_000).unref());
+      const lags = await Promise.race([read.catch(() => null), timeout]);
+      // Unreadable (Kafka away): no sample rather than a stale one; the stream's own health says why.
+      this.consumerLag.reset();
+      for (const l of lags ?? []) this.consumerLag.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+    },
+  });
+
+  /** Reads the consumer lag from `source` at each scrape. */
+  watchConsumerLag(source: () => Promise<{ group: string; topic: string; partition: number; lag: number }[]>): void {
+    this.lagSource = source;
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'wattline_' });
   }

@@ -3,6 +3,7 @@ import { ConsumerLoop, type RawRecord } from './consumer-loop';
 import type {
   BatchHandler,
   ConsumeOptions,
+  ConsumerLag,
   StreamHealth,
   StreamMessage,
   StreamObserver,
@@ -75,6 +76,12 @@ export class InProcessStream implements StreamPort {
       reachable: true,
       consumers: [...this.groups.values()].flatMap((groups) => [...groups.values()].map((g) => ({ ...g.loop.health }))),
     };
+  }
+
+  async lag(): Promise<ConsumerLag[]> {
+    return [...this.groups.entries()].flatMap(([topic, groups]) =>
+      [...groups.entries()].map(([group, g]) => ({ group, topic, partition: 0, lag: g.queue.length })),
+    );
   }
 
   publish<T extends StreamTopic>(topic: T, messages: StreamMessage<T>[]): Promise<void> {

@@ -16,6 +16,7 @@ import { ConsumerLoop } from './consumer-loop';
 import type {
   BatchHandler,
   ConsumeOptions,
+  ConsumerLag,
   StreamHealth,
   StreamMessage,
   StreamObserver,
@@ -188,6 +189,35 @@ export class KafkaStream implements StreamPort {
       member.crash ? { ...loop.health, state: 'crashed' as const, lastError: member.crash } : { ...loop.health },
     );
     return { ...reach, consumers };
+  }
+
+  /**
+   * Each group's lag from Kafka's own offsets: per partition, the end offset against the
+   * group's committed one (none committed yet: from the partition's start). One request per
+   * topic and one per group; the groups this process consumes as, whatever their members' state.
+   */
+  async lag(): Promise<ConsumerLag[]> {
+    const subscribed = new Map<string, { group: string; topic: StreamTopic }>();
+    for (const loop of this.members.values()) {
+      const { group, topic } = loop.health;
+      subscribed.set(`${group}\u0000${topic}`, { group, topic });
+    }
+    const ends = new Map<StreamTopic, Promise<{ partition: number; high: string; low: string }[]>>();
+    const out: ConsumerLag[] = [];
+    for (const { group, topic } of subscribed.values()) {
+      const name = this.topicNames[topic];
+      if (!ends.has(topic)) ends.set(topic, this.admin.fetchTopicOffsets(name));
+      const [committed, end] = await Promise.all([
+        this.admin.fetchOffsets({ groupId: `${this.options.topicPrefix}${group}`, topics: [name] }),
+        ends.get(topic)!,
+      ]);
+      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      for (const p of end) {
+        const at = byPartition.get(p.partition) ?? -1;
+        out.push({ group, topic, partition: p.partition, lag: Math.max(0, Number(p.high) - (at < 0 ? Number(p.low) : at)) });
+      }
+    }
+    return out;
   }
 
   /**

@@ -224,6 +224,24 @@ export function streamContract(name: string, create: (observer: StreamObserver) 
       );
     });
 
+    it('reports a group’s lag from the stream’s own offsets: records waiting while its handler is held, none once they are processed', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      subscriptions.push(await stream.consume('readings', 'test.lag', () => held, { fromBeginning: true }));
+      const lagOf = async () =>
+        (await stream.lag()).filter((l) => l.group === 'test.lag' && l.topic === 'readings').reduce((sum, l) => sum + l.lag, 0);
+      const published = stream.publish(
+        'readings',
+        [1, 2, 3].map((seq) => ({ key: 'm7', value: reading('m7', seq) })),
+      );
+      expect(
+        await expectEventually(async () => ((await lagOf()) >= 3 ? lagOf() : undefined), { what: 'the lag', timeoutMs: 30_000 }),
+      ).toBeGreaterThanOrEqual(3);
+      release();
+      await published;
+      await expectEventually(async () => ((await lagOf()) === 0 ? true : undefined), { what: 'no lag', timeoutMs: 30_000 });
+    });
+
     it('reports itself reachable while running', async () => {
       await expect(stream.health()).resolves.toMatchObject({ reachable: true });
     });

@@ -70,6 +70,14 @@ export interface StreamHealth {
   consumers: ConsumerHealth[];
 }
 
+/** How far one consumer group is behind on one partition: records on it not yet processed and committed. */
+export interface ConsumerLag {
+  group: string;
+  topic: StreamTopic;
+  partition: number;
+  lag: number;
+}
+
 /** Told of what the stream does on its own, so it shows in /metrics. */
 export interface StreamObserver {
   deadLettered(topic: StreamTopic, reason: PoisonReason): void;
@@ -94,6 +102,11 @@ export interface StreamPort {
   consume<T extends StreamTopic>(topic: T, group: string, handler: BatchHandler<T>, options?: ConsumeOptions): Promise<StreamSubscription>;
   /** Reachability (answered within `timeoutMs`) and every consumer's state, for /health. */
   health(timeoutMs?: number): Promise<StreamHealth>;
+  /**
+   * The lag of every group this process consumes as, per partition: Kafka's own offsets (the
+   * partition's end against the group's committed offset); in-process, the records queued.
+   */
+  lag(): Promise<ConsumerLag[]>;
 }
 
 export const STREAM = Symbol('STREAM');
