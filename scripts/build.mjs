@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles apps/, libs/, migrations/ and bench/ to dist/ with SWC (decorators and their
+// Compiles apps/, libs/, migrations/, bench/ and deploy/ to dist/ with SWC (decorators and their
 // metadata included; type checking is `npm run typecheck`), then writes the entry points
 // the contract names: dist/apps/<app>/main.js for broker, aggregator, api and wattline.
 import { transformFile } from '@swc/core';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist');
-const sources = ['apps', 'libs', 'migrations', 'bench'];
+const sources = ['apps', 'libs', 'migrations', 'bench', 'deploy'];
 
 async function* walk(dir) {
   let entries;
