@@ -2,18 +2,25 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import type { WattlineConfig } from '@wattline/config';
-import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
+import type { DataSource } from 'typeorm';
+import { CONFIG, DATA_SOURCE, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
 import { ClockService } from './clock.service';
 import { JOB_QUEUE, JobName } from './job-name';
 
 const TICK_MS = 1000;
+/** The PostgreSQL advisory lock whose holder runs the local tick's pass (any bigint; this one spells the clock). */
+export const CLOCK_LOCK = 7_238_001;
 
 /**
- * The one trigger of the clock's pass (clock.service.ts): a tick every second. With REDIS_URL it is a BullMQ job scheduler, one job per tick for the whole
- * cluster, taken by one aggregator replica; without Redis an in-process timer runs the same
- * handler. Readings batches do not close intervals: that would run the close once per batch
- * on every replica and put it in the path of every store. Either way the closing itself is
- * exactly-once (a guarded UPDATE in PostgreSQL, serialised with stores of the region).
+ * The one trigger of the clock's pass (clock.service.ts): a tick every second. With REDIS_URL it
+ * is a BullMQ job scheduler, one job per tick for the whole cluster, taken by one aggregator
+ * replica. Without Redis — none configured, or Redis away (its connections not ready) — a local
+ * timer ticks instead, and the replica holding a PostgreSQL advisory lock (CLOCK_LOCK, taken per
+ * tick) runs the pass: so prices move at their validTo and intervals close whatever happens to
+ * Redis, and several replicas do not all run it. Readings batches do not close intervals: that
+ * would run the close once per batch on every replica and put it in the path of every store.
+ * Either way the closing itself is exactly-once (a guarded UPDATE in PostgreSQL, serialised with
+ * stores of the region).
  */
 @Injectable()
 export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,10 +30,13 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
   private queue: Queue | null = null;
   private worker: Worker | null = null;
   private connections: Redis[] = [];
+  private localRunning = false;
+  private redisAwaySaid = false;
 
   constructor(
     private readonly clock: ClockService,
     @Inject(CONFIG) private readonly config: WattlineConfig,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {
     this.handlers = { [JobName.CloseDueIntervals]: () => this.clock.pass() };
     const missing = Object.values(JobName).filter((name) => !(name in this.handlers));
@@ -34,10 +44,8 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.REDIS_URL) {
-      this.timer = setInterval(() => void this.run(JobName.CloseDueIntervals), TICK_MS);
-      return;
-    }
+    this.timer = setInterval(() => void this.localTick(), TICK_MS);
+    if (!this.config.REDIS_URL) return;
     // BullMQ needs blocking connections that never give up on a command.
     const connection = () => {
       const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, maxRetriesPerRequest: null }), 'jobs', (m) =>
@@ -46,7 +54,8 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
       this.connections.push(redis);
       return redis;
     };
-    this.queue = new Queue(JOB_QUEUE, { connection: connection(), defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000 } });
+    const queueConnection = connection();
+    this.queue = new Queue(JOB_QUEUE, { connection: queueConnection, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000 } });
     this.worker = new Worker(
       JOB_QUEUE,
       async (job) => {
@@ -60,8 +69,18 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
     // Redis going away surfaces here; BullMQ reconnects through ioredis and carries on.
     this.worker.on('error', (error) => this.logger.debug(`job worker: ${error.message}`));
     this.queue.on('error', (error) => this.logger.debug(`job queue: ${error.message}`));
-    await this.queue.upsertJobScheduler(JobName.CloseDueIntervals, { every: TICK_MS }, { name: JobName.CloseDueIntervals });
+    await this.schedule();
+    // A Redis that comes back empty has lost the job scheduler with everything else: it is put back on every reconnect
+    // (idempotent), or BullMQ would be "ready" and tick nothing.
+    queueConnection.on(
+      'ready',
+      () => void this.schedule().catch((error: Error) => this.logger.warn(`tick not rescheduled: ${error.message}`)),
+    );
     this.logger.log(`interval closing scheduled through BullMQ (${JOB_QUEUE})`);
+  }
+
+  private async schedule(): Promise<void> {
+    await this.queue?.upsertJobScheduler(JobName.CloseDueIntervals, { every: TICK_MS }, { name: JobName.CloseDueIntervals });
   }
 
   /**
@@ -79,6 +98,34 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
     await this.queue?.close();
     await Promise.allSettled(this.connections.map((c) => c.quit()));
     await this.clock.pass().catch(() => undefined);
+  }
+
+  /** The local timer's tick: only while BullMQ cannot tick (no Redis, or Redis away), and only on the replica holding the lock. */
+  private async localTick(): Promise<void> {
+    if (this.localRunning) return;
+    if (this.connections.length > 0 && this.connections.every((c) => c.status === 'ready')) return;
+    this.localRunning = true;
+    const session = this.dataSource.createQueryRunner();
+    try {
+      await session.connect();
+      const [{ locked }] = (await session.query(`SELECT pg_try_advisory_lock($1) AS locked`, [CLOCK_LOCK])) as { locked: boolean }[];
+      if (!locked) return; // another replica runs this tick
+      try {
+        if (this.connections.length > 0 && !this.redisAwaySaid) {
+          this.redisAwaySaid = true;
+          this.logger.warn('Redis away: the clock ticks locally under a PostgreSQL advisory lock until BullMQ ticks again');
+        }
+        await this.run(JobName.CloseDueIntervals);
+      } finally {
+        await session.query(`SELECT pg_advisory_unlock($1)`, [CLOCK_LOCK]);
+      }
+    } catch (error) {
+      this.logger.warn(`local tick skipped: ${(error as Error).message}`);
+    } finally {
+      await session.release();
+      this.localRunning = false;
+      if (this.connections.every((c) => c.status === 'ready')) this.redisAwaySaid = false;
+    }
   }
 
   private async run(name: JobName): Promise<void> {
