@@ -200,6 +200,16 @@ describe('API surface', () => {
       'id,stream,meterId,topic,error,detail,index,payload,source,receivedAt,firstSeenAt,lastSeenAt,timesSeen,replayRequestedAt,replayedAt,replayOutcome',
     );
     expect((await admin.get('/v1/dead-letters?error=Not-A-Code')).status).toBe(400);
+    // The region's alert conditions name it, with the fleet in numbers.
+    const conditions = (await admin.get('/v1/regions/dl/alerts')).body;
+    expect(conditions.fleet).toMatchObject({ devices: 1, deadLettersLastHour: 1 });
+    expect(conditions.alerts).toContainEqual({
+      alert: 'WattlineDeadLetters',
+      severity: 'warning',
+      tariff: null,
+      summary: "1 dead letter(s) of this region's devices in the last hour (GET /v1/dead-letters)",
+    });
+    expect((await admin.get('/v1/regions/nowhere/alerts')).status).toBe(404);
 
     // A letter from before a fix: a reading refused by a rule since relaxed, as the archive holds it.
     const sql = new Client({ connectionString: db.url });

@@ -189,6 +189,15 @@ describe('web pages in Chromium', () => {
     expect(await points('schedule')).toBe(announced);
     expect(await dash.textContent('#schedule-title')).toBe(`Schedule ahead: ${announced} intervals announced`);
     expect(await dash.textContent('#k-online')).toBe('3 / 3');
+    // The alerts card lists what GET /v1/regions/{id}/alerts says holds, in its order.
+    const conditions = (await api.get('/v1/regions/london/alerts')).body;
+    expect(conditions.fleet).toMatchObject({ devices: 3, online: 3 });
+    const listed = await dash.$$eval('#alerts li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(listed).toEqual(
+      conditions.alerts.length === 0
+        ? ['No alert condition holds']
+        : conditions.alerts.map((a: { alert: string }) => expect.stringContaining(`(${a.alert})`)),
+    );
     // The bills KPI is the sum of the households' bills the API computes for the same window.
     const bills = (await api.get(`/v1/regions/london/bills?from=${window2.from}&to=${window2.to}&limit=100`)).body.items as {
       due: string;

@@ -8,6 +8,8 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { DeadLettersController } from './controllers/dead-letters.controller';
+import { AlertsController } from './controllers/alerts.controller';
+import { AlertsService } from './services/alerts.service';
 import { DeadLettersService } from './services/dead-letters.service';
 import { CredentialsService } from './services/credentials.service';
 import { MetersController } from './controllers/meters.controller';
@@ -56,6 +58,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     CredentialsController,
     OpenAdrClientsController,
     DeadLettersController,
+    AlertsController,
     WebController,
     OpenApiController,
     VtnController,
@@ -70,6 +73,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     ApiKeyService,
     CredentialsService,
     DeadLettersService,
+    AlertsService,
     VtnService,
     VtnObjectsService,
     WebhookClient,

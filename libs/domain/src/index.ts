@@ -13,3 +13,4 @@ export * from './random';
 export * from './response';
 export * from './simulation';
 export * from './tariff-plans';
+export * from './operations';

@@ -157,6 +157,15 @@ export class CatalogRepository {
     return rows.map((r) => ({ regionId: r.id, silent: Number(r.silent) }));
   }
 
+  /** A region's devices (not revoked): how many, how many online. */
+  async fleetCounts(regionId: string): Promise<{ devices: number; online: number }> {
+    const [row]: { devices: number; online: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS devices, count(*) FILTER (WHERE online)::int AS online FROM meters WHERE region_id = $1 AND revoked_at IS NULL`,
+      [regionId],
+    );
+    return { devices: Number(row.devices), online: Number(row.online) };
+  }
+
   /** Every device's last known presence (`online`, since when), a page in id order after `afterId`: what `meters/{id}/status` retains. */
   async statusesPage(afterId: string, limit: number): Promise<{ meterId: string; online: boolean; since: number }[]> {
     const rows: { id: string; online: boolean; status_since: Date }[] = await this.dataSource.query(

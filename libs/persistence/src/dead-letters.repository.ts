@@ -112,6 +112,15 @@ export class DeadLettersRepository {
     return pageOf(rows.map(stored), limit, (l) => Number(l.id));
   }
 
+  /** Letters of a region's meters seen since `sinceMs` (the alerts summary). */
+  async countForRegion(regionId: string, sinceMs: number): Promise<number> {
+    const [row]: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM dead_letters d JOIN meters m ON m.id = d.meter_id WHERE m.region_id = $1 AND d.last_seen_at >= $2`,
+      [regionId, new Date(sinceMs)],
+    );
+    return Number(row.n);
+  }
+
   /** Asks for these letters to be replayed (again, if they were); answers the ids it knows. */
   async requestReplay(ids: string[]): Promise<{ id: string; stream: DeadLetterStream }[]> {
     const rows: Row[] = returnedRows(

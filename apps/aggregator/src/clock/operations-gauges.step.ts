@@ -1,32 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
-import { DEFAULT_CUTOFF, cutoffBefore, versionInForce } from '@wattline/domain';
+import { SILENT_AFTER_INTERVALS, pricingHealth } from '@wattline/domain';
 import { CatalogRepository } from '@wattline/persistence';
 import { CONFIG, Metrics } from '@wattline/platform';
-import { pricingModeAt } from '../pricing/pricing-mode';
 import type { RegionContext } from './region-context';
 
-/** A device that has reported is silent after this many intervals of its region's time without a reading. */
-export const SILENT_AFTER_INTERVALS = 4;
 /** Counting silent devices reads every meter: once a minute, not every pass. */
 const SILENT_CHECK_EVERY_MS = 60_000;
-
-/** What an operator is alerted on, for one tariff, from the state a pass of the clock loaded. */
-export function pricingHealth(
-  region: RegionContext,
-  intervalMs: number,
-): { expiresInSeconds: number | null; fallback: boolean | null; scheduleLateSeconds: number } {
-  const { state, versions, now } = region;
-  const expiresInSeconds = state.currentStart === null ? null : (state.currentStart + intervalMs - now) / 1000;
-  const fallback = state.currentBasis === null ? null : state.currentBasis === 'fallback';
-  let scheduleLateSeconds = 0;
-  const day = state.nextDayStart;
-  if (day !== null && versions.length > 0 && pricingModeAt(versions, day, intervalMs) === 'day-ahead') {
-    const cutoff = cutoffBefore(day, versionInForce(versions, day).pricing.cutoff ?? DEFAULT_CUTOFF, region.timezone);
-    scheduleLateSeconds = Math.max(0, (now - cutoff) / 1000);
-  }
-  return { expiresInSeconds, fallback, scheduleLateSeconds };
-}
 
 /**
  * Step 7: the gauges operators alert on (deploy/prometheus/alerts.yml) — per tariff, how long the

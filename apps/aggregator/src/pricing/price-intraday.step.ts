@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WattlineConfig } from '@wattline/config';
 import { forecastPayload } from '@wattline/contracts';
-import { correctIntraday, firmPrice, forecastIntervals, intervalContaining, priceInputsFor, versionInForce } from '@wattline/domain';
+import {
+  correctIntraday,
+  firmPrice,
+  forecastIntervals,
+  intervalContaining,
+  priceInputsFor,
+  pricingModeAt,
+  versionInForce,
+} from '@wattline/domain';
 import {
   AnnouncementsRepository,
   Database,
@@ -12,7 +20,6 @@ import {
 } from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
-import { pricingModeAt } from './pricing-mode';
 
 /** Forecast history: four weeks. */
 const HISTORY_MS = 28 * 86_400_000;

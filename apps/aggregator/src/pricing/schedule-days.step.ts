@@ -13,6 +13,7 @@ import {
   priceInputsFor,
   versionInForce,
   type IntervalForecast,
+  pricingModeAt,
 } from '@wattline/domain';
 import {
   AnnouncementsRepository,
@@ -26,7 +27,6 @@ import {
 } from '@wattline/persistence';
 import { CONFIG } from '@wattline/platform';
 import type { RegionContext } from '../clock/region-context';
-import { pricingModeAt } from './pricing-mode';
 
 const DAY_MS = 86_400_000;
 /** Forecast history: four weeks before the cut-off. */

@@ -486,6 +486,30 @@ export const replayRequestedResponse = named(
   'ReplayRequested',
 );
 
+export const regionAlertsResponse = named(
+  z.object({
+    regionId: z.string(),
+    at: isoTime,
+    regionTime: nullableTime.meta({ description: "the region's event time (null before its first reading)" }),
+    fleet: z.object({
+      devices: int,
+      online: int,
+      silent: int.meta({ description: 'devices that reported and have sent nothing for 4 intervals of the region’s time' }),
+      deadLettersLastHour: int,
+    }),
+    alerts: z.array(
+      z.object({
+        alert: z.string().meta({ description: 'the alert rule of deploy/prometheus/alerts.yml whose condition holds' }),
+        severity: z.enum(['critical', 'warning']),
+        tariff: z.string().nullable(),
+        summary: z.string(),
+      }),
+    ),
+  }),
+  'RegionAlerts',
+  "the region's alert conditions now, as the alert rules judge them",
+);
+
 export const pages = {
   region: pageOf(regionResponse),
   meter: pageOf(meterResponse),
@@ -543,6 +567,7 @@ export const openAdrClientResponse = named(
   'OpenAdrClient',
   'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
 );
+export type RegionAlertsResponse = z.output<typeof regionAlertsResponse>;
 export type DeadLetterResponse = z.output<typeof deadLetterResponse>;
 export type ReplayRequestedResponse = z.output<typeof replayRequestedResponse>;
 export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;

@@ -16,11 +16,13 @@ import type {
 } from '@wattline/domain';
 import type { ForecastVersusActual, StoredDeadLetter } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
+import type { RegionAlerts } from '../services/alerts.service';
 import type {
   AggregateResponse,
   ApiKeyResponse,
   BillResponse,
   DeadLetterResponse,
+  RegionAlertsResponse,
   EventResponse,
   ExplanationResponse,
   ForecastResponse,
@@ -263,3 +265,5 @@ export const deadLetterView = (d: StoredDeadLetter): DeadLetterResponse => ({
   replayedAt: iso(d.replayedAt),
   replayOutcome: d.replayOutcome,
 });
+
+export const regionAlertsView = (a: RegionAlerts): RegionAlertsResponse => ({ ...a, at: iso(a.at), regionTime: iso(a.regionTime) });

@@ -21,6 +21,7 @@ import {
   revokedResponse,
   simulationResponse,
   uploadResponse,
+  regionAlertsResponse,
   replayRequestedResponse,
 } from '../dtos/responses';
 import {
@@ -172,6 +173,14 @@ export const ROUTES = {
     pathSchemas: { intervalStart: { type: 'string', format: 'date-time' } },
     query: tariffQuerySchema,
     answer: json(explanationResponse),
+  },
+  regionAlerts: {
+    method: 'GET',
+    path: '/v1/regions/{id}/alerts',
+    role: 'analyst',
+    summary:
+      'The region’s alert conditions now (price expired or expiring, fallback in force, schedule late, event clock stalled, devices silent, dead letters), judged as deploy/prometheus/alerts.yml does, and its fleet in numbers',
+    answer: json(regionAlertsResponse, 'the alert conditions that hold'),
   },
   forecast: {
     method: 'GET',

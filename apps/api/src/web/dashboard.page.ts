@@ -26,6 +26,7 @@ export function dashboardPage(): string {
   .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
   .card h2{font-size:1rem;margin:0 0 .5rem}
   .note{color:#475569;font-size:.85rem;margin:.3rem 0 0}
+  .alerts{margin:.2rem 0 0;padding-left:1.1rem}.alerts .critical{color:#b91c1c}.alerts .warning{color:#b45309}
 </style></head>
 <body>
 <header>
@@ -48,6 +49,7 @@ export function dashboardPage(): string {
     <div class="card kpi">Bills (due)<b id="k-due">–</b></div>
     <div class="card kpi">Shadow bills (flat)<b id="k-shadow">–</b></div>
   </div>
+  <div class="card"><h2>Alerts</h2><ul id="alerts" class="alerts"><li class="note">–</li></ul></div>
   <div class="card"><canvas id="energy" height="110"></canvas></div>
   <div class="card"><canvas id="levels" height="60"></canvas></div>
   <div class="grid2">
@@ -153,9 +155,23 @@ async function load() {
   } catch (error) { $('error').textContent = error.message; }
 }
 const colours = ['#22c55e', '#84cc16', '#eab308', '#f97316', '#ef4444'];
+// The fleet in numbers and the alert conditions that hold now (GET /v1/regions/{id}/alerts, as the alert rules judge them).
 async function fleet(region) {
-  const meters = await all('/v1/meters?regionId=' + encodeURIComponent(region) + '&limit=1000');
-  $('k-online').textContent = meters.filter((m) => m.online).length + ' / ' + meters.length;
+  const now = await api('/v1/regions/' + encodeURIComponent(region) + '/alerts');
+  $('k-online').textContent = now.fleet.online + ' / ' + now.fleet.devices;
+  const items = now.alerts.map((a) => {
+    const li = document.createElement('li');
+    li.className = a.severity;
+    li.textContent = a.severity + ': ' + (a.tariff ? a.tariff + ': ' : '') + a.summary + ' (' + a.alert + ')';
+    return li;
+  });
+  if (items.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'note';
+    li.textContent = 'No alert condition holds';
+    items.push(li);
+  }
+  $('alerts').replaceChildren(...items);
   // Rejected readings are counted by the broker that refused them (all regions, since it started).
   const metrics = await text('/metrics');
   const rejected = [...metrics.matchAll(/^wattline_readings_rejected_total\\{[^}]*\\} (\\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
