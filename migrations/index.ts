@@ -17,6 +17,7 @@ import { ControlLog1763900000000 } from './1763900000000-control-log';
 import { OpenAdrClients1763910000000 } from './1763910000000-openadr-clients';
 import { OpenAdrObjects1763920000000 } from './1763920000000-openadr-objects';
 import { DeadLetters1763930000000 } from './1763930000000-dead-letters';
+import { MeterSecretRotation1763940000000 } from './1763940000000-meter-secret-rotation';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   OpenAdrClients1763910000000,
   OpenAdrObjects1763920000000,
   DeadLetters1763930000000,
+  MeterSecretRotation1763940000000,
 ];

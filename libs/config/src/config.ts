@@ -122,6 +122,15 @@ export const CONFIG_VARIABLES = {
     schema: z.coerce.number().int().min(1).max(65535).default(100),
     describe: 'inbound QoS 2 messages a client may hold unreleased',
   },
+  SECRET_ROTATION_GRACE_SECONDS: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(86_400),
+    describe: 'how long a device’s previous secret keeps working after POST /v1/meters/{id}/rotate-secret (0: not at all)',
+  },
   AUTH_MAX_FAILURES: {
     schema: z.coerce.number().int().min(1).default(5),
     describe:

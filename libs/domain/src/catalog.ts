@@ -34,7 +34,17 @@ export interface Meter {
 
 /** What the broker needs to authenticate an MQTT username: a device, or a subscribe-only client. */
 export type MqttCredential =
-  | { kind: 'meter'; id: string; regionId: string; deviceKind: DeviceKind; passwordHash: string; revoked: boolean; prices: PriceAccess }
+  | {
+      kind: 'meter';
+      id: string;
+      regionId: string;
+      deviceKind: DeviceKind;
+      passwordHash: string;
+      revoked: boolean;
+      prices: PriceAccess;
+      /** The secret before a rotation, while its grace period lasts. */
+      previous?: { passwordHash: string; validUntil: number };
+    }
   | {
       kind: 'client';
       id: string;

@@ -179,13 +179,18 @@ export class CatalogRepository {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `WITH c AS (
          SELECT 'meter' AS kind, id, kind AS sub_kind, NULL::text[] AS filters, NULL::text[] AS publish_filters, password_hash, revoked_at,
-                coalesce(household_id, id) AS household FROM meters WHERE id = $1
+                coalesce(household_id, id) AS household,
+                -- The secret before a rotation, only while its grace period lasts.
+                CASE WHEN previous_valid_until > now() THEN previous_password_hash END AS previous_hash,
+                CASE WHEN previous_valid_until > now() THEN previous_valid_until END AS previous_until
+           FROM meters WHERE id = $1
          UNION ALL
-         SELECT 'client', id, kind, subscribe_filters, publish_filters, password_hash, revoked_at, meter_id FROM client_credentials WHERE id = $1
+         SELECT 'client', id, kind, subscribe_filters, publish_filters, password_hash, revoked_at, meter_id, NULL, NULL::timestamptz
+           FROM client_credentials WHERE id = $1
          UNION ALL
          -- An OpenADR client: its password is its current access token, refused once expired.
          SELECT 'client', client_id, 'ven', subscribe_filters, ARRAY[]::text[], coalesce(token_hash, 'sha256$none$none'),
-                CASE WHEN token_hash IS NULL OR token_expires_at <= now() THEN coalesce(revoked_at, now()) ELSE revoked_at END, NULL
+                CASE WHEN token_hash IS NULL OR token_expires_at <= now() THEN coalesce(revoked_at, now()) ELSE revoked_at END, NULL, NULL, NULL
            FROM openadr_clients WHERE client_id = $1)
        SELECT c.*, h.region_id, coalesce(h.tariff, r.default_tariff) AS tariff, r.default_tariff, w.clock_lead_ms,
               (SELECT json_agg(json_build_object('tariff', t.tariff, 'from', t.effective_from) ORDER BY t.effective_from)
@@ -207,7 +212,16 @@ export class CatalogRepository {
             clockLead: row.clock_lead_ms === null ? null : Number(row.clock_lead_ms),
           };
     return row.kind === 'meter'
-      ? { ...base, kind: 'meter', regionId: prices!.regionId, deviceKind: row.sub_kind as Meter['kind'], prices: prices! }
+      ? {
+          ...base,
+          kind: 'meter',
+          regionId: prices!.regionId,
+          deviceKind: row.sub_kind as Meter['kind'],
+          prices: prices!,
+          ...(row.previous_hash
+            ? { previous: { passwordHash: row.previous_hash as string, validUntil: new Date(row.previous_until as string).getTime() } }
+            : {}),
+        }
       : {
           ...base,
           kind: 'client',
@@ -261,6 +275,55 @@ export class CatalogRepository {
       [meterId],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * A device's new secret; the one before keeps working until `graceUntil` (brokers re-verify
+   * cached entries: the control log's `credential-changed`). False for no such live device.
+   */
+  async rotateMeterSecret(id: string, passwordHash: string, graceUntil: number, at: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH rotated AS (
+         UPDATE meters SET previous_password_hash = password_hash, previous_valid_until = $3, password_hash = $2
+          WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+       INSERT INTO control_events (type, username, at) SELECT 'credential-changed', id, $4 FROM rotated RETURNING seq`,
+      [id, passwordHash, new Date(graceUntil), new Date(at)],
+    );
+    return rows.length > 0;
+  }
+
+  /** A revoked (not decommissioned) device back, with a new secret: the one it had is not trusted again. */
+  async reinstateMeter(id: string, passwordHash: string, at: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH reinstated AS (
+         UPDATE meters SET revoked_at = NULL, password_hash = $2, previous_password_hash = NULL, previous_valid_until = NULL
+          WHERE id = $1 AND revoked_at IS NOT NULL AND decommissioned_at IS NULL RETURNING id)
+       INSERT INTO control_events (type, username, at) SELECT 'credential-changed', id, $3 FROM reinstated RETURNING seq`,
+      [id, passwordHash, new Date(at)],
+    );
+    return rows.length > 0;
+  }
+
+  /** A device gone for good: revoked, its secrets erased, never reinstated; its readings, intervals and bills stay. */
+  async decommissionMeter(id: string, at: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH gone AS (
+         UPDATE meters SET revoked_at = coalesce(revoked_at, $2), decommissioned_at = $2, password_hash = 'sha256$none$none',
+                previous_password_hash = NULL, previous_valid_until = NULL
+          WHERE id = $1 AND decommissioned_at IS NULL RETURNING id)
+       INSERT INTO control_events (type, username, at) SELECT 'credential-revoked', id, $2 FROM gone RETURNING seq`,
+      [id, new Date(at)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Whether a device was decommissioned (a reinstatement is refused). */
+  async isDecommissioned(id: string): Promise<boolean> {
+    const [row]: { decommissioned: boolean }[] = await this.dataSource.query(
+      `SELECT decommissioned_at IS NOT NULL AS decommissioned FROM meters WHERE id = $1`,
+      [id],
+    );
+    return row?.decommissioned ?? false;
   }
 
   /** Marks a device revoked, with its entry in the control log; false when there is no such (unrevoked) device. */

@@ -1,6 +1,6 @@
 import { Controller, Param } from '@nestjs/common';
 import { type CreateServiceCredentialBody } from '../dtos/schemas';
-import type { IssuedCredentialResponse, RevokedResponse } from '../dtos/responses';
+import type { DecommissionedResponse, IssuedCredentialResponse, MeterSecretResponse, RevokedResponse } from '../dtos/responses';
 import { CredentialsService } from '../services/credentials.service';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { Route } from '../routes/route.decorator';
@@ -24,6 +24,21 @@ export class CredentialsController {
   @Route(ROUTES.issueDisplayCredential)
   issueDisplay(@Param('id', IdParamPipe) meterId: string): Promise<IssuedCredentialResponse> {
     return this.credentials.issueDisplay(meterId);
+  }
+
+  @Route(ROUTES.rotateMeterSecret)
+  rotateMeterSecret(@Param('id', IdParamPipe) meterId: string): Promise<MeterSecretResponse> {
+    return this.credentials.rotateMeterSecret(meterId);
+  }
+
+  @Route(ROUTES.reinstateMeter)
+  reinstateMeter(@Param('id', IdParamPipe) meterId: string): Promise<MeterSecretResponse> {
+    return this.credentials.reinstateMeter(meterId);
+  }
+
+  @Route(ROUTES.decommissionMeter)
+  decommissionMeter(@Param('id', IdParamPipe) meterId: string): Promise<DecommissionedResponse> {
+    return this.credentials.decommissionMeter(meterId);
   }
 
   @Route(ROUTES.revokeMeter)

@@ -251,6 +251,24 @@ export const issuedApiKeyResponse = named(
   'IssuedApiKey',
 );
 
+export const meterSecretResponse = named(
+  z.object({
+    id: z.string(),
+    mqtt: z.object({
+      clientId: z.string(),
+      username: z.string(),
+      password: z.string().meta({ description: 'the new secret, shown once; stored only as a hash' }),
+    }),
+    previousSecretValidUntil: nullableTime.meta({
+      description: 'until when the secret before still opens (SECRET_ROTATION_GRACE_SECONDS); null: it no longer does',
+    }),
+  }),
+  'MeterSecret',
+  'a device’s new MQTT secret, shown once',
+);
+
+export const decommissionedResponse = named(z.object({ id: z.string(), decommissionedAt: isoTime }), 'Decommissioned');
+
 export const revokedResponse = named(z.object({ id: z.string(), revokedAt: isoTime }), 'Revoked');
 
 export const issuedCredentialResponse = named(
@@ -568,6 +586,8 @@ export const openAdrClientResponse = named(
   'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
 );
 export type RegionAlertsResponse = z.output<typeof regionAlertsResponse>;
+export type MeterSecretResponse = z.output<typeof meterSecretResponse>;
+export type DecommissionedResponse = z.output<typeof decommissionedResponse>;
 export type DeadLetterResponse = z.output<typeof deadLetterResponse>;
 export type ReplayRequestedResponse = z.output<typeof replayRequestedResponse>;
 export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;

@@ -21,6 +21,8 @@ import {
   revokedResponse,
   simulationResponse,
   uploadResponse,
+  decommissionedResponse,
+  meterSecretResponse,
   regionAlertsResponse,
   replayRequestedResponse,
 } from '../dtos/responses';
@@ -354,6 +356,34 @@ export const ROUTES = {
     summary: 'Issue a subscribe-only MQTT credential for a back-office service',
     body: createServiceCredentialSchema,
     answer: json(issuedCredentialResponse, 'the credential, shown once'),
+  },
+  rotateMeterSecret: {
+    method: 'POST',
+    path: '/v1/meters/{id}/rotate-secret',
+    role: 'admin',
+    status: 200,
+    summary:
+      'Give a device a new MQTT secret; the one before keeps working for SECRET_ROTATION_GRACE_SECONDS (a day by default), cached or not, then no more',
+    answer: json(meterSecretResponse, 'the new secret, shown once'),
+    problems: [409],
+  },
+  reinstateMeter: {
+    method: 'POST',
+    path: '/v1/meters/{id}/reinstate',
+    role: 'admin',
+    status: 200,
+    summary: 'Bring a revoked device back, with a new secret (the one it had is never trusted again); a decommissioned one is refused',
+    answer: json(meterSecretResponse, 'the new secret, shown once'),
+    problems: [409],
+  },
+  decommissionMeter: {
+    method: 'POST',
+    path: '/v1/meters/{id}/decommission',
+    role: 'admin',
+    status: 200,
+    summary: 'Retire a device for good: its credential is erased and every broker drops it; its readings, intervals and bills are kept',
+    answer: json(decommissionedResponse, 'decommissioned'),
+    problems: [409],
   },
   revokeServiceCredential: {
     method: 'POST',

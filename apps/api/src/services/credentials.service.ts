@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type ClientCredential, type ClientKind } from '@wattline/domain';
 import { mqttTopics, priceFiltersOf } from '@wattline/contracts';
 import { CatalogRepository } from '@wattline/persistence';
-import { CLOCK, CONTROL_BUS, generateSecret, hashIssuedSecret, type Clock, type ControlBus } from '@wattline/platform';
+import type { WattlineConfig } from '@wattline/config';
+import { CLOCK, CONFIG, CONTROL_BUS, generateSecret, hashIssuedSecret, type Clock, type ControlBus } from '@wattline/platform';
 import { CatalogService } from './catalog.service';
 
-/** Subscribe-only MQTT credentials, and revocation of any MQTT credential. */
+/** Subscribe-only MQTT credentials; a device's secret rotated, its revocation, reinstatement and decommissioning. */
 @Injectable()
 export class CredentialsService {
   constructor(
@@ -13,6 +14,7 @@ export class CredentialsService {
     private readonly catalogService: CatalogService,
     @Inject(CONTROL_BUS) private readonly control: ControlBus,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: WattlineConfig,
   ) {}
 
   async issueService(name: string, filters: string[], publishFilters: string[] = []) {
@@ -43,6 +45,48 @@ export class CredentialsService {
     if (!(await this.catalog.revokeMeter(meterId, at))) throw new DomainError('conflict', `Meter ${meterId} is already revoked`);
     await this.control.publish({ type: 'credential-revoked', username: meterId, at });
     return { id: meterId, revokedAt: new Date(at).toISOString() };
+  }
+
+  /** A new secret; the one before opens for the grace period, then no more (brokers re-verify cached entries). */
+  async rotateMeterSecret(meterId: string) {
+    await this.catalogService.getMeter(meterId);
+    const at = this.clock.now();
+    const password = generateSecret(24);
+    const graceUntil = at + this.config.SECRET_ROTATION_GRACE_SECONDS * 1000;
+    if (!(await this.catalog.rotateMeterSecret(meterId, hashIssuedSecret(password), graceUntil, at)))
+      throw new DomainError(
+        'conflict',
+        `Meter ${meterId} is revoked: reinstate it (POST /v1/meters/${meterId}/reinstate) for a new secret`,
+      );
+    await this.control.publish({ type: 'credential-changed', username: meterId, at });
+    return {
+      id: meterId,
+      mqtt: { clientId: meterId, username: meterId, password },
+      previousSecretValidUntil: this.config.SECRET_ROTATION_GRACE_SECONDS > 0 ? new Date(graceUntil).toISOString() : null,
+    };
+  }
+
+  /** A revoked device back with a new secret; a decommissioned one never. */
+  async reinstateMeter(meterId: string) {
+    await this.catalogService.getMeter(meterId);
+    if (await this.catalog.isDecommissioned(meterId))
+      throw new DomainError('conflict', `Meter ${meterId} is decommissioned: provision a new device instead`);
+    const at = this.clock.now();
+    const password = generateSecret(24);
+    if (!(await this.catalog.reinstateMeter(meterId, hashIssuedSecret(password), at)))
+      throw new DomainError('conflict', `Meter ${meterId} is not revoked: rotate its secret instead`);
+    await this.control.publish({ type: 'credential-changed', username: meterId, at });
+    return { id: meterId, mqtt: { clientId: meterId, username: meterId, password }, previousSecretValidUntil: null };
+  }
+
+  /** Retired for good: revoked everywhere at once, its secrets erased, its data kept. */
+  async decommissionMeter(meterId: string) {
+    await this.catalogService.getMeter(meterId);
+    const at = this.clock.now();
+    if (!(await this.catalog.decommissionMeter(meterId, at)))
+      throw new DomainError('conflict', `Meter ${meterId} is already decommissioned`);
+    await this.control.publish({ type: 'credential-revoked', username: meterId, at });
+    return { id: meterId, decommissionedAt: new Date(at).toISOString() };
   }
 
   async revokeClient(id: string) {

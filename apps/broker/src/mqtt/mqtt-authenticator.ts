@@ -135,6 +135,7 @@ export class MqttAuthenticator {
     if (!cached || !safeEqual(cached.digest, digest)) return null;
     const changedAt = this.changed.get(username);
     if (changedAt !== undefined && !(cached.verifiedAt > changedAt)) return null; // read again from the catalog
+    if (cached.validUntil !== undefined && this.clock.now() >= cached.validUntil) return null; // a rotated secret's grace is over
     this.metrics.authCacheHits.inc();
     return this.checkClientId(clientId, cached.principal);
   }
@@ -143,7 +144,13 @@ export class MqttAuthenticator {
     const verifiedAt = this.clock.now();
     this.metrics.credentialLookups.inc();
     const credential = await this.catalog.findMqttCredential(username);
-    if (!credential || credential.revoked || !(await verifySecret(credential.passwordHash, password))) {
+    const current = credential && !credential.revoked && (await verifySecret(credential.passwordHash, password));
+    // After a rotation the secret before still opens, until its grace period ends (SECRET_ROTATION_GRACE_SECONDS).
+    const previous =
+      !current && credential?.kind === 'meter' && !credential.revoked && credential.previous
+        ? (await verifySecret(credential.previous.passwordHash, password)) && credential.previous.validUntil
+        : false;
+    if (!credential || (!current && !previous)) {
       return {
         ok: false,
         returnCode: CONNACK.badUsernameOrPassword,
@@ -153,7 +160,7 @@ export class MqttAuthenticator {
     const principal = toPrincipal(credential);
     // An OpenADR client's password is an access token that expires: read each time, never cached.
     if (!(credential.kind === 'client' && credential.clientKind === 'ven'))
-      await this.state.credentials.set(username, { digest, principal, verifiedAt });
+      await this.state.credentials.set(username, { digest, principal, verifiedAt, ...(previous ? { validUntil: previous } : {}) });
     return this.checkClientId(clientId, principal);
   }
 

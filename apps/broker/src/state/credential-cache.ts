@@ -7,6 +7,8 @@ export interface CachedCredential {
   principal: Principal;
   /** When the catalog read it was made began: a revocation or change learned of after that makes it stale. */
   verifiedAt: number;
+  /** A secret verified in its grace period after a rotation is trusted only until the period ends. */
+  validUntil?: number;
 }
 
 /**

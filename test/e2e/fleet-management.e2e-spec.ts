@@ -1,0 +1,98 @@
+import mqtt from 'mqtt';
+import { createTestDatabase, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+
+/**
+ * Managing a fleet without SQL: a device's secret rotated (the one before opens for a grace
+ * period — cached or not — then no more), revoked and reinstated with a new secret, and
+ * decommissioned (its credential gone, its readings kept). Over real MQTT on the embedded defaults.
+ */
+const GRACE_S = 5;
+
+describe('fleet management', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let platform: PlatformProcess;
+  let admin: ReturnType<typeof restClient>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+    platform = await startPlatformProcess({ DATABASE_URL: db.url, SECRET_ROTATION_GRACE_SECONDS: String(GRACE_S) });
+    admin = restClient(platform.httpUrl, platform.adminKey);
+    await admin.post('/v1/regions', { id: 'fleet', name: 'Fleet' });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await db?.drop();
+  });
+
+  /** The CONNACK return code a device gets with this secret (0: in). */
+  const connackOf = async (id: string, password: string) => {
+    try {
+      const client = await mqtt.connectAsync(platform.mqttUrl, {
+        clientId: id,
+        username: id,
+        password,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
+      await client.endAsync();
+      return 0;
+    } catch (error) {
+      return (error as { code?: number }).code ?? -1;
+    }
+  };
+
+  it('rotates a secret: both open during the grace period, then only the new one, whatever the cache holds', async () => {
+    const meter = (await admin.post('/v1/meters', { id: 'rot-1', regionId: 'fleet' })).body;
+    const old = meter.mqtt.password as string;
+    expect(await connackOf('rot-1', old)).toBe(0); // now cached
+    const rotated = await admin.post('/v1/meters/rot-1/rotate-secret', {});
+    expect(rotated).toMatchObject({ status: 200, body: { id: 'rot-1', mqtt: { username: 'rot-1', clientId: 'rot-1' } } });
+    const fresh = rotated.body.mqtt.password as string;
+    expect(fresh).not.toBe(old);
+    const graceEnds = Date.parse(rotated.body.previousSecretValidUntil);
+    expect(graceEnds - Date.now()).toBeGreaterThan(0);
+    expect(graceEnds - Date.now()).toBeLessThanOrEqual(GRACE_S * 1000);
+    // Once every broker has heard of the rotation (the control log is read each second), the old secret is
+    // verified again and cached — trusted only until its grace period ends.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect([await connackOf('rot-1', fresh), await connackOf('rot-1', old)]).toEqual([0, 0]);
+    expect(await connackOf('rot-1', old)).toBe(0);
+    // Past the grace period the old secret is refused, though the broker cached it while it was valid.
+    await new Promise((resolve) => setTimeout(resolve, graceEnds - Date.now() + 200));
+    expect([await connackOf('rot-1', old), await connackOf('rot-1', fresh)]).toEqual([4, 0]);
+    expect(await connackOf('rot-1', 'a-guess')).toBe(4);
+  });
+
+  it('reinstates a revoked device with a new secret only, and never a decommissioned one, whose readings stay', async () => {
+    const meter = (await admin.post('/v1/meters', { id: 'dec-1', regionId: 'fleet' })).body;
+    const first = meter.mqtt.password as string;
+    const device = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'dec-1', username: 'dec-1', password: first, reconnectPeriod: 0 });
+    await device.publishAsync('meters/dec-1/readings', JSON.stringify({ ts: '2013-12-02T10:30:00Z', periodS: 1800, consumptionWh: 120 }), {
+      qos: 1,
+    });
+    await device.endAsync();
+
+    expect((await admin.post('/v1/meters/dec-1/reinstate', {})).status).toBe(409); // not revoked
+    expect((await admin.post('/v1/meters/dec-1/revoke', {})).status).toBe(200);
+    expect(await connackOf('dec-1', first)).toBe(4);
+    expect((await admin.post('/v1/meters/dec-1/rotate-secret', {})).status).toBe(409); // revoked: reinstate instead
+    const back = await admin.post('/v1/meters/dec-1/reinstate', {});
+    expect(back).toMatchObject({ status: 200, body: { previousSecretValidUntil: null } });
+    // The secret it had when it was revoked is not trusted again; the new one opens.
+    expect([await connackOf('dec-1', first), await connackOf('dec-1', back.body.mqtt.password)]).toEqual([4, 0]);
+
+    const gone = await admin.post('/v1/meters/dec-1/decommission', {});
+    expect(gone).toMatchObject({ status: 200, body: { id: 'dec-1', decommissionedAt: expect.any(String) } });
+    expect(await connackOf('dec-1', back.body.mqtt.password)).toBe(4);
+    expect((await admin.post('/v1/meters/dec-1/reinstate', {})).body).toMatchObject({
+      status: 409,
+      detail: expect.stringMatching(/decommissioned/),
+    });
+    expect((await admin.post('/v1/meters/dec-1/decommission', {})).status).toBe(409);
+    // Its data is kept.
+    const readings = (await admin.get('/v1/meters/dec-1/readings?from=2013-12-02T00:00:00Z&to=2013-12-03T00:00:00Z')).body.items;
+    expect(readings.map((r: { consumptionWh: number }) => r.consumptionWh)).toEqual([120]);
+    expect((await admin.post('/v1/meters/nobody/decommission', {})).status).toBe(404);
+  });
+});
