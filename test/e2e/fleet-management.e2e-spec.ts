@@ -95,4 +95,62 @@ describe('fleet management', () => {
     expect(readings.map((r: { consumptionWh: number }) => r.consumptionWh)).toEqual([120]);
     expect((await admin.post('/v1/meters/nobody/decommission', {})).status).toBe(404);
   });
+
+  it('counts a meter’s readings again once an admin declares its seq counter restarted, keeping what it sent before', async () => {
+    const meter = (await admin.post('/v1/meters', { id: 'seq-1', regionId: 'fleet' })).body;
+    const device = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'seq-1',
+      username: 'seq-1',
+      password: meter.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    const errors: { error: string }[] = [];
+    device.on('message', (_topic, payload) => errors.push(JSON.parse(payload.toString())));
+    await device.subscribeAsync('meters/seq-1/errors', { qos: 1 });
+    const send = (ts: string, seq: number, wh: number) =>
+      device.publishAsync('meters/seq-1/readings', JSON.stringify({ ts, periodS: 1800, consumptionWh: wh, seq }), { qos: 1 });
+    const stored = async () =>
+      (
+        (await admin.get('/v1/meters/seq-1/readings?from=2013-12-02T00:00:00Z&to=2013-12-03T00:00:00Z')).body.items as {
+          seq: number;
+          consumptionWh: number;
+        }[]
+      ).map((r) => [r.seq, r.consumptionWh]);
+    const until = async <T>(probe: () => Promise<T | undefined>) => {
+      for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+        const value = await probe();
+        if (value !== undefined) return value;
+      }
+      throw new Error('timed out');
+    };
+    await send('2013-12-02T10:30:00Z', 1, 100);
+    await send('2013-12-02T11:00:00Z', 2, 110);
+    await until(async () => ((await stored()).length === 2 ? true : undefined));
+    // A firmware update restarts the counter: seq 1 again, at a later time, is held by the reading stored as seq 1.
+    await send('2013-12-02T11:30:00Z', 1, 120);
+    await until(async () => (errors.some((e) => e.error === 'duplicate_conflict') ? true : undefined));
+    expect(await stored()).toEqual([
+      [1, 100],
+      [2, 110],
+    ]);
+    // Declared by an admin: the claims are released, and the meter's new readings count.
+    expect((await admin.post('/v1/meters/seq-1/seq-reset', {})).body).toMatchObject({ id: 'seq-1', seqsReleased: 2 });
+    await send('2013-12-02T11:30:00Z', 1, 120);
+    await send('2013-12-02T12:00:00Z', 2, 130);
+    const after = await until(async () => ((await stored()).length === 4 ? stored() : undefined));
+    expect(after).toEqual([
+      [1, 100],
+      [2, 110],
+      [1, 120],
+      [2, 130],
+    ]);
+    // A resend after the reset is still one reading: seen as a duplicate, not stored again.
+    const duplicates = async () =>
+      Number(/^wattline_readings_duplicate_total (\d+)/m.exec(await (await fetch(`${platform.httpUrl}/metrics`)).text())?.[1] ?? 0);
+    const before = await duplicates();
+    await send('2013-12-02T12:00:00Z', 2, 130);
+    await until(async () => ((await duplicates()) > before ? true : undefined));
+    await device.endAsync();
+    expect(await stored()).toHaveLength(4);
+  });
 });

@@ -1,5 +1,6 @@
 // Long on purpose: the only SQL on the readings family (readings, reading_seqs, meter_intervals and their
 // revisions); the store is one statement of ~100 lines that must stay whole to stay exactly-once.
+import { returnedRows } from './rows';
 import type { DataSource } from 'typeorm';
 import type { ReadingRecord } from '@wattline/contracts';
 import {
@@ -320,6 +321,17 @@ export class ReadingsRepository {
         generationWh: Number(r.generation_wh),
       },
     }));
+  }
+
+  /**
+   * A meter's `seq` counter restarted (a firmware update): the numbers it claimed are released, so
+   * new readings count again; the readings stored stay, with their numbers. How many were released.
+   */
+  async releaseSeqs(meterId: string): Promise<number> {
+    const released: unknown[] = returnedRows(
+      await this.dataSource.query(`DELETE FROM reading_seqs WHERE meter_id = $1 RETURNING seq`, [meterId]),
+    );
+    return released.length;
   }
 
   readingsPage(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {

@@ -1,6 +1,12 @@
 import { Controller, Param } from '@nestjs/common';
 import { type CreateServiceCredentialBody } from '../dtos/schemas';
-import type { DecommissionedResponse, IssuedCredentialResponse, MeterSecretResponse, RevokedResponse } from '../dtos/responses';
+import type {
+  DecommissionedResponse,
+  IssuedCredentialResponse,
+  MeterSecretResponse,
+  RevokedResponse,
+  SeqResetResponse,
+} from '../dtos/responses';
 import { CredentialsService } from '../services/credentials.service';
 import { IdParamPipe } from '../dtos/id-param.pipe';
 import { Route } from '../routes/route.decorator';
@@ -34,6 +40,11 @@ export class CredentialsController {
   @Route(ROUTES.reinstateMeter)
   reinstateMeter(@Param('id', IdParamPipe) meterId: string): Promise<MeterSecretResponse> {
     return this.credentials.reinstateMeter(meterId);
+  }
+
+  @Route(ROUTES.resetMeterSeq)
+  resetMeterSeq(@Param('id', IdParamPipe) meterId: string): Promise<SeqResetResponse> {
+    return this.credentials.resetMeterSeq(meterId);
   }
 
   @Route(ROUTES.decommissionMeter)

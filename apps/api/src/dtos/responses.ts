@@ -267,6 +267,15 @@ export const meterSecretResponse = named(
   'a device’s new MQTT secret, shown once',
 );
 
+export const seqResetResponse = named(
+  z.object({
+    id: z.string(),
+    resetAt: isoTime,
+    seqsReleased: int.meta({ description: 'the numbers the meter had claimed, released: new readings with them count again' }),
+  }),
+  'SeqReset',
+);
+
 export const decommissionedResponse = named(z.object({ id: z.string(), decommissionedAt: isoTime }), 'Decommissioned');
 
 export const revokedResponse = named(z.object({ id: z.string(), revokedAt: isoTime }), 'Revoked');
@@ -587,6 +596,7 @@ export const openAdrClientResponse = named(
 );
 export type RegionAlertsResponse = z.output<typeof regionAlertsResponse>;
 export type MeterSecretResponse = z.output<typeof meterSecretResponse>;
+export type SeqResetResponse = z.output<typeof seqResetResponse>;
 export type DecommissionedResponse = z.output<typeof decommissionedResponse>;
 export type DeadLetterResponse = z.output<typeof deadLetterResponse>;
 export type ReplayRequestedResponse = z.output<typeof replayRequestedResponse>;

@@ -23,6 +23,7 @@ import {
   uploadResponse,
   decommissionedResponse,
   meterSecretResponse,
+  seqResetResponse,
   regionAlertsResponse,
   replayRequestedResponse,
 } from '../dtos/responses';
@@ -375,6 +376,15 @@ export const ROUTES = {
     summary: 'Bring a revoked device back, with a new secret (the one it had is never trusted again); a decommissioned one is refused',
     answer: json(meterSecretResponse, 'the new secret, shown once'),
     problems: [409],
+  },
+  resetMeterSeq: {
+    method: 'POST',
+    path: '/v1/meters/{id}/seq-reset',
+    role: 'admin',
+    status: 200,
+    summary:
+      'Declare that a meter’s seq counter restarted (a firmware update): the numbers it claimed are released, so its new readings count instead of being answered duplicate_conflict; the readings stored stay',
+    answer: json(seqResetResponse, 'the counter reset'),
   },
   decommissionMeter: {
     method: 'POST',

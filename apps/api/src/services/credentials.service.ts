@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type ClientCredential, type ClientKind } from '@wattline/domain';
 import { mqttTopics, priceFiltersOf } from '@wattline/contracts';
-import { CatalogRepository } from '@wattline/persistence';
+import { CatalogRepository, ReadingsRepository } from '@wattline/persistence';
 import type { WattlineConfig } from '@wattline/config';
 import { CLOCK, CONFIG, CONTROL_BUS, generateSecret, hashIssuedSecret, type Clock, type ControlBus } from '@wattline/platform';
 import { CatalogService } from './catalog.service';
@@ -11,6 +11,7 @@ import { CatalogService } from './catalog.service';
 export class CredentialsService {
   constructor(
     private readonly catalog: CatalogRepository,
+    private readonly readings: ReadingsRepository,
     private readonly catalogService: CatalogService,
     @Inject(CONTROL_BUS) private readonly control: ControlBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -77,6 +78,14 @@ export class CredentialsService {
       throw new DomainError('conflict', `Meter ${meterId} is not revoked: rotate its secret instead`);
     await this.control.publish({ type: 'credential-changed', username: meterId, at });
     return { id: meterId, mqtt: { clientId: meterId, username: meterId, password }, previousSecretValidUntil: null };
+  }
+
+  /** A meter's seq counter restarted: what it claimed is released, so its new readings count; what is stored stays. */
+  async resetMeterSeq(meterId: string) {
+    await this.catalogService.getMeter(meterId);
+    const at = this.clock.now();
+    const seqsReleased = await this.readings.releaseSeqs(meterId);
+    return { id: meterId, resetAt: new Date(at).toISOString(), seqsReleased };
   }
 
   /** Retired for good: revoked everywhere at once, its secrets erased, its data kept. */
