@@ -153,4 +153,53 @@ describe('fleet management', () => {
     await device.endAsync();
     expect(await stored()).toHaveLength(4);
   });
+
+  it('provisions devices from a CSV file all or none, answering once with their credentials as CSV', async () => {
+    const upload = (csv: string, accept = 'text/csv') =>
+      fetch(`${platform.httpUrl}/v1/meters/bulk`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'text/csv', accept },
+        body: csv,
+      });
+    const file = [
+      'id,regionId,kind,cohort,householdId',
+      'bulk-1,fleet,meter,trial,',
+      'bulk-2,fleet,meter,control,',
+      'bulk-inv,fleet,inverter,,bulk-1',
+    ].join('\n');
+    const res = await upload(file);
+    expect([res.status, res.headers.get('content-type')]).toEqual([201, expect.stringContaining('text/csv')]);
+    const [header, ...lines] = (await res.text()).trim().split('\n');
+    expect(header).toBe('id,regionId,kind,tariff,cohort,householdId,clientId,username,password');
+    const rows = lines.map((l) => l.split(','));
+    expect(rows.map((r) => [r[0], r[2], r[4], r[5]])).toEqual([
+      ['bulk-1', 'meter', 'trial', ''],
+      ['bulk-2', 'meter', 'control', ''],
+      ['bulk-inv', 'inverter', '', 'bulk-1'],
+    ]);
+    // Each credential opens, once and for its own device.
+    for (const r of rows) expect([r[0], await connackOf(r[0], r[8])]).toEqual([r[0], 0]);
+    expect(await connackOf('bulk-2', rows[0][8])).toBe(4);
+    expect((await admin.get('/v1/meters/bulk-inv')).body).toMatchObject({ kind: 'inverter', householdId: 'bulk-1' });
+
+    // All or none: one id taken, nothing of the file is provisioned.
+    const clash = await upload(['id,regionId', 'bulk-3,fleet', 'bulk-1,fleet'].join('\n'), 'application/json');
+    expect([clash.status, (await clash.json()).detail]).toEqual([
+      409,
+      expect.stringMatching(/nothing provisioned: 1 id\(s\) exist already: bulk-1/),
+    ]);
+    expect((await admin.get('/v1/meters/bulk-3')).status).toBe(404);
+    // A wrong row is named, before anything is written.
+    const wrong = await upload(['id,regionId,kind', 'bulk-4,fleet,meter', 'bulk-5,nowhere,meter'].join('\n'), 'application/json');
+    expect([wrong.status, (await wrong.json()).detail]).toEqual([
+      400,
+      expect.stringMatching(/meters\.1\.regionId: no region nowhere \(row 2\)/),
+    ]);
+    const unknownColumn = await upload('id,regionId,password\nx,fleet,hunter2', 'application/json');
+    expect([unknownColumn.status, (await unknownColumn.json()).detail]).toEqual([400, expect.stringContaining('column "password"')]);
+    expect((await admin.get('/v1/meters/bulk-4')).status).toBe(404);
+    // The same as JSON.
+    const json = await admin.post('/v1/meters/bulk', { meters: [{ id: 'bulk-6', regionId: 'fleet' }] });
+    expect(json).toMatchObject({ status: 201, body: { meters: [{ id: 'bulk-6', kind: 'meter', username: 'bulk-6' }] } });
+  });
 });

@@ -34,7 +34,8 @@ import { PricingService } from './services/pricing.service';
 import { TariffPlansService } from './services/tariff-plans.service';
 import { WebController } from './web/web.controller';
 import { UPLOAD_LIMITS } from './dtos/prices-csv';
-import { CsvPricesMiddleware } from './routes/route-params';
+import { CsvMetersMiddleware, CsvPricesMiddleware } from './routes/route-params';
+import { METERS_CSV_LIMITS } from './dtos/meters-csv';
 
 /** Any other request body (a region, a pricing model, an event): Express' own default, 100 KiB. */
 const REQUEST_BODY_BYTES = 100 * 1024;
@@ -93,9 +94,12 @@ export class ApiModule implements NestModule {
       { path: 'v1/regions/:id/schedules', method: RequestMethod.POST },
     ];
     consumer.apply(JsonOrCsvMiddleware, json({ limit: UPLOAD_LIMITS.bytes }), CsvPricesMiddleware).forRoutes(...uploads);
+    // A provisioning file: up to 10,000 devices as JSON or CSV (streamed, row by row).
+    const provisioning = { path: 'v1/meters/bulk', method: RequestMethod.POST };
+    consumer.apply(JsonOrCsvMiddleware, json({ limit: METERS_CSV_LIMITS.bytes }), CsvMetersMiddleware).forRoutes(provisioning);
     consumer
       .apply(JsonOnlyMiddleware, json({ limit: REQUEST_BODY_BYTES }))
-      .exclude(...uploads)
+      .exclude(...uploads, provisioning)
       .forRoutes('v1/*path');
     // The VTN's writes (subscriptions, vens, resources, reports) are JSON, as the OpenADR document has them.
     consumer

@@ -102,6 +102,43 @@ export class CatalogRepository {
     };
   }
 
+  /**
+   * Devices provisioned in one statement (inside the caller's transaction: all or none); answers
+   * the ids that were free. A household named in the same file is inserted by the same statement.
+   */
+  async createMeters(
+    meters: {
+      id: string;
+      regionId: string;
+      kind: Meter['kind'];
+      passwordHash: string;
+      cohort: string | null;
+      householdId: string | null;
+      tariff: string | null;
+    }[],
+    sql: Sql,
+  ): Promise<string[]> {
+    const rows: { id: string }[] = await sql.query(
+      `INSERT INTO meters (id, region_id, kind, password_hash, cohort, household_id, tariff)
+       SELECT t.id, t.region_id, t.kind, t.password_hash, t.cohort, t.household_id,
+              CASE WHEN t.kind = 'meter' THEN coalesce(t.tariff, r.default_tariff) END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+              AS t(id, region_id, kind, password_hash, cohort, household_id, tariff)
+         JOIN regions r ON r.id = t.region_id
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        meters.map((m) => m.id),
+        meters.map((m) => m.regionId),
+        meters.map((m) => m.kind),
+        meters.map((m) => m.passwordHash),
+        meters.map((m) => m.cohort),
+        meters.map((m) => m.householdId),
+        meters.map((m) => m.tariff),
+      ],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async getMeter(id: string): Promise<Meter | null> {
     const row = await this.meters.findOneBy({ id });
     return row ? toMeter(row) : null;

@@ -4,12 +4,13 @@ import { CLOCK, type Clock } from '@wattline/platform';
 import {
   resolveRange,
   type BillQuery,
+  type BulkMetersBody,
   type ChangeTariffBody,
   type CreateMeterBody,
   type MeterListQuery,
   type RangeQuery,
 } from '../dtos/schemas';
-import type { ProvisionedMeterResponse, MeterResponse } from '../dtos/responses';
+import type { ProvisionedMeterResponse, ProvisionedMetersResponse, MeterResponse } from '../dtos/responses';
 import { billView, meterTariffsView, meterView, readingView } from '../dtos/views';
 import { AnalyticsService } from '../services/analytics.service';
 import { BillingService } from '../services/billing.service';
@@ -35,6 +36,19 @@ export class MetersController {
   async provision(@RouteBody() body: CreateMeterBody): Promise<ProvisionedMeterResponse> {
     const { meter, mqtt } = await this.catalog.provisionMeter(body);
     return { ...meterTariffsView({ meter, tariff: meter.tariff, plan: meter.tariff ? [{ tariff: meter.tariff, from: null }] : [] }), mqtt };
+  }
+
+  /** All or none; the credentials as JSON, or as a CSV file (one device a line) with `Accept: text/csv`. */
+  @Route(ROUTES.provisionMeters)
+  async provisionMany(@RouteBody() body: BulkMetersBody, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { meters } = await this.catalog.provisionMeters(body.meters);
+    res.status(201);
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      res.type('text/csv').send(toCsv(meters));
+      return;
+    }
+    const answer: ProvisionedMetersResponse = { meters };
+    res.json(answer);
   }
 
   @Route(ROUTES.listMeters)

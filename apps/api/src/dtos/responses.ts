@@ -251,6 +251,26 @@ export const issuedApiKeyResponse = named(
   'IssuedApiKey',
 );
 
+export const provisionedMetersResponse = named(
+  z.object({
+    meters: z.array(
+      z.object({
+        id: z.string(),
+        regionId: z.string(),
+        kind: z.enum(DEVICE_KINDS),
+        tariff: z.string().nullable(),
+        cohort: z.string().nullable(),
+        householdId: z.string().nullable(),
+        clientId: z.string(),
+        username: z.string(),
+        password: z.string().meta({ description: 'shown once; stored only as a hash' }),
+      }),
+    ),
+  }),
+  'ProvisionedMeters',
+  'devices provisioned at once and their MQTT credentials (shown once); `Accept: text/csv` for a file with one device a line',
+);
+
 export const meterSecretResponse = named(
   z.object({
     id: z.string(),
@@ -595,6 +615,7 @@ export const openAdrClientResponse = named(
   'an OpenADR 3 client of the VTN (/openadr/3): its id and secret, shown once',
 );
 export type RegionAlertsResponse = z.output<typeof regionAlertsResponse>;
+export type ProvisionedMetersResponse = z.output<typeof provisionedMetersResponse>;
 export type MeterSecretResponse = z.output<typeof meterSecretResponse>;
 export type SeqResetResponse = z.output<typeof seqResetResponse>;
 export type DecommissionedResponse = z.output<typeof decommissionedResponse>;

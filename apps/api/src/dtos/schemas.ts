@@ -405,3 +405,9 @@ export const replayDeadLettersSchema = z.strictObject({
     .max(1000, 'at most 1000 letters a request'),
 });
 export type ReplayDeadLettersBody = z.output<typeof replayDeadLettersSchema>;
+
+/** Devices provisioned at once (`POST /v1/meters/bulk`): JSON, or a CSV file with the same fields as columns. */
+export const bulkMetersSchema = z.strictObject({
+  meters: z.array(createMeterSchema).min(1, 'give at least one device').max(10_000, 'at most 10,000 devices a request; split the file'),
+});
+export type BulkMetersBody = z.output<typeof bulkMetersSchema>;

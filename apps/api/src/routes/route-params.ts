@@ -1,3 +1,4 @@
+import { readMetersCsv } from '../dtos/meters-csv';
 import { Injectable, createParamDecorator, type ExecutionContext, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
@@ -58,6 +59,18 @@ export class CsvPricesMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     if (!req.is('text/csv')) return next();
     readPricesCsv(req, parseOr400(csvUploadQuerySchema, req.query)).then((body) => {
+      req.body = body;
+      next();
+    }, next);
+  }
+}
+
+/** Reads a text/csv provisioning file (dtos/meters-csv.ts) before the route runs; JSON passes through. */
+@Injectable()
+export class CsvMetersMiddleware implements NestMiddleware {
+  use(req: Request, _res: Response, next: NextFunction): void {
+    if (!req.is('text/csv')) return next();
+    readMetersCsv(req).then((body) => {
       req.body = body;
       next();
     }, next);

@@ -23,6 +23,7 @@ import {
   uploadResponse,
   decommissionedResponse,
   meterSecretResponse,
+  provisionedMetersResponse,
   seqResetResponse,
   regionAlertsResponse,
   replayRequestedResponse,
@@ -55,6 +56,7 @@ import {
   uploadPricesSchema,
   deadLettersQuerySchema,
   replayDeadLettersSchema,
+  bulkMetersSchema,
 } from '../dtos/schemas';
 
 /** What a route answers on success. */
@@ -357,6 +359,17 @@ export const ROUTES = {
     summary: 'Issue a subscribe-only MQTT credential for a back-office service',
     body: createServiceCredentialSchema,
     answer: json(issuedCredentialResponse, 'the credential, shown once'),
+  },
+  provisionMeters: {
+    method: 'POST',
+    path: '/v1/meters/bulk',
+    role: 'admin',
+    summary:
+      'Provision up to 10,000 devices at once, all or none: JSON `{meters:[…]}` or a text/csv file with the columns id, regionId, kind, cohort, householdId, tariff (regionId required; an inverter may name a household in the same file); answered once with every credential, as CSV with `Accept: text/csv`',
+    body: bulkMetersSchema,
+    csvBody: true,
+    answer: { kind: 'json-or-csv', schema: provisionedMetersResponse, description: 'the devices and their credentials, shown once' },
+    problems: [409, 413, 415],
   },
   rotateMeterSecret: {
     method: 'POST',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { mqttTopics } from '@wattline/contracts';
 import { DEFAULT_PRICING_MODEL, DomainError, type Meter, type Page, type Region, type TariffRef } from '@wattline/domain';
-import { CatalogRepository } from '@wattline/persistence';
+import { CatalogRepository, Database } from '@wattline/persistence';
 import { generateSecret, hashIssuedSecret } from '@wattline/platform';
 import type { ProvisionedMeterResponse } from '../dtos/responses';
 import type { CreateMeterBody, CreateRegionBody } from '../dtos/schemas';
@@ -15,7 +15,10 @@ export interface ProvisionedMeter {
 /** Regions and devices: creating, provisioning and looking them up. */
 @Injectable()
 export class CatalogService {
-  constructor(private readonly catalog: CatalogRepository) {}
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly database: Database,
+  ) {}
 
   async createRegion(body: CreateRegionBody): Promise<Region> {
     const region = await this.catalog.createRegion({
@@ -94,6 +97,82 @@ export class CatalogService {
           currentPrice: mqttTopics.currentPrice(body.regionId, topicTariff),
         },
       },
+    };
+  }
+
+  /**
+   * Devices provisioned at once, all or none: every row checked as `POST /v1/meters` checks one
+   * (its region, its tariff offered there, an inverter's household — a meter of that region,
+   * stored or earlier in the file), each refusal naming its row; then one statement in one
+   * transaction, refused whole (409, naming them) if any id is taken.
+   */
+  async provisionMeters(rows: CreateMeterBody[]) {
+    const refuse = (i: number, field: string, detail: string) =>
+      new DomainError('validation_failed', `meters.${i}.${field}: ${detail} (row ${i + 1})`, { field: `meters.${i}.${field}` });
+    const regions = new Map<string, { defaultTariff: string; offered: string[] }>();
+    for (const [i, row] of rows.entries()) {
+      if (regions.has(row.regionId)) continue;
+      const region = await this.catalog.getRegion(row.regionId);
+      if (!region) throw refuse(i, 'regionId', `no region ${row.regionId}`);
+      regions.set(row.regionId, { defaultTariff: region.defaultTariff, offered: await this.catalog.offeredTariffs(region.id) });
+    }
+    const planned = rows.map((row, i) => ({
+      row: i,
+      id: row.id ?? `${row.kind === 'inverter' ? 'inv' : 'm'}-${generateSecret(9)}`,
+      regionId: row.regionId,
+      kind: row.kind,
+      cohort: row.cohort ?? null,
+      householdId: row.householdId ?? null,
+      tariff: row.kind === 'inverter' ? null : (row.tariff ?? regions.get(row.regionId)!.defaultTariff),
+      password: generateSecret(24),
+    }));
+    const byId = new Map<string, (typeof planned)[number]>();
+    for (const p of planned) {
+      if (byId.has(p.id)) throw refuse(p.row, 'id', `${p.id} is also row ${byId.get(p.id)!.row + 1}`);
+      byId.set(p.id, p);
+      const region = regions.get(p.regionId)!;
+      if (p.tariff !== null && p.tariff !== region.defaultTariff && !region.offered.includes(p.tariff))
+        throw refuse(p.row, 'tariff', `region ${p.regionId} offers no tariff "${p.tariff}"`);
+    }
+    for (const p of planned) {
+      if (p.householdId === null) continue;
+      const inFile = byId.get(p.householdId);
+      if (inFile) {
+        if (inFile.kind !== 'meter' || inFile.regionId !== p.regionId || inFile.row > p.row)
+          throw refuse(p.row, 'householdId', `${p.householdId} must be a meter of region ${p.regionId} on an earlier row`);
+        continue;
+      }
+      try {
+        await this.householdFor(p.householdId, p.regionId);
+      } catch (error) {
+        throw refuse(p.row, 'householdId', (error as Error).message.replace(/^householdId: /, ''));
+      }
+    }
+    const created = await this.database.transaction(async (tx) => {
+      const inserted = await this.catalog.createMeters(
+        planned.map((p) => ({ ...p, passwordHash: hashIssuedSecret(p.password) })),
+        tx,
+      );
+      if (inserted.length < planned.length) {
+        const free = new Set(inserted);
+        const taken = planned.filter((p) => !free.has(p.id)).map((p) => p.id);
+        throw new DomainError('conflict', `nothing provisioned: ${taken.length} id(s) exist already: ${taken.slice(0, 20).join(', ')}`);
+      }
+      return inserted.length;
+    });
+    return {
+      created,
+      meters: planned.map((p) => ({
+        id: p.id,
+        regionId: p.regionId,
+        kind: p.kind,
+        tariff: p.tariff,
+        cohort: p.cohort,
+        householdId: p.householdId,
+        clientId: p.id,
+        username: p.id,
+        password: p.password,
+      })),
     };
   }
 
