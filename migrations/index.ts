@@ -18,6 +18,7 @@ import { OpenAdrClients1763910000000 } from './1763910000000-openadr-clients';
 import { OpenAdrObjects1763920000000 } from './1763920000000-openadr-objects';
 import { DeadLetters1763930000000 } from './1763930000000-dead-letters';
 import { MeterSecretRotation1763940000000 } from './1763940000000-meter-secret-rotation';
+import { ScopedKeysAuditLog1763950000000 } from './1763950000000-scoped-keys-audit-log';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   OpenAdrObjects1763920000000,
   DeadLetters1763930000000,
   MeterSecretRotation1763940000000,
+  ScopedKeysAuditLog1763950000000,
 ];

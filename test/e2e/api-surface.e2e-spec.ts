@@ -64,7 +64,7 @@ describe('API surface', () => {
     expect(JSON.stringify(firstPage)).not.toContain(issued.body.key);
     expect(firstPage.items[0]).toMatchObject({ name: 'grid analyst', role: 'analyst', revokedAt: null });
     const csv = await admin.get('/v1/api-keys', { accept: 'text/csv' });
-    expect(csv.text.split('\n')[0]).toBe('id,name,role,createdAt,revokedAt');
+    expect(csv.text.split('\n')[0]).toBe('id,name,role,createdAt,revokedAt,regions');
 
     const revoked = await admin.post(`/v1/api-keys/${issued.body.id}/revoke`, {});
     expect(revoked.status).toBe(200);

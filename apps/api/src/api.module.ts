@@ -3,12 +3,14 @@ import type { WattlineConfig } from '@wattline/config';
 import { CONFIG } from '@wattline/platform';
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { json, urlencoded } from 'express';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { CredentialsController } from './controllers/credentials.controller';
 import { DeadLettersController } from './controllers/dead-letters.controller';
 import { AlertsController } from './controllers/alerts.controller';
+import { AuditLogController } from './controllers/audit-log.controller';
+import { AuditInterceptor } from './auth/audit.interceptor';
 import { AlertsService } from './services/alerts.service';
 import { DeadLettersService } from './services/dead-letters.service';
 import { CredentialsService } from './services/credentials.service';
@@ -60,6 +62,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     OpenAdrClientsController,
     DeadLettersController,
     AlertsController,
+    AuditLogController,
     WebController,
     OpenApiController,
     VtnController,
@@ -83,6 +86,7 @@ import { OpenApiController } from './openapi/openapi.controller';
     { provide: OpenAdrSchemas, useFactory: () => new OpenAdrSchemas() },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
+    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
   ],
 })
 export class ApiModule implements NestModule {

@@ -88,6 +88,8 @@ export interface ApiKey {
   role: Role;
   createdAt: number;
   revokedAt?: number | null;
+  /** The regions it may read (null: every region): households of any other are not found with it. */
+  regions: string[] | null;
 }
 
 export interface StoredReading extends Reading {

@@ -421,9 +421,9 @@ export class CatalogRepository {
     );
   }
 
-  async createApiKey(key: { id: string; name: string; role: Role; keyHash: string }): Promise<ApiKey> {
+  async createApiKey(key: { id: string; name: string; role: Role; keyHash: string; regions: string[] | null }): Promise<ApiKey> {
     const saved = await this.apiKeys.save(this.apiKeys.create({ ...key, revokedAt: null }));
-    return { id: saved.id, name: saved.name, role: saved.role, createdAt: saved.createdAt.getTime() };
+    return { id: saved.id, name: saved.name, role: saved.role, createdAt: saved.createdAt.getTime(), regions: saved.regions };
   }
 
   /** Keys issued, oldest first (never their secret); revoked ones say when. */
@@ -431,7 +431,7 @@ export class CatalogRepository {
     const after = decodeCursor<string>(cursor, 'string', /^\d+:[0-9a-f-]{36}$/);
     // The sort key is (created_at in microseconds, id): exact, as PostgreSQL keeps microseconds.
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT * FROM (SELECT id, name, role, created_at, revoked_at, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us FROM api_keys) k
+      `SELECT * FROM (SELECT id, name, role, created_at, revoked_at, regions, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us FROM api_keys) k
         WHERE $1::text IS NULL OR (created_us, id) > (split_part($1, ':', 1)::bigint, split_part($1, ':', 2)::uuid)
         ORDER BY created_us, id LIMIT $2`,
       [after, limit + 1],
@@ -443,6 +443,7 @@ export class CatalogRepository {
       role: r.role as Role,
       createdAt: (r.created_at as Date).getTime(),
       revokedAt: r.revoked_at === null ? null : (r.revoked_at as Date).getTime(),
+      regions: (r.regions as string[] | null) ?? null,
     }));
     return pageOf(keys, limit, (k) => sortKeys.get(k.id)!);
   }
@@ -459,7 +460,7 @@ export class CatalogRepository {
   async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
     const row = await this.apiKeys.findOneBy({ keyHash });
     if (!row || row.revokedAt) return null;
-    return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt.getTime() };
+    return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt.getTime(), regions: row.regions ?? null };
   }
 }
 

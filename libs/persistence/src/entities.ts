@@ -34,6 +34,8 @@ export class ApiKeyEntity {
   @Column('text', { name: 'key_hash' }) keyHash: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
+  /** The regions an analyst key may read (null: every region). */
+  @Column('text', { array: true, nullable: true }) regions: string[] | null;
 }
 
 export const ENTITIES = [RegionEntity, MeterEntity, ApiKeyEntity];

@@ -17,6 +17,7 @@ export * from './control-log.repository';
 export * from './openadr.repository';
 export * from './openadr-objects.repository';
 export * from './dead-letters.repository';
+export * from './audit-log.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
@@ -24,6 +25,7 @@ import { ControlLogRepository } from './control-log.repository';
 import { OpenAdrRepository } from './openadr.repository';
 import { OpenAdrObjectsRepository } from './openadr-objects.repository';
 import { DeadLettersRepository } from './dead-letters.repository';
+import { AuditLogRepository } from './audit-log.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -45,4 +47,5 @@ export const REPOSITORIES = [
   OpenAdrRepository,
   OpenAdrObjectsRepository,
   DeadLettersRepository,
+  AuditLogRepository,
 ] as const;

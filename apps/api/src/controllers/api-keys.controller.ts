@@ -15,8 +15,15 @@ export class ApiKeysController {
 
   @Route(ROUTES.issueApiKey)
   async issue(@RouteBody() body: CreateApiKeyBody): Promise<IssuedApiKeyResponse> {
-    const key = await this.keys.issue(body.name, body.role);
-    return { id: key.id, name: key.name, role: key.role, createdAt: new Date(key.createdAt).toISOString(), key: key.key };
+    const key = await this.keys.issue(body.name, body.role, body.regions ?? null);
+    return {
+      id: key.id,
+      name: key.name,
+      role: key.role,
+      createdAt: new Date(key.createdAt).toISOString(),
+      regions: key.regions,
+      key: key.key,
+    };
   }
 
   /** Keys issued (never their secret), with cursor pages and CSV like every list. */

@@ -1,3 +1,4 @@
+import type { KeyedRequest } from '../auth/api-key.guard';
 import { Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '@wattline/platform';
@@ -29,9 +30,12 @@ export class RegionsController {
   }
 
   @Route(ROUTES.listRegions)
-  async list(@RouteQuery() query: ListQuery, @Req() req: Request, @Res() res: Response) {
+  async list(@RouteQuery() query: ListQuery, @Req() req: KeyedRequest, @Res() res: Response) {
     const page = await this.catalog.listRegions(query.limit, query.cursor);
-    sendPage(req, res, { items: page.items.map((r) => regionView(r)), nextCursor: page.nextCursor });
+    // A key scoped to regions lists only them (the page's cursor stays the whole list's).
+    const scope = req.apiKey?.regions ?? null;
+    const items = scope === null ? page.items : page.items.filter((r) => scope.includes(r.id));
+    sendPage(req, res, { items: items.map((r) => regionView(r)), nextCursor: page.nextCursor });
   }
 
   @Route(ROUTES.getRegion)

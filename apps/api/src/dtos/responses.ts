@@ -241,7 +241,14 @@ export const uploadResponse = named(
 );
 
 export const apiKeyResponse = named(
-  z.object({ id: z.uuid(), name: z.string(), role: z.enum(ROLES), createdAt: isoTime, revokedAt: nullableTime }),
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    createdAt: isoTime,
+    revokedAt: nullableTime,
+    regions: z.array(z.string()).nullable().meta({ description: 'the regions it may read; null: every region' }),
+  }),
   'ApiKey',
   'an API key as listed: never its secret',
 );
@@ -557,6 +564,21 @@ export const regionAlertsResponse = named(
   "the region's alert conditions now, as the alert rules judge them",
 );
 
+export const auditEntryResponse = named(
+  z.object({
+    id: z.string(),
+    keyId: z.string(),
+    keyName: z.string(),
+    action: z.string().meta({ description: 'what was read: readings, bill, region-bills' }),
+    meterId: z.string().nullable(),
+    regionId: z.string().nullable(),
+    path: z.string(),
+    at: isoTime,
+  }),
+  'AuditEntry',
+  'a read of household data through the API: which key, what, whose, when',
+);
+
 export const pages = {
   region: pageOf(regionResponse),
   meter: pageOf(meterResponse),
@@ -570,6 +592,7 @@ export const pages = {
   apiKey: pageOf(apiKeyResponse),
   householdBill: pageOf(householdBillResponse),
   deadLetter: pageOf(deadLetterResponse),
+  auditEntry: pageOf(auditEntryResponse),
 };
 
 export type ProblemResponse = z.output<typeof problemSchema>;
@@ -619,6 +642,7 @@ export type ProvisionedMetersResponse = z.output<typeof provisionedMetersRespons
 export type MeterSecretResponse = z.output<typeof meterSecretResponse>;
 export type SeqResetResponse = z.output<typeof seqResetResponse>;
 export type DecommissionedResponse = z.output<typeof decommissionedResponse>;
+export type AuditEntryResponse = z.output<typeof auditEntryResponse>;
 export type DeadLetterResponse = z.output<typeof deadLetterResponse>;
 export type ReplayRequestedResponse = z.output<typeof replayRequestedResponse>;
 export type OpenAdrClientResponse = z.infer<typeof openAdrClientResponse>;

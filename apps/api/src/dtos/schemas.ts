@@ -230,6 +230,9 @@ export type CreateMeterBody = z.output<typeof createMeterSchema>;
 export const createApiKeySchema = z.object({
   name: z.string().min(1).max(200),
   role: z.enum(ROLES).default('analyst'),
+  regions: z.array(id).min(1).max(100).optional().meta({
+    description: 'an analyst key scoped to these regions: every other region and its households are not found with it (default: all)',
+  }),
 });
 export type CreateApiKeyBody = z.output<typeof createApiKeySchema>;
 
@@ -411,3 +414,12 @@ export const bulkMetersSchema = z.strictObject({
   meters: z.array(createMeterSchema).min(1, 'give at least one device').max(10_000, 'at most 10,000 devices a request; split the file'),
 });
 export type BulkMetersBody = z.output<typeof bulkMetersSchema>;
+
+export const auditLogQuerySchema = z.object({
+  meterId: id.optional().meta({ description: 'reads of this household’s data' }),
+  keyId: z.string().min(1).max(64).optional().meta({ description: 'reads made with this key (`admin`: the bootstrap key)' }),
+  from: isoTime.optional().meta({ description: 'at or after (inclusive)' }),
+  to: isoTime.optional().meta({ description: 'before (exclusive)' }),
+  ...listQuerySchema.shape,
+});
+export type AuditLogQuery = z.output<typeof auditLogQuerySchema>;

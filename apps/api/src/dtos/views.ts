@@ -14,7 +14,7 @@ import type {
   Tariff,
   TariffPeriod,
 } from '@wattline/domain';
-import type { ForecastVersusActual, StoredDeadLetter } from '@wattline/persistence';
+import type { AuditEntry, ForecastVersusActual, StoredDeadLetter } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
 import type { RegionAlerts } from '../services/alerts.service';
 import type {
@@ -22,6 +22,7 @@ import type {
   ApiKeyResponse,
   BillResponse,
   DeadLetterResponse,
+  AuditEntryResponse,
   RegionAlertsResponse,
   EventResponse,
   ExplanationResponse,
@@ -245,7 +246,10 @@ export const apiKeyView = (key: ApiKey): ApiKeyResponse => ({
   role: key.role,
   createdAt: iso(key.createdAt),
   revokedAt: iso(key.revokedAt ?? null),
+  regions: key.regions,
 });
+
+export const auditEntryView = (e: AuditEntry): AuditEntryResponse => ({ ...e, at: iso(e.at) });
 
 export const deadLetterView = (d: StoredDeadLetter): DeadLetterResponse => ({
   id: d.id,

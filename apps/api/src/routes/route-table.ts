@@ -57,6 +57,7 @@ import {
   deadLettersQuerySchema,
   replayDeadLettersSchema,
   bulkMetersSchema,
+  auditLogQuerySchema,
 } from '../dtos/schemas';
 
 /** What a route answers on success. */
@@ -92,6 +93,8 @@ export interface RouteSpec {
   pathSchemas?: Readonly<Record<string, Record<string, unknown>>>;
   /** Served by the platform module (every app), not by an API controller: documented here. */
   platform?: true;
+  /** A read of household data: each one is written to the audit log under this action (auth/audit.interceptor.ts). */
+  personal?: string;
 }
 
 const json = (schema: z.ZodType, description?: string): RouteAnswer => ({ kind: 'json', schema, ...(description ? { description } : {}) });
@@ -135,6 +138,7 @@ export const ROUTES = {
     summary: "Every household's bill over a window (a page of meters at a time), against the shadow bill",
     query: regionBillsQuerySchema,
     answer: page(pages.householdBill),
+    personal: 'region-bills',
   },
   aggregates: {
     method: 'GET',
@@ -306,6 +310,7 @@ export const ROUTES = {
     role: 'analyst',
     summary: 'A meter, with its tariff now and its plan',
     answer: json(meterResponse),
+    personal: 'meter',
   },
   changeTariff: {
     method: 'PUT',
@@ -325,6 +330,7 @@ export const ROUTES = {
     summary: 'Stored readings',
     query: readingsQuerySchema,
     answer: page(pages.reading),
+    personal: 'readings',
   },
   bill: {
     method: 'GET',
@@ -335,6 +341,7 @@ export const ROUTES = {
     query: billQuerySchema,
     answer: { kind: 'json-or-csv', schema: billResponse, description: 'the bill' },
     problems: [409],
+    personal: 'bill',
   },
   revokeMeter: {
     method: 'POST',
@@ -415,6 +422,15 @@ export const ROUTES = {
     status: 200,
     summary: 'Revoke a service or display credential',
     answer: json(revokedResponse, 'revoked'),
+  },
+  auditLog: {
+    method: 'GET',
+    path: '/v1/audit-log',
+    role: 'admin',
+    summary:
+      'Reads of household data through the API (readings, bills), newest first: which key, what, whose, when; by meterId or keyId, with a cursor or as CSV',
+    query: auditLogQuerySchema,
+    answer: page(pages.auditEntry),
   },
   listDeadLetters: {
     method: 'GET',

@@ -5,6 +5,14 @@ import { DomainError, type ApiKey, type Page, type Role } from '@wattline/domain
 import { CatalogRepository } from '@wattline/persistence';
 import { CLOCK, CONFIG, generateSecret, safeEqual, sha256, type Clock } from '@wattline/platform';
 
+/** The key a request came with, as the guard knows it (`req.apiKey`). */
+export interface KeyPrincipal {
+  id: string;
+  name: string;
+  role: Role;
+  regions: string[] | null;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** API keys: the bootstrap admin key from configuration, and keys stored hashed in PostgreSQL. */
@@ -26,8 +34,14 @@ export class ApiKeyService {
   }
 
   async roleOf(key: string): Promise<Role | null> {
-    if (safeEqual(key, this.adminKey)) return 'admin';
-    return (await this.catalog.findApiKeyByHash(sha256(key)))?.role ?? null;
+    return (await this.keyOf(key))?.role ?? null;
+  }
+
+  /** Who a key is: the bootstrap admin (every region), or an issued key with its role and regions. */
+  async keyOf(key: string): Promise<KeyPrincipal | null> {
+    if (safeEqual(key, this.adminKey)) return { id: 'admin', name: 'ADMIN_API_KEY', role: 'admin', regions: null };
+    const found = await this.catalog.findApiKeyByHash(sha256(key));
+    return found ? { id: found.id, name: found.name, role: found.role, regions: found.regions } : null;
   }
 
   list(limit: number, cursor?: string): Promise<Page<ApiKey>> {
@@ -42,9 +56,16 @@ export class ApiKeyService {
   }
 
   /** Issues a key; the secret is returned here once and stored only as a hash. */
-  async issue(name: string, role: Role): Promise<ApiKey & { key: string }> {
+  async issue(name: string, role: Role, regions: string[] | null = null): Promise<ApiKey & { key: string }> {
+    if (regions !== null && role !== 'analyst')
+      throw new DomainError('validation_failed', 'regions: only an analyst key is scoped to regions (an admin manages all)', {
+        field: 'regions',
+      });
+    for (const region of regions ?? [])
+      if (!(await this.catalog.getRegion(region)))
+        throw new DomainError('validation_failed', `regions: no region ${region}`, { field: 'regions' });
     const key = `wl_${role}_${generateSecret(32)}`;
-    const saved = await this.catalog.createApiKey({ id: randomUUID(), name, role, keyHash: sha256(key) });
+    const saved = await this.catalog.createApiKey({ id: randomUUID(), name, role, keyHash: sha256(key), regions });
     return { ...saved, key };
   }
 }
