@@ -19,6 +19,7 @@ import { OpenAdrObjects1763920000000 } from './1763920000000-openadr-objects';
 import { DeadLetters1763930000000 } from './1763930000000-dead-letters';
 import { MeterSecretRotation1763940000000 } from './1763940000000-meter-secret-rotation';
 import { ScopedKeysAuditLog1763950000000 } from './1763950000000-scoped-keys-audit-log';
+import { ReadingsRetention1763960000000 } from './1763960000000-readings-retention';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   DeadLetters1763930000000,
   MeterSecretRotation1763940000000,
   ScopedKeysAuditLog1763950000000,
+  ReadingsRetention1763960000000,
 ];

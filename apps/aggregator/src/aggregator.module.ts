@@ -6,6 +6,7 @@ import { ReadingsConsumer } from './consumers/readings.consumer';
 import { StatusConsumer } from './consumers/status.consumer';
 import { DeadLettersConsumer } from './consumers/dead-letters.consumer';
 import { ReplayDeadLettersStep } from './outbox/replay-dead-letters.step';
+import { RetentionStep } from './readings/retention.step';
 import { CloseIntervalsStep } from './intervals/close-intervals.step';
 import { RecordOutcomesStep } from './intervals/record-outcomes.step';
 import { OutboxDrainer } from './outbox/outbox-drainer.service';
@@ -27,6 +28,7 @@ export const CLOCK_PASS = [
   OperationsGaugesStep,
   OutboxDrainer,
   ReplayDeadLettersStep,
+  RetentionStep,
 ];
 
 /** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */

@@ -122,6 +122,11 @@ export const CONFIG_VARIABLES = {
     schema: z.coerce.number().int().min(1).max(65535).default(100),
     describe: 'inbound QoS 2 messages a client may hold unreleased',
   },
+  READINGS_RETENTION_MONTHS: {
+    schema: optional(z.coerce.number().int().min(1).max(1200)),
+    describe:
+      'months of raw readings kept, counted back from the month of the oldest region clock; older whole months are dropped once every interval in them is closed (aggregates, bills and prices are kept; unset: kept for ever)',
+  },
   SECRET_ROTATION_GRACE_SECONDS: {
     schema: z.coerce
       .number()

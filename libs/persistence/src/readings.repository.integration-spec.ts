@@ -69,7 +69,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     // Redelivery of 40 readings, and the same reading twice inside one batch.
     const again = await readings.storeBatch([...shuffled.slice(0, 40), shuffled[0]], 1800, Date.UTC(2013, 11, 3));
     expect({ inserted, duplicates }).toEqual({ inserted: 144, duplicates: 0 });
-    expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0, conflicts: [] });
+    expect(again).toEqual({ inserted: 0, duplicates: 41, late: 0, conflicts: [], beyondRetention: [] });
 
     const page = await intervals.aggregatesPage('london', Date.UTC(2013, 11, 2), Date.UTC(2013, 11, 3), 100);
     expect(page.items).toHaveLength(48);
@@ -89,6 +89,7 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
       duplicates: 1,
       late: 0,
       conflicts: [],
+      beyondRetention: [],
     });
     // A counter that restarted: the same number for another half hour, or another value.
     const moved = { ...first, ts: first.ts + 1_800_000 };
@@ -146,7 +147,13 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
       seq: null,
       receivedAt: now,
     };
-    await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({ inserted: 1, duplicates: 0, late: 1, conflicts: [] });
+    await expect(readings.storeBatch([late], 1800, now)).resolves.toEqual({
+      inserted: 1,
+      duplicates: 0,
+      late: 1,
+      conflicts: [],
+      beyondRetention: [],
+    });
 
     const [aggregate] = (await intervals.aggregatesPage('london', start, start + 1, 1)).items;
     expect(aggregate.lateReadings).toBe(1);

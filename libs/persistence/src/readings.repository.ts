@@ -26,6 +26,8 @@ export interface StoreResult {
   late: number;
   /** Readings whose identity (meter and seq, or meter and time) a different stored reading holds. */
   conflicts: ReadingConflict[];
+  /** Readings whose period begins before the retention horizon: not stored (their month is final and its raw readings dropped). */
+  beyondRetention: ReadingRecord[];
 }
 
 /** A reading that was not stored because another one holds its identity. */
@@ -39,8 +41,14 @@ export interface ReadingConflict {
  * that were really inserted into the per-meter and per-region interval sums, so a reading
  * delivered twice is counted once. Sums are computed by PostgreSQL in numeric: exact to the Wh.
  */
+/** A timestamptz as pg answers it: a Date, or ±Infinity for ±infinity (null then: no horizon). */
+function timeOrNull(value: unknown): number | null {
+  const ms = value instanceof Date ? value.getTime() : Number(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
 export class ReadingsRepository {
-  /** Months whose partition is known to exist (partitions are never dropped while running). */
+  /** Months whose partition is known to exist (one dropped by retention is never stored in again: the horizon refuses it). */
   private readonly partitions = new Set<string>();
 
   constructor(private readonly dataSource: DataSource) {}
@@ -69,8 +77,13 @@ export class ReadingsRepository {
   }
 
   /** `revisedBy` names the writer in the revision trail of late data (e.g. `aggregator@host:pid`). */
-  async storeBatch(records: ReadingRecord[], intervalSeconds: number, nowMs: number, revisedBy = 'aggregator'): Promise<StoreResult> {
-    if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0, conflicts: [] };
+  async storeBatch(all: ReadingRecord[], intervalSeconds: number, nowMs: number, revisedBy = 'aggregator'): Promise<StoreResult> {
+    // A month dropped by retention is final: what falls before the horizon is handed back, never
+    // stored (nor its partition created again). Checked again under the horizon's row lock below.
+    const horizon = await this.retentionHorizon();
+    const beyondRetention = horizon === null ? [] : all.filter((r) => r.ts - r.periodS * 1000 < horizon);
+    const records = beyondRetention.length === 0 ? all : all.filter((r) => r.ts - r.periodS * 1000 >= horizon!);
+    if (records.length === 0) return { inserted: 0, duplicates: 0, late: 0, conflicts: [], beyondRetention };
     await this.ensurePartitions(records);
     const cols = {
       meterId: [] as string[],
@@ -128,6 +141,11 @@ export class ReadingsRepository {
         `SELECT pg_advisory_xact_lock_shared($1, hashtext(region_id)) FROM (SELECT DISTINCT unnest($2::text[]) AS region_id ORDER BY 1) r`,
         [REGION_LOCK_NAMESPACE, [...new Set(cols.regionId)]],
       );
+      // Shared with other stores, exclusive against a retention drop: a horizon moved since it was read fails the
+      // batch with a serialization failure, which the consumer retries (then against the new horizon).
+      const [held] = await tx.query(`SELECT horizon FROM readings_retention FOR SHARE`);
+      if (held && timeOrNull(held.horizon) !== horizon)
+        throw Object.assign(new Error('the retention horizon moved while the batch was being stored'), { code: '40001' });
       const [counts] = await tx.query(
         `WITH incoming AS (
            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[],
@@ -288,7 +306,13 @@ export class ReadingsRepository {
       // Whatever was not inserted is an exact repeat or a conflict: tell them apart (two key
       // lookups a reading, and only when something was not inserted).
       const conflicts = counts.inserted === records.length ? [] : await this.findConflicts(tx, records, cols);
-      return { inserted: counts.inserted, duplicates: records.length - counts.inserted - conflicts.length, late: counts.late, conflicts };
+      return {
+        inserted: counts.inserted,
+        duplicates: records.length - counts.inserted - conflicts.length,
+        late: counts.late,
+        conflicts,
+        beyondRetention,
+      };
     });
   }
 
@@ -332,6 +356,54 @@ export class ReadingsRepository {
       await this.dataSource.query(`DELETE FROM reading_seqs WHERE meter_id = $1 RETURNING seq`, [meterId]),
     );
     return released.length;
+  }
+
+  /** The end of the newest month of raw readings dropped (a reading before it is refused); null: none dropped. */
+  async retentionHorizon(): Promise<number | null> {
+    const [row]: { horizon: unknown }[] = await this.dataSource.query(`SELECT horizon FROM readings_retention`);
+    return row ? timeOrNull(row.horizon) : null;
+  }
+
+  /** The monthly partitions of readings that end at or before `upTo`, oldest first (their names carry their month). */
+  async monthsEndingBy(upTo: number): Promise<{ name: string; from: number; to: number }[]> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+        WHERE p.relname = 'readings' ORDER BY c.relname`,
+    );
+    return rows
+      .map((r) => /^readings_(\d{4})_(\d{2})$/.exec(r.name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ name: m[0], from: Date.UTC(Number(m[1]), Number(m[2]) - 1, 1), to: Date.UTC(Number(m[1]), Number(m[2]), 1) }))
+      .filter((p) => p.to <= upTo);
+  }
+
+  /** Whether any interval starting before `upTo` is still open (its sums, and so its bills, may still change). */
+  async openIntervalsBefore(upTo: number): Promise<boolean> {
+    const [row]: { open: boolean }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM interval_aggregates WHERE closed_at IS NULL AND interval_start < $1) AS open`,
+      [new Date(upTo)],
+    );
+    return row.open;
+  }
+
+  /**
+   * Drops one month of raw readings: the horizon moves to its end first (in the same
+   * transaction, under the row every store shares), then the month's seq claims go and the
+   * partition with them.
+   */
+  async dropMonth(month: { name: string; to: number }): Promise<void> {
+    if (!/^readings_\d{4}_\d{2}$/.test(month.name)) throw new Error(`not a readings partition: ${month.name}`);
+    await this.dataSource.transaction(async (tx) => {
+      // Waits for every store holding the row (FOR SHARE) to commit; stores after this one see the new horizon.
+      await tx.query(`SELECT horizon FROM readings_retention FOR UPDATE`);
+      const moved = returnedRows(
+        await tx.query(`UPDATE readings_retention SET horizon = greatest(horizon, $1) RETURNING horizon`, [new Date(month.to)]),
+      );
+      if (moved.length !== 1) throw new Error('readings_retention has no row: migration 1763960000000 did not run');
+      await tx.query(`DELETE FROM reading_seqs WHERE reading_ts < $1`, [new Date(month.to)]);
+      await tx.query(`DROP TABLE ${month.name}`);
+    });
+    this.partitions.delete(new Date(month.to - 1).toISOString().slice(0, 7));
   }
 
   readingsPage(meterId: string, from: number, to: number, limit: number, cursor?: string): Promise<Page<StoredReading>> {

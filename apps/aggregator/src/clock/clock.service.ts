@@ -8,6 +8,7 @@ import { CloseIntervalsStep } from '../intervals/close-intervals.step';
 import { RecordOutcomesStep } from '../intervals/record-outcomes.step';
 import { OutboxDrainer, type Outbox } from '../outbox/outbox-drainer.service';
 import { ReplayDeadLettersStep } from '../outbox/replay-dead-letters.step';
+import { RetentionStep } from '../readings/retention.step';
 import { MoveCurrentStep } from '../pricing/move-current.step';
 import { PriceIntradayStep } from '../pricing/price-intraday.step';
 import { ScheduleDaysStep } from '../pricing/schedule-days.step';
@@ -27,7 +28,8 @@ import { regionContext, type RegionContext } from './region-context';
  *  5. refresh the summaries of the households whose intervals closed (billing/);
  *  6. drain the outboxes (outbox/): firm prices to `tariffs`, announcements to `price.announcements`;
  *     then the dead letters an admin asked to replay, back to `meter.readings`;
- *  7. set the gauges operators alert on, from the state step 1 loaded (operations-gauges.step.ts).
+ *  7. set the gauges operators alert on, from the state step 1 loaded (operations-gauges.step.ts);
+ *  8. drop raw readings past READINGS_RETENTION_MONTHS whose months are final (readings/retention.step.ts).
  *
  * Each write is exactly-once across replicas (guarded in PostgreSQL) and carries its outbox row
  * in the same transaction; a crash anywhere is picked up by the next pass. Run by the tick
@@ -52,6 +54,7 @@ export class ClockService {
     private readonly gauges: OperationsGaugesStep,
     private readonly drainer: OutboxDrainer,
     private readonly replayDeadLetters: ReplayDeadLettersStep,
+    private readonly retention: RetentionStep,
     tariffs: TariffsRepository,
     announcements: AnnouncementsRepository,
     metrics: Metrics,
@@ -119,6 +122,7 @@ export class ClockService {
     // Dead letters an admin asked to replay; a failure waits for the next pass (the lease expires) and holds up nothing.
     await this.replayDeadLetters.run().catch((error: Error) => this.logger.warn(`dead-letter replay deferred: ${error.message}`));
     await this.gauges.run(regions, wall);
+    await this.retention.run(regions, wall).catch((error: Error) => this.logger.warn(`retention deferred: ${error.message}`));
     return closed;
   }
 

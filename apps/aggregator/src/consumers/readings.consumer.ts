@@ -48,12 +48,12 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
 
   /** Store, then — the transaction committed — dead-letter the conflicts for the meters to be told. */
   private async handle(batch: ReadingRecord[]): Promise<void> {
-    const { conflicts } = await this.store.store(batch);
-    if (conflicts.length > 0)
-      await this.stream.publish(
-        'readingsDeadLetter',
-        conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })),
-      );
+    const { conflicts, beyondRetention } = await this.store.store(batch);
+    if (conflicts.length > 0 || beyondRetention.length > 0)
+      await this.stream.publish('readingsDeadLetter', [
+        ...conflicts.map((c) => ({ key: c.reading.meterId, value: conflictLetter(c) })),
+        ...beyondRetention.map((r) => ({ key: r.meterId, value: beyondRetentionLetter(r) })),
+      ]);
     this.nudgeOnNewInterval(batch);
   }
 
@@ -70,6 +70,25 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
     }
     if (advanced) this.scheduler.nudge();
   }
+}
+
+/** A reading older than the raw readings kept (READINGS_RETENTION_MONTHS): its month is final, dropped, never re-opened. */
+function beyondRetentionLetter(reading: ReadingRecord): DeadLetterRecord {
+  return {
+    meterId: reading.meterId,
+    topic: mqttTopics.readings(reading.meterId),
+    error: 'beyond_retention',
+    detail: `the reading at ${new Date(reading.ts).toISOString()} is older than the raw readings kept: its month's sums are final`,
+    payload: JSON.stringify({
+      ts: new Date(reading.ts).toISOString(),
+      periodS: reading.periodS,
+      consumptionWh: reading.consumptionWh,
+      generationWh: reading.generationWh,
+      ...(reading.seq === null ? {} : { seq: reading.seq }),
+    }),
+    receivedAt: reading.receivedAt,
+    notifyMeter: true,
+  };
 }
 
 function conflictLetter({ reading, heldBy }: ReadingConflict): DeadLetterRecord {

@@ -19,6 +19,7 @@ export class ReadingStoreService {
     private readonly metrics: Metrics,
   ) {}
 
+  /** Stores a batch; what falls before the retention horizon comes back in `beyondRetention`, to be dead-lettered. */
   async store(batch: ReadingRecord[]): Promise<StoreResult> {
     const timer = this.metrics.ingestBatchSeconds.startTimer();
     try {
