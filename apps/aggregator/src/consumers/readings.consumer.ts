@@ -72,6 +72,17 @@ export class ReadingsConsumer implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
+/** A stored reading as the meter sent it (the contract's payload), for its dead letter. */
+function readingPayload(reading: ReadingRecord): string {
+  return JSON.stringify({
+    ts: new Date(reading.ts).toISOString(),
+    periodS: reading.periodS,
+    consumptionWh: reading.consumptionWh,
+    generationWh: reading.generationWh,
+    ...(reading.seq === null ? {} : { seq: reading.seq }),
+  });
+}
+
 /** A reading older than the raw readings kept (READINGS_RETENTION_MONTHS): its month is final, dropped, never re-opened. */
 function beyondRetentionLetter(reading: ReadingRecord): DeadLetterRecord {
   return {
@@ -79,13 +90,7 @@ function beyondRetentionLetter(reading: ReadingRecord): DeadLetterRecord {
     topic: mqttTopics.readings(reading.meterId),
     error: 'beyond_retention',
     detail: `the reading at ${new Date(reading.ts).toISOString()} is older than the raw readings kept: its month's sums are final`,
-    payload: JSON.stringify({
-      ts: new Date(reading.ts).toISOString(),
-      periodS: reading.periodS,
-      consumptionWh: reading.consumptionWh,
-      generationWh: reading.generationWh,
-      ...(reading.seq === null ? {} : { seq: reading.seq }),
-    }),
+    payload: readingPayload(reading),
     receivedAt: reading.receivedAt,
     notifyMeter: true,
   };
@@ -98,13 +103,7 @@ function conflictLetter({ reading, heldBy }: ReadingConflict): DeadLetterRecord 
     topic: mqttTopics.readings(reading.meterId),
     error: 'duplicate_conflict',
     detail: `${reading.seq === null ? `the reading at ${new Date(reading.ts).toISOString()}` : `seq ${reading.seq}`} is already stored with other content: ${held}`,
-    payload: JSON.stringify({
-      ts: new Date(reading.ts).toISOString(),
-      periodS: reading.periodS,
-      consumptionWh: reading.consumptionWh,
-      generationWh: reading.generationWh,
-      ...(reading.seq === null ? {} : { seq: reading.seq }),
-    }),
+    payload: readingPayload(reading),
     receivedAt: reading.receivedAt,
     notifyMeter: true,
   };
