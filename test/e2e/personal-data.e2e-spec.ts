@@ -79,6 +79,10 @@ describe('personal data', () => {
     const south = (await admin.get('/v1/audit-log?meterId=south-1')).body.items as { keyId: string; action: string }[];
     expect(south.map((e) => [e.keyId, e.action])).toEqual([['admin', 'readings']]);
     expect((await analyst.get('/v1/audit-log')).status).toBe(403);
+    // Nor is it the VTN's business logic, which reads every VEN's reports: an unscoped key is.
+    const vtn = (key: string) =>
+      fetch(`${platform.httpUrl}/openadr/3/reports`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    expect([await vtn(issued.body.key), await vtn(platform.adminKey)]).toEqual([403, 200]);
     const csv = await admin.get('/v1/audit-log?meterId=north-1', { accept: 'text/csv' });
     expect(csv.text.split('\n')[0]).toBe('id,keyId,keyName,action,meterId,regionId,path,at');
   });

@@ -137,7 +137,11 @@ export class VtnService {
       if (!valid) throw new DomainError('unauthorized', 'Unknown, expired or replaced access token: fetch one from /auth/token');
       return { role: client.role, clientId: client.clientId, targets: client.targets };
     }
-    if (await this.keys.roleOf(bearer)) return { role: 'bl', clientId: null, targets: [] };
+    // A Wattline API key is business logic, which reads every VEN's reports and subscriptions: only a key that
+    // reads every region may act as one (a key scoped to regions is not business logic of the whole VTN).
+    const key = await this.keys.keyOf(bearer);
+    if (key && key.regions === null) return { role: 'bl', clientId: null, targets: [] };
+    if (key) throw new DomainError('forbidden', 'An API key scoped to regions is not business logic of the VTN: use an OpenADR client');
     throw new DomainError('unauthorized', 'Unknown access token: fetch one from /auth/token');
   }
 
