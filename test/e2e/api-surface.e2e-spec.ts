@@ -5,6 +5,7 @@ import {
   DocumentedResponses,
   createTestDatabase,
   expectEventually,
+  metricValue,
   restClient,
   startPlatformProcess,
   testServices,
@@ -245,8 +246,7 @@ describe('API surface', () => {
     });
     expect(stored.map((r) => [r.ts, r.consumptionWh])).toEqual([['2013-12-02T10:30:00.000Z', 250]]);
     // Replayed twice, it is stored once: a replay is a reading like any other, and a duplicate is not counted twice.
-    const duplicates = async () =>
-      Number(/^wattline_readings_duplicate_total (\d+)/m.exec(await (await fetch(`${platform.httpUrl}/metrics`)).text())?.[1] ?? 0);
+    const duplicates = async () => metricValue(platform.httpUrl, 'wattline_readings_duplicate_total');
     const before = await duplicates();
     await admin.post('/v1/dead-letters/replay', { ids: [String(prefix)] });
     await expectEventually(async () => ((await duplicates()) > before ? true : undefined), {

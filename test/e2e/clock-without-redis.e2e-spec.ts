@@ -1,4 +1,11 @@
-import { createTestDatabase, expectEventually, startPlatformProcess, startRedis, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  metricValue,
+  startPlatformProcess,
+  startRedis,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * The clock's pass must not depend on Redis: with REDIS_URL, BullMQ ticks it once a second for
@@ -30,8 +37,9 @@ describe('the clock without Redis', () => {
 
   /** Seconds since the newest pass of either aggregator. */
   const passAge = async () => {
-    const texts = await Promise.all([a, c].map((p) => fetch(`${p.httpUrl}/metrics`).then((r) => r.text())));
-    const newest = Math.max(...texts.map((t) => Number(/^wattline_aggregator_last_pass_timestamp_seconds (\S+)/m.exec(t)?.[1] ?? 0)));
+    const newest = Math.max(
+      ...(await Promise.all([a, c].map((p) => metricValue(p.httpUrl, 'wattline_aggregator_last_pass_timestamp_seconds')))),
+    );
     return Date.now() / 1000 - newest;
   };
   /** The oldest the newest pass got over `seconds`, sampled every 250 ms. */

@@ -1,5 +1,12 @@
 import mqtt from 'mqtt';
-import { createTestDatabase, restClient, startPlatformProcess, type PlatformProcess } from '@wattline/testing';
+import {
+  createTestDatabase,
+  expectEventually,
+  metricValue,
+  restClient,
+  startPlatformProcess,
+  type PlatformProcess,
+} from '@wattline/testing';
 
 /**
  * Managing a fleet without SQL: a device's secret rotated (the one before opens for a grace
@@ -116,19 +123,12 @@ describe('fleet management', () => {
           consumptionWh: number;
         }[]
       ).map((r) => [r.seq, r.consumptionWh]);
-    const until = async <T>(probe: () => Promise<T | undefined>) => {
-      for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-        const value = await probe();
-        if (value !== undefined) return value;
-      }
-      throw new Error('timed out');
-    };
     await send('2013-12-02T10:30:00Z', 1, 100);
     await send('2013-12-02T11:00:00Z', 2, 110);
-    await until(async () => ((await stored()).length === 2 ? true : undefined));
+    await expectEventually(async () => ((await stored()).length === 2 ? true : undefined));
     // A firmware update restarts the counter: seq 1 again, at a later time, is held by the reading stored as seq 1.
     await send('2013-12-02T11:30:00Z', 1, 120);
-    await until(async () => (errors.some((e) => e.error === 'duplicate_conflict') ? true : undefined));
+    await expectEventually(async () => (errors.some((e) => e.error === 'duplicate_conflict') ? true : undefined));
     expect(await stored()).toEqual([
       [1, 100],
       [2, 110],
@@ -137,7 +137,7 @@ describe('fleet management', () => {
     expect((await admin.post('/v1/meters/seq-1/seq-reset', {})).body).toMatchObject({ id: 'seq-1', seqsReleased: 2 });
     await send('2013-12-02T11:30:00Z', 1, 120);
     await send('2013-12-02T12:00:00Z', 2, 130);
-    const after = await until(async () => ((await stored()).length === 4 ? stored() : undefined));
+    const after = await expectEventually(async () => ((await stored()).length === 4 ? stored() : undefined));
     expect(after).toEqual([
       [1, 100],
       [2, 110],
@@ -145,11 +145,10 @@ describe('fleet management', () => {
       [2, 130],
     ]);
     // A resend after the reset is still one reading: seen as a duplicate, not stored again.
-    const duplicates = async () =>
-      Number(/^wattline_readings_duplicate_total (\d+)/m.exec(await (await fetch(`${platform.httpUrl}/metrics`)).text())?.[1] ?? 0);
+    const duplicates = async () => metricValue(platform.httpUrl, 'wattline_readings_duplicate_total');
     const before = await duplicates();
     await send('2013-12-02T12:00:00Z', 2, 130);
-    await until(async () => ((await duplicates()) > before ? true : undefined));
+    await expectEventually(async () => ((await duplicates()) > before ? true : undefined));
     await device.endAsync();
     expect(await stored()).toHaveLength(4);
   });

@@ -204,11 +204,7 @@ describe('OpenADR 3.1 VTN', () => {
 
     // The VTN's broker: the client id as username, the token as password; only its own program's topics.
     const ven = await mqtt.connectAsync(platform.mqttUrl, { clientId: clientID, username: clientID, password: token, reconnectPeriod: 0 });
-    const granted = (filter: string) =>
-      ven.subscribeAsync(filter, { qos: 1 }).then(
-        (g) => g[0].qos,
-        (e: { packet: { granted: number[] } }) => e.packet.granted[0],
-      );
+    const granted = (filter: string) => grantedOn(ven, filter);
     expect(await granted(topics.CREATE)).toBe(1);
     expect(await granted(topics.UPDATE)).toBe(1);
     for (const refused of ['openadr/3/events/+', `openadr/3/programs/${elsewhere}/events/create`, 'openadr/3/#', 'prices/home/forecast'])

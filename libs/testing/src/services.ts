@@ -68,6 +68,13 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   };
 }
 
+/** One unlabelled sample of a process's /metrics (0 when it has none yet). */
+export async function metricValue(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const sample = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return sample ? Number(sample[1]) : 0;
+}
+
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes. Never sleeps blindly. */
 export async function expectEventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
