@@ -20,6 +20,7 @@ import { DeadLetters1763930000000 } from './1763930000000-dead-letters';
 import { MeterSecretRotation1763940000000 } from './1763940000000-meter-secret-rotation';
 import { ScopedKeysAuditLog1763950000000 } from './1763950000000-scoped-keys-audit-log';
 import { ReadingsRetention1763960000000 } from './1763960000000-readings-retention';
+import { SeqEpochs1763970000000 } from './1763970000000-seq-epochs';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   MeterSecretRotation1763940000000,
   ScopedKeysAuditLog1763950000000,
   ReadingsRetention1763960000000,
+  SeqEpochs1763970000000,
 ];

@@ -103,7 +103,7 @@ describe('fleet management', () => {
     expect((await admin.post('/v1/meters/nobody/decommission', {})).status).toBe(404);
   });
 
-  it('counts a meter’s readings again once an admin declares its seq counter restarted, keeping what it sent before', async () => {
+  it('counts a meter’s readings again once an admin, or the meter itself with a new seqEpoch, declares its seq counter restarted, keeping what it sent before', async () => {
     const meter = (await admin.post('/v1/meters', { id: 'seq-1', regionId: 'fleet' })).body;
     const device = await mqtt.connectAsync(platform.mqttUrl, {
       clientId: 'seq-1',
@@ -149,8 +149,18 @@ describe('fleet management', () => {
     const before = await duplicates();
     await send('2013-12-02T12:00:00Z', 2, 130);
     await expectEventually(async () => ((await duplicates()) > before ? true : undefined));
-    await device.endAsync();
     expect(await stored()).toHaveLength(4);
+    // Declared by the meter: a second restart names the next epoch, and its numbers count at once.
+    const sendEpoch = (ts: string, seq: number, wh: number) =>
+      device.publishAsync('meters/seq-1/readings', JSON.stringify({ ts, periodS: 1800, consumptionWh: wh, seq, seqEpoch: 1 }), { qos: 1 });
+    await sendEpoch('2013-12-02T12:30:00Z', 1, 140);
+    await sendEpoch('2013-12-02T13:00:00Z', 2, 150);
+    const declared = await expectEventually(async () => ((await stored()).length === 6 ? stored() : undefined));
+    expect(declared.slice(4)).toEqual([
+      [1, 140],
+      [2, 150],
+    ]);
+    await device.endAsync();
   });
 
   it('provisions devices from a CSV file all or none, answering once with their credentials as CSV', async () => {

@@ -150,7 +150,7 @@ export function announcementTopic(a: Pick<AnnouncementRecord, 'kind' | 'regionId
 
 export function toReadingRecord(reading: Reading, regionId: string, receivedAt: number): ReadingRecord {
   // Spelled out rather than spread: one object of a fixed shape per reading on the broker's hot path.
-  return {
+  const record: ReadingRecord = {
     meterId: reading.meterId,
     ts: reading.ts,
     periodS: reading.periodS,
@@ -160,6 +160,9 @@ export function toReadingRecord(reading: Reading, regionId: string, receivedAt: 
     regionId,
     receivedAt,
   };
+  // Only a meter whose counter restarted names its epoch: every other record keeps the one shape.
+  if (reading.seqEpoch !== undefined) record.seqEpoch = reading.seqEpoch;
+  return record;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

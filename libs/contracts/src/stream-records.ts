@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_STATES } from '@wattline/domain';
+import { CONNECTION_STATES, MAX_SEQ_EPOCH } from '@wattline/domain';
 import type { StreamTopic } from './kafka-topics';
 import {
   forecastPayloadSchema,
@@ -28,6 +28,7 @@ const readingRecord: z.ZodType<ReadingRecord> = z.strictObject({
   consumptionWh: energy,
   generationWh: energy,
   seq: z.number().int().min(0).safe().nullable(),
+  seqEpoch: z.number().int().min(0).max(MAX_SEQ_EPOCH).optional(),
   receivedAt: epochMs,
 });
 

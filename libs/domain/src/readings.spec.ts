@@ -127,9 +127,17 @@ describe('validateReading', () => {
     ['negative generation', { ...good, generationWh: -0.001 }, 'invalid_energy'],
     ['kWh sent as mWh (over 1 MWh)', { ...good, consumptionWh: 2_000_000 }, 'invalid_energy'],
     ['a negative sequence number', { ...good, seq: -1 }, 'invalid_seq'],
+    ['a fractional seq epoch', { ...good, seq: 1, seqEpoch: 0.5 }, 'invalid_seq'],
+    ['a seq epoch beyond an int', { ...good, seq: 1, seqEpoch: 2 ** 31 }, 'invalid_seq'],
+    ['a seq epoch without a seq', { ...good, seqEpoch: 1 }, 'invalid_seq'],
     ['an unknown field', { ...good, kwh: 0.275 }, 'invalid_payload'],
   ])('rejects %s', (_name, input, code) => {
     expect(reject(input)).toBe(code);
+  });
+
+  it('carries the epoch of a restarted seq counter, and names none for epoch 0', () => {
+    expect(validateReading('m', { ...good, seq: 3, seqEpoch: 2 }, NOW)).toMatchObject({ seq: 3, seqEpoch: 2 });
+    expect(validateReading('m', { ...good, seq: 3, seqEpoch: 0 }, NOW)).not.toHaveProperty('seqEpoch');
   });
 
   it('accepts a timestamp up to five minutes ahead (meter clock drift)', () => {

@@ -9,6 +9,11 @@ export interface Reading {
   consumptionWh: number;
   generationWh: number;
   seq: number | null;
+  /**
+   * Which run of the meter's `seq` counter this is: a meter whose counter restarts (a firmware
+   * update) sends the next epoch, so `(seqEpoch, seq)` names a reading. Absent: epoch 0.
+   */
+  seqEpoch?: number;
 }
 
 export interface RejectedReading {
@@ -47,7 +52,9 @@ export const MAX_ELEMENT_DEPTH = 4;
 
 // Earliest accepted timestamp: 2000-01-01. Catches seconds sent where milliseconds are expected.
 const MIN_TS = Date.UTC(2000, 0, 1);
-const ALLOWED_FIELDS = new Set(['ts', 'periodS', 'consumptionWh', 'generationWh', 'seq']);
+const ALLOWED_FIELDS = new Set(['ts', 'periodS', 'consumptionWh', 'generationWh', 'seq', 'seqEpoch']);
+/** The highest seq epoch: an int column; a meter restarts its counter far fewer times. */
+export const MAX_SEQ_EPOCH = 2 ** 31 - 1;
 
 /**
  * Decodes an MQTT readings payload: a single reading or `{"readings":[…]}`.
@@ -150,6 +157,12 @@ export function validateReading(
   if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)) {
     return { error: 'invalid_seq', detail: '"seq" must be a non-negative integer' };
   }
+  const { seqEpoch } = input;
+  if (seqEpoch !== undefined) {
+    if (typeof seqEpoch !== 'number' || !Number.isSafeInteger(seqEpoch) || seqEpoch < 0 || seqEpoch > MAX_SEQ_EPOCH)
+      return { error: 'invalid_seq', detail: `"seqEpoch" must be an integer from 0 to ${MAX_SEQ_EPOCH}` };
+    if (seq === undefined) return { error: 'invalid_seq', detail: '"seqEpoch" numbers a run of the "seq" counter: send it with "seq"' };
+  }
   return {
     meterId,
     ts,
@@ -157,6 +170,8 @@ export function validateReading(
     consumptionWh: hasConsumption ? (input.consumptionWh as number) : 0,
     generationWh: hasGeneration ? (input.generationWh as number) : 0,
     seq: seq === undefined ? null : (seq as number),
+    // Epoch 0 is the absent one: a reading names it only when its counter has restarted.
+    ...(seqEpoch === undefined || seqEpoch === 0 ? {} : { seqEpoch: seqEpoch as number }),
   };
 }
 

@@ -115,6 +115,32 @@ describe('ReadingsRepository and IntervalsRepository on real PostgreSQL with rea
     expect(other.conflicts).toHaveLength(1);
   });
 
+  it('counts a restarted counter once it names its next seqEpoch, and keeps the old run a duplicate', async () => {
+    // MAC000003's real readings of the day, numbered 0…47; its counter restarts the next day.
+    const day = records.filter((r) => r.meterId === 'MAC000003').slice(0, 3);
+    const nextDay = day.map((r) => ({ ...r, ts: r.ts + 86_400_000 }));
+    // The same numbers at new times without an epoch: held by the first run.
+    const unnamed = await readings.storeBatch(nextDay, 1800, Date.UTC(2013, 11, 4));
+    expect(unnamed).toMatchObject({ inserted: 0 });
+    expect(unnamed.conflicts).toHaveLength(3);
+    // Named as epoch 1 (twice in one batch: once), they count; the run before keeps its claims.
+    const renamed = nextDay.map((r) => ({ ...r, seqEpoch: 1 }));
+    expect(await readings.storeBatch([...renamed, renamed[0]], 1800, Date.UTC(2013, 11, 4))).toMatchObject({
+      inserted: 3,
+      duplicates: 1,
+      conflicts: [],
+    });
+    expect(await readings.storeBatch(day, 1800, Date.UTC(2013, 11, 4))).toMatchObject({ inserted: 0, duplicates: 3, conflicts: [] });
+    expect(await readings.storeBatch(renamed, 1800, Date.UTC(2013, 11, 4))).toMatchObject({ inserted: 0, duplicates: 3, conflicts: [] });
+    const claims: { seq_epoch: number; n: number }[] = await db.dataSource.query(
+      `SELECT seq_epoch, count(*)::int AS n FROM reading_seqs WHERE meter_id = 'MAC000003' AND seq < 3 GROUP BY 1 ORDER BY 1`,
+    );
+    expect(claims).toEqual([
+      { seq_epoch: 0, n: 3 },
+      { seq_epoch: 1, n: 3 },
+    ]);
+  });
+
   it('keeps readings in monthly partitions, created as data arrives', async () => {
     await readings.storeBatch([{ ...records[0], ts: Date.UTC(2014, 0, 15), seq: null }], 1800, Date.UTC(2014, 0, 16));
     const partitions: { name: string }[] = await db.dataSource.query(

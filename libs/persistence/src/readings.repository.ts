@@ -94,6 +94,7 @@ export class ReadingsRepository {
       consumption: [] as string[],
       generation: [] as string[],
       seq: [] as (string | null)[],
+      seqEpoch: [] as number[],
       receivedAt: [] as Date[],
     };
     // Each reading's energy over the intervals its period covers (apportionReading): what the interval sums fold in.
@@ -131,6 +132,7 @@ export class ReadingsRepository {
       cols.consumption.push(consumption);
       cols.generation.push(generation);
       cols.seq.push(r.seq === null ? null : String(r.seq));
+      cols.seqEpoch.push(r.seqEpoch ?? 0);
       cols.receivedAt.push(new Date(r.receivedAt));
     }
     return this.dataSource.transaction(async (tx) => {
@@ -149,29 +151,31 @@ export class ReadingsRepository {
       const [counts] = await tx.query(
         `WITH incoming AS (
            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[],
-                                $6::numeric[], $7::numeric[], $8::bigint[], $9::timestamptz[])
-             AS t(meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, seq, received_at)
+                                $6::numeric[], $7::numeric[], $8::bigint[], $9::timestamptz[], $21::int[])
+             AS t(meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, seq, received_at, seq_epoch)
          ),
          -- Within the batch, a numbered reading counts once whatever times it was resent with.
          candidates AS (
-           SELECT * FROM (SELECT DISTINCT ON (meter_id, seq) * FROM incoming WHERE seq IS NOT NULL ORDER BY meter_id, seq, reading_ts) numbered
+           SELECT * FROM (SELECT DISTINCT ON (meter_id, seq_epoch, seq) * FROM incoming WHERE seq IS NOT NULL
+                           ORDER BY meter_id, seq_epoch, seq, reading_ts) numbered
            UNION ALL
            SELECT * FROM incoming WHERE seq IS NULL
          ),
-         -- A numbered reading claims its (meter, seq) first; one already claimed is a duplicate.
+         -- A numbered reading claims its (meter, epoch, seq) first; one already claimed is a duplicate.
          seqs AS (
-           INSERT INTO reading_seqs (meter_id, seq, reading_ts)
-           SELECT meter_id, seq, reading_ts FROM candidates WHERE seq IS NOT NULL
+           INSERT INTO reading_seqs (meter_id, seq_epoch, seq, reading_ts)
+           SELECT meter_id, seq_epoch, seq, reading_ts FROM candidates WHERE seq IS NOT NULL
            ON CONFLICT DO NOTHING
-           RETURNING meter_id, seq
+           RETURNING meter_id, seq_epoch, seq
          ),
          ins AS (
            INSERT INTO readings (meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh,
                                  generation_wh, seq, received_at, late)
-           SELECT i.*, a.closed_at IS NOT NULL
+           SELECT i.meter_id, i.reading_ts, i.region_id, i.interval_start, i.period_s, i.consumption_wh,
+                  i.generation_wh, i.seq, i.received_at, a.closed_at IS NOT NULL
              FROM candidates i
              LEFT JOIN interval_aggregates a ON a.region_id = i.region_id AND a.interval_start = i.interval_start
-            WHERE i.seq IS NULL OR (i.meter_id, i.seq) IN (SELECT meter_id, seq FROM seqs)
+            WHERE i.seq IS NULL OR (i.meter_id, i.seq_epoch, i.seq) IN (SELECT meter_id, seq_epoch, seq FROM seqs)
            ON CONFLICT DO NOTHING
            RETURNING meter_id, reading_ts, region_id, interval_start, period_s, consumption_wh, generation_wh, late
          ),
@@ -279,6 +283,7 @@ export class ReadingsRepository {
           parts.intervalStart,
           parts.shareConsumption,
           parts.shareGeneration,
+          cols.seqEpoch,
         ],
       );
       // Event time per region (the watermark) and presence per meter advance with every batch,
@@ -324,17 +329,17 @@ export class ReadingsRepository {
   private async findConflicts(
     tx: { query(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> },
     records: ReadingRecord[],
-    cols: { meterId: string[]; ts: Date[]; seq: (string | null)[]; consumption: string[]; generation: string[] },
+    cols: { meterId: string[]; ts: Date[]; seq: (string | null)[]; seqEpoch: number[]; consumption: string[]; generation: string[] },
   ): Promise<ReadingConflict[]> {
     const rows = await tx.query(
       `SELECT i.n, r.reading_ts, r.seq, r.consumption_wh, r.generation_wh
-         FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::numeric[], $5::numeric[]) WITH ORDINALITY
-              AS i(meter_id, reading_ts, seq, consumption_wh, generation_wh, n)
-         LEFT JOIN reading_seqs s ON i.seq IS NOT NULL AND s.meter_id = i.meter_id AND s.seq = i.seq
+         FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::numeric[], $5::numeric[], $6::int[]) WITH ORDINALITY
+              AS i(meter_id, reading_ts, seq, consumption_wh, generation_wh, seq_epoch, n)
+         LEFT JOIN reading_seqs s ON i.seq IS NOT NULL AND s.meter_id = i.meter_id AND s.seq_epoch = i.seq_epoch AND s.seq = i.seq
          JOIN readings r ON r.meter_id = i.meter_id AND r.reading_ts = coalesce(s.reading_ts, i.reading_ts)
         WHERE (r.reading_ts, r.seq, r.consumption_wh, r.generation_wh)
               IS DISTINCT FROM (i.reading_ts, i.seq, i.consumption_wh::numeric(16,3), i.generation_wh::numeric(16,3))`,
-      [cols.meterId, cols.ts, cols.seq, cols.consumption, cols.generation],
+      [cols.meterId, cols.ts, cols.seq, cols.consumption, cols.generation, cols.seqEpoch],
     );
     return rows.map((r) => ({
       reading: records[Number(r.n) - 1],
