@@ -21,6 +21,7 @@ import { MeterSecretRotation1763940000000 } from './1763940000000-meter-secret-r
 import { ScopedKeysAuditLog1763950000000 } from './1763950000000-scoped-keys-audit-log';
 import { ReadingsRetention1763960000000 } from './1763960000000-readings-retention';
 import { SeqEpochs1763970000000 } from './1763970000000-seq-epochs';
+import { MeterMoves1763980000000 } from './1763980000000-meter-moves';
 
 /** Every migration in order; the data source lists classes, not globs, so dist and tests agree. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   ScopedKeysAuditLog1763950000000,
   ReadingsRetention1763960000000,
   SeqEpochs1763970000000,
+  MeterMoves1763980000000,
 ];

@@ -7,6 +7,7 @@ import { StatusConsumer } from './consumers/status.consumer';
 import { DeadLettersConsumer } from './consumers/dead-letters.consumer';
 import { ReplayDeadLettersStep } from './outbox/replay-dead-letters.step';
 import { RetentionStep } from './readings/retention.step';
+import { ApplyFleetChangesStep } from './fleet/apply-fleet-changes.step';
 import { CloseIntervalsStep } from './intervals/close-intervals.step';
 import { RecordOutcomesStep } from './intervals/record-outcomes.step';
 import { OutboxDrainer } from './outbox/outbox-drainer.service';
@@ -29,6 +30,7 @@ export const CLOCK_PASS = [
   OutboxDrainer,
   ReplayDeadLettersStep,
   RetentionStep,
+  ApplyFleetChangesStep,
 ];
 
 /** The aggregator: readings in, interval sums, forecasts and prices ahead of the consumption out. */

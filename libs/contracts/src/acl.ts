@@ -1,4 +1,4 @@
-import { regionNow, tariffsFrom, type PriceAccess } from '@wattline/domain';
+import { regionNow, tariffsFrom, type PriceAccess, type RegionPeriod } from '@wattline/domain';
 import { filterWithin, mqttTopics, reachesPlatformTopics, topicMatches } from './mqtt-topics';
 
 /**
@@ -8,7 +8,7 @@ import { filterWithin, mqttTopics, reachesPlatformTopics, topicMatches } from '.
  * tariff switch takes effect at its interval start on a connection already open.
  */
 export type Principal =
-  | { kind: 'meter'; meterId: string; regionId: string; prices: PriceAccess }
+  | { kind: 'meter'; meterId: string; regionId: string; prices: PriceAccess; regionPlan?: RegionPeriod[] }
   /** A back-office service or household display: subscribe filters, and (services, granted by an admin) publish filters. */
   | { kind: 'client'; username: string; filters: string[]; publishFilters?: string[]; prices?: PriceAccess }
   | { kind: 'anonymous-display' };

@@ -1,6 +1,7 @@
 import type { PricingModel } from './pricing';
 import type { Reading } from './readings';
 import type { TariffPeriod } from './tariff-plans';
+import type { RegionPeriod } from './meter-moves';
 import type { ClientKind, DeviceKind, Role } from './vocabulary';
 
 /** What the platform knows about regions, devices, keys and results; times in epoch ms. */
@@ -42,6 +43,8 @@ export type MqttCredential =
       passwordHash: string;
       revoked: boolean;
       prices: PriceAccess;
+      /** A household that moved or will move: its regions over time (absent: always `regionId`). */
+      regionPlan?: RegionPeriod[];
       /** The secret before a rotation, while its grace period lasts. */
       previous?: { passwordHash: string; validUntil: number };
     }

@@ -14,3 +14,4 @@ export * from './response';
 export * from './simulation';
 export * from './tariff-plans';
 export * from './operations';
+export * from './meter-moves';

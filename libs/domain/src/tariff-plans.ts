@@ -82,21 +82,30 @@ export function planWithChange(
     throw new DomainError('validation_failed', `tariff: the region offers no tariff "${change.tariff}"; it offers ${offered.join(', ')}`, {
       field: 'tariff',
     });
-  if (change.from % intervalMs !== 0)
-    throw new DomainError('validation_failed', `effectiveFrom: must be an interval start (a multiple of ${intervalMs / 1000} s)`, {
-      field: 'effectiveFrom',
-    });
-  const next = Math.floor(regionNow / intervalMs) * intervalMs + intervalMs;
-  if (change.from < next)
-    throw new DomainError(
-      'validation_failed',
-      `effectiveFrom: must be at or after ${new Date(next).toISOString()}, the next interval in the region's time: a tariff never changes retroactively`,
-      { field: 'effectiveFrom' },
-    );
+  checkEffectiveFrom(change.from, regionNow, intervalMs, 'a tariff');
   const kept = plan.filter((p) => (p.from ?? -Infinity) < change.from);
   if (tariffAt(kept, change.from) === change.tariff)
     throw new DomainError('conflict', `the household is already on "${change.tariff}" at ${new Date(change.from).toISOString()}`, {
       field: 'tariff',
     });
   return [...kept, { tariff: change.tariff, from: change.from }];
+}
+
+/**
+ * What a change of a household's plan (its tariff, region or cohort) may start at: an interval
+ * start after the interval running now in the region's time, never retroactively (`what` names
+ * the thing changed in the refusal).
+ */
+export function checkEffectiveFrom(from: number, regionNow: number, intervalMs: number, what: string): void {
+  if (from % intervalMs !== 0)
+    throw new DomainError('validation_failed', `effectiveFrom: must be an interval start (a multiple of ${intervalMs / 1000} s)`, {
+      field: 'effectiveFrom',
+    });
+  const next = Math.floor(regionNow / intervalMs) * intervalMs + intervalMs;
+  if (from < next)
+    throw new DomainError(
+      'validation_failed',
+      `effectiveFrom: must be at or after ${new Date(next).toISOString()}, the next interval in the region's time: ${what} never changes retroactively`,
+      { field: 'effectiveFrom' },
+    );
 }

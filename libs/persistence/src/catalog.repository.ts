@@ -1,5 +1,5 @@
 import type { DataSource, Repository } from 'typeorm';
-import { IsNull, MoreThan } from 'typeorm';
+import { MoreThan } from 'typeorm';
 import type {
   ApiKey,
   ClientCredential,
@@ -16,6 +16,7 @@ import type {
 import { decodeCursor, pageOf } from './cursor';
 import { returnedRows } from './rows';
 import type { Sql } from './sql';
+import { regionPlanOf } from './meter-moves.repository';
 import { ApiKeyEntity, MeterEntity, RegionEntity } from './entities';
 
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
@@ -150,15 +151,17 @@ export class CatalogRepository {
    */
   async listHouseholds(regionId: string, from: number, limit: number, cursor?: string): Promise<Page<Meter>> {
     const after = decodeCursor<string>(cursor, 'string');
-    const base = { regionId, kind: 'meter' as const, ...(after === null ? {} : { id: MoreThan(after) }) };
-    const rows = await this.meters.find({
-      where: [
-        { ...base, revokedAt: IsNull() },
-        { ...base, revokedAt: MoreThan(new Date(from)) },
-      ],
-      order: { id: 'ASC' },
-      take: limit + 1,
-    });
+    // In the region now, or at some time (a household that moved in or out: its bills say which part is this region's).
+    const rows = await this.meters
+      .createQueryBuilder('m')
+      .where(`(m.region_id = :regionId OR m.id IN (SELECT c.meter_id FROM meter_region_changes c WHERE c.region_id = :regionId))`, {
+        regionId,
+      })
+      .andWhere(`m.kind = 'meter' AND (m.revoked_at IS NULL OR m.revoked_at > :from)`, { from: new Date(from) })
+      .andWhere(after === null ? 'true' : 'm.id > :after', { after })
+      .orderBy('m.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
     return pageOf(rows.map(toMeter), limit, (m) => m.id);
   }
 
@@ -231,7 +234,9 @@ export class CatalogRepository {
            FROM openadr_clients WHERE client_id = $1)
        SELECT c.*, h.region_id, coalesce(h.tariff, r.default_tariff) AS tariff, r.default_tariff, w.clock_lead_ms,
               (SELECT json_agg(json_build_object('tariff', t.tariff, 'from', t.effective_from) ORDER BY t.effective_from)
-                 FROM meter_tariff_changes t WHERE t.meter_id = h.id) AS changes
+                 FROM meter_tariff_changes t WHERE t.meter_id = h.id) AS changes,
+              (SELECT json_agg(json_build_object('regionId', g.region_id, 'from', g.effective_from) ORDER BY g.effective_from)
+                 FROM meter_region_changes g WHERE g.meter_id = h.id) AS moves
          FROM c LEFT JOIN meters h ON h.id = c.household LEFT JOIN regions r ON r.id = h.region_id
          LEFT JOIN region_watermarks w ON w.region_id = h.region_id`,
       [username],
@@ -255,6 +260,8 @@ export class CatalogRepository {
           regionId: prices!.regionId,
           deviceKind: row.sub_kind as Meter['kind'],
           prices: prices!,
+          // Only a household that moved (or will) has a plan: its readings count in the region of their time.
+          ...(row.moves ? { regionPlan: regionPlanOf(prices!.regionId, row.moves as { regionId: string; from: string }[]) } : {}),
           ...(row.previous_hash
             ? { previous: { passwordHash: row.previous_hash as string, validUntil: new Date(row.previous_until as string).getTime() } }
             : {}),

@@ -18,6 +18,7 @@ export * from './openadr.repository';
 export * from './openadr-objects.repository';
 export * from './dead-letters.repository';
 export * from './audit-log.repository';
+export * from './meter-moves.repository';
 
 import { AnnouncementsRepository } from './announcements.repository';
 import { CatalogRepository } from './catalog.repository';
@@ -26,6 +27,7 @@ import { OpenAdrRepository } from './openadr.repository';
 import { OpenAdrObjectsRepository } from './openadr-objects.repository';
 import { DeadLettersRepository } from './dead-letters.repository';
 import { AuditLogRepository } from './audit-log.repository';
+import { MeterMovesRepository } from './meter-moves.repository';
 import { ForecastsRepository } from './forecasts.repository';
 import { IntervalsRepository } from './intervals.repository';
 import { MarketInputsRepository } from './market-inputs.repository';
@@ -48,4 +50,5 @@ export const REPOSITORIES = [
   OpenAdrObjectsRepository,
   DeadLettersRepository,
   AuditLogRepository,
+  MeterMovesRepository,
 ] as const;

@@ -483,7 +483,8 @@ export class ReadingsRepository {
               sum(mi.consumption_wh) AS consumption_wh, sum(mi.generation_wh) AS generation_wh
          FROM meters h
          JOIN meters d ON d.id = h.id OR d.household_id = h.id
-         LEFT JOIN meter_intervals mi ON mi.meter_id = d.id AND mi.interval_start >= $2 AND mi.interval_start < $3
+         -- Only what counted in this region: a household that moved here has its account here from its move.
+         LEFT JOIN meter_intervals mi ON mi.meter_id = d.id AND mi.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3
         WHERE h.region_id = $1 AND h.revoked_at IS NULL AND h.kind = 'meter'
         GROUP BY h.id, mi.interval_start
         ORDER BY h.id, mi.interval_start`,
@@ -518,12 +519,15 @@ export class ReadingsRepository {
     maxObservations: number,
   ): Promise<ResponsePanel | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT mi.meter_id, (m.cohort = $4) AS control, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, t.level
+      `SELECT mi.meter_id, (c.cohort = $4) AS control, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, t.level
          FROM meter_intervals mi
          JOIN meters m ON m.id = mi.meter_id
-         JOIN tariffs t ON t.region_id = m.region_id AND t.tariff = $7 AND t.interval_start = mi.interval_start
-        WHERE m.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
-          AND (m.cohort = $4 OR ($5::text IS NULL AND m.cohort IS NOT NULL) OR m.cohort = $5)
+         -- The cohort the meter was in at the interval, and the region the interval counted in (a household may have moved).
+         JOIN meter_cohort_periods c ON c.meter_id = mi.meter_id AND c.since <= mi.interval_start AND mi.interval_start < c.until
+         JOIN tariffs t ON t.region_id = mi.region_id AND t.tariff = $7 AND t.interval_start = mi.interval_start
+        WHERE mi.meter_id IN (SELECT id FROM meters WHERE region_id = $1 UNION SELECT meter_id FROM meter_region_changes WHERE region_id = $1)
+          AND mi.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
+          AND (c.cohort = $4 OR ($5::text IS NULL AND c.cohort IS NOT NULL) OR c.cohort = $5)
         ORDER BY mi.meter_id, mi.interval_start -- households numbered in one order: the bootstrap's weights, and so its interval, repeat
         LIMIT $6`,
       [ref.regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1, ref.tariff],

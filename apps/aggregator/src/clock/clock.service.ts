@@ -4,6 +4,7 @@ import type { Tariff } from '@wattline/domain';
 import { AnnouncementsRepository, PricingVersionsRepository, TariffsRepository } from '@wattline/persistence';
 import { CLOCK, Metrics, type Clock } from '@wattline/platform';
 import { HouseholdSummariesStep } from '../billing/household-summaries.step';
+import { ApplyFleetChangesStep } from '../fleet/apply-fleet-changes.step';
 import { CloseIntervalsStep } from '../intervals/close-intervals.step';
 import { RecordOutcomesStep } from '../intervals/record-outcomes.step';
 import { OutboxDrainer, type Outbox } from '../outbox/outbox-drainer.service';
@@ -20,7 +21,8 @@ import { regionContext, type RegionContext } from './region-context';
  * other and never call back into the pass —
  *
  *  1. advance the clock: every region's state, each of its tariffs' pricing versions and schedule
- *     state, and its event time, loaded once;
+ *     state, and its event time, loaded once; then make the region and cohort changes now due the
+ *     values in force (fleet/);
  *  2. close the intervals whose time has come (intervals/), and record their measured outcome;
  *  3. price ahead (pricing/), each tariff of a region on its own: the day-ahead schedule at each
  *     cut-off, or the next interval intraday;
@@ -55,6 +57,7 @@ export class ClockService {
     private readonly drainer: OutboxDrainer,
     private readonly replayDeadLetters: ReplayDeadLettersStep,
     private readonly retention: RetentionStep,
+    private readonly fleetChanges: ApplyFleetChangesStep,
     tariffs: TariffsRepository,
     announcements: AnnouncementsRepository,
     metrics: Metrics,
@@ -97,6 +100,7 @@ export class ClockService {
   private async passOnce(): Promise<number> {
     const wall = this.clock.now();
     const regions = await this.advanceClock(wall);
+    await this.fleetChanges.run(wall).catch((error: Error) => this.logger.warn(`fleet changes deferred: ${error.message}`));
     const { closed, closedUpTo } = await this.closeIntervals.run(wall);
     // The measured outcome (utilisation, the level it would have had) is the default tariff's.
     await this.recordOutcomes.run((id) => regions.get(id)?.find((t) => t.topicTariff === undefined)?.versions ?? [], wall);

@@ -51,6 +51,19 @@ describe('replaying a readings dead letter', () => {
     expect(replayReadings(letter({ payload: '{not json', index: 0 }), meter)).toEqual({ refused: 'invalid_json: the element is not JSON' });
   });
 
+  it('counts a reading of a household that moved in the region of its time, and refuses one spanning the move', () => {
+    const plan = [
+      { regionId: 'london', from: null },
+      { regionId: 'leeds', from: Date.parse('2013-12-02T10:00:00Z') },
+    ];
+    const before = replayReadings(letter({ payload: reading({ ts: '2013-12-02T10:00:00Z' }) }), meter, plan);
+    const after = replayReadings(letter({ payload: reading({}) }), meter, plan);
+    expect([before, after].map((d) => ('records' in d ? d.records.map((r) => r.regionId) : d.refused))).toEqual([['london'], ['leeds']]);
+    expect(replayReadings(letter({ payload: reading({ periodS: 3600 }) }), meter, plan)).toEqual({
+      refused: expect.stringContaining("spans the household's move"),
+    });
+  });
+
   it('judges a reading at the time it was received, not at the replay', () => {
     const soon = new Date(receivedAt + 10 * 60_000).toISOString();
     expect(replayReadings(letter({ payload: reading({ ts: soon }) }), meter)).toEqual({

@@ -1,7 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeStreamRecord, type DeadLetterRecord, type ReadingRecord } from '@wattline/contracts';
-import { DEFAULT_READING_LIMITS, parseReadingPayload, validateReading, type Meter } from '@wattline/domain';
-import { CatalogRepository, DeadLettersRepository, type StoredDeadLetter } from '@wattline/persistence';
+import {
+  DEFAULT_READING_LIMITS,
+  moveWithin,
+  parseReadingPayload,
+  regionAt,
+  validateReading,
+  type Meter,
+  type RegionPeriod,
+} from '@wattline/domain';
+import { CatalogRepository, DeadLettersRepository, MeterMovesRepository, type StoredDeadLetter } from '@wattline/persistence';
 import { STREAM, type StreamPort } from '@wattline/stream';
 
 /** Replays taken per pass, and how long a claim lasts before another aggregator may take it. */
@@ -17,7 +25,11 @@ export type ReplayDecision = { records: ReadingRecord[] } | { refused: string };
  * validated again for its meter, which must still exist and not be revoked. All or nothing: a
  * payload with one reading still wrong is refused whole, with the reason.
  */
-export function replayReadings(letter: DeadLetterRecord, meter: Pick<Meter, 'regionId' | 'revokedAt'> | null): ReplayDecision {
+export function replayReadings(
+  letter: DeadLetterRecord,
+  meter: Pick<Meter, 'regionId' | 'revokedAt'> | null,
+  regionPlan: RegionPeriod[] = meter ? [{ regionId: meter.regionId, from: null }] : [],
+): ReplayDecision {
   if (letter.source) {
     const decoded = decodeStreamRecord<ReadingRecord>('readings', letter.payload);
     return decoded.ok ? { records: [decoded.value] } : { refused: `${decoded.reason}: ${decoded.detail}` };
@@ -25,11 +37,13 @@ export function replayReadings(letter: DeadLetterRecord, meter: Pick<Meter, 'reg
   if (!letter.meterId) return { refused: 'no meter: nothing to validate it for' };
   if (!meter) return { refused: `meter ${letter.meterId} is not provisioned` };
   if (meter.revokedAt !== null) return { refused: `meter ${letter.meterId} is revoked` };
+  // In the region of the reading's time, as the broker counts it (a household that moved counts in each region in turn).
   const enrich = (r: Omit<ReadingRecord, 'regionId' | 'receivedAt'>): ReadingRecord => ({
     ...r,
-    regionId: meter.regionId,
+    regionId: regionAt(regionPlan, r.ts - 1),
     receivedAt: letter.receivedAt,
   });
+  const spanning = (r: { ts: number; periodS: number }) => moveWithin(regionPlan, r.ts - r.periodS * 1000, r.ts);
   if (letter.index !== undefined) {
     let element: unknown;
     try {
@@ -38,13 +52,19 @@ export function replayReadings(letter: DeadLetterRecord, meter: Pick<Meter, 'reg
       return { refused: 'invalid_json: the element is not JSON' };
     }
     const result = validateReading(letter.meterId, element, letter.receivedAt, DEFAULT_READING_LIMITS);
-    return 'error' in result ? { refused: `${result.error}: ${result.detail}` } : { records: [enrich(result)] };
+    if ('error' in result) return { refused: `${result.error}: ${result.detail}` };
+    const move = spanning(result);
+    return move
+      ? { refused: `invalid_period: the period spans the household's move to region ${move.regionId}` }
+      : { records: [enrich(result)] };
   }
   const parsed = parseReadingPayload(letter.meterId, letter.payload, letter.receivedAt, DEFAULT_READING_LIMITS);
   if (parsed.rejected.length > 0) {
     const [first] = parsed.rejected;
     return { refused: `${first.error}: ${first.detail}${parsed.rejected.length > 1 ? ` (and ${parsed.rejected.length - 1} more)` : ''}` };
   }
+  const across = parsed.accepted.find((r) => spanning(r) !== null);
+  if (across) return { refused: `invalid_period: a reading ending ${new Date(across.ts).toISOString()} spans the household's move` };
   return { records: parsed.accepted.map(enrich) };
 }
 
@@ -63,6 +83,7 @@ export class ReplayDeadLettersStep {
   constructor(
     private readonly letters: DeadLettersRepository,
     private readonly catalog: CatalogRepository,
+    private readonly moves: MeterMovesRepository,
     @Inject(STREAM) private readonly stream: StreamPort,
   ) {}
 
@@ -78,7 +99,8 @@ export class ReplayDeadLettersStep {
       return;
     }
     const meter = letter.meterId ? await this.catalog.getMeter(letter.meterId) : null;
-    const decision = replayReadings(letter, meter);
+    const plan = meter ? (await this.moves.regionPlans([meter.id])).get(meter.id) : undefined;
+    const decision = replayReadings(letter, meter, plan);
     if ('refused' in decision) {
       await this.letters.recordReplay(id, `refused: ${decision.refused}`);
       return;

@@ -35,8 +35,10 @@ export interface BillsTask {
   energies: MeterIntervalEnergy[][];
   /** Each household's tariff plan (the same order as `energies`). */
   plans: TariffPeriod[][];
-  /** Where each household's bill ends when before `to` (an account that ended at a revocation). */
+  /** Where each household's bill ends when before `to` (an account that ended at a revocation, or at a move). */
   ends?: number[];
+  /** Where each household's bill starts when after `from` (an account that began at a move into the region). */
+  starts?: number[];
 }
 
 export interface SimulationTask {
@@ -49,7 +51,14 @@ export function bills(task: BillsTask): Bill[] {
   const ratesOf = tariffRatesOf(task.prices, task.versions);
   const { timeZone, from, to, groupBy } = task;
   return task.energies.map((energy, i) =>
-    buildBill({ timeZone, from, to: task.ends?.[i] ?? to, energy, groupBy, ...householdRates(task.plans[i], ratesOf) }),
+    buildBill({
+      timeZone,
+      from: task.starts?.[i] ?? from,
+      to: task.ends?.[i] ?? to,
+      energy,
+      groupBy,
+      ...householdRates(task.plans[i], ratesOf),
+    }),
   );
 }
 

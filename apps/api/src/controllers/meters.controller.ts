@@ -6,6 +6,8 @@ import {
   type BillQuery,
   type BulkMetersBody,
   type ChangeTariffBody,
+  type ChangeCohortBody,
+  type MoveRegionBody,
   type CreateMeterBody,
   type MeterListQuery,
   type RangeQuery,
@@ -67,6 +69,16 @@ export class MetersController {
   @Route(ROUTES.changeTariff)
   async changeTariff(@Param('id', IdParamPipe) id: string, @RouteBody() body: ChangeTariffBody): Promise<MeterResponse> {
     return meterTariffsView(await this.plans.change(id, body.tariff, Date.parse(body.effectiveFrom)));
+  }
+
+  @Route(ROUTES.moveRegion)
+  async moveRegion(@Param('id', IdParamPipe) id: string, @RouteBody() body: MoveRegionBody): Promise<MeterResponse> {
+    return meterTariffsView(await this.plans.moveRegion(id, body.regionId, Date.parse(body.effectiveFrom), body.tariff));
+  }
+
+  @Route(ROUTES.changeCohort)
+  async changeCohort(@Param('id', IdParamPipe) id: string, @RouteBody() body: ChangeCohortBody): Promise<MeterResponse> {
+    return meterTariffsView(await this.plans.changeCohort(id, body.cohort, Date.parse(body.effectiveFrom)));
   }
 
   @Route(ROUTES.readings)

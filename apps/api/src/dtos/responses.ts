@@ -75,6 +75,20 @@ export const meterResponse = named(
       .array(z.object({ tariff: z.string(), from: nullableTime.meta({ description: 'null: since provisioning' }) }))
       .optional()
       .meta({ description: 'every tariff it has been or will be on, from when' }),
+    regionPlan: z
+      .array(z.object({ regionId: z.string(), from: nullableTime.meta({ description: 'null: since provisioning' }) }))
+      .optional()
+      .meta({
+        description:
+          "every region the household has been or will be in, from when (its readings count in each in turn); in a single meter's read",
+      }),
+    cohortPlan: z
+      .array(z.object({ cohort: z.string().nullable(), from: nullableTime.meta({ description: 'null: since provisioning' }) }))
+      .optional()
+      .meta({
+        description:
+          "every cohort it has been or will be in, from when (the response analysis reads each interval's); in a single meter's read",
+      }),
   }),
   'Meter',
 );
@@ -355,6 +369,10 @@ export const householdBillResponse = named(
     meterId: z.string(),
     cohort: z.string().nullable(),
     currency: z.string(),
+    from: isoTime.meta({
+      description: "where this account's part of the window starts: the window's start, or the household's move into the region",
+    }),
+    to: isoTime.meta({ description: "where it ends: the window's end, or the household's revocation or move out of the region" }),
     ...billTotals,
     shadowTotal: money.nullable().meta({ description: 'the same energy under the flat reference tariff' }),
     shadowDifference: money.nullable(),

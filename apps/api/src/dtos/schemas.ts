@@ -15,6 +15,7 @@ export const TIME_BOUNDS = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2200, 0, 1
 const isoTime = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 time with offset' })
   .refine((v) => Date.parse(v) >= TIME_BOUNDS.from && Date.parse(v) < TIME_BOUNDS.to, 'must be a time between 1970 and 2199');
+const cohortName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -');
 /** A count in a query, written in decimal digits only ("0x10", "1e3" or " 5" are not read as numbers). */
 const queryInt = (fallback: number, min: number, max?: number) =>
   z
@@ -191,6 +192,21 @@ export const changeTariffSchema = z.object({
 });
 export type ChangeTariffBody = z.output<typeof changeTariffSchema>;
 
+export const moveRegionSchema = z.object({
+  regionId: id.meta({ description: 'the region the household moves to (its meter and inverters)' }),
+  effectiveFrom: isoTime.meta({
+    description: "an interval start after the one running now in the region's time (the region it is in now)",
+  }),
+  tariff: tariffCode.optional().meta({ description: "its tariff in the new region from the move (default: that region's default tariff)" }),
+});
+export type MoveRegionBody = z.output<typeof moveRegionSchema>;
+
+export const changeCohortSchema = z.object({
+  cohort: cohortName.nullable().meta({ description: 'the cohort from then on (null: none, on neither side of the response analysis)' }),
+  effectiveFrom: isoTime.meta({ description: "an interval start after the one running now in the region's time" }),
+});
+export type ChangeCohortBody = z.output<typeof changeCohortSchema>;
+
 export const createRegionSchema = z.object({
   id,
   name: z.string().min(1).max(200),
@@ -208,10 +224,7 @@ export const createMeterSchema = z
     id: id.refine((v) => !/^(svc|disp)_/.test(v), 'may not start with svc_ or disp_').optional(),
     regionId: id,
     kind: z.enum(DEVICE_KINDS).default('meter'),
-    cohort: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, . _ -')
-      .optional(),
+    cohort: cohortName.optional(),
     householdId: id
       .optional()
       .meta({ description: "an inverter's household meter (same region): its export is credited on that meter's bill" }),

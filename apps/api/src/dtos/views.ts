@@ -13,6 +13,8 @@ import type {
   StoredReading,
   Tariff,
   TariffPeriod,
+  RegionPeriod,
+  CohortPeriod,
 } from '@wattline/domain';
 import type { AuditEntry, ForecastVersusActual, StoredDeadLetter } from '@wattline/persistence';
 import type { Explanation } from '../services/pricing.service';
@@ -56,10 +58,18 @@ export const regionView = (r: Region, tariffs?: string[]): RegionResponse => ({
 });
 
 /** A meter with its tariff now and its plan (a single meter's read, or its tariff's change). */
-export const meterTariffsView = (t: { meter: Meter; tariff: string | null; plan: TariffPeriod[] }): MeterResponse => ({
+export const meterTariffsView = (t: {
+  meter: Meter;
+  tariff: string | null;
+  plan: TariffPeriod[];
+  regionPlan?: RegionPeriod[];
+  cohortPlan?: CohortPeriod[];
+}): MeterResponse => ({
   ...meterView(t.meter),
   tariff: t.tariff,
   tariffPlan: t.plan.map((p) => ({ tariff: p.tariff, from: iso(p.from) })),
+  ...(t.regionPlan ? { regionPlan: t.regionPlan.map((p) => ({ regionId: p.regionId, from: iso(p.from) })) } : {}),
+  ...(t.cohortPlan ? { cohortPlan: t.cohortPlan.map((p) => ({ cohort: p.cohort, from: iso(p.from) })) } : {}),
 });
 
 export const meterView = (m: Meter): MeterResponse => ({
@@ -198,11 +208,13 @@ export function octopusRateView(t: Tariff): OctopusRatesResponse['results'][numb
 }
 
 /** One household's line of a region's bills: totals, the shadow bill, protection and what is due (no lines). */
-export function householdBillView(bill: Bill & { meter: Meter; currency: string }): HouseholdBillResponse {
+export function householdBillView(bill: Bill & { meter: Meter; currency: string; from: number; to: number }): HouseholdBillResponse {
   return {
     meterId: bill.meter.id,
     cohort: bill.meter.cohort,
     currency: bill.currency,
+    from: new Date(bill.from).toISOString(),
+    to: new Date(bill.to).toISOString(),
     ...bill.totals,
     shadowTotal: bill.shadow?.total ?? null,
     shadowDifference: bill.shadow?.difference ?? null,

@@ -33,6 +33,8 @@ import {
   priceFeedQuerySchema,
   billQuerySchema,
   changeTariffSchema,
+  changeCohortSchema,
+  moveRegionSchema,
   createApiKeySchema,
   createMeterSchema,
   createRegionSchema,
@@ -321,6 +323,28 @@ export const ROUTES = {
       "Move a household to another of its region's tariffs from a future interval start (never retroactively); a later change already planned from then on is replaced",
     body: changeTariffSchema,
     answer: json(meterResponse, 'the meter with its plan'),
+    problems: [409],
+  },
+  moveRegion: {
+    method: 'PUT',
+    path: '/v1/meters/{id}/region',
+    role: 'admin',
+    status: 200,
+    summary:
+      "Move a household (its meter and inverters) to another region from a future interval start: its readings count there from then on, on the tariff given (default: the new region's default), and its account there starts at the move; a later move or tariff change already planned from then on is replaced",
+    body: moveRegionSchema,
+    answer: json(meterResponse, 'the meter with its region and tariff plans'),
+    problems: [409],
+  },
+  changeCohort: {
+    method: 'PUT',
+    path: '/v1/meters/{id}/cohort',
+    role: 'admin',
+    status: 200,
+    summary:
+      'Move a meter to another cohort (or none) from a future interval start: the response analysis counts each interval in the cohort the meter was in then; a later change already planned from then on is replaced',
+    body: changeCohortSchema,
+    answer: json(meterResponse, 'the meter with its cohort plan'),
     problems: [409],
   },
   readings: {

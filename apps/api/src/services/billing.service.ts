@@ -3,6 +3,12 @@ import {
   billReadEnd,
   DomainError,
   localYearStart,
+  movedInAt,
+  moveWithin,
+  regionAt,
+  staysIn,
+  type MeterIntervalEnergy,
+  type RegionPeriod,
   type Bill,
   type BillGroupBy,
   type Meter,
@@ -11,7 +17,13 @@ import {
   type PricingVersion,
   type Region,
 } from '@wattline/domain';
-import { CatalogRepository, PricingVersionsRepository, ReadingsRepository, TariffsRepository } from '@wattline/persistence';
+import {
+  CatalogRepository,
+  MeterMovesRepository,
+  PricingVersionsRepository,
+  ReadingsRepository,
+  TariffsRepository,
+} from '@wattline/persistence';
 import { ComputePool } from '../compute/compute-pool.service';
 import { CatalogService } from './catalog.service';
 
@@ -31,6 +43,7 @@ export class BillingService {
     private readonly tariffs: TariffsRepository,
     private readonly versions: PricingVersionsRepository,
     private readonly plans: CatalogRepository,
+    private readonly moves: MeterMovesRepository,
     private readonly compute: ComputePool,
   ) {}
 
@@ -59,7 +72,16 @@ export class BillingService {
           field: 'from',
         },
       );
-    const region = await this.catalog.getRegion(meter.regionId);
+    // One region's account: a household that moved is billed in each region apart, up to and from its move.
+    const regionPlan = (await this.moves.regionPlans([meterId])).get(meterId)!;
+    const move = moveWithin(regionPlan, from, end);
+    if (move)
+      throw new DomainError(
+        'conflict',
+        `${meterId}'s household moved to region ${move.regionId} at ${new Date(move.from!).toISOString()}: a bill covers one region's account; ask for one to ${new Date(move.from!).toISOString()} and one from it`,
+        { field: 'to' },
+      );
+    const region = await this.catalog.getRegion(regionAt(regionPlan, from));
     const [rates, energy, plans] = await Promise.all([
       this.rates(region, from, end),
       this.readings.meterIntervals(meterId, localYearStart(from, region.timezone), billReadEnd(end, region.timezone)),
@@ -71,7 +93,7 @@ export class BillingService {
       to: end,
       groupBy,
       ...rates,
-      energies: [energy],
+      energies: [inStay(energy, regionPlan, from)],
       plans: [plans.get(meterId)!],
     });
     return { meterId, currency: region.pricing.currency, timezone: region.timezone, ...bill };
@@ -89,27 +111,34 @@ export class BillingService {
     to: number,
     limit: number,
     cursor?: string,
-  ): Promise<Page<Bill & { meter: Meter; currency: string }>> {
+  ): Promise<Page<Bill & { meter: Meter; currency: string; from: number; to: number }>> {
     const region = await this.catalog.getRegion(regionId);
     const meters = await this.catalog.listHouseholds(regionId, from, limit, cursor);
     const rates = await this.rates(region, from, to);
     const yearStart = localYearStart(from, region.timezone);
     const readEnd = billReadEnd(to, region.timezone);
-    const [energies, plans] = await Promise.all([
+    const ids = meters.items.map((m) => m.id);
+    const [energies, plans, regionPlans] = await Promise.all([
       Promise.all(meters.items.map((meter) => this.readings.meterIntervals(meter.id, yearStart, readEnd))),
-      this.plans.tariffPlans(meters.items.map((m) => m.id)),
+      this.plans.tariffPlans(ids),
+      this.moves.regionPlans(ids),
     ]);
+    // Each household's stays in this region inside the window (one, unless it moved in, out, or both): a bill each.
+    const accounts = meters.items.flatMap((meter, i) =>
+      staysIn(regionPlans.get(meter.id)!, regionId, from, accountEnd(meter, to)).map((stay) => ({ meter, energy: energies[i], stay })),
+    );
     const bills = await this.compute.run('bills', {
       timeZone: region.timezone,
       from,
       to,
-      ends: meters.items.map((m) => accountEnd(m, to)),
+      starts: accounts.map((a) => a.stay.from),
+      ends: accounts.map((a) => a.stay.to),
       groupBy: 'month',
       ...rates,
-      energies,
-      plans: meters.items.map((m) => plans.get(m.id)!),
+      energies: accounts.map((a) => inStay(a.energy, regionPlans.get(a.meter.id)!, a.stay.from)),
+      plans: accounts.map((a) => plans.get(a.meter.id)!),
     });
-    const items = meters.items.map((meter, i) => ({ meter, currency: region.pricing.currency, ...bills[i] }));
+    const items = accounts.map(({ meter, stay }, i) => ({ meter, currency: region.pricing.currency, ...stay, ...bills[i] }));
     return { items, nextCursor: meters.nextCursor };
   }
 
@@ -125,6 +154,17 @@ export class BillingService {
     ]);
     return { prices, versions };
   }
+}
+
+/**
+ * A household's energy as one region's account sees it: only the intervals of its stay that
+ * holds `at` (from its move in, to its move out), so a yearly account begins at the move.
+ */
+function inStay(energy: MeterIntervalEnergy[], plan: RegionPeriod[], at: number): MeterIntervalEnergy[] {
+  if (plan.length < 2) return energy;
+  const start = movedInAt(plan, at) ?? -Infinity;
+  const end = plan.find((p) => p.from !== null && p.from > at)?.from ?? Infinity;
+  return energy.filter((l) => l.intervalStart >= start && l.intervalStart < end);
 }
 
 /** Where a meter's account ends for a bill to `to`: its revocation, if that came first. */

@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toReadingRecord, type DeadLetterRecord } from '@wattline/contracts';
-import { DEFAULT_READING_LIMITS, parseReadingPayload } from '@wattline/domain';
+import {
+  DEFAULT_READING_LIMITS,
+  moveWithin,
+  parseReadingPayload,
+  regionAt,
+  type ParsedReadings,
+  type Reading,
+  type RegionPeriod,
+} from '@wattline/domain';
 import { CLOCK, Metrics, type Clock } from '@wattline/platform';
 import { STREAM, type StreamPort } from '@wattline/stream';
 
@@ -19,10 +27,18 @@ export class ReadingIngestService {
     private readonly metrics: Metrics,
   ) {}
 
-  async ingest(meterId: string, regionId: string, topic: string, payload: Buffer): Promise<DeadLetterRecord[]> {
+  /**
+   * `region`: the meter's region, or its household's region plan when it moved or will: each
+   * reading then counts in the region its period lies in, and one whose period spans the move
+   * is refused (its energy would be split between two regions' intervals) for the meter to send
+   * as two readings, one ending at the move.
+   */
+  async ingest(meterId: string, region: string | RegionPeriod[], topic: string, payload: Buffer): Promise<DeadLetterRecord[]> {
     const now = this.clock.now();
     const text = payload.toString('utf8');
-    const { accepted, rejected } = parseReadingPayload(meterId, text, now, DEFAULT_READING_LIMITS);
+    const parsed = parseReadingPayload(meterId, text, now, DEFAULT_READING_LIMITS);
+    const { accepted, rejected } = typeof region === 'string' ? parsed : splitAtMoves(parsed, region);
+    const regionOf = typeof region === 'string' ? () => region : (reading: Reading) => regionAt(region, reading.ts - 1);
     const letters: DeadLetterRecord[] = rejected.map((r) => ({
       meterId,
       topic,
@@ -36,7 +52,7 @@ export class ReadingIngestService {
     await Promise.all([
       this.stream.publish(
         'readings',
-        accepted.map((reading) => ({ key: meterId, value: toReadingRecord(reading, regionId, now) })),
+        accepted.map((reading) => ({ key: meterId, value: toReadingRecord(reading, regionOf(reading), now) })),
       ),
       this.stream.publish(
         'readingsDeadLetter',
@@ -48,4 +64,30 @@ export class ReadingIngestService {
     if (letters.length > 0) this.logger.debug(`${meterId}: ${letters.length} reading(s) rejected (${letters[0].error})`);
     return letters;
   }
+}
+
+/** Readings whose period spans a move of the household refused, with what to send instead. */
+function splitAtMoves(parsed: ParsedReadings, plan: RegionPeriod[]): ParsedReadings {
+  if (plan.length < 2) return parsed;
+  const accepted: Reading[] = [];
+  const rejected = [...parsed.rejected];
+  for (const reading of parsed.accepted) {
+    const move = moveWithin(plan, reading.ts - reading.periodS * 1000, reading.ts);
+    if (move === null) accepted.push(reading);
+    else
+      rejected.push({
+        error: 'invalid_period',
+        detail: `the period spans the household's move to region ${move.regionId} at ${new Date(move.from!).toISOString()}: send it as two readings, one ending then`,
+        // As the contract spells a reading, so a replay after the fix reads it as the meter sent it.
+        element: {
+          ts: new Date(reading.ts).toISOString(),
+          periodS: reading.periodS,
+          consumptionWh: reading.consumptionWh,
+          generationWh: reading.generationWh,
+          ...(reading.seq === null ? {} : { seq: reading.seq }),
+          ...(reading.seqEpoch === undefined ? {} : { seqEpoch: reading.seqEpoch }),
+        },
+      });
+  }
+  return { accepted, rejected };
 }

@@ -206,7 +206,13 @@ export class MqttAuthenticator {
  */
 function toPrincipal(credential: MqttCredential): Principal {
   if (credential.kind === 'meter')
-    return { kind: 'meter', meterId: credential.id, regionId: credential.regionId, prices: credential.prices };
+    return {
+      kind: 'meter',
+      meterId: credential.id,
+      regionId: credential.regionId,
+      prices: credential.prices,
+      ...(credential.regionPlan ? { regionPlan: credential.regionPlan } : {}),
+    };
   return {
     kind: 'client',
     username: credential.id,

@@ -71,7 +71,12 @@ export class AuthorizePublishHook {
     if (topic.kind !== 'readings') return;
     // Readings travel through the stream only: never routed over MQTT, never retained.
     markUnrouted(packet);
-    const letters = await this.ingest.ingest(principal.meterId, principal.regionId, packet.topic, packet.payload as Buffer);
+    const letters = await this.ingest.ingest(
+      principal.meterId,
+      principal.regionPlan ?? principal.regionId,
+      packet.topic,
+      packet.payload as Buffer,
+    );
     for (const letter of letters) this.answer(principal.meterId, letter);
   }
 
