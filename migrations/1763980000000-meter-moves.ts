@@ -29,19 +29,9 @@ export class MeterMoves1763980000000 implements MigrationInterface {
         requested_at   timestamptz NOT NULL,
         PRIMARY KEY (meter_id, effective_from)
       )`);
-    // Each meter's cohort over time as [since, until) periods: one open period for a meter that never changed.
-    await db.query(`
-      CREATE VIEW meter_cohort_periods AS
-        SELECT m.id AS meter_id, m.cohort, '-infinity'::timestamptz AS since, 'infinity'::timestamptz AS until
-          FROM meters m WHERE NOT EXISTS (SELECT 1 FROM meter_cohort_changes c WHERE c.meter_id = m.id)
-        UNION ALL
-        SELECT c.meter_id, c.cohort, c.effective_from,
-               coalesce(lead(c.effective_from) OVER (PARTITION BY c.meter_id ORDER BY c.effective_from), 'infinity')
-          FROM meter_cohort_changes c`);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP VIEW meter_cohort_periods`);
     await db.query(`DROP TABLE meter_cohort_changes`);
     await db.query(`DROP TABLE meter_region_changes`);
   }

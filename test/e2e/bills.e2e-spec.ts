@@ -257,6 +257,9 @@ describe('bills on the real data', () => {
         meterId: id,
         cohort: everyone.get(id)!.group,
         currency: 'GBP',
+        // The household's part of the window: all of it (no one moved in or out).
+        from: new Date(WINDOW.from).toISOString(),
+        to: new Date(WINDOW.to).toISOString(),
         consumptionWh: bill.consumptionWh,
         generationWh: bill.generationWh,
         energyCharge: bill.energyCharge,

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { CohortPeriod, RegionPeriod } from '@wattline/domain';
+import { returnedRows } from './rows';
 import type { Sql } from './sql';
 
 /** A plan's period from a row of a change table ('-infinity' is the period before the first change). */
@@ -108,10 +109,12 @@ export class MeterMovesRepository {
        SELECT id FROM moved ORDER BY id`,
       [new Date(wallNow)],
     );
-    const recohorted: { id: string }[] = await this.dataSource.query(
-      `WITH due AS (${due('meter_cohort_changes', 'cohort', 'm.region_id')})
+    const recohorted: { id: string }[] = returnedRows(
+      await this.dataSource.query(
+        `WITH due AS (${due('meter_cohort_changes', 'cohort', 'm.region_id')})
        UPDATE meters m SET cohort = d.value FROM due d WHERE m.id = d.meter_id AND m.cohort IS DISTINCT FROM d.value RETURNING m.id`,
-      [new Date(wallNow)],
+        [new Date(wallNow)],
+      ),
     );
     return { moved: moved.map((r) => r.id), recohorted: recohorted.map((r) => r.id).sort() };
   }

@@ -509,7 +509,8 @@ export class ReadingsRepository {
    * The response analysis' panel: consumption per household and interval with the interval's
    * firm price level under the treatment's tariff (`ref`), for meters (not inverters) of the `control` cohort and of the treatment
    * (the `treatment` cohort, or every other named cohort; meters without a cohort are on neither
-   * side). Observations are capped at `maxObservations` (more: null, the window is too wide).
+   * side). Each interval counts in the cohort the meter was in then and in the region it counted
+   * in (meter_cohort_changes, meter_intervals.region_id). Observations are capped at `maxObservations` (more: null, the window is too wide).
    */
   async responsePanel(
     ref: TariffRef,
@@ -518,20 +519,37 @@ export class ReadingsRepository {
     sides: { control: string; treatment?: string },
     maxObservations: number,
   ): Promise<ResponsePanel | null> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT mi.meter_id, (c.cohort = $4) AS control, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, t.level
-         FROM meter_intervals mi
-         JOIN meters m ON m.id = mi.meter_id
-         -- The cohort the meter was in at the interval, and the region the interval counted in (a household may have moved).
-         JOIN meter_cohort_periods c ON c.meter_id = mi.meter_id AND c.since <= mi.interval_start AND mi.interval_start < c.until
-         JOIN tariffs t ON t.region_id = mi.region_id AND t.tariff = $7 AND t.interval_start = mi.interval_start
-        WHERE mi.meter_id IN (SELECT id FROM meters WHERE region_id = $1 UNION SELECT meter_id FROM meter_region_changes WHERE region_id = $1)
-          AND mi.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
-          AND (c.cohort = $4 OR ($5::text IS NULL AND c.cohort IS NOT NULL) OR c.cohort = $5)
-        ORDER BY mi.meter_id, mi.interval_start -- households numbered in one order: the bootstrap's weights, and so its interval, repeat
-        LIMIT $6`,
-      [ref.regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1, ref.tariff],
+    // The firm price levels apart, matched here: a join of the two in one statement is planned
+    // well only with fresh statistics (a nested loop over every price for every interval without).
+    const levels: { t: string; level: number }[] = await this.dataSource.query(
+      `SELECT extract(epoch FROM interval_start)::bigint AS t, level FROM tariffs
+        WHERE region_id = $1 AND tariff = $2 AND interval_start >= $3 AND interval_start < $4`,
+      [ref.regionId, ref.tariff, new Date(from), new Date(to)],
     );
+    const levelAt = new Map(levels.map((l) => [Number(l.t), Number(l.level)]));
+    const observed: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT meter_id, (cohort = $4) AS control, t, wh FROM (
+         SELECT mi.meter_id, extract(epoch FROM mi.interval_start)::bigint AS t, mi.consumption_wh::float AS wh, mi.interval_start,
+                -- The cohort the meter was in at the interval: its history once it has one (migration 1763980000000).
+                CASE WHEN ch.meter_id IS NULL THEN m.cohort
+                     ELSE (SELECT h.cohort FROM meter_cohort_changes h WHERE h.meter_id = mi.meter_id AND h.effective_from <= mi.interval_start
+                            ORDER BY h.effective_from DESC LIMIT 1) END AS cohort
+           FROM meter_intervals mi
+           JOIN meters m ON m.id = mi.meter_id
+           LEFT JOIN (SELECT DISTINCT meter_id FROM meter_cohort_changes) ch ON ch.meter_id = m.id
+          -- Meters in the region now or once; each interval where it counted (a household may have moved).
+          WHERE (m.region_id = $1 OR m.id IN (SELECT meter_id FROM meter_region_changes WHERE region_id = $1))
+            AND mi.region_id = $1 AND mi.interval_start >= $2 AND mi.interval_start < $3 AND m.kind = 'meter'
+       ) p
+        WHERE cohort = $4 OR ($5::text IS NULL AND cohort IS NOT NULL) OR cohort = $5
+        ORDER BY meter_id, interval_start -- households numbered in one order: the bootstrap's weights, and so its interval, repeat
+        LIMIT $6`,
+      [ref.regionId, new Date(from), new Date(to), sides.control, sides.treatment ?? null, maxObservations + 1],
+    );
+    // An interval without a firm price is no observation (the cap above counts every interval read, priced or not).
+    const rows: Record<string, unknown>[] = observed
+      .filter((r) => levelAt.has(Number(r.t)))
+      .map((r) => ({ ...r, level: levelAt.get(Number(r.t)) }));
     if (rows.length > maxObservations) return null;
     const households = new Map<string, number>();
     const intervals = new Map<number, number>();
@@ -543,9 +561,11 @@ export class ReadingsRepository {
       level: [] as number[],
     };
     rows.forEach((r, o) => {
-      let h = households.get(r.meter_id as string);
+      // A meter that changed sides (its cohort) is a household on each, with a fixed effect of its own on each.
+      const key = `${r.meter_id as string}\u0000${r.control as boolean}`;
+      let h = households.get(key);
       if (h === undefined) {
-        households.set(r.meter_id as string, (h = households.size));
+        households.set(key, (h = households.size));
         panel.treated.push(!(r.control as boolean));
       }
       let t = intervals.get(Number(r.t));
