@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 'use strict';
-// Runs a real single-node Apache Kafka broker (KRaft mode) without Docker.
+// Runs a real Apache Kafka broker (KRaft mode) without Docker: one node, or a cluster of three.
 // Maven resolves the broker jars from Maven Central into .cache/kafka/<version>/libs (ignored);
 // the storage dir is formatted once and `kafka.Kafka` is started on the given port.
 //
 //   node scripts/kafka/kafka.cjs fetch
 //   node scripts/kafka/kafka.cjs start --port 19092 [--dir .data/kafka-19092]   (foreground)
 //
-// Tests import { startKafka } and get { brokers, stop }.
+// Tests import { startKafka } and get { brokers, stop }, or { startKafkaCluster } and get
+// { brokers, nodes, node(id), stop } (three nodes, replication factor 3, min.insync.replicas 2).
 // CommonJS so that node, Jest workers and the benchmarks can all require it.
 const { spawn, spawnSync } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
@@ -91,44 +92,47 @@ function java(args, opts) {
   return spawn('java', ['-Xms256m', '-Xmx768m', '-cp', `${libsDir}/*`, ...args], opts);
 }
 
+/** The broker settings every node shares; `replicas` sets the internal topics' and the defaults' replication. */
+function serverProperties({ nodeId, port, controllerPort, voters, dir, replicas }) {
+  return [
+    'process.roles=broker,controller',
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${path.join(dir, 'data')}`,
+    'num.partitions=3',
+    'auto.create.topics.enable=false',
+    `offsets.topic.replication.factor=${replicas}`,
+    'offsets.topic.num.partitions=3',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${Math.min(2, replicas)}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${Math.min(2, replicas)}`,
+    // Tests create many short-lived consumer groups; do not wait 3 s for each to settle.
+    'group.initial.rebalance.delay.ms=0',
+    // The log cleaner looks for work every second (15 s by default), so a test of compaction
+    // on a topic with a small segment.ms sees it run within seconds.
+    'log.cleaner.backoff.ms=1000',
+    // A node killed in a fault test is fenced within seconds, not after the 9 s default, so
+    // its partitions get new leaders while the test is still producing.
+    ...(replicas > 1 ? ['broker.session.timeout.ms=4000', 'broker.heartbeat.interval.ms=1000'] : []),
+    '',
+  ].join('\n');
+}
+
 /**
- * Formats a fresh KRaft storage dir under `dir` and starts a broker on `port`.
- * Resolves once the broker accepts connections and answers metadata requests.
+ * Formats one node's storage under `dir` (with the cluster's id) and returns a handle that
+ * starts it, and starts it again on the same storage and ports after a kill.
  */
-async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 } = {}) {
-  fetchKafka({ log });
-  port = port ?? (await freePort());
-  const controllerPort = await freePort();
-  dir = path.resolve(dir ?? path.join(repoRoot, '.data', `kafka-${port}`));
+function kafkaNode({ nodeId, port, controllerPort, voters, clusterId, dir, replicas, log, timeoutMs }) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const props = path.join(dir, 'server.properties');
-  writeFileSync(
-    props,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      `log.dirs=${path.join(dir, 'data')}`,
-      'num.partitions=3',
-      'auto.create.topics.enable=false',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=3',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      // Tests create many short-lived consumer groups; do not wait 3 s for each to settle.
-      'group.initial.rebalance.delay.ms=0',
-      // The log cleaner looks for work every second (15 s by default), so a test of compaction
-      // on a topic with a small segment.ms sees it run within seconds.
-      'log.cleaner.backoff.ms=1000',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(props, serverProperties({ nodeId, port, controllerPort, voters, dir, replicas }));
   writeFileSync(
     path.join(dir, 'log4j.properties'),
     [
@@ -144,26 +148,16 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
   const log4j = `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`;
   const format = spawnSync(
     'java',
-    [
-      '-Xmx256m',
-      log4j,
-      '-cp',
-      `${libsDir}/*`,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      randomUUID().replace(/-/g, '').slice(0, 22),
-      '-c',
-      props,
-    ],
-    { encoding: 'utf8' },
+    ['-Xmx256m', log4j, '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+    {
+      encoding: 'utf8',
+    },
   );
   if (format.status !== 0) throw new Error(`[kafka] storage format failed: ${format.stderr || format.stdout}`);
 
   const out = openSync(path.join(dir, 'logs', 'stdout.log'), 'a');
   let child;
   let exited = false;
-  // Started once here; `restart()` starts it again on the same storage and ports (after `kill()`).
   const launch = async () => {
     child = java([log4j, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
     exited = false;
@@ -173,14 +167,14 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
     });
     const deadline = Date.now() + timeoutMs;
     while (!(await canConnect(port))) {
-      if (exited) throw new Error(`[kafka] broker exited during start-up; see ${path.join(dir, 'logs')}`);
+      if (exited) throw new Error(`[kafka] broker ${nodeId} exited during start-up; see ${path.join(dir, 'logs')}`);
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`[kafka] broker did not listen on ${port} within ${timeoutMs} ms`);
+        throw new Error(`[kafka] broker ${nodeId} did not listen on ${port} within ${timeoutMs} ms`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    log(`[kafka] broker ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
+    log(`[kafka] broker ${KAFKA_VERSION} node ${nodeId} listening on 127.0.0.1:${port} (pid ${child.pid}, dir ${dir})`);
   };
   const end = (signal) =>
     new Promise((resolve) => {
@@ -189,17 +183,80 @@ async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 }
       child.kill(signal);
       if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     });
-  await launch();
   return {
+    nodeId,
     port,
-    brokers: [`127.0.0.1:${port}`],
+    broker: `127.0.0.1:${port}`,
+    dir,
     get pid() {
       return child.pid;
     },
-    dir,
+    get alive() {
+      return child !== undefined && !exited;
+    },
+    start: launch,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
+    /** SIGSTOP / SIGCONT: a stalled node, not a dead one. */
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     restart: launch,
+  };
+}
+
+const newClusterId = () => randomUUID().replace(/-/g, '').slice(0, 22);
+
+/**
+ * Formats a fresh KRaft storage dir under `dir` and starts a broker on `port`.
+ * Resolves once the broker accepts connections and answers metadata requests.
+ */
+async function startKafka({ port, dir, log = console.error, timeoutMs = 90_000 } = {}) {
+  fetchKafka({ log });
+  port = port ?? (await freePort());
+  const controllerPort = await freePort();
+  dir = path.resolve(dir ?? path.join(repoRoot, '.data', `kafka-${port}`));
+  const voters = `1@127.0.0.1:${controllerPort}`;
+  const node = kafkaNode({ nodeId: 1, port, controllerPort, voters, clusterId: newClusterId(), dir, replicas: 1, log, timeoutMs });
+  await node.start();
+  return {
+    port,
+    brokers: [node.broker],
+    get pid() {
+      return node.pid;
+    },
+    dir,
+    stop: node.stop,
+    kill: node.kill,
+    restart: node.restart,
+  };
+}
+
+/**
+ * A KRaft cluster of `size` nodes, each broker and controller (combined roles: the controller
+ * quorum is every node, so it keeps a majority with one node down), its topics' defaults
+ * replication factor `size` (at most 3) and min.insync.replicas 2. Resolves once every node
+ * listens; `nodes` are the handles to kill, stall and restart one.
+ */
+async function startKafkaCluster({ size = 3, dir, log = console.error, timeoutMs = 120_000 } = {}) {
+  fetchKafka({ log });
+  dir = path.resolve(dir ?? path.join(repoRoot, '.data', `kafka-cluster-${process.pid}`));
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ port: await freePort(), controllerPort: await freePort() });
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
+  const clusterId = newClusterId();
+  const replicas = Math.min(3, size);
+  const nodes = ports.map((p, i) =>
+    kafkaNode({ nodeId: i + 1, ...p, voters, clusterId, dir: path.join(dir, `node-${i + 1}`), replicas, log, timeoutMs }),
+  );
+  // Together: a node's start-up waits for the quorum, which needs a majority of them running.
+  await Promise.all(nodes.map((n) => n.start()));
+  return {
+    brokers: nodes.map((n) => n.broker),
+    nodes,
+    dir,
+    /** The node with this id (as Kafka's metadata names partition leaders). */
+    node: (nodeId) => nodes.find((n) => n.nodeId === nodeId),
+    stop: () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined),
   };
 }
 
@@ -233,7 +290,7 @@ async function main() {
   process.exit(2);
 }
 
-module.exports = { KAFKA_VERSION, fetchKafka, startKafka };
+module.exports = { KAFKA_VERSION, fetchKafka, startKafka, startKafkaCluster };
 
 if (require.main === module) {
   main().catch((err) => {
