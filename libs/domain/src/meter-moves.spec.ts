@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { DomainError } from './errors';
-import { cohortAt, moveWithin, movedInAt, planWithCohort, planWithMove, regionAt, staysIn, type RegionPeriod } from './meter-moves';
+import {
+  cohortAt,
+  moveWithin,
+  movedInAt,
+  planWithCohort,
+  planWithMove,
+  regionAt,
+  spansMove,
+  staysIn,
+  type RegionPeriod,
+} from './meter-moves';
 
 const HALF = 1_800_000;
 const DAY = Date.UTC(2013, 11, 2);
@@ -26,6 +36,16 @@ describe('a household moving to another region', () => {
     expect(staysIn(moved, 'kitakyushu', DAY, DAY + 48 * HALF)).toEqual([{ from: DAY, to: DAY + 12 * HALF }]);
     expect(staysIn(moved, 'fukuoka', DAY, DAY + 48 * HALF)).toEqual([{ from: DAY + 12 * HALF, to: DAY + 48 * HALF }]);
     expect(staysIn(moved, 'fukuoka', DAY, DAY + 12 * HALF)).toEqual([]);
+  });
+
+  it('refuses a reading whose period spans the move, and only that one', () => {
+    const move = DAY + 12 * HALF;
+    expect(spansMove(moved, { ts: move + HALF / 2, periodS: 1800 })).toBe(
+      "the period spans the household's move to region fukuoka at 2013-12-02T06:00:00.000Z: send it as two readings, one ending then",
+    );
+    expect(spansMove(moved, { ts: move, periodS: 1800 })).toBeNull();
+    expect(spansMove(moved, { ts: move + HALF, periodS: 1800 })).toBeNull();
+    expect(spansMove([{ regionId: 'kitakyushu', from: null }], { ts: move + HALF / 2, periodS: 1800 })).toBeNull();
   });
 
   it('is refused from the interval running now, between interval starts, or into the region it will be in', () => {

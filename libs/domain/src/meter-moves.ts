@@ -38,6 +38,18 @@ export function moveWithin(plan: RegionPeriod[], from: number, to: number): Regi
   return plan.find((p) => p.from !== null && p.from > from && p.from < to) ?? null;
 }
 
+/**
+ * Why a reading cannot be counted in one region, or null: its period spans the household's
+ * move (its energy would be split between two regions' intervals). The one place the broker
+ * and the dead-letter replay decide it; the meter sends it as two readings instead.
+ */
+export function spansMove(plan: RegionPeriod[], reading: { ts: number; periodS: number }): string | null {
+  const move = moveWithin(plan, reading.ts - reading.periodS * 1000, reading.ts);
+  return move === null
+    ? null
+    : `the period spans the household's move to region ${move.regionId} at ${new Date(move.from!).toISOString()}: send it as two readings, one ending then`;
+}
+
 /** A household's stays in `regionId` that overlap [from, to), each cut to the window. */
 export function staysIn(plan: RegionPeriod[], regionId: string, from: number, to: number): { from: number; to: number }[] {
   const stays: { from: number; to: number }[] = [];

@@ -100,7 +100,7 @@ describe('MeterMovesRepository on real PostgreSQL with real LCL readings', () =>
     expect(panel.treated).toEqual([false, true, false, true]);
     const rowsOf = (h: number) => Array.from(panel.household).filter((x) => x === h).length;
     expect([0, 1, 2, 3].map(rowsOf)).toEqual([48, 48, 24, 24]);
-    // Named as the treatment, only its afternoon counts on that side.
+    // Named as the treatment, only its afternoon counts on that side (its morning on the control side).
     const named = (await readings.responsePanel(
       { regionId: 'london', tariff: 'dynamic' },
       DAY,
@@ -109,5 +109,8 @@ describe('MeterMovesRepository on real PostgreSQL with real LCL readings', () =>
       10_000,
     ))!;
     expect(named.wh.length).toBe(3 * 48);
+    expect(named.treated).toEqual([false, true, false, true]);
+    const namedRows = (h: number) => Array.from(named.household).filter((x) => x === h).length;
+    expect([0, 1, 2, 3].map(namedRows)).toEqual([48, 48, 24, 24]);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeStreamRecord, type DeadLetterRecord, type ReadingRecord } from '@wattline/contracts';
 import {
   DEFAULT_READING_LIMITS,
-  moveWithin,
+  spansMove,
   parseReadingPayload,
   regionAt,
   validateReading,
@@ -43,7 +43,6 @@ export function replayReadings(
     regionId: regionAt(regionPlan, r.ts - 1),
     receivedAt: letter.receivedAt,
   });
-  const spanning = (r: { ts: number; periodS: number }) => moveWithin(regionPlan, r.ts - r.periodS * 1000, r.ts);
   if (letter.index !== undefined) {
     let element: unknown;
     try {
@@ -53,18 +52,18 @@ export function replayReadings(
     }
     const result = validateReading(letter.meterId, element, letter.receivedAt, DEFAULT_READING_LIMITS);
     if ('error' in result) return { refused: `${result.error}: ${result.detail}` };
-    const move = spanning(result);
-    return move
-      ? { refused: `invalid_period: the period spans the household's move to region ${move.regionId}` }
-      : { records: [enrich(result)] };
+    const across = spansMove(regionPlan, result);
+    return across ? { refused: `invalid_period: ${across}` } : { records: [enrich(result)] };
   }
   const parsed = parseReadingPayload(letter.meterId, letter.payload, letter.receivedAt, DEFAULT_READING_LIMITS);
   if (parsed.rejected.length > 0) {
     const [first] = parsed.rejected;
     return { refused: `${first.error}: ${first.detail}${parsed.rejected.length > 1 ? ` (and ${parsed.rejected.length - 1} more)` : ''}` };
   }
-  const across = parsed.accepted.find((r) => spanning(r) !== null);
-  if (across) return { refused: `invalid_period: a reading ending ${new Date(across.ts).toISOString()} spans the household's move` };
+  for (const reading of parsed.accepted) {
+    const across = spansMove(regionPlan, reading);
+    if (across) return { refused: `invalid_period: the reading ending ${new Date(reading.ts).toISOString()}: ${across}` };
+  }
   return { records: parsed.accepted.map(enrich) };
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toReadingRecord, type DeadLetterRecord } from '@wattline/contracts';
 import {
   DEFAULT_READING_LIMITS,
-  moveWithin,
+  spansMove,
   parseReadingPayload,
   regionAt,
   type ParsedReadings,
@@ -72,12 +72,12 @@ function splitAtMoves(parsed: ParsedReadings, plan: RegionPeriod[]): ParsedReadi
   const accepted: Reading[] = [];
   const rejected = [...parsed.rejected];
   for (const reading of parsed.accepted) {
-    const move = moveWithin(plan, reading.ts - reading.periodS * 1000, reading.ts);
-    if (move === null) accepted.push(reading);
+    const detail = spansMove(plan, reading);
+    if (detail === null) accepted.push(reading);
     else
       rejected.push({
         error: 'invalid_period',
-        detail: `the period spans the household's move to region ${move.regionId} at ${new Date(move.from!).toISOString()}: send it as two readings, one ending then`,
+        detail,
         // As the contract spells a reading, so a replay after the fix reads it as the meter sent it.
         element: {
           ts: new Date(reading.ts).toISOString(),
