@@ -392,7 +392,8 @@ export class KafkaStream implements StreamPort {
         member.stopped = true;
         if (member.timer) clearTimeout(member.timer);
         this.members.delete(member);
-        await member.consumer?.disconnect().catch(() => undefined);
+        // Bounded as in stop(): a member still joining its group (just after a stall) waits up to the rebalance timeout to leave.
+        await this.bounded(member.consumer?.disconnect(), `consumer ${group} on ${name} leaving its group`);
       },
     };
   }
