@@ -8,3 +8,4 @@ export * from './documented-responses';
 export * from './tariffs';
 export * from './openadr-document';
 export * from './certificates';
+export * from './redis-cluster';

@@ -5,7 +5,7 @@ import type { WattlineConfig } from '@wattline/config';
 import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
 import { MemoryAuthThrottle, RedisAuthThrottle, type AuthThrottle } from './auth-throttle';
 import { MemoryCredentialCache, RedisCredentialCache, type CredentialCache } from './credential-cache';
-import { createRedisPersistence } from './redis-persistence';
+import { SlottedRedisPersistence } from './slotted-persistence';
 import { clearRetainOnQueue, markRedeliveries } from './retain-flag';
 import { MemoryPresenceRegistry, RedisPresenceRegistry, type PresenceRegistry } from './presence-registry';
 
@@ -44,7 +44,6 @@ export class BrokerState implements OnApplicationShutdown {
       const memory = require('aedes-persistence');
       return { persistence: markRedeliveries(clearRetainOnQueue(memory())) };
     }
-    // aedes 1.x needs the async persistence interface; the package's default export wraps it in callbacks.
     const MQEmitterRedis = require('mqemitter-redis');
     const mq = MQEmitterRedis({ pubConn: this.connect('aedes mq publisher'), subConn: this.connect('aedes mq subscriber') });
     // mqemitter-redis re-emits every connection error on its `state` EventEmitter
@@ -53,9 +52,10 @@ export class BrokerState implements OnApplicationShutdown {
     // are watched (logged, reconnecting) in connect().
     mq.state.on('error', (error: Error) => this.logger.debug(`aedes mq: ${error.message}`));
     return {
+      // Wattline's own layout (slotted-persistence.ts): a device's keys under its own hash tag, nothing per CONNECT that grows with the fleet.
       persistence: markRedeliveries(
-        clearRetainOnQueue(createRedisPersistence({ conn: this.connect('aedes persistence') }) as object),
-      ) as AedesOptions['persistence'],
+        clearRetainOnQueue(new SlottedRedisPersistence({ db: this.connect('aedes persistence') })),
+      ) as unknown as AedesOptions['persistence'],
       mq,
     };
   }
