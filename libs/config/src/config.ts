@@ -97,9 +97,9 @@ export const CONFIG_VARIABLES = {
     describe: 'postgres://… (unset: embedded PostgreSQL under DATA_DIR)',
   },
   REDIS_URL: {
-    schema: optional(z.string().regex(/^rediss?:\/\//, 'must start with redis://')),
+    schema: optional(z.string().regex(/^(rediss?|redis-cluster):\/\/./, 'must start with redis://, rediss:// or redis-cluster://')),
     describe:
-      'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs',
+      'set: broker sessions, subscriptions, queued and retained messages, pub/sub, credential cache and revocations shared through Redis (several broker instances); interval closing as BullMQ jobs. redis-cluster://host:port,host:port,… names a Redis Cluster by any of its nodes',
   },
   MQTT_WORKERS: {
     schema: z.coerce.number().int().min(1).max(64).default(1),

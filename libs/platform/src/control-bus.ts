@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from './redis-connection';
 
 /** Operator actions every broker instance must hear about at once. */
 export type ControlEvent =
@@ -44,16 +45,16 @@ export class InProcessControlBus implements ControlBus {
 
 export class RedisControlBus implements ControlBus {
   private readonly channel = 'wattline:control';
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisConnection;
+  private readonly sub: RedisConnection;
   private readonly handlers = new Set<(event: ControlEvent) => void>();
   private ready: Promise<unknown> | null = null;
 
   constructor(url: string, log: (message: string) => void = () => undefined) {
     // ioredis reconnects by itself and re-subscribes the subscriber; without an 'error'
     // listener an outage is only printed, with one it is logged once per state change.
-    this.pub = watchRedis(new Redis(url, { ...RESILIENT_REDIS, lazyConnect: false, maxRetriesPerRequest: 3 }), 'control bus', log);
-    this.sub = watchRedis(new Redis(url, { ...RESILIENT_REDIS, lazyConnect: false }), 'control bus subscriber', log);
+    this.pub = connectRedis(url, 'control bus', log, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.sub = connectRedis(url, 'control bus subscriber', log, { lazyConnect: false });
     this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       let event: ControlEvent;
@@ -111,7 +112,7 @@ export class RedisControlBus implements ControlBus {
  * outage, not once per reconnect attempt) instead of surfacing as unhandled 'error' events,
  * and ioredis keeps reconnecting with a capped back-off.
  */
-export function watchRedis<T extends Redis>(redis: T, role: string, log: (message: string) => void): T {
+export function watchRedis<T extends Redis | Cluster>(redis: T, role: string, log: (message: string) => void): T {
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;

@@ -5,6 +5,7 @@ export * from './platform.module';
 export * from './secrets';
 export * from './run-app';
 export * from './control-bus';
+export * from './redis-connection';
 export * from './health';
 export * from './logging';
 export * from './http-server';

@@ -1,13 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import Redis from 'ioredis';
 import type { WattlineConfig } from '@wattline/config';
 import type { DataSource } from 'typeorm';
-import { CONFIG, DATA_SOURCE, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
+import { CONFIG, DATA_SOURCE, connectRedis, type RedisConnection } from '@wattline/platform';
 import { ClockService } from './clock.service';
 import { JOB_QUEUE, JobName } from './job-name';
 
 const TICK_MS = 1000;
+/**
+ * BullMQ's key prefix, a hash tag: its scripts touch several keys of a queue at once, which a
+ * Redis Cluster allows only within one slot (BullMQ's guide, "Redis Cluster").
+ */
+const JOB_PREFIX = '{wattline}';
+
 /** How long shutdown waits for its last pass (the app's grace is 30 s by default, and the stream and database close after). */
 const LAST_PASS_WITHIN_MS = 5_000;
 
@@ -32,7 +37,7 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
   private timer: NodeJS.Timeout | null = null;
   private queue: Queue | null = null;
   private worker: Worker | null = null;
-  private connections: Redis[] = [];
+  private connections: RedisConnection[] = [];
   private localRunning = false;
   private redisAwaySaid = false;
 
@@ -51,14 +56,16 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.config.REDIS_URL) return;
     // BullMQ needs blocking connections that never give up on a command.
     const connection = () => {
-      const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, maxRetriesPerRequest: null }), 'jobs', (m) =>
-        this.logger.warn(m),
-      );
+      const redis = connectRedis(this.config.REDIS_URL!, 'jobs', (m) => this.logger.warn(m), { maxRetriesPerRequest: null });
       this.connections.push(redis);
       return redis;
     };
     const queueConnection = connection();
-    this.queue = new Queue(JOB_QUEUE, { connection: queueConnection, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000 } });
+    this.queue = new Queue(JOB_QUEUE, {
+      connection: queueConnection,
+      prefix: JOB_PREFIX,
+      defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000 },
+    });
     this.worker = new Worker(
       JOB_QUEUE,
       async (job) => {
@@ -66,7 +73,7 @@ export class TickScheduler implements OnApplicationBootstrap, OnApplicationShutd
         if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`); // not retried
         await handler();
       },
-      { connection: connection(), concurrency: 1 },
+      { connection: connection(), prefix: JOB_PREFIX, concurrency: 1 },
     );
     this.worker.on('failed', (job, error) => this.logger.error(`job ${job?.name} failed: ${error.message}`));
     // Redis going away surfaces here; BullMQ reconnects through ioredis and carries on.

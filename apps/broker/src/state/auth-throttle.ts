@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@wattline/platform';
 
 /**
  * Counts credential checks in one-minute windows: per client id, charged before the check —
@@ -85,26 +85,27 @@ export class MemoryAuthThrottle implements AuthThrottle {
 }
 
 export class RedisAuthThrottle implements AuthThrottle {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisConnection) {}
 
+  // One key per command (or per MULTI): the keys of one CONNECT (its username, its address) lie in
+  // different slots of a Redis Cluster, where a multi-key MGET or MULTI is refused (CROSSSLOT).
+  // Sent together, they still travel in one write to a single Redis.
   async counts(keys: string[]): Promise<number[]> {
-    return (await this.redis.mget(...keys.map((k) => `wattline:authfail:${k}`))).map((count) => Number(count ?? 0));
+    return Promise.all(keys.map(async (k) => Number((await this.redis.get(`wattline:authfail:${k}`)) ?? 0)));
   }
 
   async charge(keys: string[]): Promise<number[]> {
-    const multi = this.redis.multi();
-    for (const key of keys) {
-      multi.incr(`wattline:authfail:${key}`);
-      multi.expire(`wattline:authfail:${key}`, WINDOW_SECONDS, 'NX');
-    }
-    const results = (await multi.exec()) ?? [];
-    return keys.map((_key, i) => Number(results[i * 2]?.[1] ?? 0));
+    return Promise.all(
+      keys.map(async (key) => {
+        const results =
+          (await this.redis.multi().incr(`wattline:authfail:${key}`).expire(`wattline:authfail:${key}`, WINDOW_SECONDS, 'NX').exec()) ?? [];
+        return Number(results[0]?.[1] ?? 0);
+      }),
+    );
   }
 
   async refund(keys: string[]): Promise<void> {
-    const multi = this.redis.multi();
-    for (const key of keys) multi.decr(`wattline:authfail:${key}`);
-    await multi.exec();
+    await Promise.all(keys.map((key) => this.redis.decr(`wattline:authfail:${key}`)));
   }
 
   async takeProbe(key: string, intervalMs: number): Promise<boolean> {

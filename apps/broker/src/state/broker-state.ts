@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import type { AedesOptions } from 'aedes';
 import type { WattlineConfig } from '@wattline/config';
-import { CONFIG, RESILIENT_REDIS, watchRedis } from '@wattline/platform';
+import { CONFIG, connectRedis, type RedisConnection } from '@wattline/platform';
 import { MemoryAuthThrottle, RedisAuthThrottle, type AuthThrottle } from './auth-throttle';
 import { MemoryCredentialCache, RedisCredentialCache, type CredentialCache } from './credential-cache';
 import { SlottedRedisPersistence } from './slotted-persistence';
@@ -25,8 +24,8 @@ export class BrokerState implements OnApplicationShutdown {
   readonly credentials: CredentialCache;
   readonly throttle: AuthThrottle;
   readonly presence: PresenceRegistry;
-  private readonly redis: Redis | null;
-  private readonly connections: Redis[] = [];
+  private readonly redis: RedisConnection | null;
+  private readonly connections: RedisConnection[] = [];
 
   constructor(@Inject(CONFIG) private readonly config: WattlineConfig) {
     this.shared = Boolean(config.REDIS_URL);
@@ -91,8 +90,8 @@ export class BrokerState implements OnApplicationShutdown {
   }
 
   /** Every Redis connection of the broker: errors logged, reconnects with a capped back-off. */
-  private connect(role: string, options: { maxRetriesPerRequest?: number | null } = {}): Redis {
-    const redis = watchRedis(new Redis(this.config.REDIS_URL!, { ...RESILIENT_REDIS, ...options }), role, (m) => this.logger.warn(m));
+  private connect(role: string, options: { maxRetriesPerRequest?: number | null } = {}): RedisConnection {
+    const redis = connectRedis(this.config.REDIS_URL!, role, (m) => this.logger.warn(m), options);
     this.connections.push(redis);
     return redis;
   }

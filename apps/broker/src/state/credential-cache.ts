@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@wattline/platform';
 import type { Principal } from '@wattline/contracts';
 
 export interface CachedCredential {
@@ -51,7 +51,7 @@ export class MemoryCredentialCache implements CredentialCache {
 }
 
 export class RedisCredentialCache implements CredentialCache {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisConnection) {}
 
   private key(username: string) {
     // v2: a household's principal carries its tariff plan (before, the topics it reached at CONNECT).

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@wattline/platform';
 
 /**
  * Which connection currently speaks for a device. A meter that moves to another broker
@@ -35,7 +35,7 @@ export class MemoryPresenceRegistry implements PresenceRegistry {
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export class RedisPresenceRegistry implements PresenceRegistry {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisConnection) {}
 
   async claim(meterId: string, token: string): Promise<void> {
     await this.redis.set(`wattline:presence:${meterId}`, token);
