@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaTopicName } from '@wattline/contracts';
@@ -108,9 +109,13 @@ describe('readings through a three-node Kafka while a partition leader is killed
       return now.every((p) => p.leader !== first.leader && p.leader >= 0) ? now : undefined;
     });
     expect(after.find((p) => p.partition === first.partition)!.isr).toBe(2);
-    // The platform lived through it: never restarted, healthy.
+    // The platform lived through it: never restarted, and healthy again once every consumer has its group (a member whose
+    // commit the moving coordinator refused is rebuilt, and /health says so meanwhile).
     expect([platform.child.exitCode, platform.child.signalCode]).toEqual([null, null]);
-    expect((await fetch(`${platform.httpUrl}/health`)).status).toBe(200);
+    await expectEventually(async () => ((await fetch(`${platform.httpUrl}/health`)).status === 200 ? true : undefined), {
+      what: 'the platform healthy after the leader change',
+      timeoutMs: 30_000,
+    });
     // The node comes back on its storage and catches up: every partition in sync again.
     await leader.restart();
     await expectEventually(async () => ((await partitions()).every((p) => p.isr === 3) ? true : undefined), {
@@ -131,17 +136,60 @@ describe('readings through a three-node Kafka while a partition leader is killed
         return t.readings >= sent ? t : undefined;
       },
       { what: `${sent} readings stored`, timeoutMs: 60_000 },
-    ).catch((error: Error) => {
-      // What the platform said while the readings were not stored: the finding, not a retry.
+    ).catch(async (error: Error) => {
+      // What the platform said while the readings were not stored: the finding, not a retry. All of it, in a file.
+      const file = path.join(REPO_ROOT, '.data', `kafka-replicated-${process.pid}.log`);
+      writeFileSync(file, platform.output());
+      // Where the rest are: the readings group's lag per partition (Kafka's own offsets), and what was dead-lettered.
+      const metrics = await (await fetch(`${platform.httpUrl}/metrics`)).text();
+      const lag = metrics.split('\n').filter((line) => line.startsWith('wattline_stream_consumer_lag') && line.includes('readings'));
+      const letters = await api.get('/v1/dead-letters?limit=50');
+      // Are the missing ones in Kafka at all? Every record of the topic, read from the start by a group of its own.
+      const inKafka = new Set<string>();
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(readingsTopic);
+      await admin.disconnect();
+      const reader = kafka.consumer({ groupId: `replicated-check-${process.pid}` });
+      await reader.connect();
+      await reader.subscribe({ topic: readingsTopic, fromBeginning: true });
+      const left = new Map(ends.map((e) => [e.partition, Number(e.high)]));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000);
+        void reader.run({
+          eachMessage: async ({ partition, message }) => {
+            const value = JSON.parse(message.value!.toString()) as { meterId: string; ts: number | string };
+            inKafka.add(`${value.meterId} ${new Date(value.ts).getTime()}`);
+            if (Number(message.offset) + 1 >= (left.get(partition) ?? 0)) left.delete(partition);
+            if (left.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+      await reader.disconnect();
+      const missing: string[] = [];
+      for (const [meterId, starts] of fleet.sent)
+        for (const start of starts)
+          if (!inKafka.has(`${meterId} ${start + 1_800_000}`)) missing.push(`${meterId} ${new Date(start).toISOString()}`);
       process.stderr.write(
-        `kafka-replicated: ${stored} of ${sent} stored; the platform's last output:\n${platform.output().slice(-6000)}\n`,
+        `kafka-replicated: ${inKafka.size} distinct readings in Kafka; sent but not in Kafka: ${missing.length} ${missing.slice(0, 20).join(', ')}\n`,
+      );
+      process.stderr.write(
+        `kafka-replicated: consumer lag\n${lag.join('\n')}\ndead letters: ${JSON.stringify((letters.body.data ?? letters.body).map?.((l: { error: string; topic: string }) => `${l.topic} ${l.error}`) ?? letters.body)}\n`,
+      );
+      process.stderr.write(
+        `kafka-replicated: ${stored} of ${sent} stored; the platform's whole output is in ${file}; its last lines:\n${platform.output().slice(-6000)}\n`,
       );
       throw error;
     });
     expect(totals.readings).toBe(sent);
     expect(totals.demandWh).toBeCloseTo(fleet.sentWh(), 2);
+    const rebuilt = platform.output().match(/consumer \S+ on \S+ is rebuilt in [^\n]*/g) ?? [];
+    const replaced = platform.output().match(/the producer was replaced/g)?.length ?? 0;
     process.stderr.write(
-      `kafka-replicated: node ${first.leader} (leader of partition ${first.partition}) SIGKILLed after ${killedAt} acknowledgements; ${sent} sent = ${acked} acknowledged = ${totals.readings} stored once\n`,
+      `kafka-replicated: node ${first.leader} (leader of partition ${first.partition}) SIGKILLed after ${killedAt} acknowledgements; ${sent} sent = ${acked} acknowledged = ${totals.readings} stored once; producer replaced ${replaced} time(s); ${rebuilt.length} consumer rebuild(s)${rebuilt.length ? `: ${rebuilt.join('; ')}` : ''}\n`,
     );
   }, 240_000);
 });
