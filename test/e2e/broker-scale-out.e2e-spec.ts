@@ -29,6 +29,8 @@ interface SharedRedis {
   url: string;
   /** Redis fails under both brokers, as this target can. */
   fail(): Promise<void>;
+  /** After the failure case: the failed node back (a cluster's killed primary rejoins as a replica), so the later cases start whole. */
+  heal(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,16 +39,29 @@ const TARGETS: [string, () => Promise<SharedRedis>][] = [
     'a single Redis (killed, back empty)',
     async () => {
       const redis = await startRedis();
-      return { url: redis.url, fail: async () => (await redis.kill(), await redis.restart()), stop: () => redis.stop() };
+      return {
+        url: redis.url,
+        fail: async () => (await redis.kill(), await redis.restart()),
+        heal: async () => undefined,
+        stop: () => redis.stop(),
+      };
     },
   ],
   [
     'a Redis Cluster (the primary of the sessions killed)',
     async () => {
       const cluster = await startRedisCluster();
+      let killed: Awaited<ReturnType<typeof cluster.primaryOf>> | null = null;
       return {
         url: `redis-cluster://${cluster.seeds.map((s) => `${s.host}:${s.port}`).join(',')}`,
-        fail: async () => (await cluster.primaryOf(`aedes:sub:{${M1}}`)).kill(),
+        fail: async () => {
+          killed = await cluster.primaryOf(`aedes:sub:{${M1}}`);
+          await killed.kill();
+        },
+        heal: async () => {
+          await killed?.restart();
+          await cluster.healthy();
+        },
         stop: () => cluster.stop(),
       };
     },
@@ -235,6 +250,7 @@ describe.each(TARGETS)('broker scale-out over %s', (_target, startShared) => {
     await expectEventually(() => (seen.some((s) => s.meterId === M1 && s.state === 'online' && s.retain) ? true : undefined), {
       what: `M1's status retained again`,
     });
+    await redis.heal();
   });
 
   it('moves a persistent session from A to B with what was queued while the meter was away', async () => {

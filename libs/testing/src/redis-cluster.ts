@@ -18,6 +18,8 @@ export interface RedisCluster {
   /** `host:port` of every node, for ioredis' Cluster or a `redis-cluster://` URL. */
   seeds: { host: string; port: number }[];
   nodes: RedisClusterNode[];
+  /** Resolves once every node says cluster_state:ok and each primary has a synced replica (after a restart: the node rejoined). */
+  healthy(): Promise<void>;
   /** The node serving `key`'s slot as primary now. */
   primaryOf(key: string): Promise<RedisClusterNode>;
   stop(): Promise<void>;
@@ -105,6 +107,7 @@ export async function startRedisCluster(options: { primaries?: number; nodeTimeo
   return {
     seeds: ports.map((port) => ({ host: '127.0.0.1', port })),
     nodes,
+    healthy: () => waitUntilOk(ports),
     async primaryOf(key: string) {
       const cluster = new Redis.Cluster(
         ports.map((port) => ({ host: '127.0.0.1', port })),
