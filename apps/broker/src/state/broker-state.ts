@@ -14,8 +14,12 @@ import { MemoryPresenceRegistry, RedisPresenceRegistry, type PresenceRegistry } 
  * credential cache, failure counters and presence. In memory for one node; in Redis, shared by
  * every instance, when REDIS_URL is set — as aedes takes `opts.persistence || memory()`.
  */
-/** Set in Redis by the broker that found it empty: its absence means Redis lost what it held. */
-const STATE_MARKER_KEY = 'wattline:state:marker';
+/**
+ * Set in Redis by the broker that found it empty: its absence means Redis lost what it held. Named
+ * with the persistence's layout (v2: slotted-persistence.ts), so the first broker of a new layout
+ * finds none and publishes the retained messages again, which the old layout's keys still hold.
+ */
+const STATE_MARKER_KEY = 'wattline:state:marker:v2';
 
 @Injectable()
 export class BrokerState implements OnApplicationShutdown {
