@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
+import { isCluster } from '@wattline/platform';
 
 /**
  * Wattline's aedes persistence on Redis, laid out for a Redis Cluster and for a city of devices.
@@ -206,10 +207,9 @@ export class SlottedRedisPersistence {
   /** The nodes holding keys: each primary of a cluster (once it knows its slots), or the one Redis. */
   private async nodes(): Promise<Redis[]> {
     const db = this.db as Db;
-    if (!db.isCluster) return [db as Redis];
-    const cluster = db as Cluster;
-    if (cluster.status !== 'ready') await once(cluster, 'ready');
-    return cluster.nodes('master');
+    if (!isCluster(db)) return [db];
+    if (db.status !== 'ready') await once(db, 'ready');
+    return db.nodes('master');
   }
 
   // --- retained messages -------------------------------------------------------------------
@@ -237,7 +237,7 @@ export class SlottedRedisPersistence {
 
   private async *matchRetained(patterns: string[]): AsyncGenerator<PacketLike> {
     const sent = new Set<string>();
-    const wildcards: string[] = [];
+    const wildcards: { pattern: string; at: number }[] = [];
     for (const pattern of patterns) {
       const at = wildcardAt(pattern);
       if (at === -1) {
@@ -247,14 +247,14 @@ export class SlottedRedisPersistence {
           sent.add(pattern);
           yield decode<PacketLike>(value);
         }
-      } else wildcards.push(pattern);
+      } else wildcards.push({ pattern, at });
     }
-    for (const pattern of wildcards) {
+    for (const { pattern, at } of wildcards) {
       const matcher = new QlobberTrue(QLOBBER_OPTIONS);
       matcher.add(pattern);
       // Every retained topic a pattern can match starts with its literal part, less the separator
       // before the wildcard: `hello/world/#` matches `hello/world` itself [MQTT-4.7.1-2].
-      const literal = pattern.slice(0, Math.max(0, wildcardAt(pattern) - 1));
+      const literal = pattern.slice(0, Math.max(0, at - 1));
       const min = Buffer.from(`[${literal}`);
       const max = Buffer.concat([Buffer.from(`[${literal}`), Buffer.from([0xff])]);
       let offset = 0;
